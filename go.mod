@@ -1,0 +1,3 @@
+module github.com/glomers/glomers
+
+go 1.26

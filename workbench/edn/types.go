@@ -1,0 +1,74 @@
+// Package edn writes values in EDN, the Clojure data notation Maelstrom
+// prints its results in, and in JSON with the same structure.
+//
+// The value model: nil, bool, all Go integer types, float32/float64,
+// string, json.Number (printed as its literal), Keyword, Map (ordered),
+// map[string]any (keys sorted, printed as strings), []any and Vector
+// (vectors), List, Set, and Tagged (a #tag record).
+package edn
+
+// Keyword is an EDN keyword, stored without the leading colon.
+type Keyword string
+
+// Entry is one key/value pair of an ordered Map.
+type Entry struct {
+	Key any
+	Val any
+}
+
+// Map is an EDN map that keeps its insertion order when printed.
+type Map []Entry
+
+// Vector is an EDN vector [a b c].
+type Vector []any
+
+// List is an EDN list (a b c).
+type List []any
+
+// Set is an EDN set #{a b c}, printed in the order given.
+type Set []any
+
+// Tagged is a tagged literal such as #jepsen.history.Op{...}.
+type Tagged struct {
+	Tag   string
+	Value any
+}
+
+// Get returns the value stored under key and whether it exists.
+func (m Map) Get(key any) (any, bool) {
+	for _, e := range m {
+		if e.Key == key {
+			return e.Val, true
+		}
+	}
+	return nil, false
+}
+
+// Set replaces the value under key or appends a new entry; it returns the map.
+func (m Map) Set(key, val any) Map {
+	for i, e := range m {
+		if e.Key == key {
+			m[i].Val = val
+			return m
+		}
+	}
+	return append(m, Entry{key, val})
+}
+
+// K is shorthand for an ordered map with keyword keys:
+// K("valid?", true, "count", 3) is {:valid? true, :count 3}.
+// It panics if given an odd number of arguments.
+func K(kv ...any) Map {
+	if len(kv)%2 != 0 {
+		panic("edn.K: odd number of arguments")
+	}
+	m := make(Map, 0, len(kv)/2)
+	for i := 0; i < len(kv); i += 2 {
+		k := kv[i]
+		if s, ok := k.(string); ok {
+			k = Keyword(s)
+		}
+		m = append(m, Entry{k, kv[i+1]})
+	}
+	return m
+}

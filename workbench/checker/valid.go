@@ -1,0 +1,65 @@
+// Package checker holds the analyses shared by workloads: each takes a
+// history (and sometimes the network journal) and returns an ordered EDN
+// map shaped like Maelstrom's, always with a :valid? entry.
+package checker
+
+import "github.com/glomers/glomers/workbench/edn"
+
+// Validity is a checker verdict. The zero value is Valid; larger is worse.
+type Validity int
+
+// The three verdicts, ordered from best to worst as Jepsen merges them.
+const (
+	Valid   Validity = iota // :valid? true
+	Unknown                 // :valid? :unknown
+	Invalid                 // :valid? false
+)
+
+// EDN returns the value printed under :valid?: true, false or :unknown.
+func (v Validity) EDN() any {
+	switch v {
+	case Valid:
+		return true
+	case Invalid:
+		return false
+	}
+	return edn.Keyword("unknown")
+}
+
+// String returns "true", "false" or "unknown".
+func (v Validity) String() string {
+	switch v {
+	case Valid:
+		return "true"
+	case Invalid:
+		return "false"
+	}
+	return "unknown"
+}
+
+// Worst merges verdicts: false beats :unknown beats true.
+func Worst(vs ...Validity) Validity {
+	w := Valid
+	for _, v := range vs {
+		if v > w {
+			w = v
+		}
+	}
+	return w
+}
+
+// ValidityOf reads the :valid? entry of a checker result; a missing or
+// unrecognised entry counts as Unknown.
+func ValidityOf(m edn.Map) Validity {
+	v, ok := m.Get(edn.Keyword("valid?"))
+	if !ok {
+		return Unknown
+	}
+	switch v {
+	case true:
+		return Valid
+	case false:
+		return Invalid
+	}
+	return Unknown
+}

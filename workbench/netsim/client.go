@@ -1,0 +1,96 @@
+package netsim
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// ErrTimeout is returned by Client.Call when no reply arrives in time.
+var ErrTimeout = errors.New("timed out waiting for a reply")
+
+// Client is a bench-side RPC endpoint (c0, c1, ...): strictly sequential,
+// numbering its requests 1, 2, 3, ... and discarding any delivered message
+// that is not the reply to its outstanding request, like Maelstrom's.
+type Client struct {
+	net   *Network
+	ep    *Endpoint
+	msgID int64
+}
+
+// NewClient registers a client endpoint with the given id.
+func (n *Network) NewClient(id string) (*Client, error) {
+	ep, err := n.Register(id)
+	if err != nil {
+		return nil, err
+	}
+	return &Client{net: n, ep: ep}, nil
+}
+
+// ID returns the client's id.
+func (c *Client) ID() string { return c.ep.id }
+
+// Close unregisters the client; later messages to it are refused.
+func (c *Client) Close() { c.net.Close(c.ep.id) }
+
+// Reply is a decoded reply body. Numbers are json.Number.
+type Reply struct {
+	Body map[string]any
+	Raw  json.RawMessage
+}
+
+// Type returns the reply's "type" field, or "" when it has none.
+func (r Reply) Type() string {
+	s, _ := r.Body["type"].(string)
+	return s
+}
+
+// Call sends body (with a fresh msg_id added) to dest and waits up to
+// timeout for the message whose in_reply_to matches. It returns
+// ErrTimeout when none arrives, or ctx's error when ctx ends first.
+func (c *Client) Call(ctx context.Context, dest string, body map[string]any, timeout time.Duration) (Reply, error) {
+	c.msgID++
+	id := c.msgID
+	req := make(map[string]any, len(body)+1)
+	for k, v := range body {
+		req[k] = v
+	}
+	req["msg_id"] = id
+	raw, err := json.Marshal(req)
+	if err != nil {
+		return Reply{}, fmt.Errorf("encode request to %s: %w", dest, err)
+	}
+	if _, err := c.net.Send(c.ep.id, dest, raw); err != nil {
+		return Reply{}, err
+	}
+	waitCtx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	for {
+		m, err := c.ep.Recv(waitCtx)
+		if err != nil {
+			if ctx.Err() == nil && waitCtx.Err() != nil {
+				return Reply{}, ErrTimeout
+			}
+			return Reply{}, err
+		}
+		var probe struct {
+			InReplyTo *json.Number `json:"in_reply_to"`
+		}
+		if json.Unmarshal(m.Body, &probe) != nil || probe.InReplyTo == nil {
+			continue
+		}
+		if n, err := probe.InReplyTo.Int64(); err != nil || n != id {
+			continue
+		}
+		dec := json.NewDecoder(bytes.NewReader(m.Body))
+		dec.UseNumber()
+		var reply map[string]any
+		if err := dec.Decode(&reply); err != nil {
+			return Reply{Raw: m.Body}, fmt.Errorf("reply from %s is not a JSON object: %w", m.Src, err)
+		}
+		return Reply{Body: reply, Raw: m.Body}, nil
+	}
+}

@@ -1,0 +1,432 @@
+// Package netsim is the simulated network every message of a test passes
+// through: client requests, node-to-node traffic and service calls alike.
+//
+// It reproduces Maelstrom's network (see the project's spec, network.md):
+// each endpoint owns one queue ordered by delivery deadline; a receiver
+// takes the head of its queue and sleeps until that head is due, so a
+// message that arrives during the sleep waits behind it even when its own
+// deadline is earlier (Maelstrom's head-of-line effect). Messages that
+// involve a client (an id starting with "c") have no latency; all others
+// draw one from the configured distribution. Partitions are checked when
+// the receiver takes a message off its queue. Every send and every
+// delivery is written to a journal, from which the :net statistics and
+// the Lamport diagram are computed.
+//
+// The network reads the clock only through package time, so a whole test
+// runs in virtual time inside a testing/synctest bubble.
+package netsim
+
+import (
+	"container/heap"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Message is one message on the wire. ID is the network-wide number the
+// network assigns on send (0, 1, 2, ...) and adds to the delivered line.
+type Message struct {
+	ID   int64
+	Src  string
+	Dest string
+	Body json.RawMessage
+}
+
+// MarshalJSON writes the message as Maelstrom delivers it:
+// {"id":N,"src":"..","dest":"..","body":{..}}.
+func (m *Message) MarshalJSON() ([]byte, error) {
+	return m.AppendJSON(nil), nil
+}
+
+// AppendJSON appends the delivered form of m to b without reflection.
+func (m *Message) AppendJSON(b []byte) []byte {
+	b = append(b, `{"id":`...)
+	b = appendInt(b, m.ID)
+	b = append(b, `,"src":`...)
+	b = appendString(b, m.Src)
+	b = append(b, `,"dest":`...)
+	b = appendString(b, m.Dest)
+	b = append(b, `,"body":`...)
+	if len(m.Body) == 0 {
+		b = append(b, "null"...)
+	} else {
+		b = append(b, m.Body...)
+	}
+	return append(b, '}')
+}
+
+func appendInt(b []byte, i int64) []byte {
+	return fmt.Appendf(b, "%d", i)
+}
+
+func appendString(b []byte, s string) []byte {
+	if isPlain(s) {
+		b = append(b, '"')
+		b = append(b, s...)
+		return append(b, '"')
+	}
+	enc, _ := json.Marshal(s)
+	return append(b, enc...)
+}
+
+// isPlain reports whether s needs no JSON escaping.
+func isPlain(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c < 0x20 || c == '"' || c == '\\' || c >= 0x80 || c == '<' || c == '>' || c == '&' {
+			return false
+		}
+	}
+	return true
+}
+
+// IsClient reports whether id names a client. Maelstrom treats every id
+// that starts with "c" as a client, and so do latency and statistics.
+func IsClient(id string) bool { return strings.HasPrefix(id, "c") }
+
+// Latency distributions accepted by --latency-dist.
+const (
+	Constant    = "constant"
+	Uniform     = "uniform"
+	Exponential = "exponential"
+)
+
+// Config sets up a Network.
+type Config struct {
+	// Latency is the mean latency of messages between non-clients.
+	Latency time.Duration
+	// Dist is Constant (the default when empty), Uniform or Exponential.
+	Dist string
+	// Seed makes latency draws repeatable.
+	Seed uint64
+	// OnSend and OnRecv, when set, are called for every send and every
+	// delivery (for --log-net-send and --log-net-recv). They must not block.
+	OnSend, OnRecv func(m *Message)
+}
+
+// Validate reports a configuration Maelstrom would refuse.
+func (c Config) Validate() error {
+	switch c.Dist {
+	case "", Constant, Uniform:
+	case Exponential:
+		if c.Latency <= 0 {
+			return errors.New("--latency-dist exponential needs a --latency above 0 (the rate would be 1/0)")
+		}
+	default:
+		return fmt.Errorf("unknown latency distribution %q (want constant, uniform or exponential)", c.Dist)
+	}
+	if c.Latency < 0 {
+		return fmt.Errorf("--latency must not be negative, got %v", c.Latency)
+	}
+	return nil
+}
+
+// Event is one journal entry: a send or a delivery of a message.
+type Event struct {
+	Recv bool
+	Time int64 // nanoseconds since the network started
+	Msg  *Message
+}
+
+// ErrUnknownDest is returned by Send for a destination that was never registered.
+var ErrUnknownDest = errors.New("unknown destination")
+
+// ErrClosedDest is returned by Send for a destination that was registered
+// and has since been closed (a client Maelstrom discarded).
+var ErrClosedDest = errors.New("closed destination")
+
+// Network routes messages between registered endpoints.
+type Network struct {
+	cfg   Config
+	start time.Time
+
+	mu        sync.Mutex
+	rng       *rand.Rand
+	nextID    int64
+	endpoints map[string]*Endpoint
+	closed    map[string]bool
+	grudge    map[string]map[string]bool // receiver -> senders dropped
+
+	jmu     sync.Mutex
+	journal []Event
+}
+
+// New returns a network whose journal clock starts now.
+func New(cfg Config) (*Network, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	return &Network{
+		cfg:       cfg,
+		start:     time.Now(),
+		rng:       rand.New(rand.NewPCG(cfg.Seed, 0x6e657473696d)),
+		endpoints: map[string]*Endpoint{},
+		closed:    map[string]bool{},
+	}, nil
+}
+
+// Register adds an endpoint with the given id and returns it. Registering
+// an id twice is an error.
+func (n *Network) Register(id string) (*Endpoint, error) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if _, ok := n.endpoints[id]; ok {
+		return nil, fmt.Errorf("endpoint %q is already registered", id)
+	}
+	e := &Endpoint{id: id, net: n, wake: make(chan struct{}, 1)}
+	n.endpoints[id] = e
+	delete(n.closed, id)
+	return e, nil
+}
+
+// Close removes an endpoint: messages to it are refused with
+// ErrClosedDest from now on, and what is queued for it is discarded.
+func (n *Network) Close(id string) {
+	n.mu.Lock()
+	e, ok := n.endpoints[id]
+	if ok {
+		delete(n.endpoints, id)
+		n.closed[id] = true
+	}
+	n.mu.Unlock()
+	if ok {
+		e.close()
+	}
+}
+
+// Partition replaces the grudge: grudge[receiver] lists the senders whose
+// messages the receiver drops. A nil or empty grudge heals the network.
+func (n *Network) Partition(grudge map[string][]string) {
+	g := make(map[string]map[string]bool, len(grudge))
+	for dst, srcs := range grudge {
+		set := make(map[string]bool, len(srcs))
+		for _, s := range srcs {
+			set[s] = true
+		}
+		g[dst] = set
+	}
+	n.mu.Lock()
+	n.grudge = g
+	n.mu.Unlock()
+}
+
+// Heal removes every partition.
+func (n *Network) Heal() { n.Partition(nil) }
+
+func (n *Network) dropped(src, dest string) bool {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.grudge[dest][src]
+}
+
+// latency draws the delay for one message; called with n.mu held.
+func (n *Network) latency(src, dest string) time.Duration {
+	if IsClient(src) || IsClient(dest) || n.cfg.Latency <= 0 {
+		return 0
+	}
+	mean := n.cfg.Latency.Milliseconds()
+	switch n.cfg.Dist {
+	case Uniform:
+		if mean <= 0 {
+			return 0
+		}
+		return time.Duration(n.rng.Int64N(2*mean)) * time.Millisecond
+	case Exponential:
+		ms := -float64(mean) * math.Log(1-n.rng.Float64())
+		return time.Duration(int64(ms)) * time.Millisecond
+	}
+	return time.Duration(mean) * time.Millisecond
+}
+
+// Send stamps a message with the next id, journals it and queues it for
+// dest after the latency. It fails, journaling nothing, when dest was
+// never registered (ErrUnknownDest) or has been closed (ErrClosedDest).
+func (n *Network) Send(src, dest string, body json.RawMessage) (*Message, error) {
+	n.mu.Lock()
+	e, ok := n.endpoints[dest]
+	if !ok {
+		closed := n.closed[dest]
+		n.mu.Unlock()
+		if closed {
+			return nil, fmt.Errorf("message from %s to %s: %w", src, dest, ErrClosedDest)
+		}
+		return nil, fmt.Errorf("message from %s to %s: %w", src, dest, ErrUnknownDest)
+	}
+	m := &Message{ID: n.nextID, Src: src, Dest: dest, Body: body}
+	n.nextID++
+	delay := n.latency(src, dest)
+	n.mu.Unlock()
+
+	now := time.Now()
+	n.record(Event{Time: now.Sub(n.start).Nanoseconds(), Msg: m})
+	if n.cfg.OnSend != nil {
+		n.cfg.OnSend(m)
+	}
+	e.push(now.Add(delay), m)
+	return m, nil
+}
+
+// Known reports whether id is currently registered.
+func (n *Network) Known(id string) bool {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	_, ok := n.endpoints[id]
+	return ok
+}
+
+func (n *Network) record(ev Event) {
+	n.jmu.Lock()
+	n.journal = append(n.journal, ev)
+	n.jmu.Unlock()
+}
+
+// Journal returns a copy of every event so far, in the order recorded.
+func (n *Network) Journal() []Event {
+	n.jmu.Lock()
+	defer n.jmu.Unlock()
+	return append([]Event(nil), n.journal...)
+}
+
+// Since returns the time elapsed since the network started, the clock of
+// journal events.
+func (n *Network) Since() time.Duration { return time.Since(n.start) }
+
+// Start is the instant the journal clock began.
+func (n *Network) Start() time.Time { return n.start }
+
+// Endpoint is one registered id's inbox.
+type Endpoint struct {
+	id   string
+	net  *Network
+	wake chan struct{}
+
+	mu     sync.Mutex
+	queue  queue
+	seq    int64
+	closed bool
+}
+
+// ID returns the endpoint's id.
+func (e *Endpoint) ID() string { return e.id }
+
+// ErrClosed is returned by Recv once the endpoint is closed.
+var ErrClosed = errors.New("endpoint closed")
+
+func (e *Endpoint) push(deadline time.Time, m *Message) {
+	e.mu.Lock()
+	if e.closed {
+		e.mu.Unlock()
+		return
+	}
+	heap.Push(&e.queue, item{deadline: deadline, seq: e.seq, msg: m})
+	e.seq++
+	e.mu.Unlock()
+	select {
+	case e.wake <- struct{}{}:
+	default:
+	}
+}
+
+func (e *Endpoint) close() {
+	e.mu.Lock()
+	e.closed = true
+	e.queue = nil
+	e.mu.Unlock()
+	select {
+	case e.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Recv takes the next message for this endpoint, exactly as Maelstrom's
+// receivers do: it takes the queue's head (smallest deadline), sleeps
+// until that deadline, drops the message if a partition cuts its sender
+// off from this endpoint (and takes the next one), and journals the
+// delivery. It returns ctx's error when ctx ends first (a head already
+// taken is then lost, as in a receiver that is stopped), and ErrClosed
+// once the endpoint is closed.
+func (e *Endpoint) Recv(ctx context.Context) (*Message, error) {
+	for {
+		it, err := e.take(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if wait := time.Until(it.deadline); wait > 0 {
+			t := time.NewTimer(wait)
+			select {
+			case <-t.C:
+			case <-ctx.Done():
+				t.Stop()
+				return nil, ctx.Err()
+			}
+		}
+		if e.net.dropped(it.msg.Src, e.id) {
+			continue
+		}
+		e.net.record(Event{Recv: true, Time: e.net.Since().Nanoseconds(), Msg: it.msg})
+		if e.net.cfg.OnRecv != nil {
+			e.net.cfg.OnRecv(it.msg)
+		}
+		return it.msg, nil
+	}
+}
+
+// take pops the head of the queue, waiting for one to arrive.
+func (e *Endpoint) take(ctx context.Context) (item, error) {
+	for {
+		e.mu.Lock()
+		if e.closed {
+			e.mu.Unlock()
+			return item{}, ErrClosed
+		}
+		if len(e.queue) > 0 {
+			it := heap.Pop(&e.queue).(item)
+			e.mu.Unlock()
+			return it, nil
+		}
+		e.mu.Unlock()
+		select {
+		case <-e.wake:
+		case <-ctx.Done():
+			return item{}, ctx.Err()
+		}
+	}
+}
+
+// Pending returns how many messages wait in the endpoint's queue.
+func (e *Endpoint) Pending() int {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return len(e.queue)
+}
+
+type item struct {
+	deadline time.Time
+	seq      int64
+	msg      *Message
+}
+
+// queue is a min-heap of items by deadline, then by send order.
+type queue []item
+
+func (q queue) Len() int { return len(q) }
+func (q queue) Less(i, j int) bool {
+	if !q[i].deadline.Equal(q[j].deadline) {
+		return q[i].deadline.Before(q[j].deadline)
+	}
+	return q[i].seq < q[j].seq
+}
+func (q queue) Swap(i, j int) { q[i], q[j] = q[j], q[i] }
+func (q *queue) Push(x any)   { *q = append(*q, x.(item)) }
+func (q *queue) Pop() any {
+	old := *q
+	it := old[len(old)-1]
+	*q = old[:len(old)-1]
+	return it
+}

@@ -1,0 +1,306 @@
+package netsim
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"testing"
+	"testing/synctest"
+	"time"
+)
+
+func mustNet(t testing.TB, cfg Config) *Network {
+	t.Helper()
+	n, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+func mustRegister(t testing.TB, n *Network, ids ...string) []*Endpoint {
+	t.Helper()
+	var eps []*Endpoint
+	for _, id := range ids {
+		ep, err := n.Register(id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		eps = append(eps, ep)
+	}
+	return eps
+}
+
+func TestLatencyAppliesBetweenServersOnly(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		n := mustNet(t, Config{Latency: 100 * time.Millisecond})
+		eps := mustRegister(t, n, "n0", "n1", "c0")
+		start := time.Now()
+		if _, err := n.Send("n0", "n1", json.RawMessage(`{"type":"x"}`)); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := n.Send("n0", "c0", json.RawMessage(`{"type":"y"}`)); err != nil {
+			t.Fatal(err)
+		}
+		m, err := eps[2].Recv(t.Context())
+		if err != nil || m.Dest != "c0" {
+			t.Fatalf("client recv = %v, %v", m, err)
+		}
+		if d := time.Since(start); d != 0 {
+			t.Errorf("client message took %v, want 0", d)
+		}
+		m, err = eps[1].Recv(t.Context())
+		if err != nil || m.Dest != "n1" {
+			t.Fatalf("server recv = %v, %v", m, err)
+		}
+		if d := time.Since(start); d != 100*time.Millisecond {
+			t.Errorf("server message took %v, want 100ms", d)
+		}
+		if m.ID != 0 {
+			t.Errorf("first message id = %d, want 0", m.ID)
+		}
+	})
+}
+
+// A message due earlier that arrives while the receiver sleeps on the
+// head is delivered after the head: Maelstrom's head-of-line effect.
+func TestHeadOfLineBlocking(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		n := mustNet(t, Config{Latency: 100 * time.Millisecond})
+		eps := mustRegister(t, n, "n0", "n1", "c0")
+		start := time.Now()
+		n.Send("n0", "n1", json.RawMessage(`1`)) // due at 100 ms
+		got := make(chan *Message, 2)
+		go func() {
+			for range 2 {
+				m, err := eps[1].Recv(t.Context())
+				if err != nil {
+					return
+				}
+				got <- m
+			}
+		}()
+		time.Sleep(10 * time.Millisecond)
+		synctest.Wait()
+		n.Send("c0", "n1", json.RawMessage(`2`)) // due at 10 ms, but the receiver sleeps on the head
+		first, second := <-got, <-got
+		if string(first.Body) != "1" || string(second.Body) != "2" {
+			t.Fatalf("order = %s, %s; want 1, 2", first.Body, second.Body)
+		}
+		if d := time.Since(start); d != 100*time.Millisecond {
+			t.Errorf("client message delivered at %v, want 100ms (behind the head)", d)
+		}
+	})
+}
+
+func TestFIFOWithConstantLatency(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		n := mustNet(t, Config{Latency: 50 * time.Millisecond})
+		eps := mustRegister(t, n, "n0", "n1")
+		for i := range 100 {
+			n.Send("n0", "n1", json.RawMessage(json.Number(string(rune('0'+i%10)))))
+			if i%7 == 0 {
+				time.Sleep(time.Millisecond)
+			}
+		}
+		var last int64 = -1
+		for range 100 {
+			m, err := eps[1].Recv(t.Context())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if m.ID <= last {
+				t.Fatalf("message %d delivered after %d", m.ID, last)
+			}
+			last = m.ID
+		}
+	})
+}
+
+func TestPartitionDropsAtDelivery(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		n := mustNet(t, Config{Latency: 100 * time.Millisecond})
+		eps := mustRegister(t, n, "n0", "n1", "n2")
+		n.Send("n0", "n1", json.RawMessage(`"before"`))
+		n.Partition(map[string][]string{"n1": {"n0"}})
+		n.Send("n2", "n1", json.RawMessage(`"other"`))
+		m, err := eps[1].Recv(t.Context())
+		if err != nil || string(m.Body) != `"other"` {
+			t.Fatalf("got %v %v, want the n2 message only (n0's is dropped at delivery)", m, err)
+		}
+		n.Heal()
+		n.Send("n0", "n1", json.RawMessage(`"after"`))
+		m, err = eps[1].Recv(t.Context())
+		if err != nil || string(m.Body) != `"after"` {
+			t.Fatalf("after heal got %v %v", m, err)
+		}
+		// Sends are journaled even when dropped; the drop has no recv.
+		var sends, recvs int
+		for _, e := range n.Journal() {
+			if e.Recv {
+				recvs++
+			} else {
+				sends++
+			}
+		}
+		if sends != 3 || recvs != 2 {
+			t.Errorf("journal: %d sends, %d recvs; want 3, 2", sends, recvs)
+		}
+		_ = eps
+	})
+}
+
+func TestUnknownAndClosedDestinations(t *testing.T) {
+	n := mustNet(t, Config{})
+	mustRegister(t, n, "n0", "c0")
+	if _, err := n.Send("n0", "n9", json.RawMessage(`{}`)); !errors.Is(err, ErrUnknownDest) {
+		t.Errorf("send to n9: %v, want ErrUnknownDest", err)
+	}
+	n.Close("c0")
+	if _, err := n.Send("n0", "c0", json.RawMessage(`{}`)); !errors.Is(err, ErrClosedDest) {
+		t.Errorf("send to closed c0: %v, want ErrClosedDest", err)
+	}
+	if len(n.Journal()) != 0 {
+		t.Errorf("refused sends were journaled")
+	}
+}
+
+func TestUniformLatencyStaysInRange(t *testing.T) {
+	n := mustNet(t, Config{Latency: 10 * time.Millisecond, Dist: Uniform, Seed: 1})
+	seen := map[time.Duration]bool{}
+	for range 5000 {
+		n.mu.Lock()
+		d := n.latency("n0", "n1")
+		n.mu.Unlock()
+		if d < 0 || d >= 20*time.Millisecond {
+			t.Fatalf("uniform latency %v outside [0, 20ms)", d)
+		}
+		seen[d] = true
+	}
+	if len(seen) != 20 {
+		t.Errorf("saw %d distinct whole-ms latencies, want all 20 of 0..19", len(seen))
+	}
+}
+
+func TestExponentialLatencyMean(t *testing.T) {
+	n := mustNet(t, Config{Latency: 100 * time.Millisecond, Dist: Exponential, Seed: 2})
+	var sum time.Duration
+	const draws = 20000
+	for range draws {
+		n.mu.Lock()
+		sum += n.latency("n0", "n1")
+		n.mu.Unlock()
+	}
+	mean := sum / draws
+	// Truncation to whole ms lowers the mean by about 0.5 ms.
+	if mean < 95*time.Millisecond || mean > 104*time.Millisecond {
+		t.Errorf("exponential mean %v, want about 99.5ms", mean)
+	}
+}
+
+func TestConfigValidation(t *testing.T) {
+	for _, c := range []Config{{Dist: "normal"}, {Dist: Exponential}, {Latency: -1}} {
+		if c.Validate() == nil {
+			t.Errorf("%+v accepted", c)
+		}
+	}
+	if err := (Config{Latency: 5, Dist: Uniform}).Validate(); err != nil {
+		t.Errorf("valid config refused: %v", err)
+	}
+}
+
+func TestClientMatchesRepliesAndTimesOut(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		n := mustNet(t, Config{})
+		eps := mustRegister(t, n, "n0")
+		c, err := n.NewClient("c0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithCancel(t.Context())
+		defer cancel()
+		// A server that answers the first request late and the second at once,
+		// preceded by a stray message.
+		go func() {
+			for {
+				m, err := eps[0].Recv(ctx)
+				if err != nil {
+					return
+				}
+				var req struct {
+					MsgID int `json:"msg_id"`
+				}
+				json.Unmarshal(m.Body, &req)
+				if req.MsgID == 1 {
+					time.Sleep(2 * time.Second)
+				}
+				n.Send("n0", "c0", json.RawMessage(`{"type":"noise"}`))
+				body, _ := json.Marshal(map[string]any{"type": "x_ok", "in_reply_to": req.MsgID})
+				n.Send("n0", "c0", body)
+			}
+		}()
+		if _, err := c.Call(ctx, "n0", map[string]any{"type": "x"}, time.Second); !errors.Is(err, ErrTimeout) {
+			t.Fatalf("first call: %v, want ErrTimeout", err)
+		}
+		time.Sleep(2 * time.Second) // the late reply to msg 1 arrives and must be skipped
+		r, err := c.Call(ctx, "n0", map[string]any{"type": "x"}, time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, _ := r.Body["in_reply_to"].(json.Number); got != "2" {
+			t.Errorf("reply in_reply_to = %v, want 2", r.Body["in_reply_to"])
+		}
+		cancel()
+	})
+}
+
+func TestDeliveredLineFormat(t *testing.T) {
+	m := &Message{ID: 3, Src: "c3", Dest: "n1", Body: json.RawMessage(`{"type":"echo","echo":"Please echo 35","msg_id":1}`)}
+	want := `{"id":3,"src":"c3","dest":"n1","body":{"type":"echo","echo":"Please echo 35","msg_id":1}}`
+	if got := string(m.AppendJSON(nil)); got != want {
+		t.Errorf("got  %s\nwant %s", got, want)
+	}
+	odd := &Message{ID: 1, Src: `a"b`, Dest: "é", Body: json.RawMessage(`1`)}
+	var back map[string]any
+	if err := json.Unmarshal(odd.AppendJSON(nil), &back); err != nil || back["src"] != `a"b` || back["dest"] != "é" {
+		t.Errorf("escaping broken: %s (%v)", odd.AppendJSON(nil), err)
+	}
+}
+
+// BenchmarkRoute measures messages routed per second with the journal on:
+// one sender per destination, zero latency, 8 destinations, each drained
+// by its own receiver.
+func BenchmarkRoute(b *testing.B) {
+	n := mustNet(b, Config{})
+	const dests = 8
+	ids := []string{"n0", "n1", "n2", "n3", "n4", "n5", "n6", "n7"}
+	eps := mustRegister(b, n, ids...)
+	body := json.RawMessage(`{"type":"gossip","messages":[1,2,3,4,5],"msg_id":12}`)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan int, dests)
+	per := b.N/dests + 1
+	for _, ep := range eps {
+		go func() {
+			for i := 0; i < per; i++ {
+				if _, err := ep.Recv(ctx); err != nil {
+					break
+				}
+			}
+			done <- 1
+		}()
+	}
+	b.ResetTimer()
+	for i := range dests {
+		go func() {
+			for j := 0; j < per; j++ {
+				n.Send(ids[(i+1)%dests], ids[i], body)
+			}
+		}()
+	}
+	for range dests {
+		<-done
+	}
+	b.StopTimer()
+	b.ReportMetric(float64(per*dests)/b.Elapsed().Seconds(), "msgs/s")
+}

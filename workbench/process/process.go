@@ -1,0 +1,330 @@
+// Package process runs one node of a test: either a binary as an OS
+// process (what users test) or a Go function in a goroutine (what our own
+// tests use, so that whole runs fit in a testing/synctest bubble). Both
+// look the same to the bench: lines in on stdin, lines out on stdout,
+// free-form logs on stderr.
+package process
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// Func is a node that runs in-process. It must read messages from stdin
+// until end of input, write messages to stdout one JSON line at a time,
+// log to stderr, and return when stdin ends.
+type Func func(stdin io.Reader, stdout, stderr io.Writer) error
+
+// Spec says what to run for a node: Bin (with Args) as an OS process, or Func.
+type Spec struct {
+	Bin  string
+	Args []string
+	Func Func
+	// Dir is the working directory of an OS process (default os.TempDir(),
+	// as Maelstrom runs nodes in the JVM's temp directory).
+	Dir string
+}
+
+// CheckBinary verifies that bin exists, is a regular file and is
+// executable, and returns its absolute path.
+func CheckBinary(bin string) (string, error) {
+	if bin == "" {
+		return "", errors.New("expected a --bin PATH_TO_BINARY to test")
+	}
+	abs, err := filepath.Abs(bin)
+	if err != nil {
+		return "", fmt.Errorf("resolve --bin %s: %w", bin, err)
+	}
+	fi, err := os.Stat(abs)
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return "", fmt.Errorf("--bin %s: no such file", bin)
+		}
+		return "", fmt.Errorf("--bin %s: %w", bin, err)
+	}
+	if fi.IsDir() {
+		return "", fmt.Errorf("--bin %s is a directory, not an executable", bin)
+	}
+	if fi.Mode()&0o111 == 0 {
+		return "", fmt.Errorf("--bin %s is not executable (try chmod +x %s)", bin, bin)
+	}
+	return abs, nil
+}
+
+// tailLines is how many of the last stdout and stderr lines a crash report shows.
+const tailLines = 32
+
+// Node is one running node.
+type Node struct {
+	id      string
+	stdin   io.WriteCloser
+	stdout  io.ReadCloser
+	stderr  *lineTee
+	outTail *ring
+
+	exited  chan struct{}
+	exitErr error
+	stopped chan struct{}
+	stopOne sync.Once
+
+	kill func() // forcibly ends the node (OS process: SIGKILL)
+}
+
+// Start launches the node. Everything it writes to stderr goes to
+// stderr (a node log file), line by line, and to onStderrLine when set.
+func Start(id string, spec Spec, stderr io.Writer, onStderrLine func(line string)) (*Node, error) {
+	p := &Node{
+		id:      id,
+		stderr:  &lineTee{w: stderr, tail: newRing(tailLines), onLine: onStderrLine},
+		outTail: newRing(tailLines),
+		exited:  make(chan struct{}),
+		stopped: make(chan struct{}),
+	}
+	if spec.Func != nil {
+		return p, p.startFunc(spec.Func)
+	}
+	return p, p.startBinary(spec)
+}
+
+func (p *Node) startFunc(fn Func) error {
+	inR, inW := io.Pipe()
+	outR, outW := io.Pipe()
+	p.stdin, p.stdout = inW, outR
+	p.kill = func() {
+		inW.Close()
+		inR.CloseWithError(errors.New("node stopped"))
+		outR.Close()
+	}
+	go func() {
+		defer close(p.exited)
+		err := fn(inR, outW, p.stderr)
+		p.stderr.flush()
+		if err == nil {
+			select {
+			case <-p.stopped:
+			default:
+				err = errors.New("returned before the test ended")
+			}
+		}
+		p.exitErr = err
+		outW.CloseWithError(io.EOF)
+	}()
+	return nil
+}
+
+func (p *Node) startBinary(spec Spec) error {
+	bin, err := CheckBinary(spec.Bin)
+	if err != nil {
+		return err
+	}
+	dir := spec.Dir
+	if dir == "" {
+		dir = os.TempDir()
+	}
+	cmd := exec.Command(bin, spec.Args...)
+	cmd.Dir = dir
+	cmd.Stderr = p.stderr
+	// The node must not outlive the bench, even if the bench is killed.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		return fmt.Errorf("node %s: stdin pipe: %w", p.id, err)
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		return fmt.Errorf("node %s: stdout pipe: %w", p.id, err)
+	}
+	if err := cmd.Start(); err != nil {
+		return fmt.Errorf("node %s: start %s: %w", p.id, bin, err)
+	}
+	p.stdin, p.stdout = stdin, stdout
+	p.kill = func() { _ = cmd.Process.Kill() }
+	go func() {
+		defer close(p.exited)
+		err := cmd.Wait()
+		p.stderr.flush()
+		if err == nil {
+			select {
+			case <-p.stopped:
+			default:
+				err = errors.New("exit status 0")
+			}
+		}
+		p.exitErr = err
+	}()
+	return nil
+}
+
+// ID returns the node's id.
+func (p *Node) ID() string { return p.id }
+
+// Stdout is what the node prints; read it line by line with Lines.
+func (p *Node) Stdout() io.Reader { return p.stdout }
+
+// Write sends bytes to the node's stdin. The caller writes whole lines.
+func (p *Node) Write(b []byte) (int, error) { return p.stdin.Write(b) }
+
+// Lines reads the node's stdout line by line (of any length) and calls
+// fn for each line without its newline, until stdout ends. It remembers
+// the last lines for crash reports.
+func (p *Node) Lines(fn func(line []byte)) error {
+	r := bufio.NewReaderSize(p.stdout, 64<<10)
+	for {
+		line, err := r.ReadBytes('\n')
+		if len(line) > 0 {
+			line = trimNewline(line)
+			p.outTail.add(string(line))
+			fn(line)
+		}
+		if err != nil {
+			if errors.Is(err, io.EOF) || errors.Is(err, io.ErrClosedPipe) || errors.Is(err, os.ErrClosed) {
+				return nil
+			}
+			return fmt.Errorf("read stdout of %s: %w", p.id, err)
+		}
+	}
+}
+
+func trimNewline(b []byte) []byte {
+	for len(b) > 0 && (b[len(b)-1] == '\n' || b[len(b)-1] == '\r') {
+		b = b[:len(b)-1]
+	}
+	return b
+}
+
+// Exited is closed once the node has ended, for whatever reason.
+func (p *Node) Exited() <-chan struct{} { return p.exited }
+
+// Crashed reports whether the node ended on its own (before Stop) and how.
+func (p *Node) Crashed() (bool, error) {
+	select {
+	case <-p.exited:
+	default:
+		return false, nil
+	}
+	select {
+	case <-p.stopped:
+		return false, nil
+	default:
+	}
+	return true, p.exitErr
+}
+
+// CrashReport describes an ended node the way Maelstrom does, with the
+// last lines it printed on stdout and stderr.
+func (p *Node) CrashReport() string {
+	status := "an unknown status"
+	if p.exitErr != nil {
+		status = p.exitErr.Error()
+	}
+	return fmt.Sprintf("Node %s crashed with %s. Before crashing, it wrote to STDOUT:\n\n%s\n\nAnd to STDERR:\n\n%s",
+		p.id, status, p.outTail.String(), p.stderr.tail.String())
+}
+
+// Stop ends the node: an OS process is killed (SIGKILL, as Maelstrom
+// does), an in-process node sees the end of its input. Stop waits up to
+// timeout for it to finish and reports whether it did.
+func (p *Node) Stop(timeout time.Duration) error {
+	p.stopOne.Do(func() {
+		close(p.stopped)
+		if c, ok := p.stdin.(io.Closer); ok {
+			_ = c.Close()
+		}
+		p.kill()
+	})
+	t := time.NewTimer(timeout)
+	defer t.Stop()
+	select {
+	case <-p.exited:
+		return nil
+	case <-t.C:
+		return fmt.Errorf("node %s did not stop within %v", p.id, timeout)
+	}
+}
+
+// lineTee copies a node's stderr to a log writer, keeping the last lines
+// and handing each complete line to onLine.
+type lineTee struct {
+	mu      sync.Mutex
+	w       io.Writer
+	tail    *ring
+	onLine  func(string)
+	partial []byte
+}
+
+func (t *lineTee) Write(b []byte) (int, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.w != nil {
+		if _, err := t.w.Write(b); err != nil {
+			t.w = nil // keep the node running even if its log cannot be written
+		}
+	}
+	t.partial = append(t.partial, b...)
+	for {
+		i := bytes.IndexByte(t.partial, '\n')
+		if i < 0 {
+			break
+		}
+		line := string(t.partial[:i])
+		t.partial = t.partial[i+1:]
+		t.tail.add(line)
+		if t.onLine != nil {
+			t.onLine(line)
+		}
+	}
+	return len(b), nil
+}
+
+func (t *lineTee) flush() {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if len(t.partial) > 0 {
+		t.tail.add(string(t.partial))
+		if t.onLine != nil {
+			t.onLine(string(t.partial))
+		}
+		t.partial = nil
+	}
+}
+
+// ring keeps the last n lines.
+type ring struct {
+	mu    sync.Mutex
+	lines []string
+	next  int
+	full  bool
+}
+
+func newRing(n int) *ring { return &ring{lines: make([]string, n)} }
+
+func (r *ring) add(s string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.lines[r.next] = s
+	r.next = (r.next + 1) % len(r.lines)
+	if r.next == 0 {
+		r.full = true
+	}
+}
+
+func (r *ring) String() string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var out []string
+	if r.full {
+		out = append(out, r.lines[r.next:]...)
+	}
+	out = append(out, r.lines[:r.next]...)
+	return strings.Join(out, "\n")
+}

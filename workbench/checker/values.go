@@ -1,0 +1,95 @@
+package checker
+
+import (
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strconv"
+
+	"github.com/glomers/glomers/workbench/edn"
+	"github.com/glomers/glomers/workbench/history"
+)
+
+// valueKey returns exactly history.Key(v), with a fast path for the
+// integers that dominate real histories (broadcast messages, counters,
+// register values). Checkers call it once per element of every read, so
+// skipping json.Marshal there matters.
+func valueKey(v any) string {
+	switch x := v.(type) {
+	case int:
+		return strconv.FormatInt(int64(x), 10)
+	case int64:
+		return strconv.FormatInt(x, 10)
+	case int32:
+		return strconv.FormatInt(int64(x), 10)
+	case json.Number:
+		// Only plain decimal integers take the fast path; anything else
+		// (fractions, exponents, huge values) gets history's canonical form.
+		if n, err := strconv.ParseInt(string(x), 10, 64); err == nil {
+			return strconv.FormatInt(n, 10)
+		}
+	}
+	return history.Key(v)
+}
+
+// unknownResult is what Jepsen's check-safe makes of a checker that
+// throws: {:valid? :unknown, :error "..."}.
+func unknownResult(err error) edn.Map {
+	return edn.K("valid?", Unknown.EDN(), "error", err.Error())
+}
+
+// quantilePoints are the points at which Jepsen summarises latency
+// distributions, in the order they are printed.
+var quantilePoints = [...]float64{0, 0.5, 0.95, 0.99, 1}
+
+// Quantile returns the value at point p (0 ≤ p ≤ 1) of an ascending
+// sorted slice by Jepsen's rule: the element at index min(n−1, ⌊n·p⌋).
+// It panics on an empty slice, as there is no value to report.
+func Quantile(sorted []int64, p float64) int64 {
+	n := len(sorted)
+	i := int(float64(n) * p) // ⌊n·p⌋ for the non-negative values used here
+	if i > n-1 {
+		i = n - 1
+	}
+	return sorted[i]
+}
+
+// Quantiles summarises values (in any order) as Jepsen's
+// frequency-distribution does: the map {0 a, 0.5 b, 0.95 c, 0.99 d, 1 e}
+// with the end points printed as integers. It returns nil for no values.
+func Quantiles(values []int64) edn.Map {
+	if len(values) == 0 {
+		return nil
+	}
+	sorted := append([]int64(nil), values...)
+	sort.Slice(sorted, func(i, j int) bool { return sorted[i] < sorted[j] })
+	m := make(edn.Map, 0, len(quantilePoints))
+	for _, p := range quantilePoints {
+		var key any = p
+		if p == 0 || p == 1 {
+			key = int64(p) // Clojure prints these points as the longs 0 and 1
+		}
+		m = append(m, edn.Entry{Key: key, Val: Quantile(sorted, p)})
+	}
+	return m
+}
+
+// sortValues sorts a copy of vs with history.Compare and returns it as an
+// EDN list, or an error naming the first pair that cannot be compared
+// (Clojure's sort throws there).
+func sortValues(vs []any) (edn.List, error) {
+	out := append([]any(nil), vs...)
+	if err := history.Sort(out); err != nil {
+		return nil, fmt.Errorf("sorting values: %w", err)
+	}
+	return edn.List(out), nil
+}
+
+// opsEDN renders operations as an EDN list of op maps.
+func opsEDN(ops []history.Op) edn.List {
+	l := make(edn.List, len(ops))
+	for i, op := range ops {
+		l[i] = op.EDN()
+	}
+	return l
+}

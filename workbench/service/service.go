@@ -17,8 +17,34 @@
 // returns them in replies: do not modify a body after passing it to Handle,
 // or a reply after receiving it.
 //
-// Behaviour follows Maelstrom's src/maelstrom/service.clj, including its
-// quirks, documented on each service below and in the package's tests.
+// Behaviour follows Maelstrom's src/maelstrom/service.clj, quirks included:
+//
+//   - lin-kv applies every request to one map in arrival order. Requests
+//     are {"type":"read","key":K}, {"type":"write","key":K,"value":V} and
+//     {"type":"cas","key":K,"from":A,"to":B} with optional
+//     "create_if_not_exists" (tested with Clojure truth: anything but
+//     null and false enables it). Errors: code 20 "key does not exist";
+//     code 22 "current value <cur> is not <A>", values printed as Clojure
+//     prints them (strings quoted, arrays as [1 2], numbers like Java).
+//   - seq-kv answers the same requests from a buffer of the last 32
+//     states. Each caller (request src) remembers the state it last
+//     observed, i; a request is tried on a random state j with
+//     i ≤ j < newest (j = i when i is the newest), read modulo the buffer,
+//     and, if it would change that state, is re-applied to the newest
+//     state instead, which it extends. So reads are stale until the
+//     caller's own next mutating request; views never go backwards; a
+//     write of the value a key already had in the chosen state is
+//     acknowledged without reaching the newest state. Note that j never
+//     equals the newest index while the caller lags: reading alone never
+//     catches a caller up (spec services.md §4 says j ≤ last; Maelstrom's
+//     rand-int excludes it).
+//   - lww-kv keeps two replicas that never converge; each request goes to
+//     a random one. create_if_not_exists is ignored, and a failed cas
+//     prints "from" with Clojure's str (strings unquoted).
+//   - lin-tso answers {"type":"ts"} with {"type":"ts_ok","ts":N}, N = 0, 1,
+//     2, … in arrival order.
+//
+// Any other request type gets no reply.
 package service
 
 import (

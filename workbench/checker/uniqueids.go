@@ -1,0 +1,129 @@
+package checker
+
+import (
+	"fmt"
+	"sort"
+
+	"github.com/glomers/glomers/workbench/edn"
+	"github.com/glomers/glomers/workbench/history"
+)
+
+// maxDuplicatesShown bounds the :duplicated map, as Jepsen does.
+const maxDuplicatesShown = 48
+
+// UniqueIDs checks the unique-ids workload over the :generate operations:
+// the ids returned by :ok completions must all differ.
+//
+//	{:valid? true, :attempted-count 3, :acknowledged-count 2,
+//	 :duplicated-count 0, :duplicated {}, :range ["n1-0" "n2-0"]}
+//
+// :duplicated maps up to 48 duplicated ids (those with the most
+// occurrences) to their counts, sorted by id; :range is [lowest highest]
+// under history.Compare (nil without acknowledged ids). Ids that cannot be
+// ordered against each other (mixed kinds, JSON objects) make the result
+// {:valid? :unknown, :error ...} with the two counts, because Maelstrom's
+// checker throws on them.
+func UniqueIDs(ops []history.Op) edn.Map {
+	type idCount struct {
+		id    any
+		count int
+	}
+	attempted := 0
+	var acked []any
+	counts := map[string]*idCount{}
+	var distinct []*idCount
+	for _, op := range ops {
+		if !op.IsClient() || op.F != "generate" {
+			continue
+		}
+		switch op.Type {
+		case history.Invoke:
+			attempted++
+		case history.OK:
+			acked = append(acked, op.Value)
+			k := valueKey(op.Value)
+			c := counts[k]
+			if c == nil {
+				c = &idCount{id: op.Value}
+				counts[k] = c
+				distinct = append(distinct, c)
+			}
+			c.count++
+		}
+	}
+	fail := func(err error) edn.Map {
+		return edn.K(
+			"valid?", Unknown.EDN(),
+			"error", fmt.Sprintf("unique-ids: %v", err),
+			"attempted-count", attempted,
+			"acknowledged-count", len(acked),
+		)
+	}
+
+	var rng any
+	if len(acked) > 0 {
+		lo, hi := acked[0], acked[0]
+		for _, id := range acked[1:] {
+			c, err := history.Compare(id, lo)
+			if err != nil {
+				return fail(err)
+			}
+			if c < 0 {
+				lo = id
+			}
+			if c, err = history.Compare(id, hi); err != nil {
+				return fail(err)
+			}
+			if c > 0 {
+				hi = id
+			}
+		}
+		rng = edn.Vector{lo, hi}
+	}
+
+	var dups []*idCount
+	for _, c := range distinct {
+		if c.count > 1 {
+			dups = append(dups, c)
+		}
+	}
+	// Highest counts first; among equal counts Jepsen keeps the larger ids.
+	// Every id was compared with lo and hi above, but not necessarily with
+	// each other, so ordering can still fail.
+	var sortErr error
+	cmp := func(a, b any) int {
+		c, err := history.Compare(a, b)
+		if err != nil && sortErr == nil {
+			sortErr = err
+		}
+		return c
+	}
+	sort.SliceStable(dups, func(i, j int) bool {
+		if dups[i].count != dups[j].count {
+			return dups[i].count > dups[j].count
+		}
+		return cmp(dups[i].id, dups[j].id) > 0
+	})
+	shown := dups[:min(len(dups), maxDuplicatesShown)]
+	sort.SliceStable(shown, func(i, j int) bool { return cmp(shown[i].id, shown[j].id) < 0 })
+	if sortErr != nil {
+		return fail(sortErr)
+	}
+	dupMap := edn.Map{}
+	for _, c := range shown {
+		dupMap = append(dupMap, edn.Entry{Key: c.id, Val: c.count})
+	}
+
+	valid := Valid
+	if len(dups) > 0 {
+		valid = Invalid
+	}
+	return edn.K(
+		"valid?", valid.EDN(),
+		"attempted-count", attempted,
+		"acknowledged-count", len(acked),
+		"duplicated-count", len(dups),
+		"duplicated", dupMap,
+		"range", rng,
+	)
+}

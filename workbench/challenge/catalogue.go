@@ -1,0 +1,203 @@
+// Package challenge is the catalogue of fly.io's Gossip Glomers
+// challenges: each one's official `maelstrom test` command line, its
+// published pass criteria and numeric targets, and the stricter targets
+// this project holds its own solutions to.
+package challenge
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+)
+
+// Metric names a figure read from a test's results.
+type Metric string
+
+// The figures the scoreboard reports.
+const (
+	// MsgsPerOp is :net :servers :msgs-per-op, the challenges' "messages per operation".
+	MsgsPerOp Metric = "msgs-per-op"
+	// StableMedian and StableMax are the broadcast :stable-latencies
+	// quantiles 0.5 and 1, in ms: the challenges' median and maximum latency.
+	StableMedian Metric = "median-latency-ms"
+	StableMax    Metric = "max-latency-ms"
+	// OKFraction is :availability :ok-fraction.
+	OKFraction Metric = "ok-fraction"
+)
+
+// Target is an upper (or, for OKFraction, lower) bound on a metric.
+type Target struct {
+	Metric Metric
+	Bound  float64
+	// Strict makes the bound exclusive (< rather than ≤), as the official
+	// targets are phrased ("fewer than 30").
+	Strict bool
+}
+
+// Met reports whether value satisfies the target.
+func (t Target) Met(value float64) bool {
+	if t.Metric == OKFraction {
+		return value >= t.Bound
+	}
+	if t.Strict {
+		return value < t.Bound
+	}
+	return value <= t.Bound
+}
+
+// String renders the target like "msgs-per-op < 30".
+func (t Target) String() string {
+	op := "≤"
+	switch {
+	case t.Metric == OKFraction:
+		op = "≥"
+	case t.Strict:
+		op = "<"
+	}
+	return fmt.Sprintf("%s %s %g", t.Metric, op, t.Bound)
+}
+
+// Variant is one way of running a challenge's binary: most challenges
+// have one; broadcast 3d/3e run in both of its modes.
+type Variant struct {
+	Name string   // "" for the only variant, else e.g. "efficient"
+	Env  []string // extra environment for the node binary
+	Ours []Target // our own targets for this variant
+}
+
+// Challenge is one Gossip Glomers challenge.
+type Challenge struct {
+	ID       string // "1", "2", "3a", …, "6c"
+	Name     string
+	Workload string
+	// Binary is the cmd/ directory of our solution, which is also the
+	// name of the binary built from it.
+	Binary string
+	// Args is the published command line after `maelstrom test`, without
+	// --bin (the 6c typo "–-nemesis" is corrected to --nemesis).
+	Args     []string
+	Official []Target
+	Variants []Variant
+	// Criteria is the pass condition in words, from the challenge page.
+	Criteria string
+}
+
+// Command returns the command line a user would type, with bin as --bin.
+func (c Challenge) Command(tool, bin string) string {
+	parts := append([]string{tool, "test"}, c.Args[:2]...)
+	parts = append(parts, "--bin", bin)
+	parts = append(parts, c.Args[2:]...)
+	return strings.Join(parts, " ")
+}
+
+// TestArgs returns the full argument list for `test` with bin as --bin.
+func (c Challenge) TestArgs(bin string) []string {
+	args := append([]string{}, c.Args[:2]...)
+	args = append(args, "--bin", bin)
+	return append(args, c.Args[2:]...)
+}
+
+func args(s string) []string { return strings.Fields(s) }
+
+func one(targets ...Target) []Variant { return []Variant{{Ours: targets}} }
+
+// All returns every challenge in order.
+func All() []Challenge {
+	broadcastFast := []Target{{Metric: MsgsPerOp, Bound: 12.5}, {Metric: StableMedian, Bound: 100}, {Metric: StableMax, Bound: 160}}
+	broadcastEfficient := []Target{{Metric: MsgsPerOp, Bound: 1.7}, {Metric: StableMedian, Bound: 320}, {Metric: StableMax, Bound: 500}}
+	bothModes := []Variant{
+		{Name: "efficient", Env: []string{"GLOMERS_BROADCAST_MODE=efficient"}, Ours: broadcastEfficient},
+		{Name: "fast", Env: []string{"GLOMERS_BROADCAST_MODE=fast"}, Ours: broadcastFast},
+	}
+	return []Challenge{
+		{ID: "1", Name: "Echo", Workload: "echo", Binary: "echo",
+			Args: args("-w echo --node-count 1 --time-limit 10"), Variants: one(),
+			Criteria: "every echo answered with the same echo"},
+		{ID: "2", Name: "Unique ID Generation", Workload: "unique-ids", Binary: "unique-ids",
+			Args:     args("-w unique-ids --time-limit 30 --rate 1000 --node-count 3 --availability total --nemesis partition"),
+			Variants: one(Target{Metric: MsgsPerOp, Bound: 0}, Target{Metric: OKFraction, Bound: 1}),
+			Criteria: "no duplicate ids, every request succeeds under partitions"},
+		{ID: "3a", Name: "Single-Node Broadcast", Workload: "broadcast", Binary: "broadcast",
+			Args: args("-w broadcast --node-count 1 --time-limit 20 --rate 10"), Variants: one(),
+			Criteria: "every broadcast value is read back"},
+		{ID: "3b", Name: "Multi-Node Broadcast", Workload: "broadcast", Binary: "broadcast",
+			Args: args("-w broadcast --node-count 5 --time-limit 20 --rate 10"), Variants: one(),
+			Criteria: "every value reaches every node"},
+		{ID: "3c", Name: "Fault Tolerant Broadcast", Workload: "broadcast", Binary: "broadcast",
+			Args: args("-w broadcast --node-count 5 --time-limit 20 --rate 10 --nemesis partition"), Variants: one(),
+			Criteria: "no value lost under partitions"},
+		{ID: "3d", Name: "Efficient Broadcast, Part I", Workload: "broadcast", Binary: "broadcast",
+			Args:     args("-w broadcast --node-count 25 --time-limit 20 --rate 100 --latency 100"),
+			Official: []Target{{Metric: MsgsPerOp, Bound: 30, Strict: true}, {Metric: StableMedian, Bound: 400, Strict: true}, {Metric: StableMax, Bound: 600, Strict: true}},
+			Variants: bothModes,
+			Criteria: "valid, msgs-per-op < 30, median latency < 400 ms, max latency < 600 ms"},
+		{ID: "3e", Name: "Efficient Broadcast, Part II", Workload: "broadcast", Binary: "broadcast",
+			Args:     args("-w broadcast --node-count 25 --time-limit 20 --rate 100 --latency 100"),
+			Official: []Target{{Metric: MsgsPerOp, Bound: 20, Strict: true}, {Metric: StableMedian, Bound: 1000, Strict: true}, {Metric: StableMax, Bound: 2000, Strict: true}},
+			Variants: bothModes,
+			Criteria: "valid, msgs-per-op < 20, median latency < 1 s, max latency < 2 s"},
+		{ID: "4", Name: "Grow-Only Counter", Workload: "g-counter", Binary: "g-counter",
+			Args:     args("-w g-counter --node-count 3 --rate 100 --time-limit 20 --nemesis partition"),
+			Variants: one(Target{Metric: MsgsPerOp, Bound: 1.0}),
+			Criteria: "final reads within the acceptable range, state kept in seq-kv"},
+		{ID: "5a", Name: "Single-Node Kafka-Style Log", Workload: "kafka", Binary: "kafka",
+			Args: args("-w kafka --node-count 1 --concurrency 2n --time-limit 20 --rate 1000"), Variants: one(),
+			Criteria: "no lost writes, monotonic offsets, nothing unseen"},
+		{ID: "5b", Name: "Multi-Node Kafka-Style Log", Workload: "kafka", Binary: "kafka",
+			Args: args("-w kafka --node-count 2 --concurrency 2n --time-limit 20 --rate 1000"), Variants: one(),
+			Criteria: "valid across two nodes"},
+		{ID: "5c", Name: "Efficient Kafka-Style Log", Workload: "kafka", Binary: "kafka",
+			Args: args("-w kafka --node-count 2 --concurrency 2n --time-limit 20 --rate 1000"), Variants: one(),
+			Criteria: "valid, with fewer messages and better latency than 5b (no numeric target)"},
+		{ID: "6a", Name: "Single-Node, Totally-Available Transactions", Workload: "txn-rw-register", Binary: "txn-rw-register",
+			Args:     args("-w txn-rw-register --node-count 1 --time-limit 20 --rate 1000 --concurrency 2n --consistency-models read-uncommitted --availability total"),
+			Variants: one(), Criteria: "valid under read-uncommitted, every txn ok"},
+		{ID: "6b", Name: "Totally-Available, Read Uncommitted Transactions", Workload: "txn-rw-register", Binary: "txn-rw-register",
+			Args:     args("-w txn-rw-register --node-count 2 --concurrency 2n --time-limit 20 --rate 1000 --consistency-models read-uncommitted --availability total --nemesis partition"),
+			Variants: one(), Criteria: "no G0, total availability under partitions"},
+		{ID: "6c", Name: "Totally-Available, Read Committed Transactions", Workload: "txn-rw-register", Binary: "txn-rw-register",
+			Args:     args("-w txn-rw-register --node-count 2 --concurrency 2n --time-limit 20 --rate 1000 --consistency-models read-committed --availability total --nemesis partition"),
+			Variants: one(), Criteria: "no G0, G1a, G1b, G1c; total availability"},
+	}
+}
+
+// Select returns the challenges named by ids ("all" means every one), in
+// catalogue order, or an error naming the ids it does not know.
+func Select(ids []string) ([]Challenge, error) {
+	all := All()
+	if len(ids) == 0 {
+		return nil, fmt.Errorf("name challenges to run (%s) or all", strings.Join(IDs(), " "))
+	}
+	want := map[string]bool{}
+	for _, id := range ids {
+		if id == "all" {
+			return all, nil
+		}
+		want[strings.ToLower(id)] = true
+	}
+	var out []Challenge
+	for _, c := range all {
+		if want[c.ID] {
+			out = append(out, c)
+			delete(want, c.ID)
+		}
+	}
+	if len(want) > 0 {
+		var unknown []string
+		for id := range want {
+			unknown = append(unknown, id)
+		}
+		sort.Strings(unknown)
+		return nil, fmt.Errorf("unknown challenge %s (known: %s)", strings.Join(unknown, ", "), strings.Join(IDs(), " "))
+	}
+	return out, nil
+}
+
+// IDs lists every challenge id in order.
+func IDs() []string {
+	var ids []string
+	for _, c := range All() {
+		ids = append(ids, c.ID)
+	}
+	return ids
+}

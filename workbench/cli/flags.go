@@ -1,0 +1,327 @@
+// Package cli is the glomers command line: `glomers test` with
+// Maelstrom's flags, `glomers challenge` and `glomers serve`.
+package cli
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"os"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/glomers/glomers/workbench"
+)
+
+// Exit statuses, as Maelstrom's.
+const (
+	ExitValid    = 0
+	ExitInvalid  = 1
+	ExitUnknown  = 2
+	ExitUsage    = 254
+	ExitInternal = 255
+)
+
+// flagSpec describes one option: its names, whether it takes a value,
+// its help text and what it does with the value.
+type flagSpec struct {
+	names []string
+	arg   string // "" for a boolean flag, else the value's name in help
+	help  string
+	set   func(o *testOptions, v string) error
+}
+
+// testOptions collects `glomers test` options before they become a Config.
+type testOptions struct {
+	cfg        workbench.Config
+	nodeCount  int
+	nodes      []string
+	concurrent string
+	testCount  int
+	help       bool
+	ignored    []string
+}
+
+var concurrencyRE = regexp.MustCompile(`^(\d+)(n?)$`)
+
+func positiveInt(name string, dst *int) func(*testOptions, string) error {
+	return func(_ *testOptions, v string) error {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			return fmt.Errorf("%s must be a positive integer, got %q", name, v)
+		}
+		*dst = n
+		return nil
+	}
+}
+
+func seconds(name string, v string) (time.Duration, error) {
+	f, err := strconv.ParseFloat(v, 64)
+	if err != nil || f <= 0 {
+		return 0, fmt.Errorf("%s must be a positive number of seconds, got %q", name, v)
+	}
+	return time.Duration(f * float64(time.Second)), nil
+}
+
+// testFlags returns the options of `glomers test`, Maelstrom's and Jepsen's
+// with the same names and defaults, plus glomers' own (--seed, --store,
+// --strict, --in-process is not a flag: tests use the Go API).
+func testFlags(o *testOptions) []flagSpec {
+	c := &o.cfg
+	return []flagSpec{
+		{[]string{"--bin"}, "FILE", "node binary to test (required)", func(_ *testOptions, v string) error { c.Bin = v; return nil }},
+		{[]string{"-w", "--workload"}, "NAME", "workload to run (default lin-kv)", func(_ *testOptions, v string) error { c.Workload = v; return nil }},
+		{[]string{"--node-count"}, "NUM", "number of nodes n0…n(N-1)", positiveInt("--node-count", &o.nodeCount)},
+		{[]string{"-n", "--node"}, "HOSTNAME", "a node id (repeatable; default n1…n5)", func(_ *testOptions, v string) error { o.nodes = append(o.nodes, v); return nil }},
+		{[]string{"--nodes"}, "LIST", "comma-separated node ids", func(_ *testOptions, v string) error {
+			o.nodes = append(o.nodes, splitList(v)...)
+			return nil
+		}},
+		{[]string{"--nodes-file"}, "FILE", "file with one node id per line", func(_ *testOptions, v string) error {
+			ids, err := readLines(v)
+			if err != nil {
+				return fmt.Errorf("--nodes-file: %w", err)
+			}
+			o.nodes = append(o.nodes, ids...)
+			return nil
+		}},
+		{[]string{"--time-limit"}, "SECONDS", "duration of the main phase (default 60)", func(_ *testOptions, v string) error {
+			d, err := seconds("--time-limit", v)
+			c.TimeLimit = d
+			return err
+		}},
+		{[]string{"--rate"}, "RATE", "client operations per second, all clients together (default 5)", func(_ *testOptions, v string) error {
+			f, err := strconv.ParseFloat(v, 64)
+			if err != nil || f < 0 {
+				return fmt.Errorf("--rate must be a non-negative number, got %q", v)
+			}
+			c.Rate = f
+			return nil
+		}},
+		{[]string{"--concurrency"}, "NUMBER", "client threads; Kn means K × node count (default 1n)", func(_ *testOptions, v string) error {
+			if !concurrencyRE.MatchString(v) {
+				return fmt.Errorf("--concurrency must be an integer, optionally followed by n (like 2n), got %q", v)
+			}
+			o.concurrent = v
+			return nil
+		}},
+		{[]string{"--latency"}, "MILLIS", "mean inter-server latency in ms (default 0)", func(_ *testOptions, v string) error {
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 0 {
+				return fmt.Errorf("--latency must be a non-negative integer, got %q", v)
+			}
+			c.Latency = time.Duration(n) * time.Millisecond
+			return nil
+		}},
+		{[]string{"--latency-dist"}, "TYPE", "constant, uniform or exponential (default constant)", func(_ *testOptions, v string) error {
+			switch v {
+			case "constant", "uniform", "exponential":
+				c.LatencyDist = v
+				return nil
+			}
+			return fmt.Errorf("--latency-dist must be constant, uniform or exponential, got %q", v)
+		}},
+		{[]string{"--nemesis"}, "FAULTS", "comma-separated faults to inject; only partition exists", func(_ *testOptions, v string) error {
+			for _, f := range splitList(v) {
+				if f != "partition" {
+					return fmt.Errorf("--nemesis: unknown fault %q (the only one is partition)", f)
+				}
+				c.Nemesis = append(c.Nemesis, f)
+			}
+			return nil
+		}},
+		{[]string{"--nemesis-interval"}, "SECONDS", "mean seconds between nemesis operations (default 10)", func(_ *testOptions, v string) error {
+			d, err := seconds("--nemesis-interval", v)
+			c.NemesisInterval = d
+			return err
+		}},
+		{[]string{"--availability"}, "EXPECTED", "total, or the fraction of operations that must succeed", func(_ *testOptions, v string) error {
+			c.Availability = v
+			return nil
+		}},
+		{[]string{"--consistency-models"}, "MODELS", "consistency models the txn workloads check (default strict-serializable)", func(_ *testOptions, v string) error {
+			c.ConsistencyModels = splitList(v)
+			return nil
+		}},
+		{[]string{"--max-txn-length"}, "INT", "most micro-operations in a transaction (default 4)", positiveInt("--max-txn-length", &c.MaxTxnLength)},
+		{[]string{"--max-writes-per-key"}, "INT", "writes per key before it is retired (default 16)", positiveInt("--max-writes-per-key", &c.MaxWritesPerKey)},
+		{[]string{"--key-count"}, "INT", "number of active keys (txn workloads, kafka)", positiveInt("--key-count", &c.KeyCount)},
+		{[]string{"--topology"}, "SPEC", "broadcast topology: grid, line, tree, tree2, tree3, tree4, total (default grid)", func(_ *testOptions, v string) error {
+			switch v {
+			case "grid", "line", "tree", "tree2", "tree3", "tree4", "total":
+				c.Topology = v
+				return nil
+			}
+			return fmt.Errorf("--topology must be one of grid, line, tree, tree2, tree3, tree4, total; got %q", v)
+		}},
+		{[]string{"--log-stderr"}, "", "copy node stderr into the log", func(_ *testOptions, _ string) error { c.LogStderr = true; return nil }},
+		{[]string{"--log-net-send"}, "", "log every message when sent", func(_ *testOptions, _ string) error { c.LogNetSend = true; return nil }},
+		{[]string{"--log-net-recv"}, "", "log every message when delivered", func(_ *testOptions, _ string) error { c.LogNetRecv = true; return nil }},
+		{[]string{"--test-count"}, "NUMBER", "run the test this many times, stopping at the first that is not valid (default 1)", positiveInt("--test-count", &o.testCount)},
+		{[]string{"--seed"}, "N", "seed for every random choice (default: from the clock; printed)", func(_ *testOptions, v string) error {
+			n, err := strconv.ParseUint(v, 10, 64)
+			if err != nil || n == 0 {
+				return fmt.Errorf("--seed must be a positive integer, got %q", v)
+			}
+			c.Seed = n
+			return nil
+		}},
+		{[]string{"--store"}, "DIR", "where to keep test results (default store)", func(_ *testOptions, v string) error { c.StoreRoot = v; return nil }},
+		{[]string{"--strict"}, "", "let glomers' extra checks (the :glomers section) count in the verdict", func(_ *testOptions, _ string) error { c.Strict = true; return nil }},
+		{[]string{"-h", "--help"}, "", "print this help", func(o *testOptions, _ string) error { o.help = true; return nil }},
+		// Jepsen options that mean nothing without SSH: accepted and ignored.
+		{[]string{"--leave-db-running"}, "", "accepted for compatibility; nodes are always stopped", ignore("--leave-db-running")},
+		{[]string{"--logging-json"}, "", "accepted for compatibility; ignored", ignore("--logging-json")},
+		{[]string{"--no-ssh"}, "", "accepted for compatibility; ignored", ignore("--no-ssh")},
+		{[]string{"--strict-host-key-checking"}, "", "accepted for compatibility; ignored", ignore("--strict-host-key-checking")},
+		{[]string{"--username"}, "USER", "accepted for compatibility; ignored", ignore("--username")},
+		{[]string{"--password"}, "PASS", "accepted for compatibility; ignored", ignore("--password")},
+		{[]string{"--ssh-private-key"}, "FILE", "accepted for compatibility; ignored", ignore("--ssh-private-key")},
+	}
+}
+
+func ignore(name string) func(*testOptions, string) error {
+	return func(o *testOptions, _ string) error { o.ignored = append(o.ignored, name); return nil }
+}
+
+var listSep = regexp.MustCompile(`\s*,\s*`)
+
+func splitList(v string) []string {
+	var out []string
+	for _, s := range listSep.Split(strings.TrimSpace(v), -1) {
+		if s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+func readLines(path string) ([]string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	var out []string
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		if s := strings.TrimSpace(sc.Text()); s != "" {
+			out = append(out, s)
+		}
+	}
+	return out, sc.Err()
+}
+
+// parseTest parses `glomers test` arguments the way Maelstrom's option
+// parser does: options may appear anywhere, "--flag value" or
+// "--flag=value"; everything that is not an option is passed to the
+// node binary as its arguments (so the 6c page's "–-nemesis partition",
+// with an en dash, becomes two binary arguments, as under Maelstrom).
+// "--" ends option parsing.
+func parseTest(args []string) (*testOptions, error) {
+	o := &testOptions{testCount: 1}
+	o.cfg.StoreRoot = "store"
+	specs := testFlags(o)
+	byName := map[string]*flagSpec{}
+	for i := range specs {
+		for _, n := range specs[i].names {
+			byName[n] = &specs[i]
+		}
+	}
+	var errs []error
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		if a == "--" {
+			o.cfg.Args = append(o.cfg.Args, args[i+1:]...)
+			break
+		}
+		if !strings.HasPrefix(a, "-") || a == "-" {
+			o.cfg.Args = append(o.cfg.Args, a)
+			continue
+		}
+		name, val, hasVal := strings.Cut(a, "=")
+		spec, ok := byName[name]
+		if !ok {
+			errs = append(errs, fmt.Errorf("unknown option: %q", name))
+			continue
+		}
+		if spec.arg == "" {
+			if hasVal {
+				errs = append(errs, fmt.Errorf("%s takes no value", name))
+				continue
+			}
+		} else if !hasVal {
+			if i+1 >= len(args) {
+				errs = append(errs, fmt.Errorf("missing required argument for %q", name+" "+spec.arg))
+				continue
+			}
+			i++
+			val = args[i]
+		}
+		if err := spec.set(o, val); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if o.help {
+		return o, nil
+	}
+	// Derived settings, in Maelstrom's order: node list, then concurrency.
+	switch {
+	case o.nodeCount > 0:
+		o.cfg.NodeIDs = make([]string, o.nodeCount)
+		for i := range o.cfg.NodeIDs {
+			o.cfg.NodeIDs[i] = fmt.Sprintf("n%d", i)
+		}
+	case len(o.nodes) > 0:
+		o.cfg.NodeIDs = o.nodes
+	default:
+		o.cfg.NodeIDs = []string{"n1", "n2", "n3", "n4", "n5"}
+	}
+	if o.concurrent == "" {
+		o.concurrent = "1n"
+	}
+	m := concurrencyRE.FindStringSubmatch(o.concurrent)
+	k, _ := strconv.Atoi(m[1])
+	if m[2] == "n" {
+		k *= len(o.cfg.NodeIDs)
+	}
+	o.cfg.Concurrency = k
+	if o.cfg.Rate == 0 && !hasFlag(args, "--rate") {
+		o.cfg.Rate = 5
+	}
+	if o.cfg.Bin == "" {
+		errs = append(errs, errors.New("expected a --bin PATH_TO_BINARY to test"))
+	}
+	return o, errors.Join(errs...)
+}
+
+func hasFlag(args []string, name string) bool {
+	for _, a := range args {
+		if a == "--" {
+			return false
+		}
+		if a == name || strings.HasPrefix(a, name+"=") {
+			return true
+		}
+	}
+	return false
+}
+
+// testUsage writes the help of `glomers test`.
+func testUsage(w *strings.Builder) {
+	o := &testOptions{}
+	specs := testFlags(o)
+	fmt.Fprintln(w, "Usage: glomers test -w WORKLOAD --bin BINARY [options] [-- binary args]")
+	fmt.Fprintln(w, "\nRuns one Maelstrom test in pure Go. Options (same names and defaults as maelstrom test):")
+	for _, s := range specs {
+		names := strings.Join(s.names, ", ")
+		if s.arg != "" {
+			names += " " + s.arg
+		}
+		fmt.Fprintf(w, "  %-34s %s\n", names, s.help)
+	}
+	fmt.Fprintln(w, "\nArguments that are not options are passed to the node binary.")
+	fmt.Fprintln(w, "Exit status: 0 valid, 1 invalid, 2 unknown, 254 bad arguments, 255 the test could not run.")
+}

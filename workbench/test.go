@@ -1,0 +1,746 @@
+package workbench
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/glomers/glomers/workbench/checker"
+	"github.com/glomers/glomers/workbench/edn"
+	"github.com/glomers/glomers/workbench/history"
+	"github.com/glomers/glomers/workbench/nemesis"
+	"github.com/glomers/glomers/workbench/netsim"
+	"github.com/glomers/glomers/workbench/process"
+	"github.com/glomers/glomers/workbench/report"
+	"github.com/glomers/glomers/workbench/service"
+	"github.com/glomers/glomers/workbench/workload"
+)
+
+// Timeouts Maelstrom uses around nodes.
+const (
+	initTimeout = 10 * time.Second // init → init_ok
+	stopTimeout = 5 * time.Second  // kill → exit
+)
+
+// UsageError is a configuration problem found before anything started
+// (Maelstrom exits 254 for these).
+type UsageError struct{ Err error }
+
+func (e *UsageError) Error() string { return e.Err.Error() }
+func (e *UsageError) Unwrap() error { return e.Err }
+
+// Result is what a finished test produced.
+type Result struct {
+	Results edn.Map          // the results map, as printed and stored
+	Valid   checker.Validity // its :valid?
+	History []history.Op
+	Journal []netsim.Event
+	Dir     string // the store directory, "" when nothing was stored
+	Seed    uint64
+}
+
+// Run performs one test. A non-nil error means the test could not run to
+// its analysis (bad configuration, a node that failed to start, crashed
+// or printed junk, an interrupted run); the Result then holds whatever
+// was collected, and the store keeps it too.
+func Run(ctx context.Context, cfg Config) (*Result, error) {
+	cfg.Defaults()
+	if err := cfg.Validate(); err != nil {
+		return nil, &UsageError{err}
+	}
+	if cfg.Node == nil {
+		abs, err := process.CheckBinary(cfg.Bin)
+		if err != nil {
+			return nil, &UsageError{err}
+		}
+		cfg.Bin = abs
+	}
+	if cfg.Seed == 0 {
+		cfg.Seed = uint64(time.Now().UnixNano())
+	}
+	r := &run{cfg: cfg, nodes: map[string]*nodeConn{}}
+	res, err := r.execute(ctx)
+	if res != nil {
+		res.Seed = cfg.Seed
+	}
+	return res, err
+}
+
+// run is the state of one test while it executes.
+type run struct {
+	cfg   Config
+	log   *logger
+	store *report.Store
+	net   *netsim.Network
+	wl    workload.Workload
+	hist  *history.History
+
+	nodes     map[string]*nodeConn
+	clientMu  sync.Mutex
+	clientSeq int
+
+	crashOnce sync.Once
+	crashed   chan struct{} // closed when the first node ends on its own
+	crashErr  error
+
+	bg sync.WaitGroup // goroutines that must end before Run returns
+}
+
+// nodeConn joins a node's process to its network endpoint.
+type nodeConn struct {
+	id   string
+	proc *process.Node
+	ep   *netsim.Endpoint
+	logw io.WriteCloser
+
+	mu      sync.Mutex
+	badLine error // first stdout line that broke the protocol; later output is ignored
+	dropped int   // messages to clients that were already closed
+}
+
+func (r *run) execute(parent context.Context) (res *Result, err error) {
+	r.crashed = make(chan struct{})
+	if r.cfg.StoreRoot != "" {
+		st, err := report.NewStore(r.cfg.StoreRoot, r.cfg.Workload, time.Now())
+		if err != nil {
+			return nil, fmt.Errorf("create store: %w", err)
+		}
+		r.store = st
+	}
+	r.log = newLogger(r.cfg.Log, r.store)
+	r.log.Infof("Running test %s with seed %d", r.cfg.Workload, r.cfg.Seed)
+	if r.store != nil {
+		r.log.Infof("Store: %s", r.store.Dir())
+		_ = r.store.WriteTest(r.describe())
+	}
+
+	ctx, cancel := context.WithCancel(parent)
+	defer cancel()
+
+	netCfg := netsim.Config{Latency: r.cfg.Latency, Dist: r.cfg.LatencyDist, Seed: r.cfg.Seed ^ 0x6c6174}
+	if r.cfg.LogNetSend {
+		netCfg.OnSend = func(m *netsim.Message) { r.log.Infof(":send %s", m.AppendJSON(nil)) }
+	}
+	if r.cfg.LogNetRecv {
+		netCfg.OnRecv = func(m *netsim.Message) { r.log.Infof(":recv %s", m.AppendJSON(nil)) }
+	}
+	r.net, err = netsim.New(netCfg)
+	if err != nil {
+		return nil, &UsageError{err}
+	}
+	env := &workload.Env{
+		Nodes: r.cfg.NodeIDs, Concurrency: r.cfg.Concurrency, Latency: r.cfg.Latency,
+		Topology: r.cfg.Topology, KeyCount: r.cfg.KeyCount, MaxTxnLength: r.cfg.MaxTxnLength,
+		MaxWritesPerKey: r.cfg.MaxWritesPerKey, ConsistencyModels: r.cfg.ConsistencyModels,
+		Rand: rand.New(rand.NewPCG(r.cfg.Seed, 0x67656e)), Logf: r.log.Infof,
+	}
+	r.wl, err = workload.New(r.cfg.Workload, env)
+	if err != nil {
+		return nil, &UsageError{err}
+	}
+
+	// Whatever happens below, stop everything and keep what was collected.
+	defer func() {
+		cancel()
+		stopErr := r.teardown()
+		if err == nil && stopErr != nil {
+			err = stopErr
+		}
+		res = r.finish(res, err)
+	}()
+
+	if err := r.startServices(ctx); err != nil {
+		return nil, err
+	}
+	if err := r.startNodes(ctx); err != nil {
+		return nil, err
+	}
+	if err := r.mainPhase(ctx); err != nil {
+		return nil, err
+	}
+	if err := r.crashError(); err != nil {
+		return nil, err
+	}
+	return &Result{}, nil
+}
+
+// describe is the test as stored in test.json.
+func (r *run) describe() map[string]any {
+	c := r.cfg
+	return map[string]any{
+		"name": c.Workload, "workload": c.Workload, "bin": c.Bin, "args": c.Args, "in-process": c.Node != nil,
+		"nodes": c.NodeIDs, "concurrency": c.Concurrency, "time-limit": c.TimeLimit.Seconds(), "rate": c.Rate,
+		"latency": map[string]any{"mean": c.Latency.Milliseconds(), "dist": c.LatencyDist},
+		"nemesis": c.Nemesis, "nemesis-interval": c.NemesisInterval.Seconds(), "availability": c.Availability,
+		"topology": c.Topology, "key-count": c.KeyCount, "max-txn-length": c.MaxTxnLength,
+		"max-writes-per-key": c.MaxWritesPerKey, "consistency-models": c.ConsistencyModels, "seed": c.Seed,
+		"strict": c.Strict,
+	}
+}
+
+// newClient opens the next client c0, c1, ... (ids are never reused).
+func (r *run) newClient() (*netsim.Client, error) {
+	r.clientMu.Lock()
+	id := fmt.Sprintf("c%d", r.clientSeq)
+	r.clientSeq++
+	r.clientMu.Unlock()
+	return r.net.NewClient(id)
+}
+
+// startServices registers lin-kv, seq-kv, lww-kv and lin-tso before any
+// node starts, each answering one request at a time in delivery order.
+func (r *run) startServices(ctx context.Context) error {
+	for i, name := range service.Names() {
+		svc, err := service.New(name, rand.New(rand.NewPCG(r.cfg.Seed, uint64(0x737663+i))))
+		if err != nil {
+			return err
+		}
+		ep, err := r.net.Register(name)
+		if err != nil {
+			return err
+		}
+		r.bg.Add(1)
+		go func() {
+			defer r.bg.Done()
+			r.serve(ctx, name, svc, ep)
+		}()
+	}
+	return nil
+}
+
+func (r *run) serve(ctx context.Context, name string, svc service.Service, ep *netsim.Endpoint) {
+	for {
+		m, err := ep.Recv(ctx)
+		if err != nil {
+			return
+		}
+		dec := json.NewDecoder(bytes.NewReader(m.Body))
+		dec.UseNumber()
+		var body map[string]any
+		if err := dec.Decode(&body); err != nil {
+			r.log.Warnf("Error in service worker! %s cannot decode %s from %s: %v", name, m.Body, m.Src, err)
+			continue
+		}
+		reply, ok := svc.Handle(m.Src, body)
+		if !ok {
+			r.log.Warnf("Error in service worker! %s does not understand %s from %s", name, m.Body, m.Src)
+			continue
+		}
+		reply["in_reply_to"] = body["msg_id"]
+		raw, err := json.Marshal(reply)
+		if err != nil {
+			r.log.Warnf("Error in service worker! %s cannot encode its reply: %v", name, err)
+			continue
+		}
+		if _, err := r.net.Send(name, m.Src, raw); err != nil {
+			r.log.Warnf("%s could not reply to %s: %v", name, m.Src, err)
+		}
+	}
+}
+
+// startNodes launches every node in parallel and performs the init
+// handshake with each, then runs the workload's setup.
+func (r *run) startNodes(ctx context.Context) error {
+	for _, id := range r.cfg.NodeIDs {
+		ep, err := r.net.Register(id)
+		if err != nil {
+			return err
+		}
+		r.nodes[id] = &nodeConn{id: id, ep: ep}
+	}
+	errs := make([]error, len(r.cfg.NodeIDs))
+	var wg sync.WaitGroup
+	for i, id := range r.cfg.NodeIDs {
+		client, err := r.newClient() // allocated in node order, so ids are repeatable
+		if err != nil {
+			return err
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = r.startNode(ctx, r.nodes[id], client)
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return err
+	}
+	r.log.Infof("All %d nodes initialised", len(r.cfg.NodeIDs))
+	return nil
+}
+
+func (r *run) startNode(ctx context.Context, nc *nodeConn, initClient *netsim.Client) error {
+	defer initClient.Close()
+	logw := io.WriteCloser(nopCloser{io.Discard})
+	if r.store != nil {
+		w, err := r.store.NodeLog(nc.id)
+		if err != nil {
+			return fmt.Errorf("node %s: open log: %w", nc.id, err)
+		}
+		logw = w
+	}
+	nc.logw = logw
+	var onLine func(string)
+	if r.cfg.LogStderr {
+		onLine = func(line string) { r.log.Infof("%s stderr: %s", nc.id, line) }
+	}
+	spec := process.Spec{Bin: r.cfg.Bin, Args: r.cfg.Args, Env: r.cfg.Env, Func: r.cfg.Node}
+	proc, err := process.Start(nc.id, spec, logw, onLine)
+	if err != nil {
+		return fmt.Errorf("node %s: %w", nc.id, err)
+	}
+	nc.proc = proc
+
+	r.bg.Add(3)
+	go func() { // network → stdin
+		defer r.bg.Done()
+		var buf []byte
+		for {
+			m, err := nc.ep.Recv(ctx)
+			if err != nil {
+				return
+			}
+			buf = append(m.AppendJSON(buf[:0]), '\n')
+			if _, err := proc.Write(buf); err != nil {
+				return
+			}
+		}
+	}()
+	go func() { // stdout → network
+		defer r.bg.Done()
+		if err := proc.Lines(func(line []byte) { r.fromNode(nc, line) }); err != nil {
+			r.log.Warnf("%v", err)
+		}
+	}()
+	go func() { // notice a node that ends on its own
+		defer r.bg.Done()
+		select {
+		case <-proc.Exited():
+		case <-ctx.Done():
+			return
+		}
+		if crashed, _ := proc.Crashed(); crashed {
+			r.crash(fmt.Errorf("%s", proc.CrashReport()))
+		}
+	}()
+
+	initCtx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go func() {
+		select {
+		case <-proc.Exited():
+			cancel()
+		case <-initCtx.Done():
+		}
+	}()
+	body := map[string]any{"type": "init", "node_id": nc.id, "node_ids": r.cfg.NodeIDs}
+	reply, err := initClient.Call(initCtx, nc.id, body, initTimeout)
+	if bad := nc.protocolError(); bad != nil {
+		return fmt.Errorf("node %s broke the protocol during init: %w", nc.id, bad)
+	}
+	if crashed, _ := proc.Crashed(); crashed {
+		return fmt.Errorf("node %s exited during init. %s", nc.id, proc.CrashReport())
+	}
+	if err != nil {
+		if errors.Is(err, netsim.ErrTimeout) {
+			return fmt.Errorf("expected node %s to respond to an init message, but node did not respond within %v", nc.id, initTimeout)
+		}
+		return fmt.Errorf("init of node %s: %w", nc.id, err)
+	}
+	if reply.Type() != "init_ok" {
+		return fmt.Errorf("expected an init_ok message, but node %s responded with %s", nc.id, reply.Raw)
+	}
+	return nil
+}
+
+// fromNode takes one line the node printed and sends it on, after the
+// checks Maelstrom makes. After the first line that breaks the protocol
+// (not JSON, wrong envelope, unknown destination) Maelstrom stops reading
+// that node's stdout for the rest of the test; so do we, faithfully, and
+// say so in the log. Messages to clients that were already closed are
+// dropped with a warning instead (Maelstrom would also stop reading).
+func (r *run) fromNode(nc *nodeConn, line []byte) {
+	if nc.protocolError() != nil {
+		return
+	}
+	src, dest, body, err := parseEnvelope(line)
+	if err == nil {
+		_, err = r.net.Send(src, dest, body)
+		if errors.Is(err, netsim.ErrClosedDest) {
+			nc.mu.Lock()
+			nc.dropped++
+			nc.mu.Unlock()
+			r.log.Warnf("node %s sent a message to %s, a client that has already closed; dropped: %s", nc.id, dest, line)
+			return
+		}
+	}
+	if err != nil {
+		nc.mu.Lock()
+		nc.badLine = fmt.Errorf("%w; the line was: %s", err, truncate(line, 512))
+		nc.mu.Unlock()
+		r.log.Errorf("Error! node %s: %v; the line was: %s. Ignoring everything it prints from now on, as Maelstrom does.", nc.id, err, truncate(line, 512))
+	}
+}
+
+func (nc *nodeConn) protocolError() error {
+	nc.mu.Lock()
+	defer nc.mu.Unlock()
+	return nc.badLine
+}
+
+// parseEnvelope checks one stdout line: a JSON object with string src and
+// dest, a body, an optional integer id and nothing else.
+func parseEnvelope(line []byte) (src, dest string, body json.RawMessage, err error) {
+	var env map[string]json.RawMessage
+	if err := json.Unmarshal(line, &env); err != nil || env == nil {
+		return "", "", nil, fmt.Errorf("printed a line to STDOUT which was not well-formed JSON")
+	}
+	for k := range env {
+		switch k {
+		case "src", "dest", "body", "id":
+		default:
+			return "", "", nil, fmt.Errorf("malformed network message: unexpected top-level key %q (allowed: src, dest, body, id)", k)
+		}
+	}
+	if json.Unmarshal(env["src"], &src) != nil || src == "" {
+		return "", "", nil, errors.New("malformed network message: src must be a string")
+	}
+	if json.Unmarshal(env["dest"], &dest) != nil || dest == "" {
+		return "", "", nil, errors.New("malformed network message: dest must be a string")
+	}
+	body, ok := env["body"]
+	if !ok {
+		return "", "", nil, errors.New("malformed network message: missing body")
+	}
+	if id, ok := env["id"]; ok {
+		var n json.Number
+		if json.Unmarshal(id, &n) != nil {
+			return "", "", nil, errors.New("malformed network message: id must be an integer")
+		}
+		if _, err := n.Int64(); err != nil {
+			return "", "", nil, errors.New("malformed network message: id must be an integer")
+		}
+	}
+	return src, dest, body, nil
+}
+
+func truncate(b []byte, n int) string {
+	if len(b) <= n {
+		return string(b)
+	}
+	return fmt.Sprintf("%s… (%d bytes)", b[:n], len(b))
+}
+
+func (r *run) crash(err error) {
+	r.crashOnce.Do(func() {
+		r.crashErr = err
+		close(r.crashed)
+	})
+}
+
+func (r *run) crashError() error {
+	select {
+	case <-r.crashed:
+		return r.crashErr
+	default:
+		return nil
+	}
+}
+
+// worker is one client thread: it always talks to the same node.
+type worker struct {
+	thread  int
+	process int
+	node    string
+	client  *netsim.Client
+}
+
+// mainPhase runs setup, the generator and the nemesis for the time
+// limit, then the final phase if the workload has one.
+func (r *run) mainPhase(ctx context.Context) error {
+	// Stop early when a node crashes: the test is lost anyway.
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go func() {
+		select {
+		case <-r.crashed:
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+
+	callers := map[string]workload.Caller{}
+	var setupClients []*netsim.Client
+	defer func() {
+		for _, c := range setupClients {
+			c.Close()
+		}
+	}()
+	for _, id := range r.cfg.NodeIDs {
+		c, err := r.newClient()
+		if err != nil {
+			return err
+		}
+		setupClients = append(setupClients, c)
+		callers[id] = callerFor(c, id)
+	}
+	if err := r.wl.Setup(ctx, callers); err != nil {
+		if cerr := r.crashError(); cerr != nil {
+			return cerr
+		}
+		return fmt.Errorf("workload setup: %w", err)
+	}
+
+	r.hist = history.New(time.Now())
+	r.log.Infof("Relative time begins now")
+	deadline := time.Now().Add(r.cfg.TimeLimit)
+
+	workers := make([]*worker, r.cfg.Concurrency)
+	for i := range workers {
+		workers[i] = &worker{thread: i, process: i, node: r.cfg.NodeIDs[i%len(r.cfg.NodeIDs)]}
+	}
+	nemesisRand := rand.New(rand.NewPCG(r.cfg.Seed, 0x6e656d))
+	var nemesisDone sync.WaitGroup
+	if r.cfg.partitions() {
+		nemesisDone.Add(1)
+		go func() {
+			defer nemesisDone.Done()
+			r.runNemesis(ctx, deadline, nemesisRand)
+		}()
+	}
+	r.generate(ctx, workers, deadline)
+	nemesisDone.Wait()
+	if err := r.crashError(); err != nil {
+		return err
+	}
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("test interrupted: %w", err)
+	}
+
+	if final := r.wl.Final(); final != nil {
+		if r.cfg.partitions() {
+			r.nemesisOp("stop-partition", func() any { r.net.Heal(); return edn.Keyword("network-healed") })
+		}
+		r.log.Infof("Waiting for recovery...")
+		if err := sleepCtx(ctx, r.cfg.RecoveryWait); err != nil {
+			return r.interrupted(err)
+		}
+		var wg sync.WaitGroup
+		for _, w := range workers {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				final(ctx, w.thread, func(op history.Op) history.Op { return r.perform(ctx, w, op) })
+			}()
+		}
+		wg.Wait()
+		if err := ctx.Err(); err != nil {
+			return r.interrupted(err)
+		}
+	}
+	for _, w := range workers {
+		if w.client != nil {
+			w.client.Close()
+		}
+	}
+	return nil
+}
+
+func (r *run) interrupted(err error) error {
+	if cerr := r.crashError(); cerr != nil {
+		return cerr
+	}
+	return fmt.Errorf("test interrupted: %w", err)
+}
+
+func callerFor(c *netsim.Client, node string) workload.Caller {
+	return func(ctx context.Context, body map[string]any, timeout time.Duration) (netsim.Reply, error) {
+		return c.Call(ctx, node, body, timeout)
+	}
+}
+
+// generate hands operations to free workers on Maelstrom's schedule: one
+// global timer whose gaps are uniform in [0, 2/rate), until the deadline.
+// An operation waits for a free worker, so a slow system slips the schedule.
+func (r *run) generate(ctx context.Context, workers []*worker, deadline time.Time) {
+	if r.cfg.Rate <= 0 {
+		_ = sleepCtx(ctx, time.Until(deadline))
+		return
+	}
+	free := make(chan *worker, len(workers))
+	for _, w := range workers {
+		free <- w
+	}
+	gapRand := rand.New(rand.NewPCG(r.cfg.Seed, 0x726174))
+	var running sync.WaitGroup
+	defer running.Wait()
+	next := time.Now()
+	limit := time.NewTimer(time.Until(deadline))
+	defer limit.Stop()
+	for {
+		gap := time.Duration(gapRand.Float64() * 2 / r.cfg.Rate * float64(time.Second))
+		next = next.Add(gap)
+		if !next.Before(deadline) {
+			_ = sleepCtx(ctx, time.Until(deadline))
+			return
+		}
+		if sleepCtx(ctx, time.Until(next)) != nil {
+			return
+		}
+		var w *worker
+		select {
+		case w = <-free:
+		case <-limit.C:
+			return
+		case <-ctx.Done():
+			return
+		}
+		if !time.Now().Before(deadline) {
+			return
+		}
+		op, ok := r.wl.NextOp(w.thread, w.process)
+		if !ok {
+			r.log.Infof("Generator exhausted")
+			_ = sleepCtx(ctx, time.Until(deadline))
+			return
+		}
+		running.Add(1)
+		go func() {
+			defer running.Done()
+			r.perform(ctx, w, op)
+			free <- w
+		}()
+	}
+}
+
+// perform records op's invocation, runs it on w's client and records the
+// completion. After an indeterminate result the worker takes a new
+// process id and, unless the workload's clients are reusable, a new client.
+func (r *run) perform(ctx context.Context, w *worker, op history.Op) history.Op {
+	if w.client == nil {
+		c, err := r.newClient()
+		if err != nil {
+			r.log.Errorf("open client: %v", err)
+			return op
+		}
+		w.client = c
+	}
+	op.Type = history.Invoke
+	op.Process = w.process
+	op.Error, op.Exception, op.ExceptionMessage = nil, "", ""
+	inv := r.hist.Append(op)
+	out := r.wl.Invoke(ctx, callerFor(w.client, w.node), inv)
+	out.Process, out.F, out.Final = inv.Process, inv.F, inv.Final
+	if out.Type == history.Invoke {
+		out.Type = history.Info // a workload that forgot to decide is indeterminate
+	}
+	out = r.hist.Append(out)
+	if out.Type == history.Info {
+		w.process += r.cfg.Concurrency
+		if !r.wl.Reusable() {
+			w.client.Close()
+			w.client = nil
+		}
+	}
+	return out
+}
+
+// runNemesis alternates start-partition and stop-partition until the
+// deadline: the first immediately, then after gaps uniform in
+// [0, 2 × interval).
+func (r *run) runNemesis(ctx context.Context, deadline time.Time, rng *rand.Rand) {
+	start := true
+	for {
+		if start {
+			r.nemesisOp("start-partition", func() any {
+				spec, g := nemesis.RandomPartition(r.cfg.NodeIDs, rng)
+				r.net.Partition(g)
+				r.log.Infof("Partition %s: %v", spec, g)
+				return g.Isolated()
+			})
+		} else {
+			r.nemesisOp("stop-partition", func() any { r.net.Heal(); return edn.Keyword("network-healed") })
+		}
+		start = !start
+		next := time.Now().Add(nemesis.NextDelay(r.cfg.NemesisInterval, rng))
+		if !next.Before(deadline) {
+			_ = sleepCtx(ctx, time.Until(deadline))
+			return
+		}
+		if sleepCtx(ctx, time.Until(next)) != nil {
+			return
+		}
+	}
+}
+
+// nemesisOp records a nemesis operation around act, whose result is the
+// completion's value.
+func (r *run) nemesisOp(f string, act func() any) {
+	r.hist.Append(history.Op{Type: history.Info, Process: history.NemesisProcess, F: f})
+	v := act()
+	r.hist.Append(history.Op{Type: history.Info, Process: history.NemesisProcess, F: f, Value: v})
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return ctx.Err()
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// teardown reports a node that ended on its own, then stops every node
+// and waits for the bench's own goroutines.
+func (r *run) teardown() error {
+	var crashed []string
+	for _, id := range r.cfg.NodeIDs {
+		nc := r.nodes[id]
+		if nc == nil || nc.proc == nil {
+			continue
+		}
+		if ok, _ := nc.proc.Crashed(); ok {
+			crashed = append(crashed, nc.proc.CrashReport())
+		}
+	}
+	var wg sync.WaitGroup
+	for _, nc := range r.nodes {
+		if nc.proc == nil {
+			continue
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := nc.proc.Stop(stopTimeout); err != nil {
+				r.log.Warnf("%v", err)
+			}
+		}()
+	}
+	wg.Wait()
+	r.bg.Wait()
+	for _, nc := range r.nodes {
+		if nc.logw != nil {
+			_ = nc.logw.Close()
+		}
+	}
+	if len(crashed) > 0 {
+		return errors.New(strings.Join(crashed, "\n\n"))
+	}
+	return nil
+}
+
+type nopCloser struct{ io.Writer }
+
+func (nopCloser) Close() error { return nil }

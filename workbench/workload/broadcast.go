@@ -1,0 +1,116 @@
+package workload
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/glomers/glomers/workbench/checker"
+	"github.com/glomers/glomers/workbench/edn"
+	"github.com/glomers/glomers/workbench/history"
+	"github.com/glomers/glomers/workbench/topology"
+)
+
+// The broadcast workload (challenge 3): every node first receives
+//
+//	{"type":"topology","topology":{"n0":["n1",...],...}} → {"type":"topology_ok"}
+//
+// then clients mix, half and half,
+//
+//	{"type":"broadcast","message":7} → {"type":"broadcast_ok"}
+//	{"type":"read"}                  → {"type":"read_ok","messages":[...]}
+//
+// with messages 0, 1, 2, ... each broadcast once. After the main phase
+// and recovery, every worker reads once more (:final? true). The checker
+// is set-full with broadcasts counted as adds: an acknowledged message
+// that later reads miss for good is lost and the run invalid.
+func init() { register("broadcast", newBroadcast) }
+
+type broadcast struct {
+	env  *Env
+	topo map[string][]string
+	next int64
+}
+
+func newBroadcast(env *Env) (Workload, error) {
+	name := env.Topology
+	if name == "" {
+		name = "grid"
+	}
+	topo, err := topology.Build(name, env.Nodes)
+	if err != nil {
+		return nil, fmt.Errorf("broadcast: %w", err)
+	}
+	return &broadcast{env: env, topo: topo}, nil
+}
+
+var (
+	topologyReply  = schema{typ: "topology_ok"}
+	broadcastReply = schema{typ: "broadcast_ok"}
+	readReply      = schema{typ: "read_ok", fields: map[string]kind{"messages": arrayKind}}
+)
+
+func (*broadcast) Reusable() bool { return false }
+
+// Setup sends the same topology map to every node.
+func (b *broadcast) Setup(ctx context.Context, callers map[string]Caller) error {
+	topo := make(map[string]any, len(b.topo))
+	for k, v := range b.topo {
+		vs := make([]any, len(v))
+		for i, s := range v {
+			vs[i] = s
+		}
+		topo[k] = vs
+	}
+	for _, n := range b.env.Nodes {
+		inv := history.Op{F: "topology"}
+		out := call(ctx, callers[n], inv, map[string]any{"type": "topology", "topology": topo},
+			DefaultTimeout, topologyReply, false, true, func(map[string]any) any { return nil })
+		if out.Type != history.OK {
+			return fmt.Errorf("topology for node %s failed: %v", n, describe(out))
+		}
+	}
+	return nil
+}
+
+// NextOp picks a broadcast of the next message or a read, evenly.
+func (b *broadcast) NextOp(int, int) (history.Op, bool) {
+	if b.env.Rand.IntN(2) == 0 {
+		v := b.next
+		b.next++
+		return history.Op{F: "broadcast", Value: v}, true
+	}
+	return history.Op{F: "read"}, true
+}
+
+func (*broadcast) Invoke(ctx context.Context, c Caller, op history.Op) history.Op {
+	switch op.F {
+	case "broadcast":
+		return call(ctx, c, op, map[string]any{"type": "broadcast", "message": op.Value}, DefaultTimeout,
+			broadcastReply, false, true, func(map[string]any) any { return op.Value })
+	default:
+		return call(ctx, c, op, map[string]any{"type": "read"}, DefaultTimeout,
+			readReply, true, true, func(r map[string]any) any { return r["messages"] })
+	}
+}
+
+// Final reads once from every worker.
+func (*broadcast) Final() func(context.Context, int, func(history.Op) history.Op) {
+	return func(_ context.Context, _ int, do func(history.Op) history.Op) {
+		do(history.Op{F: "read", Final: true})
+	}
+}
+
+func (*broadcast) Check(ops []history.Op) edn.Map {
+	return checker.SetFull(checker.RenameF(ops, "broadcast", "add"))
+}
+
+// describe renders a failed completion for an error message.
+func describe(op history.Op) string {
+	if op.ExceptionMessage != "" {
+		return op.ExceptionMessage
+	}
+	if op.Error != nil {
+		return history.Key(op.Error)
+	}
+	return op.Type.String()
+}

@@ -1,0 +1,43 @@
+package workload
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/glomers/glomers/workbench/checker"
+	"github.com/glomers/glomers/workbench/edn"
+	"github.com/glomers/glomers/workbench/history"
+)
+
+// The echo workload (challenge 1): clients send
+//
+//	{"type":"echo","echo":"Please echo 42"} → {"type":"echo_ok","echo":"Please echo 42"}
+//
+// and the checker requires every definite reply to carry the same echo.
+// The :ok completion's value is the whole reply body, as in Maelstrom.
+func init() { register("echo", newEcho) }
+
+type echo struct{ env *Env }
+
+func newEcho(env *Env) (Workload, error) { return &echo{env: env}, nil }
+
+var echoReply = schema{typ: "echo_ok", fields: map[string]kind{"echo": anyKind}}
+
+func (*echo) Reusable() bool                                 { return false }
+func (*echo) Setup(context.Context, map[string]Caller) error { return nil }
+func (*echo) Final() func(context.Context, int, func(history.Op) history.Op) {
+	return nil
+}
+
+// NextOp draws "Please echo r" with r uniform in 0…127.
+func (e *echo) NextOp(int, int) (history.Op, bool) {
+	return history.Op{F: "echo", Value: fmt.Sprintf("Please echo %d", e.env.Rand.IntN(128))}, true
+}
+
+func (*echo) Invoke(ctx context.Context, c Caller, op history.Op) history.Op {
+	body := map[string]any{"type": "echo", "echo": op.Value}
+	return call(ctx, c, op, body, DefaultTimeout, echoReply, false, true,
+		func(reply map[string]any) any { return reply })
+}
+
+func (*echo) Check(ops []history.Op) edn.Map { return checker.Echo(ops) }

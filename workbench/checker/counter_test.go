@@ -9,12 +9,12 @@ func TestCounterAcceptsFinalReadsInRange(t *testing.T) {
 	b := newBuilder().
 		inv(0, "add", 3).ok(0, "add", 3).
 		inv(1, "add", json.Number("4")).ok(1, "add", json.Number("4")). // definite 7
-		inv(2, "add", 2).info(2, "add", 2).                              // {7, 9}
-		inv(3, "add", 1).info(3, "add", 1).                              // {7, 8, 9, 10}
-		inv(0, "add", 100).fail(0, "add", 100).                          // never happened
+		inv(2, "add", 2).info(2, "add", 2).                             // {7, 9}
+		inv(3, "add", 1).info(3, "add", 1).                             // {7, 8, 9, 10}
+		inv(0, "add", 100).fail(0, "add", 100).                         // never happened
 		nemesis("start-partition").
-		inv(1, "read", nil).ok(1, "read", 1000).                       // not final: unchecked
-		inv(4, "read", nil).info(4, "read", nil).final().              // not :ok: unchecked
+		inv(1, "read", nil).ok(1, "read", 1000).          // not final: unchecked
+		inv(4, "read", nil).info(4, "read", nil).final(). // not :ok: unchecked
 		inv(0, "read", nil).final().ok(0, "read", json.Number("7")).final().
 		inv(1, "read", nil).final().ok(1, "read", 10).final()
 	expect(t, Counter(b.ops), "{:valid? true, :errors nil, :final-reads (7 10), :acceptable ([7 10])}")

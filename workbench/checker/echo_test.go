@@ -14,7 +14,7 @@ func TestEchoAcceptsMatchingReplies(t *testing.T) {
 	b := newBuilder().
 		inv(0, "echo", "Please echo 1").ok(0, "echo", reply("Please echo 1")).
 		nemesis("start-partition").
-		inv(1, "echo", int64(5)).ok(1, "echo", reply(json.Number("5"))). // 5 = 5 whatever the Go type
+		inv(1, "echo", int64(5)).ok(1, "echo", reply(json.Number("5"))).  // 5 = 5 whatever the Go type
 		inv(2, "echo", "Please echo 9").info(2, "echo", "Please echo 9"). // indeterminate: not examined
 		inv(3, "echo", "Please echo 7")                                   // never completed: not examined
 	expect(t, Echo(b.ops), "{:valid? true, :errors ()}")

@@ -40,6 +40,7 @@ func (r *run) finish(res *Result, runErr error) *Result {
 	}
 	if r.hist != nil {
 		res.History = r.hist.Ops()
+		res.Startup = r.hist.Start().Sub(r.began)
 	}
 	if r.net != nil {
 		res.Journal = r.net.Journal()

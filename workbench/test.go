@@ -44,6 +44,9 @@ type Result struct {
 	Journal []netsim.Event
 	Dir     string // the store directory, "" when nothing was stored
 	Seed    uint64
+	// Startup is the time from the start of Run until relative time
+	// began: services, node processes, init handshakes and setup.
+	Startup time.Duration
 }
 
 // Run performs one test. A non-nil error means the test could not run to
@@ -65,7 +68,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	if cfg.Seed == 0 {
 		cfg.Seed = uint64(time.Now().UnixNano())
 	}
-	r := &run{cfg: cfg, nodes: map[string]*nodeConn{}}
+	r := &run{cfg: cfg, nodes: map[string]*nodeConn{}, began: time.Now()}
 	res, err := r.execute(ctx)
 	if res != nil {
 		res.Seed = cfg.Seed
@@ -76,6 +79,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 // run is the state of one test while it executes.
 type run struct {
 	cfg   Config
+	began time.Time // when Run was called
 	log   *logger
 	store *report.Store
 	net   *netsim.Network
@@ -499,7 +503,7 @@ func (r *run) mainPhase(ctx context.Context) error {
 	}
 
 	r.hist = history.New(time.Now())
-	r.log.Infof("Relative time begins now")
+	r.log.Infof("Relative time begins now (setup took %v)", r.hist.Start().Sub(r.began).Round(time.Millisecond))
 	deadline := time.Now().Add(r.cfg.TimeLimit)
 
 	workers := make([]*worker, r.cfg.Concurrency)

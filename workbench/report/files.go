@@ -1,0 +1,160 @@
+package report
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+
+	"github.com/glomers/glomers/workbench/edn"
+	"github.com/glomers/glomers/workbench/history"
+)
+
+// WriteResults writes the results map to results.edn, pretty-printed as
+// Maelstrom prints it, and to results.json with the same structure
+// (keywords as strings, key order kept).
+func (s *Store) WriteResults(results edn.Map) error {
+	pretty, err := edn.MarshalIndent(results)
+	if err != nil {
+		return fmt.Errorf("report: results.edn: %w", err)
+	}
+	js, err := edn.MarshalJSONIndent(results, "", "  ")
+	if err != nil {
+		return fmt.Errorf("report: results.json: %w", err)
+	}
+	if err := s.WriteFile("results.edn", writeBytes(pretty, '\n')); err != nil {
+		return err
+	}
+	return s.WriteFile("results.json", writeBytes(js, '\n'))
+}
+
+func writeBytes(b []byte, end byte) func(io.Writer) error {
+	return func(w io.Writer) error {
+		if _, err := w.Write(b); err != nil {
+			return err
+		}
+		_, err := w.Write([]byte{end})
+		return err
+	}
+}
+
+// WriteHistory writes history.edn, one op per line as an EDN map, and
+// history.txt, Jepsen's condensed form: process, type, f and value (and
+// error, when there is one) printed as EDN and separated by tabs, e.g.
+//
+//	0	:invoke	:echo	"Please echo 29"
+//	:nemesis	:info	:start-partition	:majority
+func (s *Store) WriteHistory(ops []history.Op) error {
+	err := s.WriteFile("history.edn", func(w io.Writer) error {
+		for _, op := range ops {
+			b, err := edn.Marshal(op.EDN())
+			if err != nil {
+				return fmt.Errorf("op %d: %w", op.Index, err)
+			}
+			if _, err := w.Write(append(b, '\n')); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	return s.WriteFile("history.txt", func(w io.Writer) error {
+		for _, op := range ops {
+			line, err := HistoryLine(op)
+			if err != nil {
+				return err
+			}
+			if _, err := io.WriteString(w, line+"\n"); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// HistoryLine is one line of history.txt (without the newline).
+func HistoryLine(op history.Op) (string, error) {
+	var process any = op.Process
+	if op.Process == history.NemesisProcess {
+		process = edn.Keyword("nemesis")
+	}
+	fields := []any{process, edn.Keyword(op.Type.String()), edn.Keyword(op.F), op.Value}
+	if op.Error != nil {
+		fields = append(fields, op.Error)
+	}
+	line := make([]byte, 0, 64)
+	for i, f := range fields {
+		b, err := edn.Marshal(f)
+		if err != nil {
+			return "", fmt.Errorf("op %d: %w", op.Index, err)
+		}
+		if i > 0 {
+			line = append(line, '\t')
+		}
+		line = append(line, b...)
+	}
+	return string(line), nil
+}
+
+// WriteTest writes test.json: the test's configuration as the runner
+// describes it, through encoding/json.
+func (s *Store) WriteTest(cfg any) error {
+	b, err := json.MarshalIndent(cfg, "", "  ")
+	if err != nil {
+		return fmt.Errorf("report: test.json: %w", err)
+	}
+	return s.WriteFile("test.json", writeBytes(b, '\n'))
+}
+
+// JournalEntry is one event of the network journal: a message sent or
+// delivered. The runner converts the network's events to these.
+type JournalEntry struct {
+	Recv bool            `json:"recv"` // delivered (true) or sent (false)
+	Time int64           `json:"time"` // nanoseconds since the network started
+	ID   int64           `json:"id"`   // the network-wide message id
+	Src  string          `json:"src"`
+	Dest string          `json:"dest"`
+	Body json.RawMessage `json:"body"` // the message body as JSON
+}
+
+// WriteJournal writes net-journal.jsonl, one JSON object per event:
+// {"recv":false,"time":1200,"id":0,"src":"c1","dest":"n0","body":{...}}.
+func (s *Store) WriteJournal(entries []JournalEntry) error {
+	return s.WriteFile("net-journal.jsonl", func(w io.Writer) error {
+		enc := json.NewEncoder(w) // Encode ends each object with a newline
+		enc.SetEscapeHTML(false)
+		for i := range entries {
+			e := entries[i]
+			if len(e.Body) == 0 {
+				e.Body = json.RawMessage("null")
+			}
+			if err := enc.Encode(&e); err != nil {
+				return fmt.Errorf("journal event %d: %w", i, err)
+			}
+		}
+		return nil
+	})
+}
+
+// WriteMessagesSVG writes messages.svg, the Lamport diagram of the
+// journal (see the package function WriteMessagesSVG).
+func (s *Store) WriteMessagesSVG(entries []JournalEntry, nodeOrder []string) error {
+	return s.WriteFile("messages.svg", func(w io.Writer) error {
+		return WriteMessagesSVG(w, entries, nodeOrder)
+	})
+}
+
+// WriteTimeline writes timeline.html (see WriteTimelineHTML).
+func (s *Store) WriteTimeline(ops []history.Op) error {
+	return s.WriteFile("timeline.html", func(w io.Writer) error {
+		return WriteTimelineHTML(w, ops)
+	})
+}
+
+// WritePlots writes latency-raw.png, latency-quantiles.png and rate.png
+// with the partitions found in ops shaded (see the package function
+// WritePlots).
+func (s *Store) WritePlots(ops []history.Op) error {
+	return WritePlots(s.dir, ops, PartitionIntervals(ops))
+}

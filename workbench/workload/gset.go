@@ -1,0 +1,61 @@
+package workload
+
+import (
+	"context"
+
+	"github.com/glomers/glomers/workbench/checker"
+	"github.com/glomers/glomers/workbench/edn"
+	"github.com/glomers/glomers/workbench/history"
+)
+
+// The g-set workload (Maelstrom's grow-only set): clients mix, half and
+// half,
+//
+//	{"type":"add","element":7} → {"type":"add_ok"}
+//	{"type":"read"}            → {"type":"read_ok","value":[0,3,7]}
+//
+// adding 0, 1, 2, ... (each element once). After the main phase and
+// recovery every worker reads once more; unlike the counters and
+// broadcast, these final reads carry no :final? flag. As for the
+// counters, errors are not wrapped: every failure is :info with an
+// exception. The checker is set-full: an acknowledged element that later
+// reads miss for good is lost and the run invalid.
+func init() { register("g-set", func(env *Env) (Workload, error) { return &gSet{env: env}, nil }) }
+
+type gSet struct {
+	env  *Env
+	next int64 // the next element to add
+}
+
+var setReadReply = schema{typ: "read_ok", fields: map[string]kind{"value": arrayKind}}
+
+func (*gSet) Reusable() bool                                 { return false }
+func (*gSet) Setup(context.Context, map[string]Caller) error { return nil }
+
+// NextOp picks an add of the next element or a read, evenly.
+func (s *gSet) NextOp(int, int) (history.Op, bool) {
+	if s.env.Rand.IntN(2) == 0 {
+		e := s.next
+		s.next++
+		return history.Op{F: "add", Value: e}, true
+	}
+	return history.Op{F: "read"}, true
+}
+
+func (*gSet) Invoke(ctx context.Context, c Caller, op history.Op) history.Op {
+	if op.F == "add" {
+		return call(ctx, c, op, map[string]any{"type": "add", "element": op.Value}, DefaultTimeout,
+			addReply, false, false, func(map[string]any) any { return op.Value })
+	}
+	return call(ctx, c, op, map[string]any{"type": "read"}, DefaultTimeout,
+		setReadReply, false, false, func(r map[string]any) any { return r["value"] })
+}
+
+// Final reads once from every worker (no :final? flag, as in Maelstrom).
+func (*gSet) Final() func(context.Context, int, func(history.Op) history.Op) {
+	return func(_ context.Context, _ int, do func(history.Op) history.Op) {
+		do(history.Op{F: "read"})
+	}
+}
+
+func (*gSet) Check(ops []history.Op) edn.Map { return checker.SetFull(ops) }

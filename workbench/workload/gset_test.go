@@ -1,0 +1,125 @@
+package workload
+
+import (
+	"context"
+	"encoding/json"
+	"testing"
+
+	"github.com/glomers/glomers/workbench/checker"
+	"github.com/glomers/glomers/workbench/history"
+	"github.com/glomers/glomers/workbench/netsim"
+)
+
+func TestGSetGeneratorAddsEachElementOnceInOrder(t *testing.T) {
+	const n = 10000
+	ops := draw(t, newTestWorkload(t, "g-set", 1), n)
+	var next int64
+	reads := 0
+	for i, op := range ops {
+		switch op.F {
+		case "add":
+			e, ok := op.Value.(int64)
+			if !ok || e != next {
+				t.Fatalf("op %d adds %#v, want %d (elements 0, 1, 2, ... each once)", i, op.Value, next)
+			}
+			next++
+		case "read":
+			if op.Value != nil || op.Final {
+				t.Fatalf("op %d: main-phase read %+v", i, op)
+			}
+			reads++
+		default:
+			t.Fatalf("op %d: unexpected f %q", i, op.F)
+		}
+	}
+	if frac := float64(next) / n; frac < 0.47 || frac > 0.53 {
+		t.Errorf("adds are %.3f of ops, want ≈ 1/2", frac)
+	}
+}
+
+func TestGSetClientRequestsAndReplies(t *testing.T) {
+	ctx := context.Background()
+	w := newTestWorkload(t, "g-set", 2)
+	add := history.Op{F: "add", Value: int64(7)}
+	read := history.Op{F: "read"}
+	cases := []struct {
+		name      string
+		op        history.Op
+		reply     string
+		err       error
+		wantType  history.Type
+		wantValue any
+		exception string
+	}{
+		{"add ok", add, `{"type":"add_ok","in_reply_to":1}`, nil, history.OK, int64(7), ""},
+		{"read ok", read, `{"type":"read_ok","value":[1,7],"in_reply_to":1}`, nil, history.OK, []any{json.Number("1"), json.Number("7")}, ""},
+		{"read ok empty", read, `{"type":"read_ok","value":[],"in_reply_to":1}`, nil, history.OK, []any{}, ""},
+		// "elements" is what the prose docs call it; the schema says value.
+		{"read with elements", read, `{"type":"read_ok","elements":[1],"in_reply_to":1}`, nil, history.Info, nil, "malformed-rpc-response"},
+		{"read with an extra key", read, `{"type":"read_ok","value":[1],"messages":[1],"in_reply_to":1}`, nil, history.Info, nil, "malformed-rpc-response"},
+		{"read value not a list", read, `{"type":"read_ok","value":7,"in_reply_to":1}`, nil, history.Info, nil, "malformed-rpc-response"},
+		{"add_ok with an extra key", add, `{"type":"add_ok","element":7,"in_reply_to":1}`, nil, history.Info, int64(7), "malformed-rpc-response"},
+		{"add_ok without in_reply_to", add, `{"type":"add_ok"}`, nil, history.Info, int64(7), "malformed-rpc-response"},
+		{"error reply", add, `{"type":"error","code":11,"text":"busy","in_reply_to":1}`, nil, history.Info, int64(7), "rpc-error"},
+		{"timeout", read, "", netsim.ErrTimeout, history.Info, nil, "net-timeout"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			f := &fakeNode{reply: c.reply, err: c.err}
+			out := w.Invoke(ctx, f.call, c.op)
+			if out.Type != c.wantType {
+				t.Fatalf("completion %v, want %v: %+v", out.Type, c.wantType, out)
+			}
+			if !history.Equal(out.Value, c.wantValue) {
+				t.Errorf("value %#v, want %#v", out.Value, c.wantValue)
+			}
+			if out.Exception != c.exception {
+				t.Errorf("exception %q, want %q", out.Exception, c.exception)
+			}
+			want := map[string]any{"type": "read"}
+			if c.op.F == "add" {
+				want = map[string]any{"type": "add", "element": c.op.Value}
+			}
+			if len(f.got) != 1 || history.Key(f.got[0]) != history.Key(want) {
+				t.Errorf("requests %v, want one %s", f.got, history.Key(want))
+			}
+		})
+	}
+}
+
+func TestGSetFinalReadHasNoFinalFlag(t *testing.T) {
+	w := newTestWorkload(t, "g-set", 3)
+	var done []history.Op
+	w.Final()(context.Background(), 2, func(op history.Op) history.Op {
+		done = append(done, op)
+		return op
+	})
+	if len(done) != 1 || done[0].F != "read" || done[0].Final {
+		t.Errorf("final phase performed %+v, want one read without :final?", done)
+	}
+}
+
+func TestGSetCheckIsSetFull(t *testing.T) {
+	w := newTestWorkload(t, "g-set", 4)
+	// add 0 ok, add 1 ok, then a read on another process.
+	mk := func(readValue []any) []history.Op {
+		ops := []history.Op{
+			{Type: history.Invoke, F: "add", Value: int64(0), Process: 0},
+			{Type: history.OK, F: "add", Value: int64(0), Process: 0},
+			{Type: history.Invoke, F: "add", Value: int64(1), Process: 1},
+			{Type: history.OK, F: "add", Value: int64(1), Process: 1},
+			{Type: history.Invoke, F: "read", Process: 2},
+			{Type: history.OK, F: "read", Value: readValue, Process: 2},
+		}
+		for i := range ops {
+			ops[i].Index, ops[i].Time = i, int64(i)*1e6
+		}
+		return ops
+	}
+	if res := w.Check(mk([]any{json.Number("1"), json.Number("0")})); checker.ValidityOf(res) != checker.Valid {
+		t.Errorf("a read with both elements should be valid: %v", res)
+	}
+	if res := w.Check(mk([]any{json.Number("1")})); checker.ValidityOf(res) != checker.Invalid {
+		t.Errorf("a read missing acknowledged element 0 should be invalid: %v", res)
+	}
+}

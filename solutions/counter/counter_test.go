@@ -1,0 +1,159 @@
+package counter_test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/glomers/glomers/solutions/counter"
+	"github.com/glomers/glomers/workbench"
+	"github.com/glomers/glomers/workbench/checker"
+	"github.com/glomers/glomers/workbench/edn"
+	"github.com/glomers/glomers/workbench/history"
+)
+
+// run performs one test in virtual time, failing t if it cannot run.
+func run(t *testing.T, cfg workbench.Config) *workbench.Result {
+	t.Helper()
+	var log bytes.Buffer
+	cfg.Log = &log
+	var res *workbench.Result
+	var err error
+	synctest.Test(t, func(t *testing.T) {
+		res, err = workbench.Run(context.Background(), cfg)
+	})
+	if err != nil {
+		t.Fatalf("run: %v\n%s", err, log.String())
+	}
+	return res
+}
+
+// lookup follows keyword keys into nested result maps.
+func lookup(t *testing.T, m edn.Map, path ...string) any {
+	t.Helper()
+	var cur any = m
+	for _, k := range path {
+		mm, ok := cur.(edn.Map)
+		if !ok {
+			t.Fatalf("%v: %T is not a map", path, cur)
+		}
+		if cur, ok = mm.Get(edn.Keyword(k)); !ok {
+			t.Fatalf("%v: no %s in %v", path, k, mm)
+		}
+	}
+	return cur
+}
+
+// toFloat reads a numeric result figure.
+func toFloat(t *testing.T, v any) float64 {
+	t.Helper()
+	switch x := v.(type) {
+	case float64:
+		return x
+	case float32:
+		return float64(x)
+	case int:
+		return float64(x)
+	case int64:
+		return float64(x)
+	}
+	t.Fatalf("%#v is not a number", v)
+	return 0
+}
+
+// challenge4 is the official challenge 4 command in virtual time:
+// -w g-counter --node-count 3 --rate 100 --time-limit 20 --nemesis partition.
+func challenge4(seed uint64) workbench.Config {
+	return workbench.Config{
+		Workload: "g-counter", Node: workbench.InProcess(counter.Register),
+		NodeIDs: []string{"n0", "n1", "n2"}, TimeLimit: 20 * time.Second, Rate: 100,
+		Nemesis: []string{"partition"}, Seed: seed,
+	}
+}
+
+// Challenge 4 must be valid, with at most 1.0 server messages per client
+// operation, whatever the seed.
+func TestChallenge4ValidAndCheapAcrossSeeds(t *testing.T) {
+	const seeds = 20
+	for seed := uint64(1); seed <= seeds; seed++ {
+		t.Run(fmt.Sprint("seed", seed), func(t *testing.T) {
+			t.Parallel()
+			res := run(t, challenge4(seed))
+			if res.Valid != checker.Valid {
+				t.Fatalf("judged %v: %v", res.Valid, res.Results)
+			}
+			perOp := toFloat(t, lookup(t, res.Results, "net", "servers", "msgs-per-op"))
+			if perOp > 1.0 {
+				t.Errorf("servers msgs-per-op %.3f > 1.0", perOp)
+			}
+			reads := lookup(t, res.Results, "workload", "final-reads").(edn.List)
+			if len(reads) != 3 {
+				t.Fatalf("final reads %v, want one per node", reads)
+			}
+			// The run must exercise something: partitions happened and adds
+			// were acknowledged, so a counter that always reads 0 fails.
+			var nemesis, okAdds int
+			var sum int64
+			for _, op := range res.History {
+				switch {
+				case op.Process == history.NemesisProcess:
+					nemesis++
+				case op.F == "add" && op.Type == history.OK:
+					okAdds++
+					d, _ := history.Int(op.Value)
+					sum += d
+				}
+			}
+			if nemesis < 2 || okAdds < 500 {
+				t.Errorf("%d nemesis entries, %d acknowledged adds: the run did not exercise the counter", nemesis, okAdds)
+			}
+			for _, r := range reads {
+				if v, _ := history.Int(r); v != sum {
+					t.Errorf("final read %v, want the sum of acknowledged adds %d", r, sum)
+				}
+			}
+			t.Logf("msgs-per-op %.3f, final reads %v", perOp, reads)
+		})
+	}
+}
+
+// With slow, jittery links to seq-kv (exponential latency, mean 50 ms)
+// the counter stays exact and cheap.
+func TestChallenge4WithExponentialLatency(t *testing.T) {
+	for seed := uint64(1); seed <= 3; seed++ {
+		t.Run(fmt.Sprint("seed", seed), func(t *testing.T) {
+			t.Parallel()
+			cfg := challenge4(seed)
+			cfg.Latency, cfg.LatencyDist = 50*time.Millisecond, "exponential"
+			res := run(t, cfg)
+			if res.Valid != checker.Valid {
+				t.Fatalf("judged %v: %v", res.Valid, res.Results)
+			}
+			if perOp := toFloat(t, lookup(t, res.Results, "net", "servers", "msgs-per-op")); perOp > 1.0 {
+				t.Errorf("servers msgs-per-op %.3f > 1.0", perOp)
+			}
+		})
+	}
+}
+
+func TestPNCounterValidUnderPartitions(t *testing.T) {
+	for seed := uint64(1); seed <= 4; seed++ {
+		t.Run(fmt.Sprint("seed", seed), func(t *testing.T) {
+			t.Parallel()
+			res := run(t, workbench.Config{
+				Workload: "pn-counter", Node: workbench.InProcess(counter.RegisterPN),
+				NodeIDs: []string{"n0", "n1", "n2", "n3", "n4"}, TimeLimit: 20 * time.Second, Rate: 50,
+				Latency: 10 * time.Millisecond, Nemesis: []string{"partition"}, NemesisInterval: 3 * time.Second, Seed: seed,
+			})
+			if res.Valid != checker.Valid {
+				t.Fatalf("judged %v: %v", res.Valid, lookup(t, res.Results, "workload"))
+			}
+			if reads := lookup(t, res.Results, "workload", "final-reads").(edn.List); len(reads) != 5 {
+				t.Errorf("final reads %v, want 5", reads)
+			}
+		})
+	}
+}

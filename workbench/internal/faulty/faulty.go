@@ -18,6 +18,8 @@ func Nodes() map[string]func(*node.Node) {
 		"silent-broadcast":   SilentBroadcast,
 		"lossy-broadcast":    LossyBroadcast,
 		"no-retry-broadcast": NoRetryBroadcast,
+		"local-counter":      LocalCounter,
+		"blind-counter":      BlindCounter,
 	}
 }
 

@@ -9,6 +9,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/glomers/glomers/workbench/challenge"
+	"github.com/glomers/glomers/workbench/edn"
 )
 
 func TestParseChallengeCommandLines(t *testing.T) {
@@ -153,5 +156,17 @@ func TestHelp(t *testing.T) {
 	code, out, _ := run(t, "test", "--help")
 	if code != 0 || !strings.Contains(out, "--nemesis-interval") || !strings.Contains(out, "--latency-dist") {
 		t.Errorf("help: %d %q", code, out)
+	}
+}
+
+func TestFiguresReadEveryNumberType(t *testing.T) {
+	res := edn.K(
+		"availability", edn.K("ok-fraction", float32(0.5)),
+		"net", edn.K("servers", edn.K("msgs-per-op", float32(1.25))),
+		"workload", edn.K("stable-latencies", edn.Map{{Key: 0, Val: int64(0)}, {Key: 0.5, Val: int64(88)}, {Key: 1, Val: 368}}),
+	)
+	f := figures(res)
+	if f[challenge.MsgsPerOp] != 1.25 || f[challenge.OKFraction] != 0.5 || f[challenge.StableMedian] != 88 || f[challenge.StableMax] != 368 {
+		t.Errorf("figures = %v", f)
 	}
 }

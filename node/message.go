@@ -14,13 +14,37 @@ import (
 // and the raw JSON body. Handlers receive Messages; decode the body into
 // your own struct with [Message.Unmarshal].
 //
-// The accessor methods (Type, MsgID, InReplyTo, RPCError) decode the
-// reserved body keys from Body on every call, so they always agree with
-// Body even if you build or modify a Message yourself.
+// The accessor methods (Type, MsgID, InReplyTo, RPCError) read the
+// reserved body keys. Messages the node received carry them already
+// decoded; for a Message you build yourself, or whose Body you replaced,
+// they decode Body on each call. (Do not modify Body's bytes in place.)
 type Message struct {
 	Src  string          `json:"src"`
 	Dest string          `json:"dest"`
 	Body json.RawMessage `json:"body"`
+
+	// hdr caches the header decoded from Body by the node; it is valid
+	// while Body is the very slice it was decoded from (hdrAt, hdrLen).
+	hdr    header
+	hdrAt  *byte
+	hdrLen int
+}
+
+// header returns the reserved keys of the body, from the cache when it
+// belongs to this Body.
+func (m Message) header() (header, error) {
+	if m.hdrAt != nil && len(m.Body) == m.hdrLen && &m.Body[0] == m.hdrAt {
+		return m.hdr, nil
+	}
+	return parseHeader(m.Body)
+}
+
+// withHeader returns m with h cached as the header of its Body.
+func (m Message) withHeader(h header) Message {
+	if len(m.Body) > 0 {
+		m.hdr, m.hdrAt, m.hdrLen = h, &m.Body[0], len(m.Body)
+	}
+	return m
 }
 
 // Body holds the reserved keys of a message body. Embed it in your own
@@ -228,14 +252,14 @@ func skipValue(b []byte, i int) int {
 // Type returns the body's "type", or "" if it is missing or the body
 // cannot be decoded.
 func (m Message) Type() string {
-	h, _ := parseHeader(m.Body)
+	h, _ := m.header()
 	return h.Type.v
 }
 
 // MsgID returns the body's "msg_id" and whether it is present. A null
 // msg_id counts as absent; 0 counts as present.
 func (m Message) MsgID() (int, bool) {
-	h, err := parseHeader(m.Body)
+	h, err := m.header()
 	if err != nil {
 		return 0, false
 	}
@@ -247,7 +271,7 @@ func (m Message) MsgID() (int, bool) {
 // value 0; "in_reply_to": null counts as absent (services send that when
 // answering a request that had no msg_id).
 func (m Message) InReplyTo() (int, bool) {
-	h, err := parseHeader(m.Body)
+	h, err := m.header()
 	if err != nil {
 		return 0, false
 	}
@@ -268,7 +292,7 @@ func (m Message) Unmarshal(v any) error {
 // "code" is reported as [Crash], the indefinite catch-all, so callers
 // never mistake it for a definite failure.
 func (m Message) RPCError() *RPCError {
-	h, err := parseHeader(m.Body)
+	h, err := m.header()
 	if err != nil || h.Type.v != "error" {
 		return nil
 	}
@@ -333,7 +357,7 @@ func decodeLine(line []byte) (Message, header, error) {
 	if err != nil {
 		return Message{}, header{}, err
 	}
-	return Message{Src: src.v, Dest: dest.v, Body: bytes.Clone(body)}, h, nil
+	return Message{Src: src.v, Dest: dest.v, Body: bytes.Clone(body)}.withHeader(h), h, nil
 }
 
 // truncate returns b as a string, shortened to about max bytes with a note

@@ -134,11 +134,13 @@ func TestSetIntKey(t *testing.T) {
 	cases := []struct{ in, key, want string }{
 		{`{}`, "msg_id", `{"msg_id":4}`},
 		{`{"type":"x"}`, "msg_id", `{"type":"x","msg_id":4}`},
-		{`{"type":"x","msg_id":9}`, "msg_id", `{"msg_id":4,"type":"x"}`},
+		{`{"type":"x","msg_id":9}`, "msg_id", `{"type":"x","msg_id":4}`},
+		{`{"msg_id":9,"type":"x","msg_id":8}`, "msg_id", `{"msg_id":4,"type":"x"}`},
 		{`{"type":"x","in_reply_to":9}`, "msg_id", `{"type":"x","in_reply_to":9,"msg_id":4}`},
-		{`{"type":"x","v":{"msg_id":9}}`, "msg_id", `{"msg_id":4,"type":"x","v":{"msg_id":9}}`},
-		{`{"type":"x","s":"say \"msg_id\""}`, "msg_id", `{"msg_id":4,"s":"say \"msg_id\"","type":"x"}`},
-		{`{"type":"x","msg\u005fid":9}`, "msg_id", `{"msg_id":4,"type":"x"}`},
+		{`{"type":"x","v":{"msg_id":9}}`, "msg_id", `{"type":"x","v":{"msg_id":9},"msg_id":4}`},
+		{`{"type":"x","s":"say \"msg_id\""}`, "msg_id", `{"type":"x","s":"say \"msg_id\"","msg_id":4}`},
+		{`{"type":"x","msg\u005fid":9}`, "msg_id", `{"type":"x","msg_id":4}`},
+		{`{"MSG_ID":9}`, "msg_id", `{"MSG_ID":9,"msg_id":4}`},
 	}
 	for _, tc := range cases {
 		got, err := setIntKey([]byte(tc.in), tc.key, 4)
@@ -162,6 +164,24 @@ func TestDecodeLine(t *testing.T) {
 	}
 	if string(m.Body) != `{"type":"echo","msg_id":2,"echo":"hi"}` {
 		t.Errorf("body %s", m.Body)
+	}
+}
+
+func TestHeaderCacheFollowsBody(t *testing.T) {
+	m, _, err := decodeLine([]byte(`{"src":"c1","dest":"n1","body":{"type":"echo","msg_id":2}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if id, ok := m.MsgID(); !ok || id != 2 {
+		t.Fatalf("MsgID = %d, %v", id, ok)
+	}
+	m.Body = json.RawMessage(`{"type":"read","in_reply_to":5}`)
+	if id, ok := m.MsgID(); ok || m.Type() != "read" {
+		t.Errorf("after replacing Body: MsgID = %d, %v, Type %q", id, ok, m.Type())
+	}
+	m.Body = m.Body[:0]
+	if m.Type() != "" {
+		t.Error("empty body has a type")
 	}
 }
 
@@ -226,14 +246,16 @@ func FuzzDecode(f *testing.F) {
 		if want := (header{refString("type"), refInt("msg_id"), refInt("in_reply_to")}); h != want {
 			t.Fatalf("header of %s = %+v, encoding/json says %+v", m.Body, h, want)
 		}
-		if got := m.Type(); got != h.Type.v {
-			t.Fatalf("Type() = %q, header says %q", got, h.Type.v)
-		}
-		if id, ok := m.InReplyTo(); id != h.InReplyTo.v || ok != h.InReplyTo.ok {
-			t.Fatalf("InReplyTo() = %d,%v, header says %+v", id, ok, h.InReplyTo)
-		}
-		if id, ok := m.MsgID(); id != h.MsgID.v || ok != h.MsgID.ok {
-			t.Fatalf("MsgID() = %d,%v, header says %+v", id, ok, h.MsgID)
+		for _, m := range []Message{m, {Src: m.Src, Dest: m.Dest, Body: m.Body}} { // cached and uncached header
+			if got := m.Type(); got != h.Type.v {
+				t.Fatalf("Type() = %q, header says %q", got, h.Type.v)
+			}
+			if id, ok := m.InReplyTo(); id != h.InReplyTo.v || ok != h.InReplyTo.ok {
+				t.Fatalf("InReplyTo() = %d,%v, header says %+v", id, ok, h.InReplyTo)
+			}
+			if id, ok := m.MsgID(); id != h.MsgID.v || ok != h.MsgID.ok {
+				t.Fatalf("MsgID() = %d,%v, header says %+v", id, ok, h.MsgID)
+			}
 		}
 		// What the node would write for this message must decode back to
 		// the same envelope and header.

@@ -9,6 +9,7 @@ import (
 	"io"
 	"log"
 	"os"
+	"runtime"
 	"runtime/debug"
 	"slices"
 	"sync"
@@ -66,8 +67,16 @@ type Node struct {
 	running  atomic.Bool
 	handling sync.WaitGroup // handlers and callbacks in flight
 	bg       sync.WaitGroup // goroutines started by Go
-	ctx      context.Context
-	cancel   context.CancelFunc
+
+	// Handler goroutines are reused: a task goes to an idle worker when
+	// one waits on tasks, else to a new worker. Reuse matters because a
+	// fresh goroutine must grow its stack for encoding/json every time.
+	tasks   chan func()   // unbuffered: a send succeeds only if a worker is idle
+	quit    chan struct{} // closed when Run ends: idle workers exit
+	idle    atomic.Int32
+	workers sync.WaitGroup
+	ctx     context.Context
+	cancel  context.CancelFunc
 }
 
 // identity is what init tells a node about itself.
@@ -82,6 +91,9 @@ type inbound struct {
 	hdr header
 }
 
+// maxIdleWorkers bounds the handler goroutines kept waiting for work.
+const maxIdleWorkers = 64
+
 // New returns a node with no handlers, logging to os.Stderr unless an
 // option says otherwise.
 func New(opts ...Option) *Node {
@@ -89,6 +101,8 @@ func New(opts ...Option) *Node {
 	n := &Node{
 		handlers: make(map[string]HandlerFunc),
 		pending:  make(map[int]pendingReply),
+		tasks:    make(chan func()),
+		quit:     make(chan struct{}),
 		ctx:      ctx,
 		cancel:   cancel,
 	}
@@ -287,7 +301,7 @@ func (n *Node) receive(line []byte) {
 		n.initsInFlight++
 		n.ready = false
 		n.gmu.Unlock()
-		n.handling.Go(func() { n.handleInit(in) })
+		n.spawn(func() { n.handleInit(in) })
 	default:
 		n.gmu.Lock()
 		defer n.gmu.Unlock()
@@ -314,11 +328,50 @@ func (n *Node) dispatchLocked(in inbound) {
 			return Errorf(NotSupported, "message type %q is not supported", in.hdr.Type.v)
 		}
 	}
-	n.handling.Go(func() {
+	n.spawn(func() {
 		if err := n.invoke(h, in.msg); err != nil {
 			n.replyError(in, err)
 		}
 	})
+}
+
+// spawn runs task in a goroutine of its own, reusing an idle worker if
+// there is one, so tasks never wait for each other. Run waits for every
+// task before returning.
+func (n *Node) spawn(task func()) {
+	n.handling.Add(1)
+	t := func() {
+		defer n.handling.Done()
+		task()
+	}
+	select {
+	case n.tasks <- t:
+	default:
+		n.workers.Go(func() { n.work(t) })
+		// Let the new worker run now: when the input never blocks (one
+		// core, a full pipe) the reader would otherwise keep starting
+		// fresh goroutines, none of which gets to finish and go idle.
+		runtime.Gosched()
+	}
+}
+
+// work runs task, then further tasks, until there are too many idle
+// workers or Run ends.
+func (n *Node) work(task func()) {
+	for {
+		task()
+		if n.idle.Add(1) > maxIdleWorkers {
+			n.idle.Add(-1)
+			return
+		}
+		select {
+		case task = <-n.tasks:
+			n.idle.Add(-1)
+		case <-n.quit:
+			n.idle.Add(-1)
+			return
+		}
+	}
 }
 
 // openGateLocked marks the node ready and dispatches the requests that
@@ -395,6 +448,8 @@ func (n *Node) replyError(in inbound, err error) {
 func (n *Node) shutdown() {
 	n.failPending()
 	n.handling.Wait()
+	close(n.quit)
+	n.workers.Wait()
 	n.gmu.Lock()
 	if len(n.queued) > 0 {
 		n.Logf("node: dropping %d messages that arrived before a valid init", len(n.queued))

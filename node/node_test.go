@@ -467,6 +467,7 @@ func TestInputEndStopsEverything(t *testing.T) {
 			for {
 				select {
 				case <-ctx.Done():
+					time.Sleep(time.Second) // slow cleanup: Run must wait for it
 					bgDone <- ctx.Err()
 					return
 				case <-tk.C:

@@ -157,7 +157,7 @@ func (n *Node) deliverReply(in inbound) {
 	case p.ch != nil:
 		p.ch <- in.msg
 	default:
-		n.handling.Go(func() {
+		n.spawn(func() {
 			if err := n.invoke(p.cb, in.msg); err != nil {
 				n.Logf("node: callback for reply from %s to msg_id %d: %v", in.msg.Src, id, err)
 			}
@@ -198,12 +198,12 @@ func encodeBody(body any) ([]byte, error) {
 	return b, nil
 }
 
-// setIntKey sets key to v in obj, a compact JSON object as produced by
-// json.Marshal, replacing any existing value. The common case, a body
-// without that key, appends the key without decoding the body.
+// setIntKey sets key to v in obj, a valid JSON object as produced by
+// json.Marshal, replacing any existing value (in place; repeats of the
+// key are dropped). The common case, a body without that key and without
+// escapes, appends the key without scanning the body.
 func setIntKey(obj []byte, key string, v int) ([]byte, error) {
 	quoted := `"` + key + `"`
-	// A backslash might spell the key with escapes; decode to be sure.
 	if !bytes.Contains(obj, []byte(quoted)) && bytes.IndexByte(obj, '\\') < 0 {
 		if len(obj) == 2 { // {}
 			obj = obj[:1]
@@ -215,16 +215,35 @@ func setIntKey(obj []byte, key string, v int) ([]byte, error) {
 		obj = strconv.AppendInt(obj, int64(v), 10)
 		return append(obj, '}'), nil
 	}
-	var m map[string]json.RawMessage
-	if err := json.Unmarshal(obj, &m); err != nil {
-		return nil, fmt.Errorf("node: set %s in message body: %w", key, err)
-	}
-	m[key] = strconv.AppendInt(nil, int64(v), 10)
-	out, err := json.Marshal(m)
+	// The key may be present (or spelled with escapes): rebuild the
+	// object member by member.
+	out := make([]byte, 1, len(obj)+len(quoted)+24)
+	out[0] = '{'
+	found := false
+	err := members(obj, func(k, val []byte) error {
+		if keyIs(k, key) {
+			if found {
+				return nil
+			}
+			found = true
+			k, val = []byte(quoted), strconv.AppendInt(nil, int64(v), 10)
+		}
+		if len(out) > 1 {
+			out = append(out, ',')
+		}
+		out = append(append(append(out, k...), ':'), val...)
+		return nil
+	})
 	if err != nil {
 		return nil, fmt.Errorf("node: set %s in message body: %w", key, err)
 	}
-	return out, nil
+	if !found {
+		if len(out) > 1 {
+			out = append(out, ',')
+		}
+		out = append(append(append(out, quoted...), ':'), strconv.AppendInt(nil, int64(v), 10)...)
+	}
+	return append(out, '}'), nil
 }
 
 // write sends one message, the body already encoded, as one line.

@@ -2,7 +2,6 @@ package checker
 
 import (
 	"encoding/json"
-	"fmt"
 	"sort"
 	"strconv"
 
@@ -72,17 +71,6 @@ func Quantiles(values []int64) edn.Map {
 		m = append(m, edn.Entry{Key: key, Val: Quantile(sorted, p)})
 	}
 	return m
-}
-
-// sortValues sorts a copy of vs with history.Compare and returns it as an
-// EDN list, or an error naming the first pair that cannot be compared
-// (Clojure's sort throws there).
-func sortValues(vs []any) (edn.List, error) {
-	out := append([]any(nil), vs...)
-	if err := history.Sort(out); err != nil {
-		return nil, fmt.Errorf("sorting values: %w", err)
-	}
-	return edn.List(out), nil
 }
 
 // opsEDN renders operations as an EDN list of op maps.

@@ -90,6 +90,9 @@ func Int(v any) (int64, bool) {
 // comparable: Compare then returns an error, as Clojure throws.
 func Compare(a, b any) (int, error) {
 	a, b = normalize(a), normalize(b)
+	if b == nil && a != nil {
+		return 1, nil // nil sorts first, as in Clojure
+	}
 	switch x := a.(type) {
 	case json.Number:
 		y, ok := b.(json.Number)

@@ -30,6 +30,8 @@ type Spec struct {
 	Bin  string
 	Args []string
 	Func Func
+	// Env is added to the environment an OS process inherits.
+	Env []string
 	// Dir is the working directory of an OS process (default os.TempDir(),
 	// as Maelstrom runs nodes in the JVM's temp directory).
 	Dir string
@@ -133,6 +135,9 @@ func (p *Node) startBinary(spec Spec) error {
 	}
 	cmd := exec.Command(bin, spec.Args...)
 	cmd.Dir = dir
+	if len(spec.Env) > 0 {
+		cmd.Env = append(os.Environ(), spec.Env...)
+	}
 	cmd.Stderr = p.stderr
 	// The node must not outlive the bench, even if the bench is killed.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}

@@ -4,9 +4,12 @@
 package main
 
 import (
+	"bufio"
 	"fmt"
+	"io"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/glomers/glomers/node"
 	"github.com/glomers/glomers/workbench/internal/faulty"
@@ -17,6 +20,10 @@ func main() {
 		fmt.Fprintf(os.Stderr, "usage: faulty NAME (one of %s)\n", strings.Join(faulty.Names(), ", "))
 		os.Exit(2)
 	}
+	if os.Args[1] == "crash-echo" {
+		crashEcho()
+		return
+	}
 	register, ok := faulty.Nodes()[os.Args[1]]
 	if !ok {
 		fmt.Fprintf(os.Stderr, "faulty: unknown fault %q (one of %s)\n", os.Args[1], strings.Join(faulty.Names(), ", "))
@@ -25,4 +32,36 @@ func main() {
 	n := node.New()
 	register(n)
 	node.Main(n)
+}
+
+// crashEcho is an echo node that exits with status 3 after reading its
+// fifth message, as a node that crashes in the middle of a test.
+func crashEcho() {
+	n := node.New()
+	n.Handle("echo", func(msg node.Message) error {
+		var body struct {
+			Echo any `json:"echo"`
+		}
+		if err := msg.Unmarshal(&body); err != nil {
+			return err
+		}
+		return n.Reply(msg, map[string]any{"type": "echo_ok", "echo": body.Echo})
+	})
+	r, w := io.Pipe()
+	go func() {
+		in := bufio.NewReader(os.Stdin)
+		for i := 0; i < 5; i++ {
+			line, err := in.ReadBytes('\n')
+			w.Write(line)
+			if err != nil {
+				break
+			}
+		}
+		time.Sleep(100 * time.Millisecond)
+		fmt.Fprintln(os.Stderr, "crash-echo: giving up after five messages")
+		os.Exit(3)
+	}()
+	if err := n.Run(r, os.Stdout); err != nil {
+		os.Exit(1)
+	}
 }

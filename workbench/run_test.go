@@ -1,0 +1,300 @@
+package workbench_test
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"strings"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/glomers/glomers/node"
+	"github.com/glomers/glomers/solutions/broadcast"
+	"github.com/glomers/glomers/solutions/echo"
+	"github.com/glomers/glomers/solutions/uniqueids"
+	"github.com/glomers/glomers/workbench"
+	"github.com/glomers/glomers/workbench/checker"
+	"github.com/glomers/glomers/workbench/edn"
+	"github.com/glomers/glomers/workbench/history"
+	"github.com/glomers/glomers/workbench/internal/faulty"
+)
+
+func nodes(n int) []string {
+	ids := make([]string, n)
+	for i := range ids {
+		ids[i] = "n" + string(rune('0'+i%10))
+		if i >= 10 {
+			ids[i] = "n" + itoa(i)
+		}
+	}
+	return ids
+}
+
+func itoa(i int) string {
+	if i < 10 {
+		return string(rune('0' + i))
+	}
+	return itoa(i/10) + string(rune('0'+i%10))
+}
+
+// runInBubble runs cfg in virtual time and returns its result.
+func runInBubble(t *testing.T, cfg workbench.Config) *workbench.Result {
+	t.Helper()
+	var res *workbench.Result
+	var err error
+	var log bytes.Buffer
+	if cfg.Log == nil {
+		cfg.Log = &log
+	}
+	synctest.Test(t, func(t *testing.T) {
+		res, err = workbench.Run(context.Background(), cfg)
+	})
+	if err != nil {
+		t.Fatalf("run: %v\nlog:\n%s", err, tail(log.String(), 3000))
+	}
+	return res
+}
+
+func tail(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return "…" + s[len(s)-n:]
+}
+
+func get(t *testing.T, m edn.Map, path ...string) any {
+	t.Helper()
+	var cur any = m
+	for _, k := range path {
+		mm, ok := cur.(edn.Map)
+		if !ok {
+			t.Fatalf("%v: %T is not a map", path, cur)
+		}
+		v, ok := mm.Get(edn.Keyword(k))
+		if !ok {
+			t.Fatalf("%v: no key %s in %v", path, k, mm)
+		}
+		cur = v
+	}
+	return cur
+}
+
+func TestEchoIsValidAndCountsMessages(t *testing.T) {
+	res := runInBubble(t, workbench.Config{
+		Workload: "echo", Node: workbench.InProcess(echo.Register),
+		NodeIDs: nodes(1), TimeLimit: 10 * time.Second, Rate: 5, Seed: 1,
+	})
+	if res.Valid != checker.Valid {
+		t.Fatalf("echo run is %v: %v", res.Valid, res.Results)
+	}
+	ops := 0
+	for _, op := range res.History {
+		if op.Type == history.Invoke {
+			ops++
+		}
+	}
+	if ops < 20 || ops > 90 {
+		t.Errorf("%d echo ops in 10 s at rate 5", ops)
+	}
+	// Maelstrom's worked example: 2 messages per echo plus init and init_ok.
+	if got := get(t, res.Results, "net", "clients", "msg-count"); got != 2*ops+2 {
+		t.Errorf("client msg-count %v, want %d", got, 2*ops+2)
+	}
+	if got := get(t, res.Results, "net", "servers", "msg-count"); got != 0 {
+		t.Errorf("server msg-count %v, want 0", got)
+	}
+}
+
+func TestSameSeedSameRun(t *testing.T) {
+	cfg := workbench.Config{
+		Workload: "broadcast", Node: workbench.InProcess(func(n *node.Node) { broadcast.Register(n) }),
+		NodeIDs: nodes(5), TimeLimit: 5 * time.Second, Rate: 20, Seed: 42, Latency: 10 * time.Millisecond,
+		Nemesis: []string{"partition"}, NemesisInterval: time.Second, RecoveryWait: time.Second,
+	}
+	a, b := runInBubble(t, cfg), runInBubble(t, cfg)
+	// Worker scheduling at one virtual instant is up to the Go scheduler,
+	// so compare what the seed decides: the generated operations in order
+	// and the nemesis's partitions.
+	choices := func(ops []history.Op) []string {
+		var out []string
+		for _, op := range ops {
+			switch {
+			case op.Process == history.NemesisProcess && op.Value != nil:
+				out = append(out, op.F+" "+history.Key(op.Value))
+			case op.Type == history.Invoke && !op.Final:
+				out = append(out, op.F+" "+history.Key(op.Value))
+			}
+		}
+		return out
+	}
+	ca, cb := choices(a.History), choices(b.History)
+	if len(ca) < 50 {
+		t.Fatalf("only %d choices recorded", len(ca))
+	}
+	if strings.Join(ca, "\n") != strings.Join(cb, "\n") {
+		t.Errorf("same seed, different choices:\n%v\n%v", ca, cb)
+	}
+	cfg.Seed = 43
+	if c := choices(runInBubble(t, cfg).History); strings.Join(c, "\n") == strings.Join(ca, "\n") {
+		t.Errorf("a different seed made the same choices")
+	}
+}
+
+func TestUniqueIDsUnderPartitions(t *testing.T) {
+	res := runInBubble(t, workbench.Config{
+		Workload: "unique-ids", Node: workbench.InProcess(uniqueids.Register),
+		NodeIDs: nodes(3), TimeLimit: 5 * time.Second, Rate: 1000, Seed: 7,
+		Availability: "total", Nemesis: []string{"partition"}, NemesisInterval: time.Second,
+	})
+	if res.Valid != checker.Valid {
+		t.Fatalf("unique-ids: %v", res.Results)
+	}
+	if n := get(t, res.Results, "workload", "acknowledged-count"); n.(int) < 3000 {
+		t.Errorf("only %v ids acknowledged", n)
+	}
+}
+
+func TestBroadcastTwentyFiveNodes(t *testing.T) {
+	res := runInBubble(t, workbench.Config{
+		Workload: "broadcast", Node: workbench.InProcess(func(n *node.Node) { broadcast.Register(n) }),
+		NodeIDs: nodes(25), TimeLimit: 20 * time.Second, Rate: 100, Latency: 100 * time.Millisecond, Seed: 3,
+	})
+	if res.Valid != checker.Valid {
+		t.Fatalf("broadcast: %v", get(t, res.Results, "workload"))
+	}
+	if lost := get(t, res.Results, "workload", "lost-count"); lost != 0 {
+		t.Errorf("lost %v", lost)
+	}
+}
+
+func TestBroadcastSurvivesPartitions(t *testing.T) {
+	res := runInBubble(t, workbench.Config{
+		Workload: "broadcast", Node: workbench.InProcess(func(n *node.Node) { broadcast.Register(n) }),
+		NodeIDs: nodes(5), TimeLimit: 20 * time.Second, Rate: 10, Seed: 9, Nemesis: []string{"partition"},
+	})
+	if res.Valid != checker.Valid {
+		t.Fatalf("broadcast under partitions: %v", get(t, res.Results, "workload"))
+	}
+	var nemesisOps int
+	for _, op := range res.History {
+		if op.Process == history.NemesisProcess {
+			nemesisOps++
+		}
+	}
+	if nemesisOps < 4 {
+		t.Errorf("only %d nemesis history entries", nemesisOps)
+	}
+}
+
+// Each deliberately faulty node must be judged invalid.
+func TestFaultyNodesAreInvalid(t *testing.T) {
+	cases := []struct {
+		fault, workload string
+		nodes           int
+		nemesis         bool
+		rate            float64
+	}{
+		{"mangled-echo", "echo", 1, false, 5},
+		{"colliding-ids", "unique-ids", 3, false, 100},
+		{"silent-broadcast", "broadcast", 5, false, 10},
+		{"lossy-broadcast", "broadcast", 5, false, 10},
+		{"no-retry-broadcast", "broadcast", 5, true, 10},
+	}
+	for _, c := range cases {
+		t.Run(c.fault, func(t *testing.T) {
+			cfg := workbench.Config{
+				Workload: c.workload, Node: workbench.InProcess(faulty.Nodes()[c.fault]),
+				NodeIDs: nodes(c.nodes), TimeLimit: 20 * time.Second, Rate: c.rate, Seed: 11,
+				Latency: 10 * time.Millisecond,
+			}
+			if c.nemesis {
+				cfg.Nemesis = []string{"partition"}
+				cfg.NemesisInterval = 2 * time.Second
+			}
+			res := runInBubble(t, cfg)
+			if res.Valid != checker.Invalid {
+				t.Fatalf("%s judged %v, want invalid: %v", c.fault, res.Valid, get(t, res.Results, "workload"))
+			}
+		})
+	}
+}
+
+func TestNodeThatNeverAnswersInit(t *testing.T) {
+	silent := func(stdin io.Reader, stdout, stderr io.Writer) error {
+		_, err := io.Copy(io.Discard, stdin)
+		return err
+	}
+	var log bytes.Buffer
+	var err error
+	synctest.Test(t, func(t *testing.T) {
+		_, err = workbench.Run(context.Background(), workbench.Config{
+			Workload: "echo", Node: silent, NodeIDs: nodes(2), TimeLimit: time.Second, Log: &log,
+		})
+	})
+	if err == nil || !strings.Contains(err.Error(), "did not respond") || !strings.Contains(err.Error(), "n0") {
+		t.Fatalf("err = %v, want a did-not-respond error naming n0", err)
+	}
+}
+
+func TestNodeThatPrintsJunk(t *testing.T) {
+	junk := func(stdin io.Reader, stdout, stderr io.Writer) error {
+		io.WriteString(stdout, "hello, I am not JSON\n")
+		_, err := io.Copy(io.Discard, stdin)
+		return err
+	}
+	var err error
+	synctest.Test(t, func(t *testing.T) {
+		_, err = workbench.Run(context.Background(), workbench.Config{
+			Workload: "echo", Node: junk, NodeIDs: nodes(1), TimeLimit: time.Second, Log: io.Discard,
+		})
+	})
+	if err == nil || !strings.Contains(err.Error(), "not well-formed JSON") {
+		t.Fatalf("err = %v, want a not-well-formed-JSON error", err)
+	}
+}
+
+func TestNodeThatCrashesMidTest(t *testing.T) {
+	crashing := func(stdin io.Reader, stdout, stderr io.Writer) error {
+		n := node.New(node.WithLogOutput(stderr))
+		echo.Register(n)
+		pr, pw := io.Pipe()
+		go func() {
+			buf := make([]byte, 1)
+			lines := 0
+			for {
+				k, err := stdin.Read(buf)
+				if k > 0 {
+					pw.Write(buf[:k])
+					if buf[0] == '\n' {
+						lines++
+						if lines == 5 {
+							pw.Close()
+							return
+						}
+					}
+				}
+				if err != nil {
+					pw.CloseWithError(err)
+					return
+				}
+			}
+		}()
+		n.Run(pr, stdout)
+		io.WriteString(stderr, "panic: pretend something broke\n")
+		return io.ErrUnexpectedEOF
+	}
+	var res *workbench.Result
+	var err error
+	synctest.Test(t, func(t *testing.T) {
+		res, err = workbench.Run(context.Background(), workbench.Config{
+			Workload: "echo", Node: crashing, NodeIDs: nodes(1), TimeLimit: 10 * time.Second, Rate: 5, Log: io.Discard,
+		})
+	})
+	if err == nil || !strings.Contains(err.Error(), "crashed") || !strings.Contains(err.Error(), "pretend something broke") {
+		t.Fatalf("err = %v, want a crash report with the node's stderr", err)
+	}
+	if res == nil || len(res.History) == 0 {
+		t.Fatalf("the history collected before the crash was lost")
+	}
+}

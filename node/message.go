@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
-	"strings"
 	"unicode/utf8"
 )
 
@@ -241,9 +240,12 @@ func skipValue(b []byte, i int) int {
 				}
 			}
 		}
-	default: // number, true, false, null
-		for i < len(b) && !strings.ContainsRune(",}] \t\r\n", rune(b[i])) {
-			i++
+	default: // number, true, false, null: up to the next delimiter
+		for ; i < len(b); i++ {
+			switch b[i] {
+			case ',', '}', ']', ' ', '\t', '\r', '\n':
+				return i
+			}
 		}
 		return i
 	}

@@ -1,0 +1,68 @@
+package challenge
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestSelect(t *testing.T) {
+	all, err := Select([]string{"all"})
+	if err != nil || len(all) != 14 {
+		t.Fatalf("all: %d, %v", len(all), err)
+	}
+	some, err := Select([]string{"3E", "1"})
+	if err != nil || len(some) != 2 || some[0].ID != "1" || some[1].ID != "3e" {
+		t.Fatalf("select 3E 1: %v, %v", some, err)
+	}
+	if _, err := Select([]string{"3f"}); err == nil || !strings.Contains(err.Error(), "3f") {
+		t.Errorf("unknown id accepted: %v", err)
+	}
+	if _, err := Select(nil); err == nil {
+		t.Errorf("empty selection accepted")
+	}
+}
+
+func TestCommandsMatchThePublishedOnes(t *testing.T) {
+	want := map[string]string{
+		"1":  "maelstrom test -w echo --bin ~/go/bin/maelstrom-echo --node-count 1 --time-limit 10",
+		"2":  "maelstrom test -w unique-ids --bin ~/go/bin/maelstrom-unique-ids --time-limit 30 --rate 1000 --node-count 3 --availability total --nemesis partition",
+		"3d": "maelstrom test -w broadcast --bin ~/go/bin/maelstrom-broadcast --node-count 25 --time-limit 20 --rate 100 --latency 100",
+		"4":  "maelstrom test -w g-counter --bin ~/go/bin/maelstrom-counter --node-count 3 --rate 100 --time-limit 20 --nemesis partition",
+		"6c": "maelstrom test -w txn-rw-register --bin ~/go/bin/maelstrom-txn --node-count 2 --concurrency 2n --time-limit 20 --rate 1000 --consistency-models read-committed --availability total --nemesis partition",
+	}
+	for _, c := range All() {
+		if w, ok := want[c.ID]; ok {
+			if got := c.Command("maelstrom", "~/go/bin/"+flyName(c.Binary)); got != w {
+				t.Errorf("%s:\n got %s\nwant %s", c.ID, got, w)
+			}
+		}
+	}
+}
+
+func flyName(b string) string {
+	switch b {
+	case "g-counter":
+		return "maelstrom-counter"
+	case "txn-rw-register":
+		return "maelstrom-txn"
+	}
+	return "maelstrom-" + b
+}
+
+func TestTargets(t *testing.T) {
+	lt := Target{Metric: MsgsPerOp, Bound: 30, Strict: true}
+	if !lt.Met(29.9) || lt.Met(30) {
+		t.Errorf("strict bound wrong")
+	}
+	le := Target{Metric: MsgsPerOp, Bound: 1}
+	if !le.Met(1) || le.Met(1.01) {
+		t.Errorf("inclusive bound wrong")
+	}
+	ok := Target{Metric: OKFraction, Bound: 1}
+	if !ok.Met(1) || ok.Met(0.999) {
+		t.Errorf("ok-fraction is a lower bound")
+	}
+	if s := lt.String(); s != "msgs-per-op < 30" {
+		t.Errorf("String() = %q", s)
+	}
+}

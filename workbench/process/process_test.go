@@ -1,0 +1,144 @@
+package process
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestCheckBinary(t *testing.T) {
+	dir := t.TempDir()
+	plain := filepath.Join(dir, "plain")
+	os.WriteFile(plain, []byte("x"), 0o644)
+	exe := filepath.Join(dir, "exe")
+	os.WriteFile(exe, []byte("#!/bin/sh\n"), 0o755)
+	for bin, want := range map[string]string{
+		"":                            "--bin",
+		filepath.Join(dir, "missing"): "no such file",
+		plain:                         "not executable",
+		dir:                           "directory",
+	} {
+		if _, err := CheckBinary(bin); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("CheckBinary(%q) = %v, want an error mentioning %q", bin, err, want)
+		}
+	}
+	if abs, err := CheckBinary(exe); err != nil || abs != exe {
+		t.Errorf("CheckBinary(exe) = %q, %v", abs, err)
+	}
+}
+
+// An in-process echo of lines: what comes in goes out.
+func cat(stdin io.Reader, stdout, stderr io.Writer) error {
+	io.WriteString(stderr, "starting\npartial")
+	_, err := io.Copy(stdout, stdin)
+	return err
+}
+
+func TestInProcessRoundTripAndStop(t *testing.T) {
+	var logBuf bytes.Buffer
+	var lines []string
+	p, err := Start("n0", Spec{Func: cat}, &logBuf, func(l string) { lines = append(lines, l) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := make(chan []byte, 3)
+	go p.Lines(func(b []byte) { got <- append([]byte(nil), b...) })
+	long := strings.Repeat("x", 200_000)
+	for _, s := range []string{"a\n", long + "\r\n"} {
+		if _, err := p.Write([]byte(s)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if a := <-got; string(a) != "a" {
+		t.Errorf("first line %q", a)
+	}
+	if b := <-got; string(b) != long {
+		t.Errorf("long line came back with %d bytes", len(b))
+	}
+	if crashed, _ := p.Crashed(); crashed {
+		t.Errorf("running node reported as crashed")
+	}
+	if err := p.Stop(time.Second); err != nil {
+		t.Fatal(err)
+	}
+	if crashed, _ := p.Crashed(); crashed {
+		t.Errorf("stopped node reported as crashed")
+	}
+	if !strings.Contains(logBuf.String(), "starting") {
+		t.Errorf("stderr not logged: %q", logBuf.String())
+	}
+	if len(lines) != 2 || lines[0] != "starting" || lines[1] != "partial" {
+		t.Errorf("stderr lines %q, want [starting partial] (the partial line flushed at exit)", lines)
+	}
+}
+
+func TestCrashReportKeepsLastLines(t *testing.T) {
+	boom := func(stdin io.Reader, stdout, stderr io.Writer) error {
+		for i := range 40 {
+			io.WriteString(stdout, strings.Repeat("o", i)+"\n")
+			io.WriteString(stderr, "line "+strings.Repeat("e", i)+"\n")
+		}
+		return errors.New("exit status 3")
+	}
+	p, err := Start("n7", Spec{Func: boom}, io.Discard, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.Lines(func([]byte) {})
+	<-p.Exited()
+	crashed, why := p.Crashed()
+	if !crashed || why == nil {
+		t.Fatalf("Crashed() = %v, %v", crashed, why)
+	}
+	report := p.CrashReport()
+	for _, want := range []string{"Node n7 crashed with exit status 3", strings.Repeat("o", 39), "line " + strings.Repeat("e", 39)} {
+		if !strings.Contains(report, want) {
+			t.Errorf("report lacks %q:\n%s", want, report)
+		}
+	}
+	if strings.Contains(report, "line \n") || strings.Count(report, "line ") != tailLines {
+		t.Errorf("report should keep exactly the last %d stderr lines:\n%s", tailLines, report)
+	}
+}
+
+func TestOSProcessIsKilledOnStop(t *testing.T) {
+	sh, err := CheckBinary("/bin/sh")
+	if err != nil {
+		t.Skip("no /bin/sh")
+	}
+	// A node that ignores its input and sleeps: Stop must kill it.
+	p, err := Start("n1", Spec{Bin: sh, Args: []string{"-c", "echo ready; exec sleep 60"}}, io.Discard, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := bufio.NewReader(p.Stdout())
+	if line, _ := r.ReadString('\n'); line != "ready\n" {
+		t.Fatalf("got %q", line)
+	}
+	start := time.Now()
+	if err := p.Stop(5 * time.Second); err != nil {
+		t.Fatal(err)
+	}
+	if time.Since(start) > 2*time.Second {
+		t.Errorf("stop took %v", time.Since(start))
+	}
+}
+
+func TestOSProcessThatExits(t *testing.T) {
+	p, err := Start("n2", Spec{Bin: "/bin/sh", Args: []string{"-c", "echo bye >&2; exit 4"}}, io.Discard, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.Lines(func([]byte) {})
+	<-p.Exited()
+	crashed, why := p.Crashed()
+	if !crashed || !strings.Contains(why.Error(), "4") || !strings.Contains(p.CrashReport(), "bye") {
+		t.Errorf("crashed=%v why=%v report=%s", crashed, why, p.CrashReport())
+	}
+}

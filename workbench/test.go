@@ -519,7 +519,10 @@ func (r *run) mainPhase(ctx context.Context) error {
 			r.runNemesis(ctx, deadline, nemesisRand)
 		}()
 	}
+	progressDone := make(chan struct{})
+	go r.reportProgress(ctx, progressDone)
 	r.generate(ctx, workers, deadline)
+	close(progressDone)
 	nemesisDone.Wait()
 	if err := r.crashError(); err != nil {
 		return err
@@ -567,6 +570,33 @@ func (r *run) interrupted(err error) error {
 func callerFor(c *netsim.Client, node string) workload.Caller {
 	return func(ctx context.Context, body map[string]any, timeout time.Duration) (netsim.Reply, error) {
 		return c.Call(ctx, node, body, timeout)
+	}
+}
+
+// progressEvery is how often a long main phase reports how it is going.
+const progressEvery = 10 * time.Second
+
+// reportProgress logs the operation counts every progressEvery until done.
+func (r *run) reportProgress(ctx context.Context, done <-chan struct{}) {
+	t := time.NewTicker(progressEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-done:
+			return
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		var counts [4]int
+		for _, op := range r.hist.Ops() {
+			if op.IsClient() {
+				counts[op.Type]++
+			}
+		}
+		elapsed := time.Since(r.hist.Start()).Round(time.Second)
+		r.log.Infof("Progress: %v of %v, %d operations (%d ok, %d fail, %d info)", elapsed,
+			r.cfg.TimeLimit, counts[history.Invoke], counts[history.OK], counts[history.Fail], counts[history.Info])
 	}
 }
 

@@ -44,7 +44,8 @@ func binaries(t testing.TB) string {
 			return
 		}
 		cmd := exec.Command(goTool(), "build", "-o", binDir+string(filepath.Separator),
-			"../cmd/echo", "../cmd/unique-ids", "../cmd/broadcast", "../cmd/glomers", "./testdata/faulty")
+			"../cmd/echo", "../cmd/unique-ids", "../cmd/broadcast", "../cmd/g-counter", "../cmd/pn-counter", "../cmd/g-set",
+			"../cmd/glomers", "./testdata/faulty")
 		if out, err := cmd.CombinedOutput(); err != nil {
 			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
 		}
@@ -110,6 +111,26 @@ func TestRealBroadcast(t *testing.T) {
 	}
 	if res.Valid != checker.Valid {
 		t.Fatalf("broadcast: %v", res.Results)
+	}
+}
+
+// The counter and set workloads, each against its real binary, with
+// partitions and a short recovery.
+func TestRealCountersAndSets(t *testing.T) {
+	bin := binaries(t)
+	for _, w := range []string{"g-counter", "pn-counter", "g-set"} {
+		t.Run(w, func(t *testing.T) {
+			res, err := workbench.Run(context.Background(), workbench.Config{
+				Workload: w, Bin: filepath.Join(bin, w), NodeIDs: nodes(3), TimeLimit: 3 * time.Second,
+				Rate: 50, Nemesis: []string{"partition"}, NemesisInterval: time.Second, RecoveryWait: 3 * time.Second, Seed: 8,
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.Valid != checker.Valid {
+				t.Fatalf("%s: %v", w, res.Results)
+			}
+		})
 	}
 }
 

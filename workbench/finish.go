@@ -12,6 +12,7 @@ import (
 	"github.com/glomers/glomers/workbench/history"
 	"github.com/glomers/glomers/workbench/netsim"
 	"github.com/glomers/glomers/workbench/report"
+	"github.com/glomers/glomers/workbench/workload"
 )
 
 // Verdict lines Maelstrom prints after the results map.
@@ -91,6 +92,12 @@ func (r *run) analyse(ops []history.Op, journal []netsim.Event) edn.Map {
 		{Key: edn.Keyword("workload"), Val: r.wl.Check(ops)},
 	})
 	extra := r.extraChecks()
+	if x, ok := r.wl.(workload.ExtraChecker); ok {
+		w := x.ExtraCheck(ops)
+		v := checker.Worst(checker.ValidityOf(extra), checker.ValidityOf(w))
+		extra = append(extra[:len(extra)-1], edn.Entry{Key: edn.Keyword("workload"), Val: w},
+			edn.Entry{Key: edn.Keyword("valid?"), Val: v.EDN()})
+	}
 	verdict := checker.ValidityOf(results)
 	if r.cfg.Strict {
 		verdict = checker.Worst(verdict, checker.ValidityOf(extra))

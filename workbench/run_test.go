@@ -298,3 +298,24 @@ func TestNodeThatCrashesMidTest(t *testing.T) {
 		t.Fatalf("the history collected before the crash was lost")
 	}
 }
+
+// A node whose reads repeat messages and invent one passes Maelstrom's
+// checks; the :glomers section catches it, and --strict makes it count.
+func TestStrictChecksCatchWhatMaelstromMisses(t *testing.T) {
+	cfg := workbench.Config{
+		Workload: "broadcast", Node: workbench.InProcess(faulty.EchoingBroadcast),
+		NodeIDs: nodes(3), TimeLimit: 5 * time.Second, Rate: 20, Seed: 4,
+	}
+	res := runInBubble(t, cfg)
+	if res.Valid != checker.Valid {
+		t.Fatalf("default verdict %v, want Maelstrom's (valid)", res.Valid)
+	}
+	extra := get(t, res.Results, "glomers", "workload")
+	if checker.ValidityOf(extra.(edn.Map)) != checker.Invalid {
+		t.Fatalf(":glomers :workload = %v, want invalid", extra)
+	}
+	cfg.Strict = true
+	if res := runInBubble(t, cfg); res.Valid != checker.Invalid {
+		t.Fatalf("--strict verdict %v, want invalid", res.Valid)
+	}
+}

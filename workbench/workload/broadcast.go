@@ -104,6 +104,12 @@ func (*broadcast) Check(ops []history.Op) edn.Map {
 	return checker.SetFull(checker.RenameF(ops, "broadcast", "add"))
 }
 
+// ExtraCheck finds reads with duplicated or never-broadcast messages,
+// which Maelstrom's checker lets through.
+func (*broadcast) ExtraCheck(ops []history.Op) edn.Map {
+	return checker.SetExtras(checker.RenameF(ops, "broadcast", "add"))
+}
+
 // describe renders a failed completion for an error message.
 func describe(op history.Op) string {
 	if op.ExceptionMessage != "" {

@@ -59,3 +59,7 @@ func (*gSet) Final() func(context.Context, int, func(history.Op) history.Op) {
 }
 
 func (*gSet) Check(ops []history.Op) edn.Map { return checker.SetFull(ops) }
+
+// ExtraCheck finds reads with duplicated or never-added elements, which
+// Maelstrom's checker lets through.
+func (*gSet) ExtraCheck(ops []history.Op) edn.Map { return checker.SetExtras(ops) }

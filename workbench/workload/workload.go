@@ -63,6 +63,13 @@ type Workload interface {
 	Check(ops []history.Op) edn.Map
 }
 
+// ExtraChecker is implemented by workloads that can check more than
+// Maelstrom does. Its result goes into the :glomers section of the
+// results and counts in the verdict only under --strict.
+type ExtraChecker interface {
+	ExtraCheck(ops []history.Op) edn.Map
+}
+
 // constructor builds a workload for an environment.
 type constructor func(env *Env) (Workload, error)
 

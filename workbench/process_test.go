@@ -75,12 +75,15 @@ func TestRealEcho(t *testing.T) {
 	bin := binaries(t)
 	store := t.TempDir()
 	code, out, stderr := cliRun(t, "test", "-w", "echo", "--bin", filepath.Join(bin, "echo"), "--node-count", "1",
-		"--time-limit", "2", "--rate", "20", "--store", store)
+		"--time-limit", "2", "--rate", "20", "--store", store, "--test-count", "2")
 	if code != cli.ExitValid {
 		t.Fatalf("exit %d\nstderr: %s\nlog tail: %s", code, stderr, tail(out, 2000))
 	}
 	if !strings.Contains(out, "Everything looks good!") {
 		t.Errorf("no verdict line in output")
+	}
+	if runs, _ := filepath.Glob(filepath.Join(store, "echo", "2*")); len(runs) != 2 {
+		t.Errorf("--test-count 2 stored %d runs, want 2", len(runs))
 	}
 	for _, f := range []string{"results.edn", "results.json", "history.edn", "history.txt", "jepsen.log", "messages.svg", "test.json", "node-logs/n0.log"} {
 		if _, err := os.Stat(filepath.Join(store, "latest", f)); err != nil {

@@ -3,6 +3,7 @@ package workbench_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"io"
 	"strings"
 	"testing"
@@ -317,5 +318,67 @@ func TestStrictChecksCatchWhatMaelstromMisses(t *testing.T) {
 	cfg.Strict = true
 	if res := runInBubble(t, cfg); res.Valid != checker.Invalid {
 		t.Fatalf("--strict verdict %v, want invalid", res.Valid)
+	}
+}
+
+// kvProxy is a lin-kv node that forwards every request to a service and
+// relays its answer: linearizable through lin-kv, not through lww-kv.
+func kvProxy(service string) func(*node.Node) {
+	return func(n *node.Node) {
+		for _, typ := range []string{"read", "write", "cas"} {
+			n.Handle(typ, func(msg node.Message) error {
+				var body map[string]any
+				if err := msg.Unmarshal(&body); err != nil {
+					return err
+				}
+				delete(body, "msg_id")
+				reply, err := n.Call(context.Background(), service, body)
+				if err != nil {
+					return err
+				}
+				var out map[string]any
+				if err := reply.Unmarshal(&out); err != nil {
+					return err
+				}
+				delete(out, "in_reply_to")
+				return n.Reply(msg, out)
+			})
+		}
+	}
+}
+
+func TestLinKVWorkload(t *testing.T) {
+	cfg := workbench.Config{
+		Workload: "lin-kv", NodeIDs: nodes(2), Concurrency: 8, TimeLimit: 10 * time.Second,
+		Rate: 50, Latency: 5 * time.Millisecond, Seed: 21,
+	}
+	cfg.Node = workbench.InProcess(kvProxy("lin-kv"))
+	res := runInBubble(t, cfg)
+	if res.Valid != checker.Valid {
+		t.Fatalf("lin-kv through the lin-kv service: %v", get(t, res.Results, "workload"))
+	}
+	reads := 0
+	for _, op := range res.History {
+		if op.F == "read" && op.Type == history.OK {
+			reads++
+		}
+	}
+	if reads < 50 {
+		t.Errorf("only %d ok reads", reads)
+	}
+	cfg.Node = workbench.InProcess(kvProxy("lww-kv"))
+	if res := runInBubble(t, cfg); res.Valid != checker.Invalid {
+		t.Fatalf("lin-kv through lww-kv judged %v, want invalid", res.Valid)
+	}
+}
+
+func TestLinKVNeedsConcurrencyMultiple(t *testing.T) {
+	_, err := workbench.Run(context.Background(), workbench.Config{
+		Workload: "lin-kv", Node: workbench.InProcess(kvProxy("lin-kv")), NodeIDs: nodes(2), Concurrency: 3,
+		TimeLimit: time.Second, Log: io.Discard,
+	})
+	var ue *workbench.UsageError
+	if !errors.As(err, &ue) || !strings.Contains(err.Error(), "2n") {
+		t.Fatalf("err = %v, want a usage error suggesting --concurrency 2n", err)
 	}
 }

@@ -3,10 +3,12 @@
 // GLOMERS_BROADCAST_MODE:
 //
 //   - efficient (the default, also when the variable is unset or empty):
-//     values travel through a hub in batches, about 1.3 node-to-node
-//     messages per client operation, stable latency around 250 ms median;
-//   - fast: every node sends its values straight to every other node,
-//     about 11 messages per operation, around 75 ms median.
+//     values travel through a hub in batches; on the 3d/3e set-up about
+//     1.45 node-to-node messages per client operation and a median stable
+//     latency of about 140 ms (maximum under 450 ms);
+//   - fast: every node sends its values straight to every other node;
+//     about 12 messages per operation, median about 40 ms, maximum about
+//     one hop (100 ms).
 //
 // Any other value is reported on stderr and the node exits with status 2
 // before reading any message. See package

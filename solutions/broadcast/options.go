@@ -49,15 +49,16 @@ func ParseMode(s string) (Mode, error) {
 // no batching at all. (A zero FlushInterval means "the mode's default".)
 const NoDelay time.Duration = -1
 
-// Defaults per mode; see Options. They were chosen with the flush
+// The defaults; see Options. DefaultEfficientFlush comes from the flush
 // interval sweep described in the package documentation.
 const (
 	DefaultEfficientFlush = 250 * time.Millisecond
 	DefaultFastFlush      = 40 * time.Millisecond
 	DefaultAckDelay       = 2 * time.Second
-	// DefaultRetransmitMargin is added to 1.5 × AckDelay (the longest an
-	// acknowledgement may take to be sent and relayed by the hub) to get
-	// the default RetransmitTimeout: it covers the round trips.
+	// DefaultRetransmitMargin is what the default RetransmitTimeout
+	// allows, beyond the longest an acknowledgement can be held back
+	// (1.5 × AckDelay: AckDelay at the receiver, half of it at the hub
+	// when it relays), for the round trips.
 	DefaultRetransmitMargin = time.Second
 )
 
@@ -68,26 +69,30 @@ type Options struct {
 	Mode Mode
 
 	// FlushInterval is the least time between two batches of values on
-	// one link: a value for a peer goes out at once when the last batch to
-	// that peer left at least FlushInterval ago, and otherwise waits,
-	// together with everything else that arrives meanwhile, until then.
-	// In efficient mode it applies to the hub's batches (nodes send to the
-	// hub at once); in fast mode to every link. Zero means the mode's
-	// default (DefaultEfficientFlush, 300 ms, or DefaultFastFlush, 40 ms);
-	// NoDelay disables batching.
+	// one link: a value for a peer goes out at once when the last batch
+	// to that peer left at least FlushInterval ago, and otherwise waits,
+	// with everything else queued meanwhile, until FlushInterval after
+	// that batch. In efficient mode it spaces the hub's batches (the
+	// other nodes send to the hub at once); in fast mode it spaces every
+	// link's. Zero means the mode's default, DefaultEfficientFlush
+	// (250 ms) or DefaultFastFlush (40 ms); NoDelay turns batching off.
 	FlushInterval time.Duration
 
-	// AckDelay is how long a node may owe a peer an acknowledgement
-	// before it sends one on its own instead of piggy-backing it on the
-	// next batch to that peer. Zero means DefaultAckDelay (3 s). Longer
-	// saves messages; the cost is slower recovery of messages lost to a
-	// partition.
+	// AckDelay is the longest a node holds back an acknowledgement it
+	// owes a peer, waiting for a batch to that peer to carry it. Then it
+	// sends it on its own, to the peer directly if either of them is the
+	// hub, otherwise bundled with its other due acknowledgements in one
+	// message to the hub, which passes them on within AckDelay/2. Zero
+	// means DefaultAckDelay (2 s). Longer saves messages and slows down
+	// the recovery of values lost to a partition.
 	AckDelay time.Duration
 
-	// RetransmitTimeout is how long a node waits for an acknowledgement
-	// of values it sent before sending them again. It must exceed
-	// AckDelay plus a round trip, or values get sent twice for nothing.
-	// Zero means AckDelay + DefaultRetransmitMargin (1 s).
+	// RetransmitTimeout is how long a node waits for the acknowledgement
+	// of a batch before it sends everything unacknowledged on that link
+	// again. It must exceed 1.5 × AckDelay plus a round trip, or values
+	// are sent twice for nothing; it bounds how long after a partition
+	// heals the nodes hold every value again. Zero means 1.5 × AckDelay +
+	// DefaultRetransmitMargin (4 s with the default AckDelay).
 	RetransmitTimeout time.Duration
 }
 

@@ -81,6 +81,9 @@ func (s *Server) handleTopology(msg node.Message) error {
 	return s.n.Reply(msg, node.Body{Type: "topology_ok"})
 }
 
+// handleBroadcast learns a client's value and acknowledges it at once:
+// the value is safe from then on, since the node retransmits it until
+// every peer it goes to has acknowledged it.
 func (s *Server) handleBroadcast(msg node.Message) error {
 	var req struct {
 		Message json.RawMessage `json:"message"`
@@ -123,6 +126,7 @@ type readOK struct {
 // order certain there.
 const readSettle = 200 * time.Microsecond
 
+// handleRead returns every value known, as a JSON array.
 func (s *Server) handleRead(msg node.Message) error {
 	time.Sleep(readSettle)
 	s.mu.Lock()
@@ -263,6 +267,8 @@ func (s *Server) routes(from string) []string {
 	return nil
 }
 
+// timing returns the acknowledgement settings; the hub may hold a
+// relayed acknowledgement for half the AckDelay.
 func (s *Server) timing() timing {
 	return timing{ackDelay: s.opts.AckDelay, relayDelay: s.opts.AckDelay / 2, rto: s.opts.RetransmitTimeout}
 }
@@ -350,7 +356,7 @@ func (s *Server) flusher(ctx context.Context) {
 		now := time.Now()
 		out, next := s.poll(now)
 		for _, o := range out {
-			if err := s.n.Send(o.dest, o.body); err != nil && !errors.Is(err, context.Canceled) {
+			if err := s.n.Send(o.dest, o.body); err != nil {
 				s.n.Logf("broadcast: send to %s: %v", o.dest, err)
 			}
 		}

@@ -193,44 +193,45 @@ func TestEfficientHubBatches(t *testing.T) {
 		if got := dests(first); !reflect.DeepEqual(got, []string{"n2", "n3"}) {
 			t.Fatalf("first batch went to %v, want n2 and n3 (not back to n1)", got)
 		}
-		// A client value and a peer's value arriving 100 ms after the
-		// first batch wait for the next one, FlushInterval after the
-		// first, except towards n1: nothing went to n1 for a while, so the
-		// first value for it leaves at once.
+		// 100 ms after the first batch a client sends 2, and 50 ms later
+		// n2 sends 3. Towards n2 and n3 both wait for the next batch,
+		// FlushInterval after the first; 2 goes to n1 at once, as nothing
+		// went to n1 for a while, so 3 waits for FlushInterval after that.
+		type batch struct {
+			dest   string
+			at     time.Duration
+			values string
+		}
+		var got []batch
+		recv := func(n int) {
+			for range n {
+				m, err := c.Recv(context.Background())
+				if err != nil {
+					t.Fatal(err)
+				}
+				vs, _ := json.Marshal(decode(t, m).Values)
+				got = append(got, batch{m.Dest, time.Since(firstAt), string(vs)})
+			}
+		}
 		time.Sleep(100*time.Millisecond - time.Since(firstAt))
 		call(t, c, map[string]any{"type": "broadcast", "message": 2})
+		recv(1)
+		time.Sleep(150*time.Millisecond - time.Since(firstAt))
 		if err := c.Send("n2", map[string]any{"type": "gossip", "from": 0, "values": []int{3}, "ack": 1}); err != nil {
 			t.Fatal(err)
 		}
-		var second []node.Message
-		for range 3 {
-			m, err := c.Recv(context.Background())
-			if err != nil {
-				t.Fatal(err)
-			}
-			want := flush
-			if m.Dest == "n1" {
-				want = 100 * time.Millisecond
-			}
-			if at := time.Since(firstAt); at != want {
-				t.Errorf("%s to %s left %v after the first batch, want %v", m.Body, m.Dest, at, want)
-			}
-			second = append(second, m)
-			g := decode(t, m)
-			wantValues := []string{"2", "3"}
-			if m.Dest == "n2" {
-				wantValues = []string{"2"}
-			}
-			var got []string
-			for _, v := range g.Values {
-				got = append(got, string(v))
-			}
-			if !reflect.DeepEqual(got, wantValues) {
-				t.Errorf("batch to %s carried %v, want %v", m.Dest, got, wantValues)
-			}
+		recv(3)
+		want := []batch{
+			{"n1", 100 * time.Millisecond, "[2]"},
+			{"n2", flush, "[2]"},
+			{"n3", flush, "[2,3]"},
+			{"n1", 100*time.Millisecond + flush, "[3]"},
 		}
-		if got := dests(second); !reflect.DeepEqual(got, []string{"n1", "n2", "n3"}) {
-			t.Errorf("second round went to %v, want one batch to each leaf", got)
+		sort.SliceStable(got, func(i, j int) bool {
+			return got[i].at < got[j].at || got[i].at == got[j].at && got[i].dest < got[j].dest
+		})
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("batches %v, want %v", got, want)
 		}
 		if vs := s.Values(); len(vs) != 3 {
 			t.Errorf("hub knows %s, want 3 values", vs)

@@ -17,6 +17,7 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"os"
 
 	"github.com/glomers/glomers/node"
@@ -27,13 +28,23 @@ import (
 const modeEnv = "GLOMERS_BROADCAST_MODE"
 
 func main() {
-	mode, err := broadcast.ParseMode(os.Getenv(modeEnv))
+	os.Exit(run(os.Getenv(modeEnv), os.Stdin, os.Stdout, os.Stderr))
+}
+
+// run is the whole program: it parses the mode, then serves messages from
+// stdin until it ends, and returns the exit status.
+func run(mode string, stdin io.Reader, stdout, stderr io.Writer) int {
+	m, err := broadcast.ParseMode(mode)
 	if err != nil {
-		fmt.Fprintf(os.Stderr, "%s: %v\n", modeEnv, err)
-		os.Exit(2)
+		fmt.Fprintf(stderr, "%s: %v\n", modeEnv, err)
+		return 2
 	}
-	n := node.New()
-	n.Logf("broadcast: running in %s mode", mode)
-	broadcast.RegisterWith(n, broadcast.Options{Mode: mode})
-	node.Main(n)
+	n := node.New(node.WithLogOutput(stderr))
+	n.Logf("broadcast: running in %s mode", m)
+	broadcast.RegisterWith(n, broadcast.Options{Mode: m})
+	if err := n.Run(stdin, stdout); err != nil {
+		n.Logf("broadcast: %v", err)
+		return 1
+	}
+	return 0
 }

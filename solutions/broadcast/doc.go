@@ -97,7 +97,7 @@
 //
 // The node library runs each message's handler in its own goroutine, so a
 // read delivered right behind a batch could overtake it; a read therefore
-// pauses 200 µs before it looks, letting such handlers finish.
+// pauses 1 ms before it looks, letting such handlers finish.
 //
 // # Choosing the flush interval
 //

@@ -124,7 +124,7 @@ type readOK struct {
 // much latency and changes nothing else. In a testing/synctest bubble the
 // pause ends only when every other goroutine is blocked, which makes the
 // order certain there.
-const readSettle = 200 * time.Microsecond
+const readSettle = time.Millisecond
 
 // handleRead returns every value known, as a JSON array.
 func (s *Server) handleRead(msg node.Message) error {

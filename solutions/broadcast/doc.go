@@ -59,7 +59,7 @@
 // 24 batches per FlushInterval while values flow: 24 × 20 s / 250 ms ≈
 // 1,920. Acknowledgements ride on these both ways; about 25 go alone when
 // the run ends. Total ≈ 2,900 messages: 1.43–1.47 per operation in
-// virtual time and 1.46–1.47 in real processes, against a budget of 1.7
+// virtual time and 1.46–1.48 in real processes, against a budget of 1.7
 // (3,400 messages).
 //
 // Fast: 24 messages per value ≈ 24,000, 12 per operation. Batching cannot
@@ -89,11 +89,11 @@
 // most one hop. In virtual time the efficient mode measures a median of
 // ≈ 143 ms and a maximum of ≈ 347 ms (targets 320 and 500), the fast mode
 // 0–80 ms (targets 100 and 160). Real processes add scheduling jitter,
-// which lets some reads slip in before a batch lands, so the maximum
-// approaches the full path: two hops plus FlushInterval (450 ms) in
-// efficient mode, one hop in fast mode. Measured with real processes:
-// efficient median 141 ms, maximum 389–440 ms; fast median 38–44 ms,
-// maximum 99–101 ms.
+// which can let a read slip in before a batch lands; the worst case is
+// the full path, two hops plus FlushInterval (450 ms, inside the target)
+// in efficient mode and one hop in fast mode. Measured with real
+// processes (glomers challenge 3d 3e): efficient median 141–142 ms,
+// maximum 348–350 ms; fast median 52–60 ms, maximum 103–122 ms.
 //
 // The node library runs each message's handler in its own goroutine, so a
 // read delivered right behind a batch could overtake it; a read therefore

@@ -6,13 +6,15 @@
 // is commutative, associative and idempotent, so replicas that have heard
 // the same adds, in any order and any number of times, hold the same set.
 //
-// Replication is push-based, one goroutine per peer: every gossipInterval
-// a node sends the peer the elements it does not know the peer to have,
-// and counts them as known once the peer acknowledges the push. Elements a
-// peer pushed to us are known to it as well. A push lost to a partition is
-// retried with everything still missing, so after the network heals every
-// node gets every element within a few intervals. Once the nodes agree,
-// they send nothing at all.
+// Replication is the job of a [crdt.Replicator]: every 250 ms a node
+// pushes each peer, as {"type":"gset_replicate","elements":[...]}, the
+// elements it does not know the peer to have, and counts them as known
+// once the peer acknowledges the push. Elements a peer pushed to us are
+// known to it as well. A push lost to a partition is retried with
+// everything still missing, so after the network heals every node gets
+// every element within a few intervals. Once the nodes agree, they send
+// nothing at all. This package keeps only what is particular to sets:
+// element identity, union, and the difference that makes a push.
 //
 // Elements may be any JSON values. They are compared by their compact
 // JSON text, which is exact for the integers the workload adds (objects
@@ -22,93 +24,105 @@ package gset
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
-	"sync"
-	"time"
+	"fmt"
+	"slices"
 
 	"github.com/glomers/glomers/node"
+	"github.com/glomers/glomers/solutions/internal/crdt"
 )
 
-// Timing of the gossip.
-const (
-	// gossipInterval is how often a node pushes what a peer may lack.
-	gossipInterval = 250 * time.Millisecond
-	// gossipTimeout bounds one push; what it carried stays missing and is
-	// pushed again.
-	gossipTimeout = time.Second
-)
-
-// set holds elements keyed by their compact JSON text.
-type set map[string]json.RawMessage
-
-// server is one g-set node.
-type server struct {
-	n *node.Node
-
-	mu       sync.Mutex
-	elements set
-	order    []json.RawMessage // elements in arrival order, for reads
-	known    map[string]set    // per peer: elements it certainly has
+// set is a grow-only set of JSON elements, a join semilattice under
+// union. On the wire it is the array of its elements.
+type set struct {
+	keys  map[string]bool   // compact JSON text of every element
+	order []json.RawMessage // the elements (compact) in arrival order, for reads
 }
 
-// Register wires a g-set node onto n: handlers for add, read and the
-// peers' pushes, and, at init, one gossip loop per peer.
-func Register(n *node.Node) {
-	s := &server{n: n, elements: set{}, known: map[string]set{}}
-	n.Handle("add", s.add)
-	n.Handle("read", s.read)
-	n.Handle("gset_replicate", s.replicate)
-	n.Handle("init", func(node.Message) error {
-		s.mu.Lock()
-		for _, p := range n.NodeIDs() {
-			if p != n.ID() {
-				s.known[p] = set{}
-			}
-		}
-		s.mu.Unlock()
-		for _, p := range n.NodeIDs() {
-			if p != n.ID() {
-				n.Go(func(ctx context.Context) { s.gossip(ctx, p) })
-			}
-		}
-		return nil
-	})
-}
+// newSet returns an empty set.
+func newSet() *set { return &set{keys: map[string]bool{}} }
 
 // keyOf is the identity of an element: its compact JSON text.
 func keyOf(e json.RawMessage) (string, error) {
 	var b bytes.Buffer
 	if err := json.Compact(&b, e); err != nil {
-		return "", err
+		return "", fmt.Errorf("element %q: %w", e, err)
 	}
 	return b.String(), nil
 }
 
-// learn adds elements to the local set (and to the set known to peer
-// from, when from is a peer).
-func (s *server) learn(elems []json.RawMessage, from string) error {
-	keys := make([]string, len(elems))
-	for i, e := range elems {
+// add inserts the element whose key is k, reporting whether it is new.
+func (s *set) add(k string) bool {
+	if s.keys[k] {
+		return false
+	}
+	s.keys[k] = true
+	s.order = append(s.order, json.RawMessage(k))
+	return true
+}
+
+// Merge adds o's elements to s (in o's order) and reports whether s grew.
+func (s *set) Merge(o *set) bool {
+	grew := false
+	for _, e := range o.order {
+		if s.add(string(e)) {
+			grew = true
+		}
+	}
+	return grew
+}
+
+// Missing returns the elements of s that known lacks, in arrival order,
+// and false when known has them all.
+func (s *set) Missing(known *set) (*set, bool) {
+	d := newSet()
+	for _, e := range s.order {
+		if !known.keys[string(e)] {
+			d.add(string(e))
+		}
+	}
+	return d, len(d.order) > 0
+}
+
+// MarshalJSON encodes s as the array of its elements.
+func (s *set) MarshalJSON() ([]byte, error) {
+	if s.order == nil {
+		return []byte("[]"), nil
+	}
+	return json.Marshal(s.order)
+}
+
+// UnmarshalJSON adds the elements of a JSON array to s.
+func (s *set) UnmarshalJSON(b []byte) error {
+	var elems []json.RawMessage
+	if err := json.Unmarshal(b, &elems); err != nil {
+		return fmt.Errorf("elements: %w", err)
+	}
+	for _, e := range elems {
 		k, err := keyOf(e)
 		if err != nil {
 			return err
 		}
-		keys[i] = k
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for _, k := range keys {
-		if _, ok := s.elements[k]; !ok {
-			e := json.RawMessage(k)
-			s.elements[k] = e
-			s.order = append(s.order, e)
-		}
-		if known, ok := s.known[from]; ok {
-			known[k] = s.elements[k]
-		}
+		s.add(k)
 	}
 	return nil
+}
+
+// server is one g-set node.
+type server struct {
+	n    *node.Node
+	repl *crdt.Replicator[*set]
+}
+
+// Register wires a g-set node onto n: handlers for add and read, and a
+// [crdt.Replicator] that handles the peers' pushes and, from init on,
+// pushes to every peer.
+func Register(n *node.Node) {
+	s := &server{n: n, repl: crdt.New(n, crdt.Config[*set]{
+		Type: "gset_replicate", Field: "elements", Empty: newSet,
+	})}
+	n.Handle("add", s.add)
+	n.Handle("read", s.read)
 }
 
 func (s *server) add(msg node.Message) error {
@@ -118,79 +132,22 @@ func (s *server) add(msg node.Message) error {
 	if err := msg.Unmarshal(&body); err != nil || body.Element == nil {
 		return node.NewRPCError(node.MalformedRequest, `add needs an "element"`)
 	}
-	if err := s.learn([]json.RawMessage{body.Element}, msg.Src); err != nil {
+	k, err := keyOf(body.Element)
+	if err != nil {
 		return node.NewRPCError(node.MalformedRequest, err.Error())
 	}
+	s.repl.Update(func(st *set) { st.add(k) })
 	return s.n.Reply(msg, node.Body{Type: "add_ok"})
 }
 
 func (s *server) read(msg node.Message) error {
-	s.mu.Lock()
-	out := append([]json.RawMessage{}, s.order...)
-	s.mu.Unlock()
+	var out []json.RawMessage
+	s.repl.View(func(st *set) { out = slices.Clone(st.order) })
+	if out == nil {
+		out = []json.RawMessage{}
+	}
 	return s.n.Reply(msg, struct {
 		node.Body
 		Value []json.RawMessage `json:"value"`
 	}{node.Body{Type: "read_ok"}, out})
-}
-
-// replicateBody is a push between g-set nodes.
-type replicateBody struct {
-	node.Body
-	Elements []json.RawMessage `json:"elements"`
-}
-
-// replicate merges a peer's push and acknowledges it.
-func (s *server) replicate(msg node.Message) error {
-	var body replicateBody
-	if err := msg.Unmarshal(&body); err != nil {
-		return node.NewRPCError(node.MalformedRequest, err.Error())
-	}
-	if err := s.learn(body.Elements, msg.Src); err != nil {
-		return node.NewRPCError(node.MalformedRequest, err.Error())
-	}
-	return s.n.Reply(msg, node.Body{Type: "gset_replicate_ok"})
-}
-
-// missing returns the elements peer is not known to have.
-func (s *server) missing(peer string) []json.RawMessage {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	known := s.known[peer]
-	var out []json.RawMessage
-	for _, e := range s.order {
-		if _, ok := known[string(e)]; !ok {
-			out = append(out, e)
-		}
-	}
-	return out
-}
-
-// gossip pushes to peer, every gossipInterval, the elements it is not
-// known to have, one push at a time, until the node stops.
-func (s *server) gossip(ctx context.Context, peer string) {
-	tick := time.NewTicker(gossipInterval)
-	defer tick.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-tick.C:
-		}
-		elems := s.missing(peer)
-		if len(elems) == 0 {
-			continue
-		}
-		cctx, cancel := context.WithTimeout(ctx, gossipTimeout)
-		_, err := s.n.Call(cctx, peer, replicateBody{Body: node.Body{Type: "gset_replicate"}, Elements: elems})
-		cancel()
-		if err != nil {
-			continue // partitioned or slow: push again at the next tick
-		}
-		s.mu.Lock()
-		for _, e := range elems {
-			s.known[peer][string(e)] = e
-		}
-		s.mu.Unlock()
-	}
 }

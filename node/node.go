@@ -43,6 +43,7 @@ type Node struct {
 
 	hmu      sync.RWMutex
 	handlers map[string]HandlerFunc
+	inline   map[string]bool // types whose handlers run on the input loop
 
 	// The init gate: requests that arrive before the node knows its id, or
 	// while an init message is being handled, wait in queued.
@@ -100,6 +101,7 @@ func New(opts ...Option) *Node {
 	ctx, cancel := context.WithCancel(context.Background())
 	n := &Node{
 		handlers: make(map[string]HandlerFunc),
+		inline:   make(map[string]bool),
 		pending:  make(map[int]pendingReply),
 		tasks:    make(chan func()),
 		quit:     make(chan struct{}),
@@ -186,6 +188,24 @@ func (n *Node) Handle(typ string, h HandlerFunc) {
 		panic("node: Handle: a handler for " + typ + " is already registered")
 	}
 	n.handlers[typ] = h
+}
+
+// HandleInline registers h for messages of type typ, like [Node.Handle],
+// except that h runs on the node's input loop: messages of this type are
+// handled one at a time, in arrival order, and every message that arrives
+// after one of them is dispatched only once its handler has returned.
+//
+// Use it for messages that update state quickly, such as gossip batches,
+// when a later request must see their effect: with [Node.Handle] a read
+// delivered right behind a batch may run before the batch's handler. The
+// price is that the node reads no input while h runs, so h must not
+// block: it must not wait for replies ([Node.Call]) nor sleep, and it
+// should be short. It may send ([Node.Send], [Node.Reply], [Node.RPC]).
+func (n *Node) HandleInline(typ string, h HandlerFunc) {
+	n.Handle(typ, h)
+	n.hmu.Lock()
+	n.inline[typ] = true
+	n.hmu.Unlock()
 }
 
 // handler returns the handler registered for typ, or nil.
@@ -328,11 +348,21 @@ func (n *Node) dispatchLocked(in inbound) {
 			return Errorf(NotSupported, "message type %q is not supported", in.hdr.Type.v)
 		}
 	}
-	n.spawn(func() {
+	run := func() {
 		if err := n.invoke(h, in.msg); err != nil {
 			n.replyError(in, err)
 		}
-	})
+	}
+	n.hmu.RLock()
+	inline := n.inline[in.hdr.Type.v]
+	n.hmu.RUnlock()
+	if inline {
+		n.handling.Add(1)
+		defer n.handling.Done()
+		run()
+		return
+	}
+	n.spawn(run)
 }
 
 // spawn runs task in a goroutine of its own, reusing an idle worker if

@@ -740,3 +740,52 @@ func TestEnvelopeEscapesIDs(t *testing.T) {
 		t.Errorf("src %q dest %q", m.Src, m.Dest)
 	}
 }
+
+// Inline handlers run in arrival order, and a request that arrives after
+// an inline message sees its effect.
+func TestHandleInlineOrdersMessages(t *testing.T) {
+	n, _ := newNode()
+	var mu sync.Mutex
+	var applied []int
+	n.HandleInline("apply", func(msg node.Message) error {
+		var b struct {
+			Seq int `json:"seq"`
+		}
+		if err := msg.Unmarshal(&b); err != nil {
+			return err
+		}
+		mu.Lock()
+		applied = append(applied, b.Seq)
+		mu.Unlock()
+		return nil
+	})
+	n.Handle("count", func(msg node.Message) error {
+		mu.Lock()
+		c := len(applied)
+		mu.Unlock()
+		return n.Reply(msg, map[string]any{"type": "count_ok", "count": c})
+	})
+	c := nodetest.Start(t, n)
+	c.Init("n1", []string{"n1"})
+	const rounds = 300
+	for i := range rounds {
+		c.Send("n2", map[string]any{"type": "apply", "seq": i})
+		c.Send("c1", map[string]any{"type": "count", "msg_id": i + 1, "after": i + 1})
+	}
+	for range rounds {
+		m := recv(t, c)
+		b := bodyMap(t, m)
+		got, _ := b["count"].(json.Number).Int64()
+		after, _ := b["in_reply_to"].(json.Number).Int64()
+		if got < after {
+			t.Fatalf("count request %d saw %d applied messages; the %d sent before it must all be applied", after, got, after)
+		}
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	for i, seq := range applied {
+		if seq != i {
+			t.Fatalf("inline messages applied out of order: %v", applied[:i+1])
+		}
+	}
+}

@@ -95,9 +95,10 @@
 // processes (glomers challenge 3d 3e): efficient median 141–142 ms,
 // maximum 348–350 ms; fast median 52–60 ms, maximum 103–122 ms.
 //
-// The node library runs each message's handler in its own goroutine, so a
-// read delivered right behind a batch could overtake it; a read therefore
-// pauses 1 ms before it looks, letting such handlers finish.
+// The node library runs each request's handler in its own goroutine, so a
+// read delivered right behind a batch could overtake it; batches are
+// therefore handled inline (node.HandleInline), in arrival order, before
+// any later message is dispatched.
 //
 // # Choosing the flush interval
 //

@@ -56,7 +56,9 @@ func RegisterWith(n *node.Node, opts Options) *Server {
 	n.Handle("topology", s.handleTopology)
 	n.Handle("broadcast", s.handleBroadcast)
 	n.Handle("read", s.handleRead)
-	n.Handle("gossip", s.handleGossip)
+	// Batches are applied in arrival order, before any later message is
+	// handled, so a read delivered right behind a batch sees its values.
+	n.HandleInline("gossip", s.handleGossip)
 	n.Go(s.flusher)
 	return s
 }
@@ -115,20 +117,8 @@ type readOK struct {
 	Messages json.RawMessage `json:"messages"`
 }
 
-// readSettle is how long a read waits before it looks at the values. The
-// node library runs every message's handler in a goroutine of its own, so
-// a read can overtake a batch that was delivered just before it (the bench
-// often delivers both at the same instant: the read waited behind the
-// batch in the node's queue). The pause lets such handlers finish first,
-// so a read returns everything delivered before it; it costs a read this
-// much latency and changes nothing else. In a testing/synctest bubble the
-// pause ends only when every other goroutine is blocked, which makes the
-// order certain there.
-const readSettle = time.Millisecond
-
 // handleRead returns every value known, as a JSON array.
 func (s *Server) handleRead(msg node.Message) error {
-	time.Sleep(readSettle)
 	s.mu.Lock()
 	list := make([]byte, len(s.list)+1)
 	copy(list, s.list)

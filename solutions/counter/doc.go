@@ -72,7 +72,7 @@
 // of the negated negative deltas (N) it acknowledged; the value is ΣP − ΣN.
 // Merging two states takes the maximum of each node's P and of its N, so
 // merges commute, associate and repeat harmlessly. Every node pushes to each
-// peer, every gossipInterval, the entries it does not know that peer to
+// peer, every 250 ms (crdt.DefaultInterval), the entries it does not know that peer to
 // have; the peer merges and acknowledges. A push lost to a partition is
 // simply pushed again after the heal. No service is used.
 package counter

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"strings"
+	"sync"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -380,5 +381,47 @@ func TestLinKVNeedsConcurrencyMultiple(t *testing.T) {
 	var ue *workbench.UsageError
 	if !errors.As(err, &ue) || !strings.Contains(err.Error(), "2n") {
 		t.Fatalf("err = %v, want a usage error suggesting --concurrency 2n", err)
+	}
+}
+
+// A node that stalls makes the schedule slip; it must not catch up in a
+// burst afterwards (Jepsen's stagger counts from when an op was issued).
+func TestScheduleSlipsWithoutBurst(t *testing.T) {
+	stalling := func(n *node.Node) {
+		var mu sync.Mutex
+		count := 0
+		n.Handle("echo", func(msg node.Message) error {
+			mu.Lock()
+			count++
+			c := count
+			mu.Unlock()
+			if c == 2 {
+				time.Sleep(3 * time.Second)
+			}
+			var b map[string]any
+			msg.Unmarshal(&b)
+			return n.Reply(msg, map[string]any{"type": "echo_ok", "echo": b["echo"]})
+		})
+	}
+	res := runInBubble(t, workbench.Config{
+		Workload: "echo", Node: workbench.InProcess(stalling), NodeIDs: nodes(1), Concurrency: 1,
+		TimeLimit: 6 * time.Second, Rate: 10, Seed: 2,
+	})
+	invokes := 0
+	perInstant := map[int64]int{}
+	for _, op := range res.History {
+		if op.Type == history.Invoke {
+			invokes++
+			perInstant[op.Time]++
+		}
+	}
+	// 6 s at 10/s is 60 ops with no stall; the 3 s stall loses about 30.
+	if invokes > 45 {
+		t.Errorf("%d invocations: the schedule caught up after the stall", invokes)
+	}
+	for at, n := range perInstant {
+		if n > 1 {
+			t.Errorf("%d operations invoked at the same instant %d ns", n, at)
+		}
 	}
 }

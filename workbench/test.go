@@ -601,8 +601,9 @@ func (r *run) reportProgress(ctx context.Context, done <-chan struct{}) {
 }
 
 // generate hands operations to free workers on Maelstrom's schedule: one
-// global timer whose gaps are uniform in [0, 2/rate), until the deadline.
-// An operation waits for a free worker, so a slow system slips the schedule.
+// global timer whose gaps are uniform in [0, 2/rate), the first operation
+// at once, until the deadline. An operation waits for a free worker, so a
+// slow system slips the schedule (and does not catch up afterwards).
 func (r *run) generate(ctx context.Context, workers []*worker, deadline time.Time) {
 	if r.cfg.Rate <= 0 {
 		_ = sleepCtx(ctx, time.Until(deadline))
@@ -619,8 +620,6 @@ func (r *run) generate(ctx context.Context, workers []*worker, deadline time.Tim
 	limit := time.NewTimer(time.Until(deadline))
 	defer limit.Stop()
 	for {
-		gap := time.Duration(gapRand.Float64() * 2 / r.cfg.Rate * float64(time.Second))
-		next = next.Add(gap)
 		if !next.Before(deadline) {
 			_ = sleepCtx(ctx, time.Until(deadline))
 			return
@@ -636,9 +635,17 @@ func (r *run) generate(ctx context.Context, workers []*worker, deadline time.Tim
 		case <-ctx.Done():
 			return
 		}
-		if !time.Now().Before(deadline) {
+		now := time.Now()
+		if !now.Before(deadline) {
 			return
 		}
+		// The next op is due a random gap after this one was issued: a
+		// schedule that slipped waiting for a free worker does not catch
+		// up in a burst (Jepsen's stagger).
+		if now.After(next) {
+			next = now
+		}
+		next = next.Add(time.Duration(gapRand.Float64() * 2 / r.cfg.Rate * float64(time.Second)))
 		op, ok := r.wl.NextOp(w.thread, w.process)
 		if !ok {
 			r.log.Infof("Generator exhausted")

@@ -76,6 +76,7 @@ type Node struct {
 
 	exited  chan struct{}
 	exitErr error
+	drained chan struct{} // closed when Lines has read stdout to its end
 	stopped chan struct{}
 	stopOne sync.Once
 
@@ -90,6 +91,7 @@ func Start(id string, spec Spec, stderr io.Writer, onStderrLine func(line string
 		stderr:  &lineTee{w: stderr, tail: newRing(tailLines), onLine: onStderrLine},
 		outTail: newRing(tailLines),
 		exited:  make(chan struct{}),
+		drained: make(chan struct{}),
 		stopped: make(chan struct{}),
 	}
 	if spec.Func != nil {
@@ -139,23 +141,33 @@ func (p *Node) startBinary(spec Spec) error {
 		cmd.Env = append(os.Environ(), spec.Env...)
 	}
 	cmd.Stderr = p.stderr
-	// The node must not outlive the bench, even if the bench is killed.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	// The node gets a process group of its own, so that Stop kills
+	// whatever it started too; and it must not outlive the bench, even
+	// if the bench is killed.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	// A descendant that keeps stderr open must not hang Wait.
+	cmd.WaitDelay = 2 * time.Second
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
-		return fmt.Errorf("node %s: stdin pipe: %w", p.id, err)
+		return fmt.Errorf("stdin pipe: %w", err)
 	}
-	stdout, err := cmd.StdoutPipe()
+	// stdout is a pipe of our own rather than cmd.StdoutPipe, which Wait
+	// would close while the last lines may still be unread.
+	outR, outW, err := os.Pipe()
 	if err != nil {
-		return fmt.Errorf("node %s: stdout pipe: %w", p.id, err)
+		return fmt.Errorf("stdout pipe: %w", err)
 	}
+	cmd.Stdout = outW
 	if err := cmd.Start(); err != nil {
-		return fmt.Errorf("node %s: start %s: %w", p.id, bin, err)
+		outR.Close()
+		outW.Close()
+		return startError(bin, err)
 	}
-	p.stdin, p.stdout = stdin, stdout
-	p.kill = func() { _ = cmd.Process.Kill() }
+	outW.Close() // the child has its copy
+	p.stdin, p.stdout = stdin, outR
+	pid := cmd.Process.Pid
+	p.kill = func() { _ = syscall.Kill(-pid, syscall.SIGKILL) }
 	go func() {
-		defer close(p.exited)
 		err := cmd.Wait()
 		p.stderr.flush()
 		if err == nil {
@@ -166,8 +178,23 @@ func (p *Node) startBinary(spec Spec) error {
 			}
 		}
 		p.exitErr = err
+		close(p.exited)
 	}()
 	return nil
+}
+
+// startError explains why a binary would not start; a script whose #!
+// interpreter is missing fails with "no such file" although it exists.
+func startError(bin string, err error) error {
+	if errors.Is(err, os.ErrNotExist) {
+		if _, serr := os.Stat(bin); serr == nil {
+			return fmt.Errorf("cannot start %s: its #! interpreter (or a library it needs) was not found: %w", bin, err)
+		}
+	}
+	if errors.Is(err, syscall.ENOEXEC) {
+		return fmt.Errorf("cannot start %s: not a program this machine can run (a script without #! line, or built for another system): %w", bin, err)
+	}
+	return fmt.Errorf("cannot start %s: %w", bin, err)
 }
 
 // ID returns the node's id.
@@ -183,6 +210,7 @@ func (p *Node) Write(b []byte) (int, error) { return p.stdin.Write(b) }
 // fn for each line without its newline, until stdout ends. It remembers
 // the last lines for crash reports.
 func (p *Node) Lines(fn func(line []byte)) error {
+	defer close(p.drained)
 	r := bufio.NewReaderSize(p.stdout, 64<<10)
 	for {
 		line, err := r.ReadBytes('\n')
@@ -227,7 +255,15 @@ func (p *Node) Crashed() (bool, error) {
 
 // CrashReport describes an ended node the way Maelstrom does, with the
 // last lines it printed on stdout and stderr.
+//
+// It waits (briefly) for Lines to read what the node printed last.
 func (p *Node) CrashReport() string {
+	t := time.NewTimer(time.Second)
+	select {
+	case <-p.drained:
+	case <-t.C:
+	}
+	t.Stop()
 	status := "an unknown status"
 	if p.exitErr != nil {
 		status = p.exitErr.Error()
@@ -249,12 +285,17 @@ func (p *Node) Stop(timeout time.Duration) error {
 	})
 	t := time.NewTimer(timeout)
 	defer t.Stop()
+	var err error
 	select {
 	case <-p.exited:
-		return nil
 	case <-t.C:
-		return fmt.Errorf("node %s did not stop within %v", p.id, timeout)
+		err = fmt.Errorf("node %s did not stop within %v", p.id, timeout)
 	}
+	// Whatever still holds the node's stdout, the bench stops reading it.
+	if c, ok := p.stdout.(io.Closer); ok {
+		_ = c.Close()
+	}
+	return err
 }
 
 // lineTee copies a node's stderr to a log writer, keeping the last lines

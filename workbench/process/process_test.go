@@ -142,3 +142,57 @@ func TestOSProcessThatExits(t *testing.T) {
 		t.Errorf("crashed=%v why=%v report=%s", crashed, why, p.CrashReport())
 	}
 }
+
+// A node's children die with it, and cannot hang the bench by holding
+// its pipes.
+func TestStopKillsDescendants(t *testing.T) {
+	p, err := Start("n3", Spec{Bin: "/bin/sh", Args: []string{"-c", "sleep 30 & echo started; wait"}}, io.Discard, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := make(chan string, 1)
+	done := make(chan error, 1)
+	go func() { done <- p.Lines(func(b []byte) { lines <- string(b) }) }()
+	if got := <-lines; got != "started" {
+		t.Fatalf("got %q", got)
+	}
+	start := time.Now()
+	if err := p.Stop(5 * time.Second); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("stdout reader still blocked after Stop")
+	}
+	if d := time.Since(start); d > 3*time.Second {
+		t.Errorf("stopping took %v", d)
+	}
+}
+
+// The crash report keeps the very last lines, even when the node printed
+// a lot just before it exited.
+func TestCrashReportHasTheLastLine(t *testing.T) {
+	script := `i=0; while [ $i -lt 3000 ]; do echo "junk $i"; i=$((i+1)); done; echo THE-LAST-LINE; exit 3`
+	for range 4 {
+		p, err := Start("n4", Spec{Bin: "/bin/sh", Args: []string{"-c", script}}, io.Discard, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		go p.Lines(func([]byte) {})
+		<-p.Exited()
+		if r := p.CrashReport(); !strings.Contains(r, "THE-LAST-LINE") {
+			t.Fatalf("crash report lost the last line:\n%s", r[max(0, len(r)-300):])
+		}
+	}
+}
+
+func TestStartErrorsExplainScripts(t *testing.T) {
+	dir := t.TempDir()
+	bad := filepath.Join(dir, "bad-interp")
+	os.WriteFile(bad, []byte("#!/no/such/interpreter\n"), 0o755)
+	_, err := Start("n5", Spec{Bin: bad}, io.Discard, nil)
+	if err == nil || !strings.Contains(err.Error(), "interpreter") {
+		t.Errorf("err = %v, want a word about the #! interpreter", err)
+	}
+}

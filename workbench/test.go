@@ -424,11 +424,7 @@ func parseEnvelope(line []byte) (src, dest string, body json.RawMessage, err err
 		return "", "", nil, errors.New("malformed network message: missing body")
 	}
 	if id, ok := env["id"]; ok {
-		var n json.Number
-		if json.Unmarshal(id, &n) != nil {
-			return "", "", nil, errors.New("malformed network message: id must be an integer")
-		}
-		if _, err := n.Int64(); err != nil {
+		if _, ok := netsim.IntLiteral(id); !ok {
 			return "", "", nil, errors.New("malformed network message: id must be an integer")
 		}
 	}

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"time"
 )
 
@@ -77,13 +78,13 @@ func (c *Client) Call(ctx context.Context, dest string, body map[string]any, tim
 			return Reply{}, err
 		}
 		var probe struct {
-			InReplyTo *json.Number `json:"in_reply_to"`
+			InReplyTo json.RawMessage `json:"in_reply_to"`
 		}
-		if json.Unmarshal(m.Body, &probe) != nil || probe.InReplyTo == nil {
+		if json.Unmarshal(m.Body, &probe) != nil {
 			continue
 		}
-		if n, err := probe.InReplyTo.Int64(); err != nil || n != id {
-			continue
+		if n, ok := IntLiteral(probe.InReplyTo); !ok || n != id {
+			continue // not our reply: Maelstrom matches only an integer in_reply_to
 		}
 		dec := json.NewDecoder(bytes.NewReader(m.Body))
 		dec.UseNumber()
@@ -93,4 +94,15 @@ func (c *Client) Call(ctx context.Context, dest string, body map[string]any, tim
 		}
 		return Reply{Body: reply, Raw: m.Body}, nil
 	}
+}
+
+// IntLiteral parses raw as a JSON integer written as a number: 3, not
+// "3" or 3.0, as Maelstrom's schemas require of ids.
+func IntLiteral(raw json.RawMessage) (int64, bool) {
+	raw = bytes.TrimSpace(raw)
+	if len(raw) == 0 || raw[0] == '"' {
+		return 0, false
+	}
+	n, err := strconv.ParseInt(string(raw), 10, 64)
+	return n, err == nil
 }

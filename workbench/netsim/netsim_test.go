@@ -304,3 +304,29 @@ func BenchmarkRoute(b *testing.B) {
 	b.StopTimer()
 	b.ReportMetric(float64(per*dests)/b.Elapsed().Seconds(), "msgs/s")
 }
+
+func TestIntLiteral(t *testing.T) {
+	for raw, want := range map[string]bool{"1": true, " 42 ": true, "-3": true, `"1"`: false, "1.0": false, "1e2": false, "null": false, "": false} {
+		if _, ok := IntLiteral(json.RawMessage(raw)); ok != want {
+			t.Errorf("IntLiteral(%q) ok = %v, want %v", raw, ok, want)
+		}
+	}
+}
+
+// A reply whose in_reply_to is the string "1" is not a reply to request
+// 1: Maelstrom would never match it, so the call times out.
+func TestClientIgnoresQuotedInReplyTo(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		n := mustNet(t, Config{})
+		eps := mustRegister(t, n, "n0")
+		c, _ := n.NewClient("c0")
+		go func() {
+			if _, err := eps[0].Recv(t.Context()); err == nil {
+				n.Send("n0", "c0", json.RawMessage(`{"type":"x_ok","in_reply_to":"1"}`))
+			}
+		}()
+		if _, err := c.Call(t.Context(), "n0", map[string]any{"type": "x"}, time.Second); !errors.Is(err, ErrTimeout) {
+			t.Fatalf("err = %v, want ErrTimeout", err)
+		}
+	})
+}

@@ -7,6 +7,7 @@ import (
 	"github.com/glomers/glomers/workbench/checker"
 	"github.com/glomers/glomers/workbench/edn"
 	"github.com/glomers/glomers/workbench/history"
+	"github.com/glomers/glomers/workbench/netsim"
 	"github.com/glomers/glomers/workbench/topology"
 )
 
@@ -64,7 +65,7 @@ func (b *broadcast) Setup(ctx context.Context, callers map[string]Caller) error 
 	for _, n := range b.env.Nodes {
 		inv := history.Op{F: "topology"}
 		out := call(ctx, callers[n], inv, map[string]any{"type": "topology", "topology": topo},
-			DefaultTimeout, topologyReply, false, true, func(map[string]any) any { return nil })
+			DefaultTimeout, topologyReply, false, true, func(netsim.Reply) any { return nil })
 		if out.Type != history.OK {
 			return fmt.Errorf("topology for node %s failed: %v", n, describe(out))
 		}
@@ -86,10 +87,10 @@ func (*broadcast) Invoke(ctx context.Context, c Caller, op history.Op) history.O
 	switch op.F {
 	case "broadcast":
 		return call(ctx, c, op, map[string]any{"type": "broadcast", "message": op.Value}, DefaultTimeout,
-			broadcastReply, false, true, func(map[string]any) any { return op.Value })
+			broadcastReply, false, true, func(netsim.Reply) any { return op.Value })
 	default:
 		return call(ctx, c, op, map[string]any{"type": "read"}, DefaultTimeout,
-			readReply, true, true, func(r map[string]any) any { return r["messages"] })
+			readReply, true, true, func(r netsim.Reply) any { return r.Body["messages"] })
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"github.com/glomers/glomers/workbench/checker"
 	"github.com/glomers/glomers/workbench/edn"
 	"github.com/glomers/glomers/workbench/history"
+	"github.com/glomers/glomers/workbench/netsim"
 )
 
 // The g-counter and pn-counter workloads (challenge 4 and Maelstrom's CRDT
@@ -70,10 +71,10 @@ func (w *counterWorkload) NextOp(int, int) (history.Op, bool) {
 func (*counterWorkload) Invoke(ctx context.Context, c Caller, op history.Op) history.Op {
 	if op.F == "add" {
 		return call(ctx, c, op, map[string]any{"type": "add", "delta": op.Value}, DefaultTimeout,
-			addReply, false, false, func(map[string]any) any { return op.Value })
+			addReply, false, false, func(netsim.Reply) any { return op.Value })
 	}
 	return call(ctx, c, op, map[string]any{"type": "read"}, DefaultTimeout,
-		counterReadReply, false, false, func(r map[string]any) any { return r["value"] })
+		counterReadReply, false, false, func(r netsim.Reply) any { return r.Body["value"] })
 }
 
 // Final reads once from every worker, marked :final? so the checker

@@ -7,6 +7,7 @@ import (
 	"github.com/glomers/glomers/workbench/checker"
 	"github.com/glomers/glomers/workbench/edn"
 	"github.com/glomers/glomers/workbench/history"
+	"github.com/glomers/glomers/workbench/netsim"
 )
 
 // The echo workload (challenge 1): clients send
@@ -37,7 +38,7 @@ func (e *echo) NextOp(int, int) (history.Op, bool) {
 func (*echo) Invoke(ctx context.Context, c Caller, op history.Op) history.Op {
 	body := map[string]any{"type": "echo", "echo": op.Value}
 	return call(ctx, c, op, body, DefaultTimeout, echoReply, false, true,
-		func(reply map[string]any) any { return reply })
+		func(r netsim.Reply) any { return keywordize(r.Raw) })
 }
 
 func (*echo) Check(ops []history.Op) edn.Map { return checker.Echo(ops) }

@@ -6,6 +6,7 @@ import (
 	"github.com/glomers/glomers/workbench/checker"
 	"github.com/glomers/glomers/workbench/edn"
 	"github.com/glomers/glomers/workbench/history"
+	"github.com/glomers/glomers/workbench/netsim"
 )
 
 // The g-set workload (Maelstrom's grow-only set): clients mix, half and
@@ -45,10 +46,10 @@ func (s *gSet) NextOp(int, int) (history.Op, bool) {
 func (*gSet) Invoke(ctx context.Context, c Caller, op history.Op) history.Op {
 	if op.F == "add" {
 		return call(ctx, c, op, map[string]any{"type": "add", "element": op.Value}, DefaultTimeout,
-			addReply, false, false, func(map[string]any) any { return op.Value })
+			addReply, false, false, func(netsim.Reply) any { return op.Value })
 	}
 	return call(ctx, c, op, map[string]any{"type": "read"}, DefaultTimeout,
-		setReadReply, false, false, func(r map[string]any) any { return r["value"] })
+		setReadReply, false, false, func(r netsim.Reply) any { return r.Body["value"] })
 }
 
 // Final reads once from every worker (no :final? flag, as in Maelstrom).

@@ -8,6 +8,7 @@ import (
 	"github.com/glomers/glomers/workbench/checker"
 	"github.com/glomers/glomers/workbench/edn"
 	"github.com/glomers/glomers/workbench/history"
+	"github.com/glomers/glomers/workbench/netsim"
 )
 
 // The lin-kv workload (Maelstrom's default, and the Raft chapter): clients
@@ -129,10 +130,10 @@ func (w *linKV) Invoke(ctx context.Context, c Caller, op history.Op) history.Op 
 	switch op.F {
 	case "read":
 		return call(ctx, c, op, map[string]any{"type": "read", "key": k}, w.timeout, linReadReply, true, true,
-			func(r map[string]any) any { return []any{k, r["value"]} })
+			func(r netsim.Reply) any { return []any{k, r.Body["value"]} })
 	case "write":
 		return call(ctx, c, op, map[string]any{"type": "write", "key": k, "value": v}, w.timeout, linWriteReply, false, true,
-			func(map[string]any) any { return op.Value })
+			func(netsim.Reply) any { return op.Value })
 	default:
 		ft, _ := v.([]any)
 		if len(ft) != 2 {
@@ -141,7 +142,7 @@ func (w *linKV) Invoke(ctx context.Context, c Caller, op history.Op) history.Op 
 			return op
 		}
 		return call(ctx, c, op, map[string]any{"type": "cas", "key": k, "from": ft[0], "to": ft[1]}, w.timeout, linCASReply, false, true,
-			func(map[string]any) any { return op.Value })
+			func(netsim.Reply) any { return op.Value })
 	}
 }
 

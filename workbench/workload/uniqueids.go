@@ -6,6 +6,7 @@ import (
 	"github.com/glomers/glomers/workbench/checker"
 	"github.com/glomers/glomers/workbench/edn"
 	"github.com/glomers/glomers/workbench/history"
+	"github.com/glomers/glomers/workbench/netsim"
 )
 
 // The unique-ids workload (challenge 2): clients send {"type":"generate"}
@@ -28,7 +29,7 @@ func (uniqueIDs) NextOp(int, int) (history.Op, bool) { return history.Op{F: "gen
 
 func (uniqueIDs) Invoke(ctx context.Context, c Caller, op history.Op) history.Op {
 	return call(ctx, c, op, map[string]any{"type": "generate"}, DefaultTimeout, generateReply, false, true,
-		func(reply map[string]any) any { return reply["id"] })
+		func(r netsim.Reply) any { return r.Body["id"] })
 }
 
 func (uniqueIDs) Check(ops []history.Op) edn.Map { return checker.UniqueIDs(ops) }

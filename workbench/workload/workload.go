@@ -5,7 +5,9 @@
 package workload
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -216,18 +218,22 @@ func ErrorName(code int64) (string, bool) {
 // with an exception. With wrap false (g-set and the counters) every
 // failure is :info with an exception, as those clients do not wrap errors.
 func call(ctx context.Context, c Caller, inv history.Op, body map[string]any, timeout time.Duration,
-	sch schema, idempotent, wrap bool, onOK func(reply map[string]any) any) history.Op {
+	sch schema, idempotent, wrap bool, onOK func(reply netsim.Reply) any) history.Op {
 	out := inv
 	reply, err := c(ctx, body, timeout)
 	if err == nil && reply.Type() == "error" {
-		code, _ := history.Int(reply.Body["code"])
-		name, definite := ErrorName(code)
+		name, definite := "unknown", false
+		if code, ok := history.Int(reply.Body["code"]); ok {
+			name, definite = ErrorName(code)
+		}
+		code := reply.Body["code"]
 		text, _ := reply.Body["text"].(string)
 		out.Error = []any{edn.Keyword(name), text}
 		if !wrap {
 			out.Type = history.Info
 			out.Exception = "rpc-error"
-			out.ExceptionMessage = fmt.Sprintf("error %d (%s): %s", code, name, text)
+			out.ExceptionMessage = fmt.Sprintf("error %v (%s): %s", code, name, text)
+			out.Error = "indeterminate: " + out.ExceptionMessage
 			return out
 		}
 		if definite || idempotent {
@@ -243,13 +249,14 @@ func call(ctx context.Context, c Caller, inv history.Op, body map[string]any, ti
 	switch {
 	case err == nil:
 		out.Type = history.OK
-		out.Value = onOK(reply.Body)
+		out.Value = onOK(reply)
 	case errors.Is(err, netsim.ErrTimeout):
 		out.Error = edn.Keyword("net-timeout")
 		if !wrap {
 			out.Type = history.Info
 			out.Exception = "net-timeout"
 			out.ExceptionMessage = "client timed out waiting for a reply"
+			out.Error = "indeterminate: " + out.ExceptionMessage
 		} else if idempotent {
 			out.Type = history.Fail
 		} else {
@@ -274,6 +281,36 @@ func exceptionClass(err error) string {
 		return "interrupted"
 	}
 	return "unexpected-exception"
+}
+
+// keywordize renders a JSON object as Maelstrom keeps a reply body: an
+// ordered map whose top-level keys are keywords, in the order they came.
+// Nested objects keep string keys. Anything that is not an object is
+// returned decoded as it is.
+func keywordize(raw json.RawMessage) any {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
+		var v any
+		d := json.NewDecoder(bytes.NewReader(raw))
+		d.UseNumber()
+		_ = d.Decode(&v)
+		return v
+	}
+	var m edn.Map
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			break
+		}
+		key, _ := tok.(string)
+		var v any
+		if err := dec.Decode(&v); err != nil {
+			break
+		}
+		m = append(m, edn.Entry{Key: edn.Keyword(key), Val: v})
+	}
+	return m
 }
 
 // counter hands out 0, 1, 2, ... safely from several goroutines.

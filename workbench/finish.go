@@ -166,15 +166,18 @@ type logger struct {
 	w  io.Writer
 }
 
-func newLogger(console io.Writer, st *report.Store) *logger {
-	var ws []io.Writer
-	if console != nil {
-		ws = append(ws, console)
+func newLogger(console io.Writer) *logger {
+	if console == nil {
+		console = io.Discard
 	}
-	if st != nil {
-		ws = append(ws, st.Log())
-	}
-	return &logger{w: io.MultiWriter(ws...)}
+	return &logger{w: console}
+}
+
+// add makes the logger write to w as well from now on.
+func (l *logger) add(w io.Writer) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.w = io.MultiWriter(l.w, w)
 }
 
 func (l *logger) line(level, format string, args ...any) {

@@ -246,13 +246,19 @@ func TestNodeThatPrintsJunk(t *testing.T) {
 		return err
 	}
 	var err error
+	var took time.Duration
 	synctest.Test(t, func(t *testing.T) {
+		start := time.Now()
 		_, err = workbench.Run(context.Background(), workbench.Config{
 			Workload: "echo", Node: junk, NodeIDs: nodes(1), TimeLimit: time.Second, Log: io.Discard,
 		})
+		took = time.Since(start)
 	})
 	if err == nil || !strings.Contains(err.Error(), "not well-formed JSON") {
 		t.Fatalf("err = %v, want a not-well-formed-JSON error", err)
+	}
+	if took >= 10*time.Second {
+		t.Errorf("init waited %v for a node that can no longer be heard", took)
 	}
 }
 

@@ -104,6 +104,8 @@ type nodeConn struct {
 	ep   *netsim.Endpoint
 	logw io.WriteCloser
 
+	broke chan struct{} // closed when badLine is set
+
 	mu      sync.Mutex
 	badLine error // first stdout line that broke the protocol; later output is ignored
 	dropped int   // messages to clients that were already closed
@@ -111,23 +113,10 @@ type nodeConn struct {
 
 func (r *run) execute(parent context.Context) (res *Result, err error) {
 	r.crashed = make(chan struct{})
-	if r.cfg.StoreRoot != "" {
-		st, err := report.NewStore(r.cfg.StoreRoot, r.cfg.Workload, time.Now())
-		if err != nil {
-			return nil, fmt.Errorf("create store: %w", err)
-		}
-		r.store = st
-	}
-	r.log = newLogger(r.cfg.Log, r.store)
-	r.log.Infof("Running test %s with seed %d", r.cfg.Workload, r.cfg.Seed)
-	if r.store != nil {
-		r.log.Infof("Store: %s", r.store.Dir())
-		_ = r.store.WriteTest(r.describe())
-	}
+	r.log = newLogger(r.cfg.Log)
 
-	ctx, cancel := context.WithCancel(parent)
-	defer cancel()
-
+	// Everything that can refuse the configuration comes before the store,
+	// so a usage error leaves no half-made test directory behind.
 	netCfg := netsim.Config{Latency: r.cfg.Latency, Dist: r.cfg.LatencyDist, Seed: r.cfg.Seed ^ 0x6c6174}
 	if r.cfg.LogNetSend {
 		netCfg.OnSend = func(m *netsim.Message) { r.log.Infof(":send %s", m.AppendJSON(nil)) }
@@ -149,6 +138,23 @@ func (r *run) execute(parent context.Context) (res *Result, err error) {
 	if err != nil {
 		return nil, &UsageError{err}
 	}
+
+	if r.cfg.StoreRoot != "" {
+		st, err := report.NewStore(r.cfg.StoreRoot, r.cfg.Workload, time.Now())
+		if err != nil {
+			return nil, fmt.Errorf("create store: %w", err)
+		}
+		r.store = st
+		r.log.add(st.Log())
+	}
+	r.log.Infof("Running test %s with seed %d", r.cfg.Workload, r.cfg.Seed)
+	if r.store != nil {
+		r.log.Infof("Store: %s", r.store.Dir())
+		_ = r.store.WriteTest(r.describe())
+	}
+
+	ctx, cancel := context.WithCancel(parent)
+	defer cancel()
 
 	// Whatever happens below, stop everything and keep what was collected.
 	defer func() {
@@ -257,7 +263,7 @@ func (r *run) startNodes(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		r.nodes[id] = &nodeConn{id: id, ep: ep}
+		r.nodes[id] = &nodeConn{id: id, ep: ep, broke: make(chan struct{})}
 	}
 	errs := make([]error, len(r.cfg.NodeIDs))
 	var wg sync.WaitGroup
@@ -341,6 +347,8 @@ func (r *run) startNode(ctx context.Context, nc *nodeConn, initClient *netsim.Cl
 		select {
 		case <-proc.Exited():
 			cancel()
+		case <-nc.broke: // it will never be heard from again
+			cancel()
 		case <-initCtx.Done():
 		}
 	}()
@@ -375,6 +383,9 @@ func (r *run) fromNode(nc *nodeConn, line []byte) {
 		return
 	}
 	src, dest, body, err := parseEnvelope(line)
+	if err == nil && !r.net.Known(src) {
+		err = fmt.Errorf("invalid source for message: %q is not a node, client or service of this test", src)
+	}
 	if err == nil {
 		_, err = r.net.Send(src, dest, body)
 		if errors.Is(err, netsim.ErrClosedDest) {
@@ -388,6 +399,7 @@ func (r *run) fromNode(nc *nodeConn, line []byte) {
 	if err != nil {
 		nc.mu.Lock()
 		nc.badLine = fmt.Errorf("%w; the line was: %s", err, truncate(line, 512))
+		close(nc.broke)
 		nc.mu.Unlock()
 		r.log.Errorf("Error! node %s: %v; the line was: %s. Ignoring everything it prints from now on, as Maelstrom does.", nc.id, err, truncate(line, 512))
 	}

@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"sort"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -199,7 +200,7 @@ func runOurs(ctx context.Context, c challenge.Challenge, v challenge.Variant, bi
 
 var (
 	maelstromServers = regexp.MustCompile(`:servers\s*\{[^}]*:msgs-per-op\s+([0-9.]+)`)
-	maelstromStable  = regexp.MustCompile(`:stable-latencies\s*\{0 [0-9]+,\s*0\.5 ([0-9]+),.*?1 ([0-9]+)\}`)
+	maelstromStable  = regexp.MustCompile(`(?s):stable-latencies\s*\{0 [0-9]+,\s*0\.5 ([0-9]+),.*?\s1 ([0-9]+)\}`)
 )
 
 // runMaelstrom runs the same command line through a real Maelstrom and
@@ -319,7 +320,7 @@ func latencyQuantiles(ops []history.Op) string {
 	if len(ls) == 0 {
 		return "-"
 	}
-	sortFloats(ls)
+	sort.Float64s(ls)
 	q := func(p float64) float64 { return ls[min(len(ls)-1, int(float64(len(ls))*p))] }
 	return fmt.Sprintf("%s/%s/%s", ms(q(0.5)), ms(q(0.99)), ms(ls[len(ls)-1]))
 }
@@ -329,14 +330,6 @@ func ms(f float64) string {
 		return strconv.FormatFloat(f, 'f', 1, 64)
 	}
 	return strconv.FormatFloat(f, 'f', 0, 64)
-}
-
-func sortFloats(xs []float64) {
-	for i := 1; i < len(xs); i++ {
-		for j := i; j > 0 && xs[j] < xs[j-1]; j-- {
-			xs[j], xs[j-1] = xs[j-1], xs[j]
-		}
-	}
 }
 
 func printScoreboard(w io.Writer, rows []row) {

@@ -284,6 +284,9 @@ func parseTest(args []string) (*testOptions, error) {
 	}
 	m := concurrencyRE.FindStringSubmatch(o.concurrent)
 	k, _ := strconv.Atoi(m[1])
+	if k < 1 {
+		errs = append(errs, fmt.Errorf("--concurrency must be at least 1, got %q", o.concurrent))
+	}
 	if m[2] == "n" {
 		k *= len(o.cfg.NodeIDs)
 	}

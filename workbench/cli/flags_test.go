@@ -97,6 +97,8 @@ func TestBadValuesAreRejected(t *testing.T) {
 		{"--bin", "b", "--time-limit", "-1"},
 		{"--bin", "b", "--rate", "fast"},
 		{"--bin", "b", "--concurrency", "2x"},
+		{"--bin", "b", "--concurrency", "0"},
+		{"--bin", "b", "--concurrency", "0n"},
 		{"--bin", "b", "--latency", "1.5"},
 		{"--bin", "b", "--latency-dist", "normal"},
 		{"--bin", "b", "--nemesis", "partition,kill"},
@@ -168,5 +170,38 @@ func TestFiguresReadEveryNumberType(t *testing.T) {
 	f := figures(res)
 	if f[challenge.MsgsPerOp] != 1.25 || f[challenge.OKFraction] != 0.5 || f[challenge.StableMedian] != 88 || f[challenge.StableMax] != 368 {
 		t.Errorf("figures = %v", f)
+	}
+}
+
+// A configuration the workload refuses leaves no test directory behind.
+func TestUsageErrorLeavesNoStore(t *testing.T) {
+	store := t.TempDir()
+	code, _, stderr := run(t, "test", "-w", "lin-kv", "--bin", "/bin/true", "--node-count", "2", "--concurrency", "3", "--store", store)
+	if code != ExitUsage || !strings.Contains(stderr, "2n") {
+		t.Fatalf("exit %d, stderr %q", code, stderr)
+	}
+	if entries, _ := os.ReadDir(store); len(entries) != 0 {
+		t.Errorf("store has %d entries after a usage error", len(entries))
+	}
+}
+
+// Figures read back from a real Maelstrom's output, pretty-printed across lines.
+func TestMaelstromOutputFigures(t *testing.T) {
+	out := []byte(`:net {:all {:send-count 4334, :msgs-per-op 19.610859},
+       :servers {:send-count 3792,
+                 :msgs-per-op 17.158371},
+       :valid? true},
+ :workload {:stable-latencies {0 0,
+                               0.5 88,
+                               0.95 306,
+                               0.99 368,
+                               1 368},`)
+	m := maelstromServers.FindSubmatch(out)
+	if m == nil || string(m[1]) != "17.158371" {
+		t.Errorf("servers msgs-per-op: %q", m)
+	}
+	q := maelstromStable.FindSubmatch(out)
+	if q == nil || string(q[1]) != "88" || string(q[2]) != "368" {
+		t.Errorf("stable latencies: %q", q)
 	}
 }

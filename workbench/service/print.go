@@ -3,6 +3,7 @@ package service
 import (
 	"encoding/json"
 	"fmt"
+	"github.com/glomers/glomers/workbench/edn"
 	"math"
 	"math/big"
 	"slices"
@@ -56,9 +57,9 @@ func writeEDN(b *strings.Builder, v any) {
 	case uint64:
 		b.WriteString(strconv.FormatUint(x, 10))
 	case float64:
-		b.WriteString(javaDouble(x))
+		b.WriteString(edn.FormatFloat(x, 64))
 	case float32:
-		b.WriteString(javaDouble(float64(x)))
+		b.WriteString(edn.FormatFloat(float64(x), 64))
 	case []any:
 		b.WriteByte('[')
 		for i, e := range x {
@@ -126,39 +127,5 @@ func number(n json.Number) string {
 	if err != nil && !math.IsInf(f, 0) {
 		return string(n) // not a number literal at all; print it verbatim
 	}
-	return javaDouble(f)
-}
-
-// javaDouble formats f as Clojure prints a double: Java's Double.toString
-// (shortest round-tripping digits, plain notation with at least one
-// decimal for 10⁻³ ≤ |f| < 10⁷, otherwise d.dddE±n) and ##Inf, ##-Inf,
-// ##NaN for the special values.
-func javaDouble(f float64) string {
-	switch {
-	case math.IsNaN(f):
-		return "##NaN"
-	case math.IsInf(f, 1):
-		return "##Inf"
-	case math.IsInf(f, -1):
-		return "##-Inf"
-	case f == 0:
-		if math.Signbit(f) {
-			return "-0.0"
-		}
-		return "0.0"
-	}
-	if a := math.Abs(f); a >= 1e-3 && a < 1e7 {
-		s := strconv.FormatFloat(f, 'f', -1, 64)
-		if !strings.Contains(s, ".") {
-			s += ".0"
-		}
-		return s
-	}
-	s := strconv.FormatFloat(f, 'e', -1, 64) // like 1.5e-05 or 1e+07
-	mant, exp, _ := strings.Cut(s, "e")
-	if !strings.Contains(mant, ".") {
-		mant += ".0"
-	}
-	e, _ := strconv.Atoi(exp)
-	return mant + "E" + strconv.Itoa(e)
+	return edn.FormatFloat(f, 64)
 }

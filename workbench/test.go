@@ -1,7 +1,6 @@
 package workbench
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -219,40 +218,10 @@ func (r *run) startServices(ctx context.Context) error {
 		r.bg.Add(1)
 		go func() {
 			defer r.bg.Done()
-			r.serve(ctx, name, svc, ep)
+			service.Serve(ctx, r.net, ep, svc, r.log.Warnf)
 		}()
 	}
 	return nil
-}
-
-func (r *run) serve(ctx context.Context, name string, svc service.Service, ep *netsim.Endpoint) {
-	for {
-		m, err := ep.Recv(ctx)
-		if err != nil {
-			return
-		}
-		dec := json.NewDecoder(bytes.NewReader(m.Body))
-		dec.UseNumber()
-		var body map[string]any
-		if err := dec.Decode(&body); err != nil {
-			r.log.Warnf("Error in service worker! %s cannot decode %s from %s: %v", name, m.Body, m.Src, err)
-			continue
-		}
-		reply, ok := svc.Handle(m.Src, body)
-		if !ok {
-			r.log.Warnf("Error in service worker! %s does not understand %s from %s", name, m.Body, m.Src)
-			continue
-		}
-		reply["in_reply_to"] = body["msg_id"]
-		raw, err := json.Marshal(reply)
-		if err != nil {
-			r.log.Warnf("Error in service worker! %s cannot encode its reply: %v", name, err)
-			continue
-		}
-		if _, err := r.net.Send(name, m.Src, raw); err != nil {
-			r.log.Warnf("%s could not reply to %s: %v", name, m.Src, err)
-		}
-	}
 }
 
 // startNodes launches every node in parallel and performs the init

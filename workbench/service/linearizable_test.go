@@ -1,9 +1,7 @@
 package service_test
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"math/rand/v2"
 	"sync"
@@ -33,33 +31,6 @@ const (
 	callTimeout   = time.Second
 	checkDeadline = 20 * time.Second
 )
-
-// serve answers the requests delivered to ep with svc until ctx ends,
-// as the bench's service goroutine does.
-func serve(ctx context.Context, net *netsim.Network, ep *netsim.Endpoint, svc service.Service) {
-	for {
-		m, err := ep.Recv(ctx)
-		if err != nil {
-			return
-		}
-		dec := json.NewDecoder(bytes.NewReader(m.Body))
-		dec.UseNumber()
-		var body map[string]any
-		if err := dec.Decode(&body); err != nil {
-			continue
-		}
-		reply, ok := svc.Handle(m.Src, body)
-		if !ok {
-			continue
-		}
-		reply["in_reply_to"] = body["msg_id"]
-		raw, err := json.Marshal(reply)
-		if err != nil {
-			continue
-		}
-		_, _ = net.Send(ep.ID(), m.Src, raw)
-	}
-}
 
 // caller performs random reads, writes and cas operations on the service
 // named dest and records them in h as process p.
@@ -123,7 +94,7 @@ func record(t *testing.T, seed uint64, dest string, svc service.Service) []histo
 			t.Fatal(err)
 		}
 		var wg sync.WaitGroup
-		wg.Go(func() { serve(ctx, net, ep, svc) })
+		wg.Go(func() { service.Serve(ctx, net, ep, svc, nil) })
 		h := history.New(time.Now())
 		var callersDone sync.WaitGroup
 		for p := range callers {

@@ -36,9 +36,13 @@ func NewKV(n *Node, service string) *KV { return &KV{n: n, service: service} }
 // NewLinKV returns a client for lin-kv.
 func NewLinKV(n *Node) *KV { return NewKV(n, LinKV) }
 
-// NewSeqKV returns a client for seq-kv. Its reads may return any value
-// not older than the last one this node observed; to read the latest
-// value, perform a write (of any key) first.
+// NewSeqKV returns a client for seq-kv. Its reads may return any state
+// not older than the last one this node observed, and a node that only
+// reads may never see the newest state. A write that changes the state
+// (for instance a value no one wrote before) moves this node to the
+// newest state: reads after it see at least everything before that write.
+// A write of the value a key already holds may change nothing and move
+// the node nowhere.
 func NewSeqKV(n *Node) *KV { return NewKV(n, SeqKV) }
 
 // NewLWWKV returns a client for lww-kv.

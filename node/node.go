@@ -179,6 +179,11 @@ func (n *Node) Init(id string, ids []string) {
 // A message whose type has no handler is answered with [NotSupported]
 // (10) and logged; the node keeps running.
 func (n *Node) Handle(typ string, h HandlerFunc) {
+	n.register(typ, h, false)
+}
+
+// register stores a handler and whether it runs inline, in one step.
+func (n *Node) register(typ string, h HandlerFunc, inline bool) {
 	if h == nil {
 		panic("node: Handle " + typ + ": nil handler")
 	}
@@ -188,6 +193,9 @@ func (n *Node) Handle(typ string, h HandlerFunc) {
 		panic("node: Handle: a handler for " + typ + " is already registered")
 	}
 	n.handlers[typ] = h
+	if inline {
+		n.inline[typ] = true
+	}
 }
 
 // HandleInline registers h for messages of type typ, like [Node.Handle],
@@ -202,10 +210,7 @@ func (n *Node) Handle(typ string, h HandlerFunc) {
 // block: it must not wait for replies ([Node.Call]) nor sleep, and it
 // should be short. It may send ([Node.Send], [Node.Reply], [Node.RPC]).
 func (n *Node) HandleInline(typ string, h HandlerFunc) {
-	n.Handle(typ, h)
-	n.hmu.Lock()
-	n.inline[typ] = true
-	n.hmu.Unlock()
+	n.register(typ, h, true)
 }
 
 // handler returns the handler registered for typ, or nil.

@@ -7,7 +7,7 @@
 //     1.45 node-to-node messages per client operation and a median stable
 //     latency of about 140 ms (maximum under 450 ms);
 //   - fast: every node sends its values straight to every other node;
-//     about 12 messages per operation, median about 40 ms, maximum about
+//     about 12 messages per operation, median about 55 ms, maximum about
 //     one hop (100 ms).
 //
 // Any other value is reported on stderr and the node exits with status 2

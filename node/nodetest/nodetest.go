@@ -21,6 +21,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -251,6 +252,9 @@ func (c *Conn) route(line []byte) {
 		return
 	}
 	c.mu.Lock()
+	if c.nodeID != "" && m.Src != c.nodeID {
+		c.t.Errorf("nodetest: node initialised as %s wrote a message from %q: %s", c.nodeID, m.Src, line)
+	}
 	if id, ok := m.InReplyTo(); ok {
 		if ch, ok := c.waiting[waitKey{m.Dest, id}]; ok {
 			delete(c.waiting, waitKey{m.Dest, id})
@@ -295,6 +299,22 @@ func check(line []byte) (node.Message, error) {
 	}
 	if !bytes.HasPrefix(bytes.TrimSpace(m.Body), []byte("{")) {
 		return node.Message{}, errors.New("body is not an object")
+	}
+	// Maelstrom's schemas want ids as integer literals.
+	var ids struct {
+		MsgID     json.RawMessage `json:"msg_id"`
+		InReplyTo json.RawMessage `json:"in_reply_to"`
+	}
+	if err := json.Unmarshal(m.Body, &ids); err != nil {
+		return node.Message{}, fmt.Errorf("body: %w", err)
+	}
+	for name, raw := range map[string]json.RawMessage{"msg_id": ids.MsgID, "in_reply_to": ids.InReplyTo} {
+		if raw == nil || string(raw) == "null" {
+			continue
+		}
+		if _, err := strconv.ParseInt(string(raw), 10, 64); err != nil {
+			return node.Message{}, fmt.Errorf("%s must be an integer, got %s", name, raw)
+		}
 	}
 	return m, nil
 }

@@ -27,6 +27,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/glomers/glomers/node"
 	"github.com/glomers/glomers/solutions/internal/crdt"
@@ -42,13 +43,23 @@ type set struct {
 // newSet returns an empty set.
 func newSet() *set { return &set{keys: map[string]bool{}} }
 
-// keyOf is the identity of an element: its compact JSON text.
+// keyOf is the identity of an element: its canonical JSON text.
 func keyOf(e json.RawMessage) (string, error) {
-	var b bytes.Buffer
-	if err := json.Compact(&b, e); err != nil {
+	dec := json.NewDecoder(bytes.NewReader(e))
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err != nil {
 		return "", fmt.Errorf("element %q: %w", e, err)
 	}
-	return b.String(), nil
+	// Re-encoding spells equal JSON values alike: object keys sorted, and
+	// "<" the same whether a client wrote it raw or a peer as \u003c.
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return "", fmt.Errorf("element %q: %w", e, err)
+	}
+	return strings.TrimSuffix(b.String(), "\n"), nil
 }
 
 // add inserts the element whose key is k, reporting whether it is new.

@@ -22,10 +22,12 @@
 // three client threads the slower adds would slip the schedule and shrink
 // the number of operations, which is the denominator of msgs-per-op.)
 //
-// A sync is one write of the node's own key followed by one read of each
-// peer's key, sent one at a time by a single goroutine. seq-kv serves a
-// read from a random state between the newest one the caller has observed
-// and the newest state overall, excluding the latter: a caller that only
+// A sync is one write of the node's own key and, once seq-kv has
+// acknowledged it, one read of each peer's key, all sent at once: two
+// round trips whatever the number of nodes. A single goroutine, the sync
+// loop, runs the syncs one after another. seq-kv serves a read from a
+// random state between the newest one the caller has observed and the
+// newest state overall, excluding the latter: a caller that only
 // reads can stay behind for good. A write that changes the state moves the
 // caller to the newest state. That is why every sync starts with a write,
 // and why the write carries "seq": it always changes the state, even when
@@ -33,29 +35,45 @@
 // reached seq-kv before it. Each read keeps the larger of the total read
 // and the one already known, so a view never goes backwards.
 //
-// Writes have no timeout: the loop waits for each write's reply before
-// sending anything else, so a node never has two writes in flight, and a
-// delayed old total can never land after a newer one. (Services are
-// never partitioned, so the reply always comes.) Peer reads have a
-// timeout; a late read is harmless, since its result only ever raises a
-// known total.
+// Neither writes nor reads have a timeout. seq-kv is never partitioned
+// and always replies, however slow the link, so waiting is the fastest
+// way to an answer: a read given up and sent again would cost a whole
+// new round trip. Waiting for each write's reply before sending anything
+// else also means a node never has two writes in flight, so a delayed old
+// total can never land after a newer one. A sync is complete when every
+// step has succeeded; its start time is then the age of the view.
 //
 // The loop syncs when the ticker finds unflushed adds, and when a read
-// finds the view older than maxStaleness (1 s): such a read waits (up to
-// readWait) for a sync that begins after it arrived. That is what makes the
-// final reads exact: 10 s after the last add, every node has flushed its
-// total long ago, and the read's own sync starts with a write that lands
-// after all of those flushes, so the reads after it see every total.
-// Partitions do not matter at all: the nemesis cuts links between nodes
-// only, and these nodes never talk to each other.
+// finds the view older than maxStaleness (2 s). Such a read waits for a
+// sync that begins after it arrived to complete; while one waits the loop
+// keeps syncing, retrying a failed sync at the next tick. A read that
+// gets no such sync within readBudget (4.5 s, just under the 5 s a client
+// waits for a reply; client messages carry no latency) is refused with
+// temporarily-unavailable: a read is never answered from a view it could
+// not refresh. That is what makes the final reads exact: they come 10 s
+// after the last add, when every node has long flushed its total and gone
+// idle, so each finds its view stale, and the sync it waits for starts
+// with a write that lands after all of those flushes, so the reads after
+// it see every total. Partitions do not matter at all: the nemesis cuts
+// links between nodes only, and these nodes never talk to each other.
+//
+// The 2 s bound is a trade. With a mean one-way latency L to seq-kv a
+// sync takes about 5L (two round trips, the second the slower of N−1),
+// and while adds flow the syncs run back to back, so views are between
+// one and two syncs old. Up to L ≈ 200 ms they stay under 2 s and reads
+// are answered at once; beyond, more reads wait, each for up to two
+// syncs, and the clients slow down (exponential latency, 3 nodes, rate
+// 100: about 0.25 msgs-per-op at L = 200 ms, 0.3 at 300 ms, 1.4 at
+// 600 ms, where some reads are refused). The final reads need only that the
+// bound be well under the 10 s quiet spell before them.
 //
 // # Message arithmetic (the official run: 3 nodes, rate 100, 20 s)
 //
 // A sync costs one write and N−1 reads: N service calls, 2N messages
 // (request and reply both count as server messages), 6 for N = 3. With
 // about 11 adds per second per node, every 500 ms tick finds new adds, so
-// each node syncs twice a second and the views stay younger than a second,
-// so reads never trigger extra syncs:
+// each node syncs twice a second and the views stay younger than 2 s, so
+// reads never trigger extra syncs:
 //
 //	3 nodes × 2 syncs/s × 20 s × 6 msgs ≈ 720 messages
 //	+ one sync per node for the final reads (3 × 6 = 18)

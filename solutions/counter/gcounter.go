@@ -3,6 +3,7 @@ package counter
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"time"
 
@@ -15,11 +16,12 @@ const (
 	flushInterval = 500 * time.Millisecond
 	// maxStaleness is the age of the view beyond which a read waits for a
 	// fresh sync.
-	maxStaleness = time.Second
-	// readWait bounds that wait; the read then answers with what it has.
-	readWait = 2 * time.Second
-	// peerReadTimeout bounds each read of a peer's key.
-	peerReadTimeout = time.Second
+	maxStaleness = 2 * time.Second
+	// readBudget bounds that wait. Clients give up on a reply after 5 s
+	// and their messages carry no latency, so a read still waiting after
+	// readBudget could only be answered too late or wrongly: it is
+	// refused instead.
+	readBudget = 4500 * time.Millisecond
 )
 
 // keyOf is the seq-kv key holding node id's total.
@@ -33,9 +35,9 @@ type entry struct {
 
 // gCounter is one node of the seq-kv grow-only counter.
 type gCounter struct {
-	n        *node.Node
-	kv       *node.KV
-	requests chan syncRequest // reads asking for a fresh sync
+	n    *node.Node
+	kv   *node.KV
+	wake chan struct{} // a read wants a sync; capacity 1
 
 	mu      sync.Mutex
 	local   int64            // deltas acknowledged here, flushed or not
@@ -43,13 +45,14 @@ type gCounter struct {
 	seq     int64            // writes attempted
 	peers   map[string]int64 // the highest total read from each peer's key
 	synced  time.Time        // when the last complete sync began; zero: never
-}
 
-// syncRequest asks the sync loop for a sync that begins after asked, and
-// is closed when one has completed (or failed).
-type syncRequest struct {
-	asked time.Time
-	done  chan struct{}
+	// Syncs are numbered 1, 2, … as they begin.
+	started   int64         // the number of the last sync begun
+	completed int64         // the number of the last sync that completed; 0: none
+	waiting   int           // reads waiting for a sync
+	need      int64         // the highest sync number a waiting read needs
+	progress  chan struct{} // closed (and replaced) when a sync completes or the loop stops
+	stopped   bool          // the loop has returned: no sync will complete any more
 }
 
 // Register wires the challenge 4 grow-only counter onto n: handlers for
@@ -59,8 +62,9 @@ func Register(n *node.Node) {
 	c := &gCounter{
 		n:        n,
 		kv:       node.NewSeqKV(n),
-		requests: make(chan syncRequest, 16),
+		wake:     make(chan struct{}, 1),
 		peers:    map[string]int64{},
+		progress: make(chan struct{}),
 	}
 	n.Handle("add", c.add)
 	n.Handle("read", c.read)
@@ -86,44 +90,72 @@ func (c *gCounter) add(msg node.Message) error {
 	return c.n.Reply(msg, node.Body{Type: "add_ok"})
 }
 
+// read answers from the view at once when it is at most maxStaleness old;
+// otherwise it waits for a sync that begins after the read arrived to
+// complete, and is refused if none does within readBudget.
 func (c *gCounter) read(msg node.Message) error {
-	if c.stale() {
-		c.awaitSync()
+	v, err := c.value()
+	if err != nil {
+		return err
 	}
-	c.mu.Lock()
-	v := c.local
-	for _, t := range c.peers {
-		v += t
-	}
-	c.mu.Unlock()
 	return c.n.Reply(msg, struct {
 		node.Body
 		Value int64 `json:"value"`
 	}{node.Body{Type: "read_ok"}, v})
 }
 
-// stale reports whether the view is older than maxStaleness.
-func (c *gCounter) stale() bool {
+// value returns the counter's value from a view fresh enough for a read
+// arriving now; see read.
+func (c *gCounter) value() (int64, error) {
+	if err := c.freshen(); err != nil {
+		return 0, err
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.synced.IsZero() || time.Since(c.synced) > maxStaleness
+	v := c.local
+	for _, t := range c.peers {
+		v += t
+	}
+	return v, nil
 }
 
-// awaitSync asks the loop for a sync that begins from now on and waits for
-// it, at most readWait.
-func (c *gCounter) awaitSync() {
-	timer := time.NewTimer(readWait)
+// freshen returns at once if the view is at most maxStaleness old.
+// Otherwise it asks the loop for a sync and waits, at most readBudget,
+// until a sync that began after this call has completed.
+func (c *gCounter) freshen() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.synced.IsZero() && time.Since(c.synced) <= maxStaleness {
+		return nil
+	}
+	need := c.started + 1 // the next sync to begin
+	c.need = max(c.need, need)
+	c.waiting++
+	defer func() { c.waiting-- }() // deferred after Unlock, so it runs first, under c.mu
+	select {
+	case c.wake <- struct{}{}:
+	default: // a wake-up is already pending
+	}
+	timer := time.NewTimer(readBudget)
 	defer timer.Stop()
-	r := syncRequest{asked: time.Now(), done: make(chan struct{})}
-	select {
-	case c.requests <- r:
-	case <-timer.C:
-		return
+	expired := false
+	for c.completed < need {
+		switch {
+		case c.stopped:
+			return node.NewRPCError(node.TemporarilyUnavailable, "the node is stopping")
+		case expired:
+			return node.Errorf(node.TemporarilyUnavailable, "no sync with seq-kv completed within %v of the read: the view may be stale", readBudget)
+		}
+		progress := c.progress
+		c.mu.Unlock()
+		select {
+		case <-progress:
+		case <-timer.C:
+			expired = true
+		}
+		c.mu.Lock()
 	}
-	select {
-	case <-r.done:
-	case <-timer.C:
-	}
+	return nil
 }
 
 // dirty reports whether some acknowledged adds are not yet in seq-kv.
@@ -133,100 +165,121 @@ func (c *gCounter) dirty() bool {
 	return c.local > c.flushed
 }
 
+// readsWaiting reports whether some read waits for a sync that has not
+// completed yet.
+func (c *gCounter) readsWaiting() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.waiting > 0 && c.completed < c.need
+}
+
 // loop is the only goroutine that talks to seq-kv. It syncs when a tick
-// finds unflushed adds or a read asks for it, until the node stops.
+// finds unflushed adds, and again and again, for as long as reads wait
+// for a sync that has not completed (a failed sync is retried at the next
+// tick). It returns when the node stops.
 func (c *gCounter) loop(ctx context.Context) {
+	defer c.halt()
 	tick := time.NewTicker(flushInterval)
 	defer tick.Stop()
 	for {
-		var waiting []syncRequest
+		ticked := false
 		select {
 		case <-ctx.Done():
 			return
 		case <-tick.C:
-		case r := <-c.requests:
-			waiting = append(waiting, r)
+			ticked = true
+		case <-c.wake:
 		}
-		if ctx.Err() != nil {
-			return // stopping; the waiting reads time out on their own
-		}
-	drain:
-		for {
+		for (ticked && c.dirty()) || c.readsWaiting() {
+			ticked = false
 			select {
-			case r := <-c.requests:
-				waiting = append(waiting, r)
+			case <-c.wake: // this sync serves every read waiting so far
 			default:
-				break drain
 			}
-		}
-		if c.dirty() || c.unserved(waiting) {
-			c.sync(ctx)
-		}
-		for _, r := range waiting {
-			close(r.done)
+			if err := c.sync(ctx); err != nil {
+				if ctx.Err() != nil || errors.Is(err, node.ErrClosed) {
+					return
+				}
+				break // retry at the next tick, or sooner if a new read asks
+			}
 		}
 	}
 }
 
-// unserved reports whether some request asked for a sync after the last
-// complete one began.
-func (c *gCounter) unserved(waiting []syncRequest) bool {
+// halt records that the loop has stopped and wakes the waiting reads.
+func (c *gCounter) halt() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	for _, r := range waiting {
-		if !c.synced.After(r.asked) {
-			return true
-		}
-	}
-	return false
+	c.stopped = true
+	close(c.progress)
 }
 
 // sync writes the node's total (always changing the state, so that seq-kv
 // serves this node's next reads from a state at least as new as the
-// write), then reads every peer's total. It records the sync as complete
-// only when every step succeeded.
-func (c *gCounter) sync(ctx context.Context) {
-	began := time.Now()
+// write), then reads every peer's total, all peers at once. Neither step
+// has a timeout: seq-kv always replies. The sync counts as complete, and
+// its start time becomes the view's age, only when every step succeeded.
+func (c *gCounter) sync(ctx context.Context) error {
 	self := c.n.ID()
 	c.mu.Lock()
+	c.started++
+	num := c.started
 	c.seq++
 	e := entry{Total: c.local, Seq: c.seq}
 	c.mu.Unlock()
+	began := time.Now()
 
-	// No timeout: see the package documentation on writes in flight.
 	if err := c.kv.Write(ctx, keyOf(self), e); err != nil {
 		c.logFailure(ctx, err, "write", keyOf(self))
-		return
+		return fmt.Errorf("writing %s: %w", keyOf(self), err)
 	}
 	c.mu.Lock()
 	c.flushed = max(c.flushed, e.Total)
 	c.mu.Unlock()
 
-	complete := true
+	var peers []string
 	for _, p := range c.n.NodeIDs() {
-		if p == self {
-			continue
-		}
-		rctx, cancel := context.WithTimeout(ctx, peerReadTimeout)
-		var pe entry
-		err := c.kv.ReadInto(rctx, keyOf(p), &pe)
-		cancel()
-		switch {
-		case err == nil:
-			c.mu.Lock()
-			c.peers[p] = max(c.peers[p], pe.Total)
-			c.mu.Unlock()
-		case node.IsKeyDoesNotExist(err):
-			// p had written nothing before our write: its total was 0.
-		default:
-			complete = false
-			c.logFailure(ctx, err, "read", keyOf(p))
+		if p != self {
+			peers = append(peers, p)
 		}
 	}
-	if complete {
+	errs := make(chan error, len(peers))
+	for _, p := range peers {
+		go func() { errs <- c.readPeer(ctx, p) }()
+	}
+	var failed error
+	for range peers {
+		if err := <-errs; err != nil && failed == nil {
+			failed = err
+		}
+	}
+	if failed != nil {
+		return failed
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.synced = began
+	c.completed = num
+	close(c.progress)
+	c.progress = make(chan struct{})
+	return nil
+}
+
+// readPeer reads p's total and raises the view of it.
+func (c *gCounter) readPeer(ctx context.Context, p string) error {
+	var pe entry
+	err := c.kv.ReadInto(ctx, keyOf(p), &pe)
+	switch {
+	case err == nil:
 		c.mu.Lock()
-		c.synced = began
+		c.peers[p] = max(c.peers[p], pe.Total)
 		c.mu.Unlock()
+		return nil
+	case node.IsKeyDoesNotExist(err):
+		return nil // p had written nothing before our write: its total was 0
+	default:
+		c.logFailure(ctx, err, "read", keyOf(p))
+		return fmt.Errorf("reading %s: %w", keyOf(p), err)
 	}
 }
 

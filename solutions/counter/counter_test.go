@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"strings"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -13,6 +14,7 @@ import (
 	"github.com/glomers/glomers/workbench/checker"
 	"github.com/glomers/glomers/workbench/edn"
 	"github.com/glomers/glomers/workbench/history"
+	"github.com/glomers/glomers/workbench/netsim"
 )
 
 // run performs one test in virtual time, failing t if it cannot run.
@@ -184,4 +186,69 @@ func TestPNCounterValidUnderPartitions(t *testing.T) {
 			}
 		})
 	}
+}
+
+// With 600 ms between nodes a push's round trip (1.2 s) exceeds the
+// replicator's 1 s timeout. The pn-counter must still be valid, and the
+// cluster must go quiet once updates stop: acknowledgements that come
+// after a push was repeated still count.
+func TestPNCounterSettlesUnderHighLatency(t *testing.T) {
+	for seed := uint64(1); seed <= 3; seed++ {
+		t.Run(fmt.Sprint("seed", seed), func(t *testing.T) {
+			t.Parallel()
+			res := run(t, workbench.Config{
+				Workload: "pn-counter", Node: workbench.InProcess(counter.RegisterPN),
+				NodeIDs: []string{"n0", "n1", "n2", "n3", "n4"}, TimeLimit: 20 * time.Second, Rate: 50,
+				Latency: 600 * time.Millisecond, Nemesis: []string{"partition"}, NemesisInterval: 3 * time.Second, Seed: seed,
+			})
+			if res.Valid != checker.Valid {
+				t.Fatalf("judged %v: %v", res.Valid, lookup(t, res.Results, "workload"))
+			}
+			if reads := lookup(t, res.Results, "workload", "final-reads").(edn.List); len(reads) != 5 {
+				t.Errorf("final reads %v, want 5", reads)
+			}
+			_, end := recoveryWait(t, res.Journal)
+			// The heal, then 6 s to settle, then 4 s of silence.
+			if n := serverSends(res.Journal, end-4*time.Second.Nanoseconds(), end); n != 0 {
+				t.Errorf("%d server messages in the last 4 s before the final reads, want none", n)
+			}
+		})
+	}
+}
+
+// recoveryWait returns the longest stretch of the run with no client
+// message, in journal time: the 10 s between the heal and the final reads.
+func recoveryWait(t *testing.T, journal []netsim.Event) (from, to int64) {
+	t.Helper()
+	last := int64(-1)
+	for _, e := range journal {
+		if !isClient(e.Msg) {
+			continue
+		}
+		if last >= 0 && e.Time-last > to-from {
+			from, to = last, e.Time
+		}
+		last = e.Time
+	}
+	if to-from < 9*time.Second.Nanoseconds() {
+		t.Fatalf("longest gap between client messages %v, want the 10 s recovery wait", time.Duration(to-from))
+	}
+	return from, to
+}
+
+// serverSends counts the messages between servers (services included)
+// sent in [from, to).
+func serverSends(journal []netsim.Event, from, to int64) int {
+	n := 0
+	for _, e := range journal {
+		if !e.Recv && !isClient(e.Msg) && e.Time >= from && e.Time < to {
+			n++
+		}
+	}
+	return n
+}
+
+// isClient reports whether a client sent or receives m.
+func isClient(m *netsim.Message) bool {
+	return strings.HasPrefix(m.Src, "c") || strings.HasPrefix(m.Dest, "c")
 }

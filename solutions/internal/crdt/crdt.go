@@ -39,27 +39,45 @@
 // covered by known[p] and pushes just that delta. As known[p] only
 // under-estimates p's state, the delta always contains everything p
 // really lacks (it may repeat what p heard from a third node, which
-// merges harmlessly). A push that is lost, or whose acknowledgement is
-// lost, leaves known[p] unchanged, so the next tick pushes the same
-// entries again, together with whatever has been added since. When known[p]
-// covers our state, nothing is sent at all.
+// merges harmlessly). When known[p] covers our state, nothing is sent at
+// all.
 //
 // This relies on peers never losing state: a node that restarted empty
 // would have to be forgotten. Maelstrom's CRDT workloads do not crash
 // nodes.
 //
+// # Repeats and late acknowledgements
+//
+// A push that is lost, or whose acknowledgement is lost, leaves known[p]
+// unchanged, so a later tick pushes the same entries again, together
+// with whatever has been added since. A push is repeated only once it has
+// been refused, or has gone unacknowledged for Config.Timeout (1 s by
+// default) or for twice the last round trip to p, if longer (up to
+// 4 × Timeout): there is no point repeating what is still on its way.
+// The repeat does not give up on the first push: each waits for its
+// acknowledgement for 8 × Timeout, and an acknowledgement that arrives
+// after a repeat went out still joins its delta into known[p]. Without
+// that, a link whose round trip exceeds Timeout would never settle: every
+// acknowledgement would come too late, and the node would push its whole
+// history to p every Timeout for ever. As pushes to p in flight are at
+// least Timeout apart and each waits at most 8 × Timeout, at most nine
+// are in flight at once.
+//
 // # Message arithmetic
 //
-// Every node runs one loop per peer, and a loop has at most one push in
-// flight, so with N nodes and interval T there are at most N(N−1) pushes,
-// each with one acknowledgement, per T: 2N(N−1)/T server messages per
-// second, whatever the request rate. For N = 3 and T = 250 ms that is at
-// most 48 messages a second; at the pn-counter's usual 50 operations a
-// second, below one message per operation, and the bound only drops as
-// the rate rises, since a busy push carries more updates, not more
-// messages. A quiet cluster sends nothing. A push carries what changed
-// since the peer's last acknowledgement: for a pn-counter at most one
-// entry per node, for a grow-only set the elements added since.
+// Every node runs one loop per peer, and a loop sends at most one push
+// per tick, so with N nodes and interval T there are at most N(N−1)
+// pushes, each with at most one acknowledgement, per T: 2N(N−1)/T server
+// messages per second, whatever the request rate. For N = 3 and
+// T = 250 ms that is at most 48 messages a second; at the pn-counter's
+// usual 50 operations a second, below one message per operation, and the
+// bound only drops as the rate rises, since a busy push carries more
+// updates, not more messages. Slow links send fewer: when the round trip
+// exceeds Timeout, a loop pushes about once per round trip while updates
+// flow. A push carries what changed since the peer's last
+// acknowledgement: for a pn-counter at most one entry per node, for a
+// grow-only set the elements added since. Once updates stop and the last
+// pushes have been acknowledged, the cluster sends nothing.
 //
 // # Wire messages
 //
@@ -74,6 +92,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"sync"
 	"time"
@@ -86,10 +105,16 @@ const (
 	// DefaultInterval is how often a node pushes to each peer what the
 	// peer may lack.
 	DefaultInterval = 250 * time.Millisecond
-	// DefaultTimeout bounds one push; a push that is not acknowledged in
-	// time is repeated at a later tick with whatever is then missing.
+	// DefaultTimeout is how long a push may go unacknowledged before a
+	// tick repeats it, with whatever is then missing.
 	DefaultTimeout = time.Second
 )
+
+// ackWaitFactor × Timeout is how long a push waits for its
+// acknowledgement (ackWait). A repeat does not cancel the push it
+// repeats: when the round trip to a peer exceeds Timeout, the late
+// acknowledgement still tells the node what the peer has.
+const ackWaitFactor = 8
 
 // Lattice is a state of a state-based CRDT, S being the state type
 // itself (a map type, or a pointer to a struct). A [Replicator] calls
@@ -121,7 +146,10 @@ type Config[S Lattice[S]] struct {
 	Empty func() S
 	// Interval between pushes to one peer; zero means DefaultInterval.
 	Interval time.Duration
-	// Timeout for one push; zero means DefaultTimeout.
+	// Timeout is how long a push may go unacknowledged before it is
+	// repeated (longer when acknowledgements are seen to take longer);
+	// zero means DefaultTimeout. Its acknowledgement still counts until
+	// 8 × Timeout.
 	Timeout time.Duration
 }
 
@@ -234,30 +262,87 @@ func (r *Replicator[S]) missing(peer string) (S, bool) {
 	return r.state.Missing(r.known[peer])
 }
 
-// push sends peer, every Interval, whatever it is not known to have, one
-// push at a time, and counts a delta as known once peer acknowledges it.
-// It returns when ctx, the node's context, is done.
+// pushed is what became of one push.
+type pushed struct {
+	seq    int           // its number, counting the loop's pushes from 1
+	acked  bool          // the peer acknowledged it within ackWait
+	rtt    time.Duration // if acked, the time from sending to the acknowledgement
+	closed bool          // the node's input ended: no reply can arrive any more
+}
+
+// push sends peer, at most once per Interval, whatever it is not known to
+// have, and returns when ctx, the node's context, is done, or when the
+// node's input has ended.
+//
+// A push is repeated (with whatever is then missing) only once it has been
+// answered without an acknowledgement or has gone unanswered for the
+// retry delay: Timeout, or twice the last acknowledged round trip if that
+// is longer, up to ackWaitFactor/2 × Timeout. So pushes in flight are at
+// least Timeout apart, and as each waits for its acknowledgement at most
+// ackWaitFactor × Timeout, at most ackWaitFactor+1 are in flight at once.
 func (r *Replicator[S]) push(ctx context.Context, peer string) {
 	tick := time.NewTicker(r.cfg.Interval)
 	defer tick.Stop()
+	done := make(chan pushed, ackWaitFactor+1) // room for every push in flight
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	var (
+		seq    int       // the newest push's number; 0: none yet
+		sentAt time.Time // when it was sent
+		open   bool      // its outcome has not come back yet
+		retry  = r.cfg.Timeout
+	)
 	for {
 		select {
 		case <-ctx.Done():
 			return
+		case p := <-done:
+			if p.closed {
+				return
+			}
+			if p.acked {
+				retry = min(max(r.cfg.Timeout, 2*p.rtt), ackWaitFactor/2*r.cfg.Timeout)
+			}
+			if p.seq == seq {
+				open = false
+			}
+			continue
 		case <-tick.C:
+		}
+		if open && time.Since(sentAt) < retry {
+			continue // the newest push may yet be acknowledged
 		}
 		d, ok := r.missing(peer)
 		if !ok {
 			continue
 		}
-		cctx, cancel := context.WithTimeout(ctx, r.cfg.Timeout)
-		reply, err := r.n.Call(cctx, peer, map[string]any{"type": r.cfg.Type, r.cfg.Field: d})
-		cancel()
-		if err != nil || reply.Type() != r.cfg.Type+"_ok" {
-			continue // lost, late, refused or the node stopped: retry with what is then missing
-		}
-		r.mu.Lock()
-		r.known[peer].Merge(d)
-		r.mu.Unlock()
+		seq++
+		sentAt, open = time.Now(), true
+		this := seq
+		wg.Go(func() {
+			p := r.send(ctx, peer, this, d)
+			select {
+			case done <- p:
+			case <-ctx.Done(): // the loop has returned or is returning
+			}
+		})
 	}
+}
+
+// send pushes d to peer and, if peer acknowledges it within ackWait,
+// joins d into known[peer], however late the acknowledgement comes.
+func (r *Replicator[S]) send(ctx context.Context, peer string, seq int, d S) pushed {
+	ctx, cancel := context.WithTimeout(ctx, ackWaitFactor*r.cfg.Timeout)
+	defer cancel()
+	sent := time.Now()
+	reply, err := r.n.Call(ctx, peer, map[string]any{"type": r.cfg.Type, r.cfg.Field: d})
+	if err != nil || reply.Type() != r.cfg.Type+"_ok" {
+		// Lost, refused, or the node is stopping: a later push carries
+		// whatever is then missing.
+		return pushed{seq: seq, closed: errors.Is(err, node.ErrClosed)}
+	}
+	r.mu.Lock()
+	r.known[peer].Merge(d)
+	r.mu.Unlock()
+	return pushed{seq: seq, acked: true, rtt: time.Since(sent)}
 }

@@ -282,6 +282,68 @@ func TestPeersAreIndependent(t *testing.T) {
 	})
 }
 
+// When the round trip exceeds Timeout the push is repeated, but the
+// first push's late acknowledgement still counts: the node goes quiet
+// without the repeat being answered. Later repeats wait twice the round
+// trip seen, not just Timeout.
+func TestLateAcknowledgementsCount(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c, r := start(t, crdt.Config[maxes]{}, "n0", "n1")
+		set(r, "a", 1)
+		first := recvPush(t, c, time.Second)
+		sent := time.Now()
+		repeat := recvPush(t, c, 2*time.Second)
+		if d := time.Since(sent); d != crdt.DefaultTimeout {
+			t.Errorf("repeat after %v, want the timeout, %v", d, crdt.DefaultTimeout)
+		}
+		if !maps.Equal(repeat.state, first.state) || repeat.id == first.id {
+			t.Fatalf("repeat %+v, want the same state in a new request", repeat)
+		}
+		time.Sleep(sent.Add(1500 * time.Millisecond).Sub(time.Now()))
+		ack(t, c, first) // 1.5 s after it was sent
+		quiet(t, c, 10*time.Second)
+
+		set(r, "b", 2)
+		p := recvPush(t, c, time.Second)
+		sent = time.Now()
+		repeat = recvPush(t, c, 10*time.Second)
+		if d := time.Since(sent); d != 3*time.Second {
+			t.Errorf("repeat after %v, want twice the last round trip, 3s", d)
+		}
+		if !maps.Equal(p.state, maxes{"b": 2}) || !maps.Equal(repeat.state, maxes{"b": 2}) {
+			t.Fatalf("pushed %v then %v, want {b:2}: a is known to n1", p.state, repeat.state)
+		}
+		ack(t, c, repeat)
+		quiet(t, c, 10*time.Second)
+	})
+}
+
+// A push waits for its acknowledgement 8 × Timeout and no longer: an
+// older one's acknowledgement is ignored, a younger one's counts.
+func TestAcknowledgementsExpire(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c, r := start(t, crdt.Config[maxes]{}, "n0", "n1")
+		set(r, "a", 1)
+		var pushes []push
+		t0 := time.Now()
+		for range 9 {
+			pushes = append(pushes, recvPush(t, c, 2*time.Second))
+		}
+		// One per Timeout to a silent peer: at 0.25 s, 1.25 s, …, 8.25 s.
+		if d := time.Since(t0); d != 8250*time.Millisecond {
+			t.Errorf("9 pushes to a silent peer took %v, want 8.25s: one a second", d)
+		}
+		time.Sleep(500 * time.Millisecond)
+		ack(t, c, pushes[0]) // 8.5 s old
+		next := recvPush(t, c, 2*time.Second)
+		if !maps.Equal(next.state, maxes{"a": 1}) {
+			t.Fatalf("pushed %v, want {a:1} again: the acknowledgement came after 8 s", next.state)
+		}
+		ack(t, c, pushes[2]) // 7 s old
+		quiet(t, c, 10*time.Second)
+	})
+}
+
 // Config sets the cadence; zero values fall back to the defaults.
 func TestIntervalAndTimeout(t *testing.T) {
 	for _, tc := range []struct {

@@ -186,7 +186,7 @@ func build(v any, depth int) (node, error) {
 		}
 		return atom(kindNumber, string(x)), nil
 	case string:
-		q := quote(x)
+		q := Quote(x)
 		return node{kind: kindString, text: q, raw: x, width: utf8.RuneCountInString(q)}, nil
 	case Keyword:
 		t := ":" + string(x)
@@ -374,9 +374,11 @@ func FormatFloat(f float64, bitSize int) string {
 	return mant + "E" + strconv.Itoa(e)
 }
 
-// quote returns s as an EDN string literal: \" \\ \n \t \r escaped, other
-// control characters as \uXXXX, invalid UTF-8 replaced by U+FFFD.
-func quote(s string) string {
+// Quote returns s as an EDN string literal, escaped as Clojure's pr-str
+// escapes it (\" \\ \n \t \r \f \b), with other control characters
+// as \uXXXX (Clojure would print them raw) and invalid UTF-8 replaced by
+// U+FFFD.
+func Quote(s string) string {
 	var b strings.Builder
 	b.Grow(len(s) + 2)
 	b.WriteByte('"')
@@ -392,6 +394,10 @@ func quote(s string) string {
 			b.WriteString(`\t`)
 		case '\r':
 			b.WriteString(`\r`)
+		case '\f':
+			b.WriteString(`\f`)
+		case '\b':
+			b.WriteString(`\b`)
 		default:
 			if r < 0x20 || r == 0x7f {
 				fmt.Fprintf(&b, `\u%04x`, r)

@@ -90,32 +90,9 @@ func writeEDN(b *strings.Builder, v any) {
 	}
 }
 
-// writeString writes s in double quotes with Clojure's escapes; every
-// other character, including non-ASCII, is written as is.
-func writeString(b *strings.Builder, s string) {
-	b.WriteByte('"')
-	for _, r := range s {
-		switch r {
-		case '"':
-			b.WriteString(`\"`)
-		case '\\':
-			b.WriteString(`\\`)
-		case '\n':
-			b.WriteString(`\n`)
-		case '\t':
-			b.WriteString(`\t`)
-		case '\r':
-			b.WriteString(`\r`)
-		case '\f':
-			b.WriteString(`\f`)
-		case '\b':
-			b.WriteString(`\b`)
-		default:
-			b.WriteRune(r)
-		}
-	}
-	b.WriteByte('"')
-}
+// writeString writes s as pr-str does, in double quotes with Clojure's
+// escapes (see edn.Quote).
+func writeString(b *strings.Builder, s string) { b.WriteString(edn.Quote(s)) }
 
 // number prints a JSON number literal: integers (any size) in canonical
 // decimal, anything with a fraction or exponent as a Java double.

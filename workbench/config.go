@@ -110,7 +110,15 @@ func (c *Config) Validate() error {
 		}
 	}
 	if !known {
-		errs = append(errs, fmt.Errorf("unknown workload %q; this bench knows %s", c.Workload, strings.Join(workload.Names(), ", ")))
+		maelstrom := false
+		for _, n := range workload.AllNames() {
+			maelstrom = maelstrom || n == c.Workload
+		}
+		if maelstrom {
+			errs = append(errs, fmt.Errorf("workload %q is one of Maelstrom's but not implemented in glomers yet; this bench runs %s", c.Workload, strings.Join(workload.Names(), ", ")))
+		} else {
+			errs = append(errs, fmt.Errorf("unknown workload %q; this bench runs %s", c.Workload, strings.Join(workload.Names(), ", ")))
+		}
 	}
 	if c.Node == nil && c.Bin == "" {
 		errs = append(errs, errors.New("expected a --bin PATH_TO_BINARY to test"))

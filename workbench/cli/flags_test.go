@@ -137,6 +137,7 @@ func TestCommandErrors(t *testing.T) {
 		{[]string{"test", "-w", "echo", "--bin", dir, "--store", dir}, "directory"},
 		{[]string{"test", "-w", "echo", "--bin", "/bin/true", "--rate", "x"}, "--rate"},
 		{[]string{"test", "-w", "echo", "--bin", "/bin/true", "--availability", "most"}, "availability"},
+		{[]string{"test", "-w", "kafka", "--bin", "/bin/true", "--store", dir}, "not implemented in glomers yet"},
 		{[]string{"challenge", "9z"}, "unknown challenge"},
 		{[]string{"challenge"}, "name challenges"},
 	}

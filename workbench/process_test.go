@@ -107,7 +107,7 @@ func TestRealBroadcast(t *testing.T) {
 	res, err := workbench.Run(context.Background(), workbench.Config{
 		Workload: "broadcast", Bin: filepath.Join(bin, "broadcast"), NodeIDs: nodes(5), TimeLimit: 3 * time.Second,
 		Rate: 20, Latency: 20 * time.Millisecond, Nemesis: []string{"partition"}, NemesisInterval: time.Second,
-		RecoveryWait: 2 * time.Second, Seed: 5,
+		RecoveryWait: 6 * time.Second, Seed: 5,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -125,7 +125,7 @@ func TestRealCountersAndSets(t *testing.T) {
 		t.Run(w, func(t *testing.T) {
 			res, err := workbench.Run(context.Background(), workbench.Config{
 				Workload: w, Bin: filepath.Join(bin, w), NodeIDs: nodes(3), TimeLimit: 3 * time.Second,
-				Rate: 50, Nemesis: []string{"partition"}, NemesisInterval: time.Second, RecoveryWait: 3 * time.Second, Seed: 8,
+				Rate: 50, Nemesis: []string{"partition"}, NemesisInterval: time.Second, RecoveryWait: 5 * time.Second, Seed: 8,
 			})
 			if err != nil {
 				t.Fatal(err)

@@ -231,6 +231,7 @@ func TestGCounterSyncWritesFirstThenReadsPeers(t *testing.T) {
 		kv.quiet(10 * time.Second)
 		// A read now waits for the sync after the one under way.
 		got = asyncRead(c, "c3")
+		synctest.Wait() // the read has arrived before the write is answered
 		kv.reply(w, map[string]any{"type": "write_ok"})
 		rs = kv.expectReads("g-counter/n1", "g-counter/n2")
 		for _, req := range rs {

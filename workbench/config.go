@@ -167,3 +167,12 @@ func (c *Config) partitions() bool {
 	}
 	return false
 }
+
+// NodeIDs returns the node list of --node-count n: n0, n1, …, n(n-1).
+func NodeIDs(n int) []string {
+	ids := make([]string, n)
+	for i := range ids {
+		ids[i] = fmt.Sprintf("n%d", i)
+	}
+	return ids
+}

@@ -105,7 +105,7 @@ func TestRealUniqueIDsWithPartitions(t *testing.T) {
 func TestRealBroadcast(t *testing.T) {
 	bin := binaries(t)
 	res, err := workbench.Run(context.Background(), workbench.Config{
-		Workload: "broadcast", Bin: filepath.Join(bin, "broadcast"), NodeIDs: nodes(5), TimeLimit: 3 * time.Second,
+		Workload: "broadcast", Bin: filepath.Join(bin, "broadcast"), NodeIDs: workbench.NodeIDs(5), TimeLimit: 3 * time.Second,
 		Rate: 20, Latency: 20 * time.Millisecond, Nemesis: []string{"partition"}, NemesisInterval: time.Second,
 		RecoveryWait: 6 * time.Second, Seed: 5,
 	})
@@ -124,7 +124,7 @@ func TestRealCountersAndSets(t *testing.T) {
 	for _, w := range []string{"g-counter", "pn-counter", "g-set"} {
 		t.Run(w, func(t *testing.T) {
 			res, err := workbench.Run(context.Background(), workbench.Config{
-				Workload: w, Bin: filepath.Join(bin, w), NodeIDs: nodes(3), TimeLimit: 3 * time.Second,
+				Workload: w, Bin: filepath.Join(bin, w), NodeIDs: workbench.NodeIDs(3), TimeLimit: 3 * time.Second,
 				Rate: 50, Nemesis: []string{"partition"}, NemesisInterval: time.Second, RecoveryWait: 5 * time.Second, Seed: 8,
 			})
 			if err != nil {
@@ -191,7 +191,7 @@ func TestInterruptStopsNodesAndKeepsData(t *testing.T) {
 	defer cancel()
 	start := time.Now()
 	res, err := workbench.Run(ctx, workbench.Config{
-		Workload: "echo", Bin: filepath.Join(bin, "echo"), NodeIDs: nodes(3), TimeLimit: 60 * time.Second,
+		Workload: "echo", Bin: filepath.Join(bin, "echo"), NodeIDs: workbench.NodeIDs(3), TimeLimit: 60 * time.Second,
 		Rate: 10, StoreRoot: store, Log: &bytes.Buffer{},
 	})
 	if err == nil || !errors.Is(err, context.DeadlineExceeded) {
@@ -221,7 +221,7 @@ func BenchmarkStartup25(b *testing.B) {
 	var total time.Duration
 	for range b.N {
 		res, err := workbench.Run(context.Background(), workbench.Config{
-			Workload: "broadcast", Bin: filepath.Join(bin, "broadcast"), NodeIDs: nodes(25),
+			Workload: "broadcast", Bin: filepath.Join(bin, "broadcast"), NodeIDs: workbench.NodeIDs(25),
 			TimeLimit: 100 * time.Millisecond, Rate: 0, RecoveryWait: time.Millisecond,
 		})
 		if err != nil {

@@ -20,43 +20,8 @@ import (
 	"github.com/glomers/glomers/workbench/edn"
 	"github.com/glomers/glomers/workbench/history"
 	"github.com/glomers/glomers/workbench/internal/faulty"
+	"github.com/glomers/glomers/workbench/workbenchtest"
 )
-
-func nodes(n int) []string {
-	ids := make([]string, n)
-	for i := range ids {
-		ids[i] = "n" + string(rune('0'+i%10))
-		if i >= 10 {
-			ids[i] = "n" + itoa(i)
-		}
-	}
-	return ids
-}
-
-func itoa(i int) string {
-	if i < 10 {
-		return string(rune('0' + i))
-	}
-	return itoa(i/10) + string(rune('0'+i%10))
-}
-
-// runInBubble runs cfg in virtual time and returns its result.
-func runInBubble(t *testing.T, cfg workbench.Config) *workbench.Result {
-	t.Helper()
-	var res *workbench.Result
-	var err error
-	var log bytes.Buffer
-	if cfg.Log == nil {
-		cfg.Log = &log
-	}
-	synctest.Test(t, func(t *testing.T) {
-		res, err = workbench.Run(context.Background(), cfg)
-	})
-	if err != nil {
-		t.Fatalf("run: %v\nlog:\n%s", err, tail(log.String(), 3000))
-	}
-	return res
-}
 
 func tail(s string, n int) string {
 	if len(s) <= n {
@@ -65,27 +30,10 @@ func tail(s string, n int) string {
 	return "…" + s[len(s)-n:]
 }
 
-func get(t *testing.T, m edn.Map, path ...string) any {
-	t.Helper()
-	var cur any = m
-	for _, k := range path {
-		mm, ok := cur.(edn.Map)
-		if !ok {
-			t.Fatalf("%v: %T is not a map", path, cur)
-		}
-		v, ok := mm.Get(edn.Keyword(k))
-		if !ok {
-			t.Fatalf("%v: no key %s in %v", path, k, mm)
-		}
-		cur = v
-	}
-	return cur
-}
-
 func TestEchoIsValidAndCountsMessages(t *testing.T) {
-	res := runInBubble(t, workbench.Config{
+	res := workbenchtest.Run(t, workbench.Config{
 		Workload: "echo", Node: workbench.InProcess(echo.Register),
-		NodeIDs: nodes(1), TimeLimit: 10 * time.Second, Rate: 5, Seed: 1,
+		NodeIDs: workbench.NodeIDs(1), TimeLimit: 10 * time.Second, Rate: 5, Seed: 1,
 	})
 	if res.Valid != checker.Valid {
 		t.Fatalf("echo run is %v: %v", res.Valid, res.Results)
@@ -100,10 +48,10 @@ func TestEchoIsValidAndCountsMessages(t *testing.T) {
 		t.Errorf("%d echo ops in 10 s at rate 5", ops)
 	}
 	// Maelstrom's worked example: 2 messages per echo plus init and init_ok.
-	if got := get(t, res.Results, "net", "clients", "msg-count"); got != 2*ops+2 {
+	if got := workbenchtest.Get(t, res, "net", "clients", "msg-count"); got != 2*ops+2 {
 		t.Errorf("client msg-count %v, want %d", got, 2*ops+2)
 	}
-	if got := get(t, res.Results, "net", "servers", "msg-count"); got != 0 {
+	if got := workbenchtest.Get(t, res, "net", "servers", "msg-count"); got != 0 {
 		t.Errorf("server msg-count %v, want 0", got)
 	}
 }
@@ -111,10 +59,10 @@ func TestEchoIsValidAndCountsMessages(t *testing.T) {
 func TestSameSeedSameRun(t *testing.T) {
 	cfg := workbench.Config{
 		Workload: "broadcast", Node: workbench.InProcess(func(n *node.Node) { broadcast.Register(n) }),
-		NodeIDs: nodes(5), TimeLimit: 5 * time.Second, Rate: 20, Seed: 42, Latency: 10 * time.Millisecond,
+		NodeIDs: workbench.NodeIDs(5), TimeLimit: 5 * time.Second, Rate: 20, Seed: 42, Latency: 10 * time.Millisecond,
 		Nemesis: []string{"partition"}, NemesisInterval: time.Second, RecoveryWait: time.Second,
 	}
-	a, b := runInBubble(t, cfg), runInBubble(t, cfg)
+	a, b := workbenchtest.Run(t, cfg), workbenchtest.Run(t, cfg)
 	// Worker scheduling at one virtual instant is up to the Go scheduler,
 	// so compare what the seed decides: the generated operations in order
 	// and the nemesis's partitions.
@@ -138,45 +86,45 @@ func TestSameSeedSameRun(t *testing.T) {
 		t.Errorf("same seed, different choices:\n%v\n%v", ca, cb)
 	}
 	cfg.Seed = 43
-	if c := choices(runInBubble(t, cfg).History); strings.Join(c, "\n") == strings.Join(ca, "\n") {
+	if c := choices(workbenchtest.Run(t, cfg).History); strings.Join(c, "\n") == strings.Join(ca, "\n") {
 		t.Errorf("a different seed made the same choices")
 	}
 }
 
 func TestUniqueIDsUnderPartitions(t *testing.T) {
-	res := runInBubble(t, workbench.Config{
+	res := workbenchtest.Run(t, workbench.Config{
 		Workload: "unique-ids", Node: workbench.InProcess(uniqueids.Register),
-		NodeIDs: nodes(3), TimeLimit: 5 * time.Second, Rate: 1000, Seed: 7,
+		NodeIDs: workbench.NodeIDs(3), TimeLimit: 5 * time.Second, Rate: 1000, Seed: 7,
 		Availability: "total", Nemesis: []string{"partition"}, NemesisInterval: time.Second,
 	})
 	if res.Valid != checker.Valid {
 		t.Fatalf("unique-ids: %v", res.Results)
 	}
-	if n := get(t, res.Results, "workload", "acknowledged-count"); n.(int) < 3000 {
+	if n := workbenchtest.Get(t, res, "workload", "acknowledged-count"); n.(int) < 3000 {
 		t.Errorf("only %v ids acknowledged", n)
 	}
 }
 
 func TestBroadcastTwentyFiveNodes(t *testing.T) {
-	res := runInBubble(t, workbench.Config{
+	res := workbenchtest.Run(t, workbench.Config{
 		Workload: "broadcast", Node: workbench.InProcess(func(n *node.Node) { broadcast.Register(n) }),
-		NodeIDs: nodes(25), TimeLimit: 20 * time.Second, Rate: 100, Latency: 100 * time.Millisecond, Seed: 3,
+		NodeIDs: workbench.NodeIDs(25), TimeLimit: 20 * time.Second, Rate: 100, Latency: 100 * time.Millisecond, Seed: 3,
 	})
 	if res.Valid != checker.Valid {
-		t.Fatalf("broadcast: %v", get(t, res.Results, "workload"))
+		t.Fatalf("broadcast: %v", workbenchtest.Get(t, res, "workload"))
 	}
-	if lost := get(t, res.Results, "workload", "lost-count"); lost != 0 {
+	if lost := workbenchtest.Get(t, res, "workload", "lost-count"); lost != 0 {
 		t.Errorf("lost %v", lost)
 	}
 }
 
 func TestBroadcastSurvivesPartitions(t *testing.T) {
-	res := runInBubble(t, workbench.Config{
+	res := workbenchtest.Run(t, workbench.Config{
 		Workload: "broadcast", Node: workbench.InProcess(func(n *node.Node) { broadcast.Register(n) }),
-		NodeIDs: nodes(5), TimeLimit: 20 * time.Second, Rate: 10, Seed: 9, Nemesis: []string{"partition"},
+		NodeIDs: workbench.NodeIDs(5), TimeLimit: 20 * time.Second, Rate: 10, Seed: 9, Nemesis: []string{"partition"},
 	})
 	if res.Valid != checker.Valid {
-		t.Fatalf("broadcast under partitions: %v", get(t, res.Results, "workload"))
+		t.Fatalf("broadcast under partitions: %v", workbenchtest.Get(t, res, "workload"))
 	}
 	var nemesisOps int
 	for _, op := range res.History {
@@ -207,16 +155,16 @@ func TestFaultyNodesAreInvalid(t *testing.T) {
 		t.Run(c.fault, func(t *testing.T) {
 			cfg := workbench.Config{
 				Workload: c.workload, Node: workbench.InProcess(faulty.Nodes()[c.fault]),
-				NodeIDs: nodes(c.nodes), TimeLimit: 20 * time.Second, Rate: c.rate, Seed: 11,
+				NodeIDs: workbench.NodeIDs(c.nodes), TimeLimit: 20 * time.Second, Rate: c.rate, Seed: 11,
 				Latency: 10 * time.Millisecond,
 			}
 			if c.nemesis {
 				cfg.Nemesis = []string{"partition"}
 				cfg.NemesisInterval = 2 * time.Second
 			}
-			res := runInBubble(t, cfg)
+			res := workbenchtest.Run(t, cfg)
 			if res.Valid != checker.Invalid {
-				t.Fatalf("%s judged %v, want invalid: %v", c.fault, res.Valid, get(t, res.Results, "workload"))
+				t.Fatalf("%s judged %v, want invalid: %v", c.fault, res.Valid, workbenchtest.Get(t, res, "workload"))
 			}
 		})
 	}
@@ -231,7 +179,7 @@ func TestNodeThatNeverAnswersInit(t *testing.T) {
 	var err error
 	synctest.Test(t, func(t *testing.T) {
 		_, err = workbench.Run(context.Background(), workbench.Config{
-			Workload: "echo", Node: silent, NodeIDs: nodes(2), TimeLimit: time.Second, Log: &log,
+			Workload: "echo", Node: silent, NodeIDs: workbench.NodeIDs(2), TimeLimit: time.Second, Log: &log,
 		})
 	})
 	if err == nil || !strings.Contains(err.Error(), "did not respond") || !strings.Contains(err.Error(), "n0") {
@@ -250,7 +198,7 @@ func TestNodeThatPrintsJunk(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		start := time.Now()
 		_, err = workbench.Run(context.Background(), workbench.Config{
-			Workload: "echo", Node: junk, NodeIDs: nodes(1), TimeLimit: time.Second, Log: io.Discard,
+			Workload: "echo", Node: junk, NodeIDs: workbench.NodeIDs(1), TimeLimit: time.Second, Log: io.Discard,
 		})
 		took = time.Since(start)
 	})
@@ -296,7 +244,7 @@ func TestNodeThatCrashesMidTest(t *testing.T) {
 	var err error
 	synctest.Test(t, func(t *testing.T) {
 		res, err = workbench.Run(context.Background(), workbench.Config{
-			Workload: "echo", Node: crashing, NodeIDs: nodes(1), TimeLimit: 10 * time.Second, Rate: 5, Log: io.Discard,
+			Workload: "echo", Node: crashing, NodeIDs: workbench.NodeIDs(1), TimeLimit: 10 * time.Second, Rate: 5, Log: io.Discard,
 		})
 	})
 	if err == nil || !strings.Contains(err.Error(), "crashed") || !strings.Contains(err.Error(), "pretend something broke") {
@@ -312,18 +260,18 @@ func TestNodeThatCrashesMidTest(t *testing.T) {
 func TestStrictChecksCatchWhatMaelstromMisses(t *testing.T) {
 	cfg := workbench.Config{
 		Workload: "broadcast", Node: workbench.InProcess(faulty.EchoingBroadcast),
-		NodeIDs: nodes(3), TimeLimit: 5 * time.Second, Rate: 20, Seed: 4,
+		NodeIDs: workbench.NodeIDs(3), TimeLimit: 5 * time.Second, Rate: 20, Seed: 4,
 	}
-	res := runInBubble(t, cfg)
+	res := workbenchtest.Run(t, cfg)
 	if res.Valid != checker.Valid {
 		t.Fatalf("default verdict %v, want Maelstrom's (valid)", res.Valid)
 	}
-	extra := get(t, res.Results, "glomers", "workload")
+	extra := workbenchtest.Get(t, res, "glomers", "workload")
 	if checker.ValidityOf(extra.(edn.Map)) != checker.Invalid {
 		t.Fatalf(":glomers :workload = %v, want invalid", extra)
 	}
 	cfg.Strict = true
-	if res := runInBubble(t, cfg); res.Valid != checker.Invalid {
+	if res := workbenchtest.Run(t, cfg); res.Valid != checker.Invalid {
 		t.Fatalf("--strict verdict %v, want invalid", res.Valid)
 	}
 }
@@ -356,13 +304,13 @@ func kvProxy(service string) func(*node.Node) {
 
 func TestLinKVWorkload(t *testing.T) {
 	cfg := workbench.Config{
-		Workload: "lin-kv", NodeIDs: nodes(2), Concurrency: 8, TimeLimit: 10 * time.Second,
+		Workload: "lin-kv", NodeIDs: workbench.NodeIDs(2), Concurrency: 8, TimeLimit: 10 * time.Second,
 		Rate: 50, Latency: 5 * time.Millisecond, Seed: 21,
 	}
 	cfg.Node = workbench.InProcess(kvProxy("lin-kv"))
-	res := runInBubble(t, cfg)
+	res := workbenchtest.Run(t, cfg)
 	if res.Valid != checker.Valid {
-		t.Fatalf("lin-kv through the lin-kv service: %v", get(t, res.Results, "workload"))
+		t.Fatalf("lin-kv through the lin-kv service: %v", workbenchtest.Get(t, res, "workload"))
 	}
 	reads := 0
 	for _, op := range res.History {
@@ -374,14 +322,14 @@ func TestLinKVWorkload(t *testing.T) {
 		t.Errorf("only %d ok reads", reads)
 	}
 	cfg.Node = workbench.InProcess(kvProxy("lww-kv"))
-	if res := runInBubble(t, cfg); res.Valid != checker.Invalid {
+	if res := workbenchtest.Run(t, cfg); res.Valid != checker.Invalid {
 		t.Fatalf("lin-kv through lww-kv judged %v, want invalid", res.Valid)
 	}
 }
 
 func TestLinKVNeedsConcurrencyMultiple(t *testing.T) {
 	_, err := workbench.Run(context.Background(), workbench.Config{
-		Workload: "lin-kv", Node: workbench.InProcess(kvProxy("lin-kv")), NodeIDs: nodes(2), Concurrency: 3,
+		Workload: "lin-kv", Node: workbench.InProcess(kvProxy("lin-kv")), NodeIDs: workbench.NodeIDs(2), Concurrency: 3,
 		TimeLimit: time.Second, Log: io.Discard,
 	})
 	var ue *workbench.UsageError
@@ -409,8 +357,8 @@ func TestScheduleSlipsWithoutBurst(t *testing.T) {
 			return n.Reply(msg, map[string]any{"type": "echo_ok", "echo": b["echo"]})
 		})
 	}
-	res := runInBubble(t, workbench.Config{
-		Workload: "echo", Node: workbench.InProcess(stalling), NodeIDs: nodes(1), Concurrency: 1,
+	res := workbenchtest.Run(t, workbench.Config{
+		Workload: "echo", Node: workbench.InProcess(stalling), NodeIDs: workbench.NodeIDs(1), Concurrency: 1,
 		TimeLimit: 6 * time.Second, Rate: 10, Seed: 2,
 	})
 	invokes := 0

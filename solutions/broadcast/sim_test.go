@@ -2,14 +2,12 @@ package broadcast_test
 
 import (
 	"bytes"
-	"context"
 	"fmt"
 	"io"
 	"os"
 	"strconv"
 	"sync/atomic"
 	"testing"
-	"testing/synctest"
 	"time"
 
 	"github.com/glomers/glomers/node"
@@ -20,6 +18,7 @@ import (
 	"github.com/glomers/glomers/workbench/history"
 	"github.com/glomers/glomers/workbench/netsim"
 	"github.com/glomers/glomers/workbench/process"
+	"github.com/glomers/glomers/workbench/workbenchtest"
 )
 
 // scenario is one virtual-time run of the broadcast workload.
@@ -63,23 +62,14 @@ func (f figures) String() string {
 		f.valid, f.msgsPerOp, f.median, f.max, f.lost, f.stable, f.attempts, f.ops, float64(f.attempts)/float64(f.ops), f.retransmits)
 }
 
-func nodeIDs(n int) []string {
-	ids := make([]string, n)
-	for i := range ids {
-		ids[i] = fmt.Sprintf("n%d", i)
-	}
-	return ids
-}
-
 // run performs sc in a synctest bubble with the given seed.
 func (sc scenario) run(t *testing.T, seed uint64) figures {
 	t.Helper()
 	register := workbench.InProcess(func(n *node.Node) { broadcast.RegisterWith(n, sc.opts) })
-	var log bytes.Buffer
 	cfg := workbench.Config{
 		Workload: "broadcast", Node: register,
-		NodeIDs: nodeIDs(sc.nodes), TimeLimit: sc.limit, Rate: sc.rate, Latency: sc.latency,
-		Topology: sc.topology, Seed: seed, Log: &log, RecoveryWait: sc.recovery, LatencyDist: sc.dist,
+		NodeIDs: workbench.NodeIDs(sc.nodes), TimeLimit: sc.limit, Rate: sc.rate, Latency: sc.latency,
+		Topology: sc.topology, Seed: seed, RecoveryWait: sc.recovery, LatencyDist: sc.dist,
 	}
 	if sc.wrap != nil {
 		cfg.Node = sc.wrap(cfg.Node)
@@ -87,14 +77,7 @@ func (sc scenario) run(t *testing.T, seed uint64) figures {
 	if sc.nemesis {
 		cfg.Nemesis = []string{"partition"}
 	}
-	var res *workbench.Result
-	var err error
-	synctest.Test(t, func(t *testing.T) {
-		res, err = workbench.Run(context.Background(), cfg)
-	})
-	if err != nil {
-		t.Fatalf("seed %d: run: %v\n%s", seed, err, log.String())
-	}
+	res := workbenchtest.Run(t, cfg)
 	f := figures{valid: res.Valid}
 	for _, op := range res.History {
 		if op.Type == history.Invoke && op.IsClient() {
@@ -147,16 +130,10 @@ func (sc scenario) run(t *testing.T, seed uint64) figures {
 	return f
 }
 
-func lookup(m edn.Map, path ...string) any {
-	var cur any = m
-	for _, k := range path {
-		mm, ok := cur.(edn.Map)
-		if !ok {
-			return nil
-		}
-		cur, _ = mm.Get(edn.Keyword(k))
-	}
-	return cur
+// lookup returns the value at path in the results, or nil.
+func lookup(m edn.Map, path ...any) any {
+	v, _ := m.Path(path...)
+	return v
 }
 
 func toInt(v any) int64 {

@@ -1,12 +1,9 @@
 package counter_test
 
 import (
-	"bytes"
-	"context"
 	"fmt"
 	"strings"
 	"testing"
-	"testing/synctest"
 	"time"
 
 	"github.com/glomers/glomers/solutions/counter"
@@ -15,39 +12,8 @@ import (
 	"github.com/glomers/glomers/workbench/edn"
 	"github.com/glomers/glomers/workbench/history"
 	"github.com/glomers/glomers/workbench/netsim"
+	"github.com/glomers/glomers/workbench/workbenchtest"
 )
-
-// run performs one test in virtual time, failing t if it cannot run.
-func run(t *testing.T, cfg workbench.Config) *workbench.Result {
-	t.Helper()
-	var log bytes.Buffer
-	cfg.Log = &log
-	var res *workbench.Result
-	var err error
-	synctest.Test(t, func(t *testing.T) {
-		res, err = workbench.Run(context.Background(), cfg)
-	})
-	if err != nil {
-		t.Fatalf("run: %v\n%s", err, log.String())
-	}
-	return res
-}
-
-// lookup follows keyword keys into nested result maps.
-func lookup(t *testing.T, m edn.Map, path ...string) any {
-	t.Helper()
-	var cur any = m
-	for _, k := range path {
-		mm, ok := cur.(edn.Map)
-		if !ok {
-			t.Fatalf("%v: %T is not a map", path, cur)
-		}
-		if cur, ok = mm.Get(edn.Keyword(k)); !ok {
-			t.Fatalf("%v: no %s in %v", path, k, mm)
-		}
-	}
-	return cur
-}
 
 // toFloat reads a numeric result figure.
 func toFloat(t *testing.T, v any) float64 {
@@ -83,15 +49,15 @@ func TestChallenge4ValidAndCheapAcrossSeeds(t *testing.T) {
 	for seed := uint64(1); seed <= seeds; seed++ {
 		t.Run(fmt.Sprint("seed", seed), func(t *testing.T) {
 			t.Parallel()
-			res := run(t, challenge4(seed))
+			res := workbenchtest.Run(t, challenge4(seed))
 			if res.Valid != checker.Valid {
 				t.Fatalf("judged %v: %v", res.Valid, res.Results)
 			}
-			perOp := toFloat(t, lookup(t, res.Results, "net", "servers", "msgs-per-op"))
+			perOp := toFloat(t, workbenchtest.Get(t, res, "net", "servers", "msgs-per-op"))
 			if perOp > 1.0 {
 				t.Errorf("servers msgs-per-op %.3f > 1.0", perOp)
 			}
-			reads := lookup(t, res.Results, "workload", "final-reads").(edn.List)
+			reads := workbenchtest.Get(t, res, "workload", "final-reads").(edn.List)
 			if len(reads) != 3 {
 				t.Fatalf("final reads %v, want one per node", reads)
 			}
@@ -133,15 +99,15 @@ func TestChallenge4WithExponentialLatency(t *testing.T) {
 				t.Parallel()
 				cfg := challenge4(seed)
 				cfg.Latency, cfg.LatencyDist = latency, "exponential"
-				res := run(t, cfg)
+				res := workbenchtest.Run(t, cfg)
 				if res.Valid != checker.Valid {
-					t.Fatalf("judged %v: %v", res.Valid, lookup(t, res.Results, "workload"))
+					t.Fatalf("judged %v: %v", res.Valid, workbenchtest.Get(t, res, "workload"))
 				}
-				perOp := toFloat(t, lookup(t, res.Results, "net", "servers", "msgs-per-op"))
+				perOp := toFloat(t, workbenchtest.Get(t, res, "net", "servers", "msgs-per-op"))
 				if perOp > 1.0 {
 					t.Errorf("servers msgs-per-op %.3f > 1.0", perOp)
 				}
-				reads := lookup(t, res.Results, "workload", "final-reads").(edn.List)
+				reads := workbenchtest.Get(t, res, "workload", "final-reads").(edn.List)
 				sum := ackedSum(res.History)
 				if len(reads) != 3 {
 					t.Errorf("final reads %v, want one per node", reads)
@@ -173,15 +139,15 @@ func TestPNCounterValidUnderPartitions(t *testing.T) {
 	for seed := uint64(1); seed <= 4; seed++ {
 		t.Run(fmt.Sprint("seed", seed), func(t *testing.T) {
 			t.Parallel()
-			res := run(t, workbench.Config{
+			res := workbenchtest.Run(t, workbench.Config{
 				Workload: "pn-counter", Node: workbench.InProcess(counter.RegisterPN),
 				NodeIDs: []string{"n0", "n1", "n2", "n3", "n4"}, TimeLimit: 20 * time.Second, Rate: 50,
 				Latency: 10 * time.Millisecond, Nemesis: []string{"partition"}, NemesisInterval: 3 * time.Second, Seed: seed,
 			})
 			if res.Valid != checker.Valid {
-				t.Fatalf("judged %v: %v", res.Valid, lookup(t, res.Results, "workload"))
+				t.Fatalf("judged %v: %v", res.Valid, workbenchtest.Get(t, res, "workload"))
 			}
-			if reads := lookup(t, res.Results, "workload", "final-reads").(edn.List); len(reads) != 5 {
+			if reads := workbenchtest.Get(t, res, "workload", "final-reads").(edn.List); len(reads) != 5 {
 				t.Errorf("final reads %v, want 5", reads)
 			}
 		})
@@ -196,15 +162,15 @@ func TestPNCounterSettlesUnderHighLatency(t *testing.T) {
 	for seed := uint64(1); seed <= 3; seed++ {
 		t.Run(fmt.Sprint("seed", seed), func(t *testing.T) {
 			t.Parallel()
-			res := run(t, workbench.Config{
+			res := workbenchtest.Run(t, workbench.Config{
 				Workload: "pn-counter", Node: workbench.InProcess(counter.RegisterPN),
 				NodeIDs: []string{"n0", "n1", "n2", "n3", "n4"}, TimeLimit: 20 * time.Second, Rate: 50,
 				Latency: 600 * time.Millisecond, Nemesis: []string{"partition"}, NemesisInterval: 3 * time.Second, Seed: seed,
 			})
 			if res.Valid != checker.Valid {
-				t.Fatalf("judged %v: %v", res.Valid, lookup(t, res.Results, "workload"))
+				t.Fatalf("judged %v: %v", res.Valid, workbenchtest.Get(t, res, "workload"))
 			}
-			if reads := lookup(t, res.Results, "workload", "final-reads").(edn.List); len(reads) != 5 {
+			if reads := workbenchtest.Get(t, res, "workload", "final-reads").(edn.List); len(reads) != 5 {
 				t.Errorf("final reads %v, want 5", reads)
 			}
 			_, end := recoveryWait(t, res.Journal)

@@ -1,7 +1,6 @@
 package gset_test
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"testing"
@@ -14,26 +13,19 @@ import (
 	"github.com/glomers/glomers/workbench"
 	"github.com/glomers/glomers/workbench/checker"
 	"github.com/glomers/glomers/workbench/edn"
+	"github.com/glomers/glomers/workbench/workbenchtest"
 )
 
 func TestGSetValidUnderPartitions(t *testing.T) {
 	for seed := uint64(1); seed <= 4; seed++ {
 		t.Run(fmt.Sprint("seed", seed), func(t *testing.T) {
 			t.Parallel()
-			var log bytes.Buffer
-			var res *workbench.Result
-			var err error
-			synctest.Test(t, func(t *testing.T) {
-				res, err = workbench.Run(context.Background(), workbench.Config{
-					Workload: "g-set", Node: workbench.InProcess(gset.Register),
-					NodeIDs: []string{"n0", "n1", "n2", "n3", "n4"}, TimeLimit: 20 * time.Second, Rate: 50,
-					Latency: 10 * time.Millisecond, Nemesis: []string{"partition"}, NemesisInterval: 3 * time.Second,
-					Seed: seed, Log: &log,
-				})
+			res := workbenchtest.Run(t, workbench.Config{
+				Workload: "g-set", Node: workbench.InProcess(gset.Register),
+				NodeIDs: workbench.NodeIDs(5), TimeLimit: 20 * time.Second, Rate: 50,
+				Latency: 10 * time.Millisecond, Nemesis: []string{"partition"}, NemesisInterval: 3 * time.Second,
+				Seed: seed,
 			})
-			if err != nil {
-				t.Fatalf("run: %v\n%s", err, log.String())
-			}
 			wl, _ := res.Results.Get(edn.Keyword("workload"))
 			if res.Valid != checker.Valid {
 				t.Fatalf("judged %v: %v", res.Valid, wl)

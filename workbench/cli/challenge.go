@@ -247,24 +247,6 @@ func metAll(ts []challenge.Target, figs map[challenge.Metric]float64) bool {
 	return true
 }
 
-// lookup follows a path of keywords (or other keys) through nested maps.
-func lookup(m edn.Map, path ...any) (any, bool) {
-	var cur any = m
-	for _, k := range path {
-		mm, ok := cur.(edn.Map)
-		if !ok {
-			return nil, false
-		}
-		if s, ok := k.(string); ok {
-			k = edn.Keyword(s)
-		}
-		if cur, ok = mm.Get(k); !ok {
-			return nil, false
-		}
-	}
-	return cur, true
-}
-
 func number(v any) (float64, bool) {
 	switch x := v.(type) {
 	case float64:
@@ -282,17 +264,17 @@ func number(v any) (float64, bool) {
 // figures reads the scoreboard's metrics from a results map.
 func figures(res edn.Map) map[challenge.Metric]float64 {
 	out := map[challenge.Metric]float64{}
-	if v, ok := lookup(res, "net", "servers", "msgs-per-op"); ok {
+	if v, ok := res.Path("net", "servers", "msgs-per-op"); ok {
 		if f, ok := number(v); ok {
 			out[challenge.MsgsPerOp] = f
 		}
 	}
-	if v, ok := lookup(res, "availability", "ok-fraction"); ok {
+	if v, ok := res.Path("availability", "ok-fraction"); ok {
 		if f, ok := number(v); ok {
 			out[challenge.OKFraction] = f
 		}
 	}
-	if q, ok := lookup(res, "workload", "stable-latencies"); ok {
+	if q, ok := res.Path("workload", "stable-latencies"); ok {
 		if qm, ok := q.(edn.Map); ok {
 			for _, e := range qm {
 				f, _ := number(e.Val)

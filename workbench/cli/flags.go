@@ -270,10 +270,7 @@ func parseTest(args []string) (*testOptions, error) {
 	// Derived settings, in Maelstrom's order: node list, then concurrency.
 	switch {
 	case o.nodeCount > 0:
-		o.cfg.NodeIDs = make([]string, o.nodeCount)
-		for i := range o.cfg.NodeIDs {
-			o.cfg.NodeIDs[i] = fmt.Sprintf("n%d", i)
-		}
+		o.cfg.NodeIDs = workbench.NodeIDs(o.nodeCount)
 	case len(o.nodes) > 0:
 		o.cfg.NodeIDs = o.nodes
 	default:

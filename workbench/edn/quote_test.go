@@ -16,3 +16,18 @@ func TestQuoteEscapesLikePrStr(t *testing.T) {
 		}
 	}
 }
+
+func TestPath(t *testing.T) {
+	m := K("net", K("servers", K("msgs-per-op", 1.5)), "q", Map{{Key: 0.5, Val: 88}})
+	if v, ok := m.Path("net", "servers", "msgs-per-op"); !ok || v != 1.5 {
+		t.Errorf("Path = %v, %v", v, ok)
+	}
+	if v, ok := m.Path("q", 0.5); !ok || v != 88 {
+		t.Errorf("non-keyword key: %v, %v", v, ok)
+	}
+	for _, p := range [][]any{{"net", "clients"}, {"net", "servers", "msgs-per-op", "deeper"}, {"nope"}} {
+		if v, ok := m.Path(p...); ok {
+			t.Errorf("Path(%v) = %v, want missing", p, v)
+		}
+	}
+}

@@ -72,3 +72,24 @@ func K(kv ...any) Map {
 	}
 	return m
 }
+
+// Path follows keys through nested ordered maps, as Clojure's get-in
+// does: m.Path("net", "servers", "msgs-per-op"). String keys are taken as
+// keywords; other keys are used as they are. It reports false when a key
+// is missing or a value on the way is not a Map.
+func (m Map) Path(keys ...any) (any, bool) {
+	var cur any = m
+	for _, k := range keys {
+		mm, ok := cur.(Map)
+		if !ok {
+			return nil, false
+		}
+		if s, ok := k.(string); ok {
+			k = Keyword(s)
+		}
+		if cur, ok = mm.Get(k); !ok {
+			return nil, false
+		}
+	}
+	return cur, true
+}

@@ -1,11 +1,8 @@
 package workload_test
 
 import (
-	"bytes"
-	"context"
 	"fmt"
 	"testing"
-	"testing/synctest"
 	"time"
 
 	"github.com/glomers/glomers/node"
@@ -14,6 +11,7 @@ import (
 	"github.com/glomers/glomers/workbench/checker"
 	"github.com/glomers/glomers/workbench/edn"
 	"github.com/glomers/glomers/workbench/internal/faulty"
+	"github.com/glomers/glomers/workbench/workbenchtest"
 )
 
 // runCounter runs the g-counter workload on three in-process nodes in
@@ -27,17 +25,7 @@ func runCounter(t *testing.T, register func(*node.Node), seed uint64, rate float
 	if partitions {
 		cfg.Nemesis, cfg.NemesisInterval = []string{"partition"}, 2*time.Second
 	}
-	var log bytes.Buffer
-	cfg.Log = &log
-	var res *workbench.Result
-	var err error
-	synctest.Test(t, func(t *testing.T) {
-		res, err = workbench.Run(context.Background(), cfg)
-	})
-	if err != nil {
-		t.Fatalf("run: %v\n%s", err, log.String())
-	}
-	return res
+	return workbenchtest.Run(t, cfg)
 }
 
 func workloadResult(res *workbench.Result) any {

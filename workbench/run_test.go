@@ -379,3 +379,33 @@ func TestScheduleSlipsWithoutBurst(t *testing.T) {
 		}
 	}
 }
+
+// --log-stderr copies node stderr into the log; --log-net-send and
+// --log-net-recv log every message as it passes.
+func TestLogFlags(t *testing.T) {
+	var log bytes.Buffer
+	workbenchtest.Run(t, workbench.Config{
+		Workload: "echo", Node: workbench.InProcess(echo.Register), NodeIDs: workbench.NodeIDs(1),
+		TimeLimit: time.Second, Rate: 5, Seed: 3, Log: &log,
+		LogStderr: true, LogNetSend: true, LogNetRecv: true,
+	})
+	out := log.String()
+	for _, want := range []string{
+		"n0 stderr: ",
+		`:send {"id":0,"src":"c0","dest":"n0","body":`,
+		`:recv {"id":0,"src":"c0","dest":"n0","body":`,
+		`"type":"echo_ok"`,
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("log lacks %q", want)
+		}
+	}
+	var quiet bytes.Buffer
+	workbenchtest.Run(t, workbench.Config{
+		Workload: "echo", Node: workbench.InProcess(echo.Register), NodeIDs: workbench.NodeIDs(1),
+		TimeLimit: time.Second, Rate: 5, Seed: 3, Log: &quiet,
+	})
+	if strings.Contains(quiet.String(), ":send {") || strings.Contains(quiet.String(), "stderr: ") {
+		t.Errorf("messages or stderr logged without the flags")
+	}
+}

@@ -3,9 +3,6 @@ package checker
 import (
 	"encoding/json"
 	"fmt"
-	"sort"
-	"strconv"
-	"strings"
 	"testing"
 
 	"github.com/glomers/glomers/workbench/edn"
@@ -56,87 +53,11 @@ func (b *builder) exception(class string) *builder {
 // results the way Maelstrom prints them. Integers print alike whatever
 // their Go type; float32 prints with float32 precision.
 func show(v any) string {
-	var sb strings.Builder
-	render(&sb, v)
-	return sb.String()
-}
-
-func render(sb *strings.Builder, v any) {
-	seq := func(open, close string, items []any) {
-		sb.WriteString(open)
-		for i, e := range items {
-			if i > 0 {
-				sb.WriteString(" ")
-			}
-			render(sb, e)
-		}
-		sb.WriteString(close)
+	b, err := edn.Marshal(v)
+	if err != nil {
+		return fmt.Sprintf("<%T %v: %v>", v, v, err)
 	}
-	switch x := v.(type) {
-	case nil:
-		sb.WriteString("nil")
-	case bool:
-		sb.WriteString(strconv.FormatBool(x))
-	case int:
-		sb.WriteString(strconv.Itoa(x))
-	case int64:
-		sb.WriteString(strconv.FormatInt(x, 10))
-	case float32:
-		s := strconv.FormatFloat(float64(x), 'g', -1, 32)
-		if !strings.ContainsAny(s, ".e") {
-			s += ".0"
-		}
-		sb.WriteString(s)
-	case float64:
-		s := strconv.FormatFloat(x, 'g', -1, 64)
-		if !strings.ContainsAny(s, ".e") {
-			s += ".0"
-		}
-		sb.WriteString(s)
-	case json.Number:
-		sb.WriteString(string(x))
-	case string:
-		sb.WriteString(strconv.Quote(x))
-	case edn.Keyword:
-		sb.WriteString(":" + string(x))
-	case edn.Map:
-		sb.WriteString("{")
-		for i, e := range x {
-			if i > 0 {
-				sb.WriteString(", ")
-			}
-			render(sb, e.Key)
-			sb.WriteString(" ")
-			render(sb, e.Val)
-		}
-		sb.WriteString("}")
-	case map[string]any:
-		keys := make([]string, 0, len(x))
-		for k := range x {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		sb.WriteString("{")
-		for i, k := range keys {
-			if i > 0 {
-				sb.WriteString(", ")
-			}
-			render(sb, k)
-			sb.WriteString(" ")
-			render(sb, x[k])
-		}
-		sb.WriteString("}")
-	case []any:
-		seq("[", "]", x)
-	case edn.Vector:
-		seq("[", "]", x)
-	case edn.List:
-		seq("(", ")", x)
-	case edn.Set:
-		seq("#{", "}", x)
-	default:
-		sb.WriteString(fmt.Sprintf("<%T %v>", v, v))
-	}
+	return string(b)
 }
 
 // expect fails the test when got does not render as want.

@@ -149,20 +149,11 @@ func (f *fakeNode) call(_ context.Context, body map[string]any, _ time.Duration)
 }
 
 func TestCounterClientRequestsAndReplies(t *testing.T) {
-	ctx := context.Background()
 	w := newTestWorkload(t, "pn-counter", 4)
 	add := history.Op{F: "add", Value: int64(-3), Process: 1}
 	read := history.Op{F: "read", Process: 1}
 
-	cases := []struct {
-		name      string
-		op        history.Op
-		reply     string
-		err       error
-		wantType  history.Type
-		wantValue any
-		exception string
-	}{
+	cases := []invokeCase{
 		{"add ok", add, `{"type":"add_ok","in_reply_to":1}`, nil, history.OK, int64(-3), ""},
 		{"add ok with msg_id", add, `{"type":"add_ok","in_reply_to":1,"msg_id":9}`, nil, history.OK, int64(-3), ""},
 		{"read ok", read, `{"type":"read_ok","value":17,"in_reply_to":1}`, nil, history.OK, json.Number("17"), ""},
@@ -178,34 +169,12 @@ func TestCounterClientRequestsAndReplies(t *testing.T) {
 		{"timeout", add, "", netsim.ErrTimeout, history.Info, int64(-3), "net-timeout"},
 		{"read timeout", read, "", netsim.ErrTimeout, history.Info, nil, "net-timeout"},
 	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			f := &fakeNode{reply: c.reply, err: c.err}
-			out := w.Invoke(ctx, f.call, c.op)
-			if out.Type != c.wantType {
-				t.Fatalf("completion %v, want %v: %+v", out.Type, c.wantType, out)
-			}
-			if !history.Equal(out.Value, c.wantValue) {
-				t.Errorf("value %#v, want %#v", out.Value, c.wantValue)
-			}
-			if out.Exception != c.exception {
-				t.Errorf("exception %q, want %q", out.Exception, c.exception)
-			}
-			if out.Type == history.Info && out.Error == nil {
-				t.Errorf("indeterminate completion without :error: %+v", out)
-			}
-			if len(f.got) != 1 {
-				t.Fatalf("%d requests, want 1", len(f.got))
-			}
-			want := map[string]any{"type": "read"}
-			if c.op.F == "add" {
-				want = map[string]any{"type": "add", "delta": c.op.Value}
-			}
-			if history.Key(f.got[0]) != history.Key(want) {
-				t.Errorf("request %s, want %s", history.Key(f.got[0]), history.Key(want))
-			}
-		})
-	}
+	checkInvokes(t, w, cases, func(op history.Op) map[string]any {
+		if op.F == "add" {
+			return map[string]any{"type": "add", "delta": op.Value}
+		}
+		return map[string]any{"type": "read"}
+	})
 }
 
 func TestCounterFinalReadsOncePerThreadMarkedFinal(t *testing.T) {

@@ -38,19 +38,10 @@ func TestGSetGeneratorAddsEachElementOnceInOrder(t *testing.T) {
 }
 
 func TestGSetClientRequestsAndReplies(t *testing.T) {
-	ctx := context.Background()
 	w := newTestWorkload(t, "g-set", 2)
 	add := history.Op{F: "add", Value: int64(7)}
 	read := history.Op{F: "read"}
-	cases := []struct {
-		name      string
-		op        history.Op
-		reply     string
-		err       error
-		wantType  history.Type
-		wantValue any
-		exception string
-	}{
+	cases := []invokeCase{
 		{"add ok", add, `{"type":"add_ok","in_reply_to":1}`, nil, history.OK, int64(7), ""},
 		{"read ok", read, `{"type":"read_ok","value":[1,7],"in_reply_to":1}`, nil, history.OK, []any{json.Number("1"), json.Number("7")}, ""},
 		{"read ok empty", read, `{"type":"read_ok","value":[],"in_reply_to":1}`, nil, history.OK, []any{}, ""},
@@ -63,28 +54,12 @@ func TestGSetClientRequestsAndReplies(t *testing.T) {
 		{"error reply", add, `{"type":"error","code":11,"text":"busy","in_reply_to":1}`, nil, history.Info, int64(7), "rpc-error"},
 		{"timeout", read, "", netsim.ErrTimeout, history.Info, nil, "net-timeout"},
 	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			f := &fakeNode{reply: c.reply, err: c.err}
-			out := w.Invoke(ctx, f.call, c.op)
-			if out.Type != c.wantType {
-				t.Fatalf("completion %v, want %v: %+v", out.Type, c.wantType, out)
-			}
-			if !history.Equal(out.Value, c.wantValue) {
-				t.Errorf("value %#v, want %#v", out.Value, c.wantValue)
-			}
-			if out.Exception != c.exception {
-				t.Errorf("exception %q, want %q", out.Exception, c.exception)
-			}
-			want := map[string]any{"type": "read"}
-			if c.op.F == "add" {
-				want = map[string]any{"type": "add", "element": c.op.Value}
-			}
-			if len(f.got) != 1 || history.Key(f.got[0]) != history.Key(want) {
-				t.Errorf("requests %v, want one %s", f.got, history.Key(want))
-			}
-		})
-	}
+	checkInvokes(t, w, cases, func(op history.Op) map[string]any {
+		if op.F == "add" {
+			return map[string]any{"type": "add", "element": op.Value}
+		}
+		return map[string]any{"type": "read"}
+	})
 }
 
 func TestGSetFinalReadHasNoFinalFlag(t *testing.T) {

@@ -152,14 +152,21 @@ func pending(t *testing.T, ch <-chan result, why string) {
 	}
 }
 
+// startCounter starts a g-counter node initialised as id among ids and
+// returns its connection and the hand-played seq-kv it talks to.
+func startCounter(t *testing.T, id string, ids []string) (*nodetest.Conn, fakeSeqKV) {
+	t.Helper()
+	n := node.New(node.WithLogOutput(t.Output()))
+	counter.Register(n)
+	c := nodetest.Start(t, n)
+	c.Init(id, ids)
+	return c, fakeSeqKV{t, c}
+}
+
 // The sync protocol, step by step, against a hand-played seq-kv.
 func TestGCounterSyncWritesFirstThenReadsPeers(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		n := node.New(node.WithLogOutput(t.Output()))
-		counter.Register(n)
-		c := nodetest.Start(t, n)
-		c.Init("n0", []string{"n0", "n1", "n2"})
-		kv := fakeSeqKV{t, c}
+		c, kv := startCounter(t, "n0", []string{"n0", "n1", "n2"})
 
 		// Adds are acknowledged at once, without touching seq-kv.
 		if m := add(t, c, 3); m.Type() != "add_ok" {
@@ -256,11 +263,7 @@ func TestGCounterSyncWritesFirstThenReadsPeers(t *testing.T) {
 // takes longer than a second still counts (here both take 3 s).
 func TestGCounterWaitsForSlowPeerReads(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		n := node.New(node.WithLogOutput(t.Output()))
-		counter.Register(n)
-		c := nodetest.Start(t, n)
-		c.Init("n0", []string{"n0", "n1", "n2"})
-		kv := fakeSeqKV{t, c}
+		c, kv := startCounter(t, "n0", []string{"n0", "n1", "n2"})
 		add(t, c, 3)
 		got := asyncRead(c, "c1")
 		w := kv.expect("write", "g-counter/n0")
@@ -280,11 +283,7 @@ func TestGCounterWaitsForSlowPeerReads(t *testing.T) {
 // syncs again, at the next tick, and they are answered from that one.
 func TestGCounterFailedSyncIsRetriedForWaitingReads(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		n := node.New(node.WithLogOutput(t.Output()))
-		counter.Register(n)
-		c := nodetest.Start(t, n)
-		c.Init("n0", []string{"n0", "n1", "n2"})
-		kv := fakeSeqKV{t, c}
+		c, kv := startCounter(t, "n0", []string{"n0", "n1", "n2"})
 		add(t, c, 3)
 		got := asyncRead(c, "c1")
 		w := kv.expect("write", "g-counter/n0")
@@ -317,11 +316,7 @@ func TestGCounterFailedSyncIsRetriedForWaitingReads(t *testing.T) {
 // what lets seq-kv serve the following reads from its newest state.
 func TestGCounterIdleReadStillWritesFirst(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		n := node.New(node.WithLogOutput(t.Output()))
-		counter.Register(n)
-		c := nodetest.Start(t, n)
-		c.Init("n1", []string{"n0", "n1"})
-		kv := fakeSeqKV{t, c}
+		c, kv := startCounter(t, "n1", []string{"n0", "n1"})
 		var lastSeq int64
 		for round := range 3 {
 			got := asyncRead(c, "c1")

@@ -656,6 +656,9 @@ func (r *run) perform(ctx context.Context, w *worker, op history.Op) history.Op 
 	inv := r.hist.Append(op)
 	out := r.wl.Invoke(ctx, callerFor(w.client, w.node), inv)
 	out.Process, out.F, out.Final = inv.Process, inv.F, inv.Final
+	if out.Extra == nil {
+		out.Extra = inv.Extra
+	}
 	if out.Type == history.Invoke {
 		out.Type = history.Info // a workload that forgot to decide is indeterminate
 	}

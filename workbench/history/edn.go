@@ -3,8 +3,8 @@ package history
 import "github.com/glomers/glomers/workbench/edn"
 
 // EDN returns the operation as Jepsen prints it: an ordered map
-// {:index :time :type :process :f :value ...} with :error, :exception and
-// :final? only when set.
+// {:index :time :type :process :f :value ...} followed by the workload's
+// extra keys, with :final?, :error and :exception only when set.
 func (o Op) EDN() edn.Map {
 	var process any = o.Process
 	if o.Process == NemesisProcess {
@@ -18,6 +18,7 @@ func (o Op) EDN() edn.Map {
 		"f", edn.Keyword(o.F),
 		"value", o.Value,
 	)
+	m = append(m, o.Extra...)
 	if o.Final {
 		m = append(m, edn.Entry{Key: edn.Keyword("final?"), Val: true})
 	}

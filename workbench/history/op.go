@@ -12,6 +12,8 @@ import (
 	"fmt"
 	"sync"
 	"time"
+
+	"github.com/glomers/glomers/workbench/edn"
 )
 
 // Type is the kind of a history entry.
@@ -61,6 +63,11 @@ type Op struct {
 	// ExceptionMessage is the human-readable text of the exception.
 	ExceptionMessage string
 	Final            bool // a final-phase operation (:final? true)
+	// Extra holds workload-specific keys Jepsen records on the op map
+	// after :value (kafka's :seek-to-beginning?, :poll-ms and :unseen,
+	// for instance), in order. The runner copies an invocation's Extra
+	// to its completion unless the workload set one of its own.
+	Extra edn.Map
 }
 
 // IsClient reports whether the operation belongs to a client process.

@@ -11,7 +11,21 @@ import (
 )
 
 // Nodes maps each fault's name to the function that wires it onto a node.
+// Each family of workloads keeps its faults in a file of its own.
 func Nodes() map[string]func(*node.Node) {
+	all := map[string]func(*node.Node){}
+	for _, family := range []map[string]func(*node.Node){
+		basicFaults(),
+	} {
+		for name, f := range family {
+			all[name] = f
+		}
+	}
+	return all
+}
+
+// basicFaults are the broken echo, unique-ids, broadcast and counter nodes.
+func basicFaults() map[string]func(*node.Node) {
 	return map[string]func(*node.Node){
 		"mangled-echo":       MangledEcho,
 		"colliding-ids":      CollidingIDs,

@@ -37,8 +37,9 @@ func NewKV(n *Node, service string) *KV { return &KV{n: n, service: service} }
 func NewLinKV(n *Node) *KV { return NewKV(n, LinKV) }
 
 // NewSeqKV returns a client for seq-kv. Its reads may return any state
-// not older than the last one this node observed, and a node that only
-// reads may never see the newest state. A write that changes the state
+// not older than the last one this node observed, up to the newest (a
+// node that only reads catches up after a few reads, but any one read
+// may be stale). A write that changes the state
 // (for instance a value no one wrote before) moves this node to the
 // newest state: reads after it see at least everything before that write.
 // A write of the value a key already holds may change nothing and move

@@ -27,9 +27,9 @@
 // round trips whatever the number of nodes. A single goroutine, the sync
 // loop, runs the syncs one after another. seq-kv serves a read from a
 // random state between the newest one the caller has observed and the
-// newest state overall, excluding the latter: a caller that only
-// reads can stay behind for good. A write that changes the state moves the
-// caller to the newest state. That is why every sync starts with a write,
+// newest state overall, both included: a caller that only reads catches
+// up in the end, but each read may still be stale. A write that changes
+// the state moves the caller to the newest state at once. That is why every sync starts with a write,
 // and why the write carries "seq": it always changes the state, even when
 // the total has not grown, so the reads that follow see every write that
 // reached seq-kv before it. Each read keeps the larger of the total read

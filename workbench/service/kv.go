@@ -144,10 +144,12 @@ const seqStates = 32
 // can be served, and for every caller (request src) the index i_c of the
 // last state that caller observed, initially 0. For a request from c:
 //
-//  1. pick j: uniformly in [i_c, last) when i_c < last, else j = last.
-//     (Maelstrom draws (rand-int (- last i_c)), whose range excludes
-//     last-i_c, so a caller behind the newest state never reaches it by
-//     reading alone; only its own mutating request takes it to S_last.)
+//  1. pick j uniformly in [i_c, last], both ends included: Maelstrom
+//     0.2.4's src/maelstrom/service.clj, Sequential/handle!, draws
+//     (+ client-index (rand-int (inc (- last-index client-index)))).
+//     So a caller that only reads still reaches the newest state in the
+//     end; 0.2.3 added the inc ("seq-kv: ensure reads have a chance to
+//     catch up to latest state"), earlier versions drew from [i_c, last).
 //  2. evaluate the request against S_j, or rather against the one of the
 //     32 buffered states whose index is congruent to j mod 32: the ring
 //     buffer indexes modulo its length, so a caller more than 31 states
@@ -191,10 +193,7 @@ func (s *seqKV) Handle(src string, body map[string]any) (map[string]any, bool) {
 	k := history.Key(req.key)
 
 	i := s.observed[src]
-	j := i
-	if i < s.last {
-		j = i + s.rng.IntN(s.last-i)
-	}
+	j := i + s.rng.IntN(s.last-i+1)
 	cur, present := s.valueAt(k, s.served(j))
 	reply, v, store := flavour.eval(req, cur, present)
 	if !store || !changes(cur, present, v) {

@@ -37,11 +37,13 @@ func write(t *testing.T, s Service, src string, key, value any) {
 	}
 }
 
-// TestSeqKVServesStaleReadsUntilTheCallerWrites shows the behaviour
-// solutions of the g-counter challenge must cope with: a node that has
-// not observed the newest state reads an older one, its view only moves
-// forward, and a write of its own makes its next read fresh.
-func TestSeqKVServesStaleReadsUntilTheCallerWrites(t *testing.T) {
+// TestSeqKVServesStaleReadsThatCatchUp shows the behaviour solutions of
+// the g-counter challenge must cope with: a node that has not observed the
+// newest state may read an older one, its view only moves forward, and —
+// as in Maelstrom 0.2.4, whose Sequential/handle! draws the state from
+// [i_c, last] inclusive — a node that only reads reaches the newest state
+// after a few reads; a write of its own makes its next read fresh at once.
+func TestSeqKVServesStaleReadsThatCatchUp(t *testing.T) {
 	staleSeeds := 0
 	for seed := range uint64(40) {
 		s := mustNew(t, SeqKV, seed)
@@ -52,31 +54,38 @@ func TestSeqKVServesStaleReadsUntilTheCallerWrites(t *testing.T) {
 		if got := readInt(t, s, "n1", "x"); got != 10 {
 			t.Fatalf("seed %d: writer reads %d, want 10", seed, got)
 		}
-		prev, stale := int64(-1), false
-		for range 30 {
+		prev, reads := int64(-1), 0
+		for prev != 10 {
 			got := readInt(t, s, "n2", "x")
+			reads++
 			if got < prev {
 				t.Fatalf("seed %d: n2's view went backwards: %d after %d", seed, got, prev)
 			}
-			// Maelstrom picks j in [i, last): a lagging reader never reaches
-			// the newest state by reading alone.
-			if got == 10 {
-				t.Fatalf("seed %d: n2 saw the newest state without writing", seed)
-			}
-			stale = stale || got < 10
 			prev = got
+			// Each read halves the distance to the newest state on
+			// average; 64 reads that never arrive mean the newest
+			// state cannot be drawn.
+			if reads == 64 {
+				t.Fatalf("seed %d: a reader that only reads never caught up in 64 reads (stuck at %d)", seed, got)
+			}
 		}
-		if stale {
+		if reads > 1 {
 			staleSeeds++
 		}
-		// Any mutating request catches the caller up.
-		write(t, s, "n2", "scratch", seed)
+		// Once current, it stays current while nobody writes.
 		if got := readInt(t, s, "n2", "x"); got != 10 {
-			t.Fatalf("seed %d: after its own write n2 reads %d, want 10", seed, got)
+			t.Fatalf("seed %d: caught-up n2 reads %d, want 10", seed, got)
+		}
+		// A third node catches up at once with a mutating request.
+		write(t, s, "n3", "scratch", seed)
+		if got := readInt(t, s, "n3", "x"); got != 10 {
+			t.Fatalf("seed %d: after its own write n3 reads %d, want 10", seed, got)
 		}
 	}
-	if staleSeeds != 40 {
-		t.Errorf("stale reads in %d of 40 seeds, want all", staleSeeds)
+	// The first read of a node eleven states behind is the newest with
+	// probability 1/11: most seeds must have served at least one stale read.
+	if staleSeeds < 30 {
+		t.Errorf("stale reads in only %d of 40 seeds; seq-kv should usually serve an older state first", staleSeeds)
 	}
 }
 
@@ -116,33 +125,37 @@ func TestSeqKVViewsAreMonotonicUnderMixedLoad(t *testing.T) {
 
 // TestSeqKVWriteOrderedInThePast reproduces the documentation's example:
 // n1 writes x=1, n2 CASes 1→2, n1 writes 1 again and is acknowledged
-// without the write reaching the newest state, so n2 still reads 2.
+// without the write reaching the newest state (it is served a state where
+// x is already 1, so nothing changes), so n2 still reads 2.
 func TestSeqKVWriteOrderedInThePast(t *testing.T) {
-	for seed := range uint64(10) {
-		s := mustNew(t, SeqKV, seed)
-		write(t, s, "n1", "x", 1)
-		if got := call(t, s, "n2", `{"type":"cas","key":"x","from":1,"to":2}`); got != `{"code":20,"text":"key does not exist","type":"error"}` {
-			// n2 has observed only S0, in which x is missing.
-			t.Fatalf("seed %d: n2's first cas = %s, want code 20 from the empty state", seed, got)
-		}
-		// Having failed, n2 has still observed S0 only; a write brings it up to date.
-		write(t, s, "n2", "scratch", 0)
+	inThePast := 0
+	for seed := range uint64(30) {
+		s := newSeqKV(newRand(seed))
+		write(t, s, "n1", "x", 1)       // S1; n1 has observed S1
+		write(t, s, "n2", "scratch", 0) // S2; n2 is current
 		if got := call(t, s, "n2", `{"type":"cas","key":"x","from":1,"to":2}`); got != `{"type":"cas_ok"}` {
-			t.Fatalf("seed %d: n2's cas = %s", seed, got)
+			t.Fatalf("seed %d: current n2's cas = %s", seed, got)
 		}
-		// n1 last observed the state with x=1: its write of 1 changes nothing there.
+		// S3 has x=2. n1 is served one of S1, S2 (x=1: the write changes
+		// nothing there and is acknowledged in the past) or S3 (x=2: the
+		// write is applied to the newest state, making S4).
+		before := s.last
 		write(t, s, "n1", "x", 1)
-		if got := readInt(t, s, "n2", "x"); got != 2 {
-			t.Fatalf("seed %d: n2 reads %d, want 2 (n1's write ordered in the past)", seed, got)
+		if s.last == before {
+			inThePast++
+			if got := readInt(t, s, "n2", "x"); got != 2 {
+				t.Fatalf("seed %d: n2 reads %d, want 2 (n1's write ordered in the past)", seed, got)
+			}
+		} else if got := readInt(t, s, "n2", "x"); got != 2 && got != 1 {
+			t.Fatalf("seed %d: n2 reads %d, want 2 or the newer 1", seed, got)
 		}
-		if got := readInt(t, s, "n1", "x"); got != 1 {
-			t.Fatalf("seed %d: n1 reads %d, want its stale 1", seed, got)
+		if got := readInt(t, s, "n1", "x"); got != 1 && got != 2 {
+			t.Fatalf("seed %d: n1 reads %d", seed, got)
 		}
-		// Even fully caught up, n2 finds that the write never reached the newest state.
-		write(t, s, "n2", "scratch", 1)
-		if got := readInt(t, s, "n2", "x"); got != 2 {
-			t.Fatalf("seed %d: caught-up n2 reads %d, want 2", seed, got)
-		}
+	}
+	// Two of the three states n1 can be served order the write in the past.
+	if inThePast < 10 || inThePast == 30 {
+		t.Errorf("write ordered in the past in %d of 30 seeds, want about 20", inThePast)
 	}
 }
 

@@ -8,7 +8,10 @@
 // deadline is earlier (Maelstrom's head-of-line effect). Messages that
 // involve a client (an id starting with "c") have no latency; all others
 // draw one from the configured distribution. Partitions are checked when
-// the receiver takes a message off its queue. Every send and every
+// the receiver takes a message off its queue, before it sleeps until the
+// message is due: a dropped message costs the receiver no wait, and a
+// partition that begins during the sleep does not stop the message
+// (Maelstrom's src/maelstrom/net.clj, recv!). Every send and every
 // delivery is written to a journal, from which the :net statistics and
 // the Lamport diagram are computed.
 //
@@ -345,10 +348,10 @@ func (e *Endpoint) close() {
 }
 
 // Recv takes the next message for this endpoint, exactly as Maelstrom's
-// receivers do: it takes the queue's head (smallest deadline), sleeps
-// until that deadline, drops the message if a partition cuts its sender
-// off from this endpoint (and takes the next one), and journals the
-// delivery. It returns ctx's error when ctx ends first (a head already
+// receivers do (net.clj, recv!): it takes the queue's head (smallest
+// deadline), drops it at once if a partition cuts its sender off from
+// this endpoint (and takes the next one), otherwise sleeps until its
+// deadline and journals the delivery. It returns ctx's error when ctx ends first (a head already
 // taken is then lost, as in a receiver that is stopped), and ErrClosed
 // once the endpoint is closed.
 func (e *Endpoint) Recv(ctx context.Context) (*Message, error) {
@@ -356,6 +359,9 @@ func (e *Endpoint) Recv(ctx context.Context) (*Message, error) {
 		it, err := e.take(ctx)
 		if err != nil {
 			return nil, err
+		}
+		if e.net.dropped(it.msg.Src, e.id) {
+			continue
 		}
 		if wait := time.Until(it.deadline); wait > 0 {
 			t := time.NewTimer(wait)
@@ -365,9 +371,6 @@ func (e *Endpoint) Recv(ctx context.Context) (*Message, error) {
 				t.Stop()
 				return nil, ctx.Err()
 			}
-		}
-		if e.net.dropped(it.msg.Src, e.id) {
-			continue
 		}
 		e.net.record(Event{Recv: true, Time: e.net.Since().Nanoseconds(), Msg: it.msg})
 		if e.net.cfg.OnRecv != nil {

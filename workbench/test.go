@@ -441,6 +441,9 @@ type worker struct {
 	process int
 	node    string
 	client  *netsim.Client
+	// onInvoke, when set, is called after each invocation is recorded
+	// (the final phase uses it to start threads one after another).
+	onInvoke func()
 }
 
 // mainPhase runs setup, the generator and the nemesis for the time
@@ -487,18 +490,19 @@ func (r *run) mainPhase(ctx context.Context) error {
 	for i := range workers {
 		workers[i] = &worker{thread: i, process: i, node: r.cfg.NodeIDs[i%len(r.cfg.NodeIDs)]}
 	}
+	pool := newThreadPool(workers)
 	nemesisRand := rand.New(rand.NewPCG(r.cfg.Seed, 0x6e656d))
 	var nemesisDone sync.WaitGroup
 	if r.cfg.partitions() {
 		nemesisDone.Add(1)
 		go func() {
 			defer nemesisDone.Done()
-			r.runNemesis(ctx, deadline, nemesisRand)
+			r.runNemesis(ctx, deadline, nemesisRand, pool)
 		}()
 	}
 	progressDone := make(chan struct{})
 	go r.reportProgress(ctx, progressDone)
-	r.generate(ctx, workers, deadline)
+	r.generate(ctx, pool, deadline)
 	close(progressDone)
 	nemesisDone.Wait()
 	if err := r.crashError(); err != nil {
@@ -516,15 +520,7 @@ func (r *run) mainPhase(ctx context.Context) error {
 		if err := sleepCtx(ctx, r.cfg.RecoveryWait); err != nil {
 			return r.interrupted(err)
 		}
-		var wg sync.WaitGroup
-		for _, w := range workers {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				final(ctx, w.thread, func(op history.Op) history.Op { return r.perform(ctx, w, op) })
-			}()
-		}
-		wg.Wait()
+		r.finalPhase(ctx, workers, final)
 		if err := ctx.Err(); err != nil {
 			return r.interrupted(err)
 		}
@@ -535,6 +531,37 @@ func (r *run) mainPhase(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// finalPhase runs the workload's final generator on every thread. The
+// threads start in the order Jepsen 0.3.7 starts them: its EachThread
+// generator offers every free thread's next operation, all due at the
+// same instant, and soonest-op-map breaks such ties at random, weighted
+// so that each remaining thread is equally likely
+// (jepsen/src/jepsen/generator.clj). The first operations therefore go
+// out in a uniformly random order of threads, one invocation after the
+// other; which final read comes last matters to the set-full checker.
+// The order is drawn from the seed, so a run repeats exactly.
+func (r *run) finalPhase(ctx context.Context, workers []*worker, final func(context.Context, int, func(history.Op) history.Op)) {
+	order := rand.New(rand.NewPCG(r.cfg.Seed, 0x66696e)).Perm(len(workers))
+	var wg sync.WaitGroup
+	for _, i := range order {
+		w := workers[i]
+		invoked := make(chan struct{})
+		var once sync.Once
+		w.onInvoke = func() { once.Do(func() { close(invoked) }) }
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer w.onInvoke() // a thread with nothing to do lets the next one go
+			final(ctx, w.thread, func(op history.Op) history.Op { return r.perform(ctx, w, op) })
+		}()
+		select {
+		case <-invoked:
+		case <-ctx.Done():
+		}
+	}
+	wg.Wait()
 }
 
 func (r *run) interrupted(err error) error {
@@ -577,64 +604,35 @@ func (r *run) reportProgress(ctx context.Context, done <-chan struct{}) {
 	}
 }
 
-// generate hands operations to free workers on Maelstrom's schedule: one
-// global timer whose gaps are uniform in [0, 2/rate), the first operation
-// at once, until the deadline. An operation waits for a free worker, so a
-// slow system slips the schedule (and does not catch up afterwards).
-func (r *run) generate(ctx context.Context, workers []*worker, deadline time.Time) {
+// generate hands operations to free workers on Maelstrom's schedule
+// (see schedule and threadPool) until the deadline.
+func (r *run) generate(ctx context.Context, pool *threadPool, deadline time.Time) {
 	if r.cfg.Rate <= 0 {
 		_ = sleepCtx(ctx, time.Until(deadline))
 		return
 	}
-	free := make(chan *worker, len(workers))
-	for _, w := range workers {
-		free <- w
-	}
-	gapRand := rand.New(rand.NewPCG(r.cfg.Seed, 0x726174))
 	var running sync.WaitGroup
 	defer running.Wait()
-	next := time.Now()
-	limit := time.NewTimer(time.Until(deadline))
-	defer limit.Stop()
-	for {
-		if !next.Before(deadline) {
-			_ = sleepCtx(ctx, time.Until(deadline))
-			return
-		}
-		if sleepCtx(ctx, time.Until(next)) != nil {
-			return
-		}
-		var w *worker
-		select {
-		case w = <-free:
-		case <-limit.C:
-			return
-		case <-ctx.Done():
-			return
-		}
-		now := time.Now()
-		if !now.Before(deadline) {
-			return
-		}
-		// The next op is due a random gap after this one was issued: a
-		// schedule that slipped waiting for a free worker does not catch
-		// up in a burst (Jepsen's stagger).
-		if now.After(next) {
-			next = now
-		}
-		next = next.Add(time.Duration(gapRand.Float64() * 2 / r.cfg.Rate * float64(time.Second)))
+	s := &schedule{rate: r.cfg.Rate, deadline: deadline, pool: pool, sleepUntil: sleepUntil,
+		gaps: rand.New(rand.NewPCG(r.cfg.Seed, 0x726174))}
+	exhausted := false
+	s.run(ctx, func(w *worker) bool {
 		op, ok := r.wl.NextOp(w.thread, w.process)
 		if !ok {
-			r.log.Infof("Generator exhausted")
-			_ = sleepCtx(ctx, time.Until(deadline))
-			return
+			exhausted = true
+			return false
 		}
 		running.Add(1)
 		go func() {
 			defer running.Done()
 			r.perform(ctx, w, op)
-			free <- w
+			pool.release(w)
 		}()
+		return true
+	})
+	if exhausted {
+		r.log.Infof("Generator exhausted")
+		_ = sleepCtx(ctx, time.Until(deadline))
 	}
 }
 
@@ -654,6 +652,9 @@ func (r *run) perform(ctx context.Context, w *worker, op history.Op) history.Op 
 	op.Process = w.process
 	op.Error, op.Exception, op.ExceptionMessage = nil, "", ""
 	inv := r.hist.Append(op)
+	if w.onInvoke != nil {
+		w.onInvoke()
+	}
 	out := r.wl.Invoke(ctx, callerFor(w.client, w.node), inv)
 	out.Process, out.F, out.Final = inv.Process, inv.F, inv.Final
 	if out.Extra == nil {
@@ -675,10 +676,12 @@ func (r *run) perform(ctx context.Context, w *worker, op history.Op) history.Op 
 
 // runNemesis alternates start-partition and stop-partition until the
 // deadline: the first immediately, then after gaps uniform in
-// [0, 2 × interval).
-func (r *run) runNemesis(ctx context.Context, deadline time.Time, rng *rand.Rand) {
+// [0, 2 × interval). Each turn occupies Jepsen's nemesis thread, which
+// moves the client threads' rotation on (threadPool).
+func (r *run) runNemesis(ctx context.Context, deadline time.Time, rng *rand.Rand, pool *threadPool) {
 	start := true
 	for {
+		pool.nemesisBusy()
 		if start {
 			r.nemesisOp("start-partition", func() any {
 				spec, g := nemesis.RandomPartition(r.cfg.NodeIDs, rng)

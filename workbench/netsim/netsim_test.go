@@ -134,7 +134,7 @@ func TestPartitionCheckedBeforeTheWait(t *testing.T) {
 			m, _ := eps[1].Recv(t.Context())
 			first <- m
 		}()
-		synctest.Wait() // the receiver has taken "cut" as its head
+		synctest.Wait()                                 // the receiver has taken "cut" as its head
 		n.Send("c0", "n1", json.RawMessage(`"client"`)) // due at once
 		if m := <-first; m == nil || string(m.Body) != `"client"` {
 			t.Fatalf("got %v, want the client message only (n0's is dropped)", m)

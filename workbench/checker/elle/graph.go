@@ -1,0 +1,312 @@
+package elle
+
+import (
+	"slices"
+	"sort"
+
+	"github.com/glomers/glomers/workbench/edn"
+	"github.com/glomers/glomers/workbench/history"
+)
+
+// Rel is a set of dependency relationships between two transactions, as
+// Elle's BitRels: an edge of the graph carries one or more of them.
+type Rel uint8
+
+// The relationships Elle's transaction graphs carry.
+const (
+	WW       Rel = 1 << iota // write-write: b overwrote a's version
+	WR                       // write-read: b read a's version
+	RW                       // read-write (anti-dependency): b overwrote the version a read
+	Process                  // a and b ran in this order on one process
+	Realtime                 // a completed before b was invoked
+)
+
+// explainOrder is the order in which Elle's combined explainer asks its
+// explainers to justify a pair of transactions (rw_register.clj graph:
+// wr-graph, then ww+rw-graph's WW and RW explainers, then the additional
+// process or realtime graph); the first that can explain the pair wins,
+// and the cycle is classified by the explanations it gets.
+var explainOrder = [...]Rel{WR, WW, RW, Process, Realtime}
+
+// label is the single relationship Elle's explainer reports for an edge
+// carrying rels.
+func label(rels Rel) Rel {
+	for _, r := range explainOrder {
+		if rels&r != 0 {
+			return r
+		}
+	}
+	return 0
+}
+
+// String returns Elle's keyword name for a single relationship.
+func (r Rel) String() string {
+	switch r {
+	case WW:
+		return "ww"
+	case WR:
+		return "wr"
+	case RW:
+		return "rw"
+	case Process:
+		return "process"
+	case Realtime:
+		return "realtime"
+	}
+	var parts []string
+	for _, x := range explainOrder {
+		if r&x != 0 {
+			parts = append(parts, x.String())
+		}
+	}
+	if len(parts) == 0 {
+		return "none"
+	}
+	s := parts[0]
+	for _, p := range parts[1:] {
+		s += "|" + p
+	}
+	return s
+}
+
+// Graph is a dependency graph over transactions (history completions),
+// built with Link, AddRealtime and AddProcess and then searched with
+// Cycles. Vertices are identified by the ops' Index. A Graph is not safe
+// for concurrent use.
+type Graph struct {
+	ops     []history.Op  // vertex -> completion op
+	vertex  map[int]int32 // op.Index -> vertex
+	pending []rawEdge     // edges not yet frozen into the CSR arrays
+	frozen  bool
+
+	// CSR adjacency, sorted by (from, to), one entry per pair.
+	start []int32
+	to    []int32
+	rels  []Rel
+
+	why      map[whyKey]edn.Map     // caller-supplied explanations, first per (pair, rel)
+	invokeOf map[int]history.Op     // completion Index -> its invocation (realtime explanations)
+	explain  func(a, b history.Op, r Rel) edn.Map // checker-specific explainer, optional
+}
+
+type rawEdge struct {
+	from, to int32
+	rel      Rel
+}
+
+type whyKey struct {
+	from, to int32
+	rel      Rel
+}
+
+// NewGraph returns an empty graph.
+func NewGraph() *Graph {
+	return &Graph{vertex: map[int]int32{}}
+}
+
+// vertexOf returns op's vertex, adding it if needed.
+func (g *Graph) vertexOf(op history.Op) int32 {
+	if v, ok := g.vertex[op.Index]; ok {
+		return v
+	}
+	v := int32(len(g.ops))
+	g.vertex[op.Index] = v
+	g.ops = append(g.ops, op)
+	g.frozen = false
+	return v
+}
+
+// Len is the number of vertices.
+func (g *Graph) Len() int { return len(g.ops) }
+
+// Link adds the relationship rel (one of WW, WR, RW, Process, Realtime)
+// from transaction a to transaction b, both completion ops. why explains
+// it the way the anomaly's :steps print it, e.g. edn.K("key", "k",
+// "value", 3) for a wr edge; Cycles prepends :type. Only the first
+// explanation of each (a, b, rel) is kept. Self-edges are ignored, as Elle
+// removes them.
+func (g *Graph) Link(a, b history.Op, rel Rel, why edn.Map) {
+	if a.Index == b.Index {
+		return
+	}
+	va, vb := g.vertexOf(a), g.vertexOf(b)
+	g.link(va, vb, rel)
+	if why != nil {
+		if g.why == nil {
+			g.why = map[whyKey]edn.Map{}
+		}
+		k := whyKey{va, vb, rel}
+		if _, ok := g.why[k]; !ok {
+			g.why[k] = why
+		}
+	}
+}
+
+func (g *Graph) link(a, b int32, rel Rel) {
+	if a == b {
+		return
+	}
+	g.pending = append(g.pending, rawEdge{a, b, rel})
+	g.frozen = false
+}
+
+// freeze merges pending edges into the CSR arrays.
+func (g *Graph) freeze() {
+	if g.frozen {
+		return
+	}
+	n := len(g.ops)
+	all := g.pending
+	for v := 0; v < len(g.start)-1; v++ {
+		for i := g.start[v]; i < g.start[v+1]; i++ {
+			all = append(all, rawEdge{int32(v), g.to[i], g.rels[i]})
+		}
+	}
+	sort.Slice(all, func(i, j int) bool {
+		if all[i].from != all[j].from {
+			return all[i].from < all[j].from
+		}
+		return all[i].to < all[j].to
+	})
+	start := make([]int32, n+1)
+	to := make([]int32, 0, len(all))
+	rels := make([]Rel, 0, len(all))
+	for i := 0; i < len(all); {
+		e := all[i]
+		r := e.rel
+		j := i + 1
+		for j < len(all) && all[j].from == e.from && all[j].to == e.to {
+			r |= all[j].rel
+			j++
+		}
+		to = append(to, e.to)
+		rels = append(rels, r)
+		start[e.from+1]++
+		i = j
+	}
+	for v := 0; v < n; v++ {
+		start[v+1] += start[v]
+	}
+	g.start, g.to, g.rels = start, to, rels
+	g.pending = nil
+	g.frozen = true
+}
+
+// relsBetween returns the relationships on the edge a -> b.
+func (g *Graph) relsBetween(a, b int32) Rel {
+	lo, hi := int(g.start[a]), int(g.start[a+1])
+	i := lo + sort.Search(hi-lo, func(i int) bool { return g.to[lo+i] >= b })
+	if i < hi && g.to[i] == b {
+		return g.rels[i]
+	}
+	return 0
+}
+
+// AddRealtime adds Elle's realtime order over the history (which must hold
+// invocations and completions in order, as recorded): an edge from every
+// :ok completion a to the completion of every operation b invoked after a
+// completed, reduced transitively as Elle's core/realtime-graph does (a
+// buffer of completions not yet implied by later ones, linked to each new
+// invocation), so the edge count stays near n times the concurrency.
+func (g *Graph) AddRealtime(h []history.Op) {
+	completion := completions(h)
+	if g.invokeOf == nil {
+		g.invokeOf = map[int]history.Op{}
+	}
+	var buffer []int32                 // :ok completions not yet implied
+	implied := map[int32][]int32{}     // completion vertex -> buffered vertices linked to it
+	for _, op := range h {
+		if !op.IsClient() {
+			continue
+		}
+		switch op.Type {
+		case history.Invoke:
+			c, ok := completion[op.Index]
+			if !ok {
+				continue
+			}
+			g.invokeOf[c.Index] = op
+			if len(buffer) == 0 {
+				continue
+			}
+			vc := g.vertexOf(c)
+			for _, a := range buffer {
+				g.link(a, vc, Realtime)
+			}
+			implied[vc] = append(implied[vc], buffer...)
+		case history.OK:
+			v := g.vertexOf(op)
+			if in := implied[v]; len(in) > 0 {
+				buffer = slices.DeleteFunc(buffer, func(x int32) bool { return slices.Contains(in, x) })
+				delete(implied, v)
+			}
+			buffer = append(buffer, v)
+		}
+	}
+}
+
+// AddProcess adds Elle's process order: an edge between consecutive :ok
+// completions of each process (core/process-graph).
+func (g *Graph) AddProcess(h []history.Op) {
+	last := map[int]int32{}
+	for _, op := range h {
+		if !op.IsClient() || op.Type != history.OK {
+			continue
+		}
+		v := g.vertexOf(op)
+		if p, ok := last[op.Process]; ok {
+			g.link(p, v, Process)
+		}
+		last[op.Process] = v
+	}
+}
+
+// completions maps each client invocation's Index to its completion.
+func completions(h []history.Op) map[int]history.Op {
+	out := map[int]history.Op{}
+	open := map[int]int{}
+	for _, op := range h {
+		if !op.IsClient() {
+			continue
+		}
+		if op.Type == history.Invoke {
+			open[op.Process] = op.Index
+			continue
+		}
+		if i, ok := open[op.Process]; ok {
+			out[i] = op
+			delete(open, op.Process)
+		}
+	}
+	return out
+}
+
+// step explains the edge a -> b by the relationship r, as Elle prints a
+// cycle step.
+func (g *Graph) step(a, b int32, r Rel) edn.Map {
+	m := edn.K("type", edn.Keyword(r.String()))
+	switch r {
+	case Realtime:
+		m = append(m, edn.Entry{Key: edn.Keyword("a'"), Val: g.ops[a].EDN()})
+		if inv, ok := g.invokeOf[g.ops[b].Index]; ok {
+			m = append(m, edn.Entry{Key: edn.Keyword("b"), Val: inv.EDN()})
+		}
+		return m
+	case Process:
+		return append(m, edn.Entry{Key: edn.Keyword("process"), Val: g.ops[a].Process})
+	}
+	if why, ok := g.why[whyKey{a, b, r}]; ok {
+		for _, e := range why {
+			if e.Key != edn.Keyword("type") {
+				m = append(m, e)
+			}
+		}
+		return m
+	}
+	if g.explain != nil {
+		if why := g.explain(g.ops[a], g.ops[b], r); why != nil {
+			return why
+		}
+	}
+	return m
+}

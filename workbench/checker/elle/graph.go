@@ -84,8 +84,8 @@ type Graph struct {
 	to    []int32
 	rels  []Rel
 
-	why      map[whyKey]edn.Map     // caller-supplied explanations, first per (pair, rel)
-	invokeOf map[int]history.Op     // completion Index -> its invocation (realtime explanations)
+	why      map[whyKey]edn.Map                   // caller-supplied explanations, first per (pair, rel)
+	invokeOf map[int]history.Op                   // completion Index -> its invocation (realtime explanations)
 	explain  func(a, b history.Op, r Rel) edn.Map // checker-specific explainer, optional
 }
 
@@ -213,8 +213,8 @@ func (g *Graph) AddRealtime(h []history.Op) {
 	if g.invokeOf == nil {
 		g.invokeOf = map[int]history.Op{}
 	}
-	var buffer []int32                 // :ok completions not yet implied
-	implied := map[int32][]int32{}     // completion vertex -> buffered vertices linked to it
+	var buffer []int32             // :ok completions not yet implied
+	implied := map[int32][]int32{} // completion vertex -> buffered vertices linked to it
 	for _, op := range h {
 		if !op.IsClient() {
 			continue

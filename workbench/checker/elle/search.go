@@ -144,13 +144,13 @@ func classify(labels []Rel) string {
 
 // State bits of the product search.
 const (
-	stRW1   = 1 << iota // one rw edge so far
-	stRW2               // two or more
-	stFirst             // the first edge was rw
-	stLast              // the last edge was rw
-	stAdj               // two adjacent rw edges seen
-	stWR                // a wr edge seen
-	stVar               // a variant (process/realtime) edge seen
+	stRW1    = 1 << iota // one rw edge so far
+	stRW2                // two or more
+	stFirst              // the first edge was rw
+	stLast               // the last edge was rw
+	stAdj                // two adjacent rw edges seen
+	stWR                 // a wr edge seen
+	stVar                // a variant (process/realtime) edge seen
 	stStates = 1 << 7
 )
 

@@ -1,0 +1,468 @@
+package checker
+
+import (
+	"fmt"
+	"slices"
+	"sort"
+	"strconv"
+
+	"github.com/glomers/glomers/workbench/edn"
+	"github.com/glomers/glomers/workbench/history"
+)
+
+// This file turns a kafka history into the compact form every kafka rule
+// works on: keys and messages interned to small integers, each :ok poll's
+// reply flattened into ranges of one shared slice, and per key a version
+// order over the distinct offsets seen (never a slice indexed by offset,
+// so offsets near 1e15 cost no more than offsets near 0).
+
+// kafkaKind says which kafka operation a kop is.
+type kafkaKind uint8
+
+const (
+	kafkaOther  kafkaKind = iota // crash, debug ops, ...
+	kafkaSend                    // {:f :send, :value [[:send k m]]}
+	kafkaPoll                    // {:f :poll, :value [[:poll {k [[o m] ...]}]]}
+	kafkaAssign                  // {:f :assign, :value [k ...]}
+)
+
+// kop is one completion (:ok, :fail or :info) of a client operation.
+type kop struct {
+	i    int32 // index into the ops slice given to the checker
+	inv  int32 // index of its invocation in that slice; -1 if none
+	kind kafkaKind
+	typ  history.Type
+	proc int
+	// send: the key and message; off is the offset an :ok send returned.
+	key, msg int32
+	off      int64
+	hasOff   bool
+	// :ok poll: reads[rs:re] are the keys the reply listed, sorted by key.
+	rs, re int32
+	// assign: the keys assigned, in the order given.
+	keys []int32
+}
+
+// kread is one key of an :ok poll reply: the messages msgs[ms:me] in
+// returned order, and the highest offset returned (-1 for an empty list).
+type kread struct {
+	key    int32
+	ms, me int32
+	maxOff int64
+}
+
+// kmsg is everything known about one message of one key.
+type kmsg struct {
+	val         any
+	writer      int32 // ops index of the last send completion of it; -1
+	firstReader int32 // ops index of the first :ok poll returning it; -1
+	failed      bool  // some :fail send sent it
+	okSent      bool  // some :ok send sent it
+	okRead      bool  // some :ok poll returned it
+	// Version order facts, filled by buildOrder.
+	byValue  int32 // dense index where it is the representative (last); -1
+	firstIdx int32 // first dense index it appears at; -1
+	lastIdx  int32 // last dense index it appears at; -1
+	nOffsets int32 // number of distinct offsets it appears at
+}
+
+// kkey is one key (one log).
+type kkey struct {
+	name     any    // as it appears in the history (a string in practice)
+	str      string // its canonical text, for sorting and lookup
+	ints     map[int64]int32
+	strs     map[string]int32
+	msgs     []kmsg
+	okPolled bool // some :ok poll reply listed it (even with no messages)
+
+	// Observations (offset, message) from :ok sends and :ok polls: the first
+	// message seen at each offset, and any further distinct ones.
+	atOffset  map[int64]int32
+	conflicts map[int64][]int32
+
+	// The version order, built by buildOrder.
+	offsets []int64   // distinct non-negative offsets seen, ascending
+	values  [][]int32 // values[i]: messages at offsets[i], sorted; len ≥ 1
+	byIndex []int32   // representative message of dense index i
+}
+
+// kafkaHistory is the parsed history.
+type kafkaHistory struct {
+	ops   []history.Op
+	kops  []kop
+	reads []kread
+	msgs  []int32 // messages of all poll reads, see kread
+	keys  []*kkey
+	keyID map[string]int32
+}
+
+// kafkaKeyText is the canonical text of a key: the string itself, or for
+// other values their canonical form.
+func kafkaKeyText(k any) string {
+	if s, ok := k.(string); ok {
+		return s
+	}
+	return "\x00" + valueKey(k) // never equal to a string key
+}
+
+// key interns a key.
+func (h *kafkaHistory) key(k any) int32 {
+	s := kafkaKeyText(k)
+	if id, ok := h.keyID[s]; ok {
+		return id
+	}
+	id := int32(len(h.keys))
+	h.keys = append(h.keys, &kkey{name: k, str: s, atOffset: map[int64]int32{}})
+	h.keyID[s] = id
+	return id
+}
+
+// msg interns message v of key k, comparing messages with history.Equal.
+func (k *kkey) msg(v any) int32 {
+	var n int64
+	isInt := false
+	switch x := v.(type) {
+	case int64:
+		n, isInt = x, true
+	case int:
+		n, isInt = int64(x), true
+	}
+	var s string
+	if !isInt {
+		s = valueKey(v)
+		if i, err := strconv.ParseInt(s, 10, 64); err == nil && strconv.FormatInt(i, 10) == s {
+			n, isInt = i, true
+		}
+	}
+	if isInt {
+		if id, ok := k.ints[n]; ok {
+			return id
+		}
+		if k.ints == nil {
+			k.ints = map[int64]int32{}
+		}
+		id := k.newMsg(v)
+		k.ints[n] = id
+		return id
+	}
+	if id, ok := k.strs[s]; ok {
+		return id
+	}
+	if k.strs == nil {
+		k.strs = map[string]int32{}
+	}
+	id := k.newMsg(v)
+	k.strs[s] = id
+	return id
+}
+
+func (k *kkey) newMsg(v any) int32 {
+	k.msgs = append(k.msgs, kmsg{val: v, writer: -1, firstReader: -1, byValue: -1, firstIdx: -1, lastIdx: -1})
+	return int32(len(k.msgs) - 1)
+}
+
+// observe records that offset off of the key holds message m.
+func (k *kkey) observe(off int64, m int32) {
+	first, ok := k.atOffset[off]
+	if !ok {
+		k.atOffset[off] = m
+		return
+	}
+	if first == m {
+		return
+	}
+	if k.conflicts == nil {
+		k.conflicts = map[int64][]int32{}
+	}
+	if !slices.Contains(k.conflicts[off], m) {
+		k.conflicts[off] = append(k.conflicts[off], m)
+	}
+}
+
+// kafkaParseError is a history the analysis cannot read.
+type kafkaParseError struct {
+	op     history.Op
+	reason string
+}
+
+func (e *kafkaParseError) Error() string {
+	return fmt.Sprintf("kafka: op %d (process %d, %s %s): %s", e.op.Index, e.op.Process, e.op.Type, e.op.F, e.reason)
+}
+
+// parseKafka reads the client operations of a kafka history.
+func parseKafka(ops []history.Op) (*kafkaHistory, error) {
+	h := &kafkaHistory{ops: ops, keyID: map[string]int32{}}
+	invoked := map[int]int32{} // process -> index of its open invocation
+	for i := range ops {
+		op := &ops[i]
+		if !op.IsClient() {
+			continue
+		}
+		if op.Type == history.Invoke {
+			invoked[op.Process] = int32(i)
+			continue
+		}
+		inv, ok := invoked[op.Process]
+		if ok {
+			delete(invoked, op.Process)
+		} else {
+			inv = -1
+		}
+		k := kop{i: int32(i), inv: inv, typ: op.Type, proc: op.Process, key: -1, msg: -1}
+		var err error
+		switch op.F {
+		case "send":
+			k.kind = kafkaSend
+			err = h.parseSend(op, &k)
+		case "poll":
+			k.kind = kafkaPoll
+			if op.Type == history.OK {
+				err = h.parsePoll(op, &k)
+			}
+		case "assign":
+			k.kind = kafkaAssign
+			keys, isList := op.Value.([]any)
+			if !isList && op.Value != nil {
+				err = fmt.Errorf("assign value %s is not a list of keys", history.Key(op.Value))
+			}
+			for _, key := range keys {
+				k.keys = append(k.keys, h.key(key))
+			}
+		}
+		if err != nil {
+			return nil, &kafkaParseError{op: *op, reason: err.Error()}
+		}
+		h.kops = append(h.kops, k)
+	}
+	for _, k := range h.keys {
+		k.buildOrder()
+	}
+	return h, nil
+}
+
+// mop returns the single micro-op of a send or poll value.
+func kafkaMop(v any, f string) ([]any, error) {
+	txn, ok := v.([]any)
+	if !ok || len(txn) != 1 {
+		return nil, fmt.Errorf("value %s is not a single micro-op", history.Key(v))
+	}
+	mop, ok := txn[0].([]any)
+	if !ok || len(mop) == 0 || mop[0] != edn.Keyword(f) {
+		return nil, fmt.Errorf("value %s is not a [[:%s ...]] micro-op", history.Key(v), f)
+	}
+	return mop, nil
+}
+
+func (h *kafkaHistory) parseSend(op *history.Op, k *kop) error {
+	mop, err := kafkaMop(op.Value, "send")
+	if err != nil {
+		return err
+	}
+	if len(mop) != 3 {
+		return fmt.Errorf("send micro-op %s does not have a key and a message", history.Key(mop))
+	}
+	k.key = h.key(mop[1])
+	key := h.keys[k.key]
+	v := mop[2]
+	// A completed send carries [offset message]; others the bare message.
+	if pair, ok := v.([]any); ok && len(pair) == 2 && op.Type == history.OK {
+		off, ok := history.Int(pair[0])
+		if !ok {
+			return fmt.Errorf("send offset %s is not an integer", history.Key(pair[0]))
+		}
+		v = pair[1]
+		k.off, k.hasOff = off, true
+	}
+	k.msg = key.msg(v)
+	m := &key.msgs[k.msg]
+	m.writer = k.i // the last completion wins, as writer-of does
+	switch op.Type {
+	case history.Fail:
+		m.failed = true
+	case history.OK:
+		m.okSent = true
+	}
+	if k.hasOff {
+		key.observe(k.off, k.msg)
+	}
+	return nil
+}
+
+func (h *kafkaHistory) parsePoll(op *history.Op, k *kop) error {
+	mop, err := kafkaMop(op.Value, "poll")
+	if err != nil {
+		return err
+	}
+	k.rs = int32(len(h.reads))
+	if len(mop) >= 2 {
+		var names []string
+		var lists []any
+		switch m := mop[1].(type) {
+		case map[string]any:
+			names = make([]string, 0, len(m))
+			for name := range m {
+				names = append(names, name)
+			}
+			sort.Strings(names)
+			lists = make([]any, len(names))
+			for i, name := range names {
+				lists[i] = m[name]
+			}
+		case edn.Map:
+			type entry struct {
+				name string
+				list any
+			}
+			es := make([]entry, 0, len(m))
+			for _, e := range m {
+				name, ok := e.Key.(string)
+				if !ok {
+					return fmt.Errorf("poll reply key %s is not a string", history.Key(e.Key))
+				}
+				es = append(es, entry{name, e.Val})
+			}
+			sort.Slice(es, func(i, j int) bool { return es[i].name < es[j].name })
+			for _, e := range es {
+				names = append(names, e.name)
+				lists = append(lists, e.list)
+			}
+		case nil:
+		default:
+			return fmt.Errorf("poll reply %s is not a map of keys to messages", history.Key(mop[1]))
+		}
+		for i, name := range names {
+			r := kread{key: h.key(name), ms: int32(len(h.msgs)), maxOff: -1}
+			key := h.keys[r.key]
+			key.okPolled = true
+			var pairs []any
+			if lists[i] != nil {
+				var ok bool
+				if pairs, ok = lists[i].([]any); !ok {
+					return fmt.Errorf("poll reply for key %q is %s, not a list of [offset message] pairs", name, history.Key(lists[i]))
+				}
+			}
+			for _, p := range pairs {
+				pair, ok := p.([]any)
+				if !ok || len(pair) != 2 {
+					return fmt.Errorf("poll reply for key %q holds %s, not an [offset message] pair", name, history.Key(p))
+				}
+				off, ok := history.Int(pair[0])
+				if !ok {
+					return fmt.Errorf("poll reply for key %q has offset %s, not an integer", name, history.Key(pair[0]))
+				}
+				m := key.msg(pair[1])
+				h.msgs = append(h.msgs, m)
+				r.maxOff = max(r.maxOff, off)
+				km := &key.msgs[m]
+				km.okRead = true
+				if km.firstReader < 0 {
+					km.firstReader = k.i
+				}
+				key.observe(off, m)
+			}
+			r.me = int32(len(h.msgs))
+			h.reads = append(h.reads, r)
+		}
+	}
+	k.re = int32(len(h.reads))
+	return nil
+}
+
+// compareValues orders messages for printing and for choosing one
+// representative of an offset holding several: history.Compare, falling
+// back to the canonical text for values Clojure could not compare.
+func compareValues(a, b any) int {
+	if c, err := history.Compare(a, b); err == nil {
+		return c
+	}
+	ka, kb := history.Key(a), history.Key(b)
+	switch {
+	case ka < kb:
+		return -1
+	case ka > kb:
+		return 1
+	}
+	return 0
+}
+
+// buildOrder computes the key's version order (Jepsen
+// jepsen/src/jepsen/tests/kafka.clj, version-orders and index-seq): the
+// distinct offsets seen, numbered densely 0, 1, 2, ... in offset order;
+// negative offsets are left out, as datafy-version-order-log only
+// materialises offsets 0 through the largest. by-index holds one
+// representative message per offset: Jepsen takes `first` of a Clojure
+// hash set, whose order we cannot reproduce, so we take the smallest. A
+// message's by-value index is the last index where it is the
+// representative, as index-seq builds it with (into {} ...).
+func (k *kkey) buildOrder() {
+	k.offsets = make([]int64, 0, len(k.atOffset))
+	for off := range k.atOffset {
+		if off >= 0 {
+			k.offsets = append(k.offsets, off)
+		}
+	}
+	slices.Sort(k.offsets)
+	k.values = make([][]int32, len(k.offsets))
+	k.byIndex = make([]int32, len(k.offsets))
+	single := make([]int32, len(k.offsets)) // backing store for the common case
+	for i, off := range k.offsets {
+		first := k.atOffset[off]
+		vs := single[i : i+1 : i+1]
+		vs[0] = first
+		if more := k.conflicts[off]; len(more) > 0 {
+			vs = append([]int32{first}, more...)
+			slices.SortFunc(vs, func(a, b int32) int { return compareValues(k.msgs[a].val, k.msgs[b].val) })
+		}
+		k.values[i] = vs
+		k.byIndex[i] = vs[0]
+		k.msgs[vs[0]].byValue = int32(i)
+		for _, m := range vs {
+			km := &k.msgs[m]
+			if km.firstIdx < 0 {
+				km.firstIdx = int32(i)
+			}
+			km.lastIdx = int32(i)
+			km.nOffsets++
+		}
+	}
+	k.atOffset, k.conflicts = nil, nil
+}
+
+// index returns the by-value index of message m, or -1.
+func (k *kkey) index(m int32) int32 {
+	if m < 0 {
+		return -1
+	}
+	return k.msgs[m].byValue
+}
+
+// sortedKeys returns the key ids in the order of their names, as a
+// Clojure sorted map of string keys would list them.
+func (h *kafkaHistory) sortedKeys() []int32 {
+	ids := make([]int32, len(h.keys))
+	for i := range ids {
+		ids[i] = int32(i)
+	}
+	slices.SortFunc(ids, func(a, b int32) int {
+		sa, sb := h.keys[a].str, h.keys[b].str
+		switch {
+		case sa < sb:
+			return -1
+		case sa > sb:
+			return 1
+		}
+		return 0
+	})
+	return ids
+}
+
+// op returns the history op at ops index i as EDN.
+func (h *kafkaHistory) opEDN(i int32) any {
+	if i < 0 {
+		return nil
+	}
+	return h.ops[i].EDN()
+}
+
+// pollMsgs returns the messages of read r.
+func (h *kafkaHistory) readMsgs(r kread) []int32 { return h.msgs[r.ms:r.me] }

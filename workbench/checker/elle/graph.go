@@ -124,12 +124,12 @@ func (g *Graph) Len() int { return len(g.ops) }
 // it the way the anomaly's :steps print it, e.g. edn.K("key", "k",
 // "value", 3) for a wr edge; Cycles prepends :type. Only the first
 // explanation of each (a, b, rel) is kept. Self-edges are ignored, as Elle
-// removes them.
+// removes them (the vertex is still added).
 func (g *Graph) Link(a, b history.Op, rel Rel, why edn.Map) {
-	if a.Index == b.Index {
+	va, vb := g.vertexOf(a), g.vertexOf(b)
+	if va == vb {
 		return
 	}
-	va, vb := g.vertexOf(a), g.vertexOf(b)
 	g.link(va, vb, rel)
 	if why != nil {
 		if g.why == nil {

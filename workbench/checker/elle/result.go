@@ -93,15 +93,36 @@ func Result(a Anomalies, models []string) edn.Map {
 	am := make(edn.Map, 0, len(types))
 	for i, t := range types {
 		tl[i] = edn.Keyword(t)
-		cases := make(edn.Vector, len(rep[t]))
-		for j, c := range rep[t] {
-			cases[j] = c
-		}
-		am = append(am, edn.Entry{Key: edn.Keyword(t), Val: cases})
+		am = append(am, edn.Entry{Key: edn.Keyword(t), Val: casesEDN(t, rep[t])})
 	}
 	not, alsoNot := Boundary(a.Types())
 	return edn.K("valid?", valid, "anomaly-types", tl, "anomalies", am,
 		"not", kwSet(not), "also-not", kwSet(alsoNot))
+}
+
+// listTypes are the anomaly types whose cases Elle collects as a seq
+// (printed as a list); the others are vectors.
+var listTypes = map[string]bool{"G1a": true, "G1b": true, "internal": true,
+	"duplicate-elements": true, "future-read": true, "dirty-update": true, "incompatible-order": true}
+
+// casesEDN prints one anomaly type's cases; :empty-transaction-graph is
+// Elle's bare true.
+func casesEDN(t string, cases []edn.Map) any {
+	if t == "empty-transaction-graph" {
+		return true
+	}
+	if listTypes[t] {
+		l := make(edn.List, len(cases))
+		for i, c := range cases {
+			l[i] = c
+		}
+		return l
+	}
+	v := make(edn.Vector, len(cases))
+	for i, c := range cases {
+		v[i] = c
+	}
+	return v
 }
 
 func kwSet(names []string) edn.Set {

@@ -286,7 +286,8 @@ func (s *searcher) find(scc []int32, sp cycleSpec) ([]int32, []Rel, error) {
 				}
 			}
 		}
-		sortInt32(starts)
+		// Elle tries vertices in its graph's order; ours is history order.
+		slices.SortFunc(starts, func(a, b int32) int { return g.ops[a].Index - g.ops[b].Index })
 		need := len(sub) * stStates
 		if len(s.seen) < need {
 			s.seen = make([]uint32, need)
@@ -405,5 +406,3 @@ func (s *searcher) path(start, id int32, l Rel) ([]int32, []Rel) {
 	}
 	return append(vs, start), ls
 }
-
-func sortInt32(xs []int32) { slices.Sort(xs) }

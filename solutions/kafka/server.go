@@ -90,15 +90,27 @@ func (k *keyState) insert(e entry) {
 	k.log = slices.Insert(k.log, i, e)
 }
 
-// op is one replicated change, as a sync message carries it: an entry
-// appended to key K at offset O with message M, or (Commit) a committed
-// offset O of key K.
+// op is one replicated change, as a sync message carries it.
 type op struct {
-	K      string          `json:"k"`
-	O      int64           `json:"o"`
-	M      json.RawMessage `json:"m,omitempty"`
-	Commit bool            `json:"c,omitempty"`
+	Kind opKind          `json:"t,omitempty"`
+	K    string          `json:"k"`
+	O    int64           `json:"o"`
+	M    json.RawMessage `json:"m,omitempty"`
 }
+
+// opKind says what an op means.
+type opKind int
+
+const (
+	// opAppend: message M was appended to key K at offset O.
+	opAppend opKind = iota
+	// opCommit: offset O of key K was committed.
+	opCommit
+	// opClock: the sender's clock for key K reached O. A node announces
+	// the clock it raised on learning another node's entry, so that a
+	// third node learns that the sender will assign nothing below it.
+	opClock
+)
 
 // peer is the replication state of the link to one other node.
 type peer struct {
@@ -109,13 +121,15 @@ type peer struct {
 	sent     int64 // the highest sequence number sent so far
 	lastSend time.Time
 
-	recv    int64 // every op of the peer up to this number has been applied
-	ackSent int64 // the highest recv sent back
+	recv int64 // every op of the peer up to this number has been applied
+	// owed: since our last sync to it, the peer sent new ops, asked for
+	// a barrier, or retried (our answer may have been lost): it waits
+	// for an answer.
+	owed bool
 
-	want    int64 // the highest barrier number the peer asked us for
-	gotSent int64 // the highest of those answered
-	got     int64 // the highest of our barrier numbers the peer answered
-	asked   int64 // the highest of our barrier numbers sent to the peer
+	want  int64 // the highest barrier number the peer asked us for
+	got   int64 // the highest of our barrier numbers the peer answered
+	asked int64 // the highest of our barrier numbers sent to the peer
 }
 
 // server is one node of the log.
@@ -261,7 +275,7 @@ func (s *server) commitOffsets(msg node.Message) error {
 			continue
 		}
 		ks.committed, ks.hasCommitted = o, true
-		s.record(op{K: k, O: o, Commit: true})
+		s.record(op{Kind: opCommit, K: k, O: o})
 	}
 	s.mu.Unlock()
 	return s.n.Reply(msg, node.Body{Type: "commit_offsets_ok"})
@@ -334,11 +348,15 @@ func (s *server) awaitBarrier() error {
 // syncBody is the message nodes exchange.
 type syncBody struct {
 	node.Body
-	First int64 `json:"first"`         // sequence number of Ops[0]
-	Ops   []op  `json:"ops,omitempty"` // every op not yet acknowledged
-	Ack   int64 `json:"ack"`           // the receiver's ops up to Ack are applied
-	Want  int64 `json:"want"`          // the sender's newest barrier number
-	Got   int64 `json:"got"`           // the receiver's newest barrier number seen
+	First int64 `json:"first"`          // sequence number of Ops[0]
+	Ops   []op  `json:"ops,omitempty"`  // every op not yet acknowledged
+	Ack   int64 `json:"ack"`            // the receiver's ops up to Ack are applied
+	Want  int64 `json:"want,omitempty"` // the sender's newest barrier number, while unanswered
+	Got   int64 `json:"got,omitempty"`  // the receiver's newest barrier number seen
+	// Retry marks a sync sent because an answer is overdue: the
+	// receiver answers it even if it brings nothing new, since the
+	// answer it sent may have been lost.
+	Retry bool `json:"retry,omitempty"`
 }
 
 // loop sends the due syncs every SyncInterval until the node stops.
@@ -373,22 +391,27 @@ func (s *server) dueSyncs(now time.Time) []outgoing {
 	var out []outgoing
 	for _, p := range s.peers {
 		last := p.first + int64(len(p.pending)) - 1
-		due := last > p.sent || p.recv > p.ackSent || p.want > p.gotSent || s.barrier > p.asked ||
-			(len(p.pending) > 0 && now.Sub(p.lastSend) >= s.opts.RetransmitAfter)
-		if !due {
+		waiting := len(p.pending) > 0 || s.barrier > p.got // for an answer from p
+		retry := waiting && now.Sub(p.lastSend) >= s.opts.RetransmitAfter
+		if !retry && last <= p.sent && !p.owed && s.barrier <= p.asked {
 			continue
 		}
-		out = append(out, outgoing{p.id, syncBody{
+		body := syncBody{
 			Body:  node.Body{Type: syncType},
 			First: p.first,
 			Ops:   slices.Clone(p.pending),
 			Ack:   p.recv,
-			Want:  s.barrier,
 			Got:   p.want,
-		}})
+			Retry: retry,
+		}
+		if s.barrier > p.got {
+			body.Want = s.barrier
+		}
+		out = append(out, outgoing{p.id, body})
 		p.sent = max(p.sent, last)
 		p.lastSend = now
-		p.ackSent, p.gotSent, p.asked = p.recv, p.want, s.barrier
+		p.owed = false
+		p.asked = s.barrier
 	}
 	return out
 }
@@ -413,21 +436,32 @@ func (s *server) receiveSync(msg node.Message) error {
 		// than learn a watermark from it.
 		return fmt.Errorf("kafka: sync from %s starts at op %d, but only %d were applied", msg.Src, body.First, p.recv)
 	}
+	before := p.recv
 	for i, o := range body.Ops {
 		seq := body.First + int64(i)
 		if seq <= p.recv {
 			continue
 		}
 		ks := s.key(o.K)
-		if o.Commit {
+		switch o.Kind {
+		case opCommit:
 			if !ks.hasCommitted || o.O > ks.committed {
 				ks.committed, ks.hasCommitted = o.O, true
 			}
-		} else {
+		case opClock:
+			ks.floor[pi] = max(ks.floor[pi], o.O)
+		default:
 			ks.insert(entry{off: o.O, msg: o.M})
-			c := o.O / s.nodes
-			ks.clock = max(ks.clock, c+1)
-			ks.floor[pi] = max(ks.floor[pi], c+1)
+			c := o.O/s.nodes + 1
+			ks.floor[pi] = max(ks.floor[pi], c)
+			if c > ks.clock {
+				ks.clock = c
+				for qi, q := range s.peers {
+					if qi != pi {
+						q.pending = append(q.pending, op{Kind: opClock, K: o.K, O: c})
+					}
+				}
+			}
 		}
 		p.recv = seq
 	}
@@ -436,7 +470,7 @@ func (s *server) receiveSync(msg node.Message) error {
 	if n := body.Ack - p.first + 1; n > 0 {
 		n = min(n, int64(len(p.pending)))
 		for _, o := range p.pending[:n] {
-			if !o.Commit {
+			if o.Kind == opAppend {
 				ks := s.key(o.K)
 				ks.floor[pi] = max(ks.floor[pi], o.O/s.nodes+1)
 			}
@@ -444,6 +478,7 @@ func (s *server) receiveSync(msg node.Message) error {
 		p.pending = slices.Delete(p.pending, 0, int(n))
 		p.first += n
 	}
+	p.owed = p.owed || p.recv > before || body.Want > 0 || body.Retry
 	p.want = max(p.want, body.Want)
 	if body.Got > p.got {
 		p.got = body.Got

@@ -16,6 +16,7 @@ func Nodes() map[string]func(*node.Node) {
 	all := map[string]func(*node.Node){}
 	for _, family := range []map[string]func(*node.Node){
 		basicFaults(),
+		kafkaFaults(),
 		txnFaults(),
 	} {
 		for name, f := range family {

@@ -1,21 +1,23 @@
 // Command broadcast is the Gossip Glomers broadcast node (challenges
-// 3a–3e). It runs in one of two modes, chosen by the environment variable
-// GLOMERS_BROADCAST_MODE:
+// 3a–3e). It runs in one of two modes, chosen by its --mode argument
+// (Maelstrom passes the arguments after "--" on its command line to the
+// node, e.g. `maelstrom test -w broadcast --bin broadcast ... -- --mode fast`):
 //
-//   - efficient (the default, also when the variable is unset or empty):
-//     values travel through a hub in batches; on the 3d/3e set-up about
-//     1.45 node-to-node messages per client operation and a median stable
-//     latency of about 140 ms (maximum under 450 ms);
+//   - efficient (the default): values travel through a hub in batches; on
+//     the 3d/3e set-up about 1.45 node-to-node messages per client
+//     operation and a median stable latency of about 140 ms (maximum
+//     under 450 ms);
 //   - fast: every node sends its values straight to every other node;
 //     about 12 messages per operation, median about 55 ms, maximum about
 //     one hop (100 ms).
 //
-// Any other value is reported on stderr and the node exits with status 2
+// A bad argument is reported on stderr and the node exits with status 2
 // before reading any message. See package
 // github.com/glomers/glomers/solutions/broadcast for the design.
 package main
 
 import (
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -24,19 +26,26 @@ import (
 	"github.com/glomers/glomers/solutions/broadcast"
 )
 
-// modeEnv names the environment variable that selects the mode.
-const modeEnv = "GLOMERS_BROADCAST_MODE"
-
 func main() {
-	os.Exit(run(os.Getenv(modeEnv), os.Stdin, os.Stdout, os.Stderr))
+	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 }
 
-// run is the whole program: it parses the mode, then serves messages from
-// stdin until it ends, and returns the exit status.
-func run(mode string, stdin io.Reader, stdout, stderr io.Writer) int {
-	m, err := broadcast.ParseMode(mode)
+// run is the whole program: it parses the arguments, then serves
+// messages from stdin until it ends, and returns the exit status.
+func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("broadcast", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	mode := fs.String("mode", "efficient", "efficient (few messages, through a hub) or fast (straight to every node)")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "broadcast: unexpected arguments %q (usage: broadcast [--mode efficient|fast])\n", fs.Args())
+		return 2
+	}
+	m, err := broadcast.ParseMode(*mode)
 	if err != nil {
-		fmt.Fprintf(stderr, "%s: %v\n", modeEnv, err)
+		fmt.Fprintf(stderr, "--mode: %v\n", err)
 		return 2
 	}
 	n := node.New(node.WithLogOutput(stderr))

@@ -11,14 +11,18 @@ import (
 func TestUnknownModeExits(t *testing.T) {
 	var out, errOut bytes.Buffer
 	in := strings.NewReader(`{"src":"c0","dest":"n0","body":{"type":"init","msg_id":1,"node_id":"n0","node_ids":["n0"]}}` + "\n")
-	if code := run("slow", in, &out, &errOut); code == 0 {
+	if code := run([]string{"--mode", "slow"}, in, &out, &errOut); code == 0 {
 		t.Fatalf("exit status 0 for an unknown mode")
 	}
 	if out.Len() != 0 {
 		t.Errorf("wrote %q to stdout before refusing the mode", out.String())
 	}
-	if !strings.Contains(errOut.String(), modeEnv) || !strings.Contains(errOut.String(), `"slow"`) {
-		t.Errorf("stderr %q does not name the variable and the value", errOut.String())
+	if !strings.Contains(errOut.String(), "--mode") || !strings.Contains(errOut.String(), `"slow"`) {
+		t.Errorf("stderr %q does not name the flag and the value", errOut.String())
+	}
+	errOut.Reset()
+	if code := run([]string{"fast"}, in, &out, &errOut); code != 2 || !strings.Contains(errOut.String(), "usage") {
+		t.Errorf("a stray argument: exit %d, stderr %q; want 2 and the usage", code, errOut.String())
 	}
 }
 
@@ -60,7 +64,11 @@ func TestModesServe(t *testing.T) {
 			io.WriteString(w, `{"src":"c1","dest":"n0","body":{"type":"read","msg_id":2}}`+"\n")
 			w.Close()
 		}()
-		if code := run(mode, r, out, &errOut); code != 0 {
+		var args []string
+		if mode != "" {
+			args = []string{"--mode", mode}
+		}
+		if code := run(args, r, out, &errOut); code != 0 {
 			t.Fatalf("mode %q: exit status %d; stderr:\n%s", mode, code, errOut.String())
 		}
 		if !strings.Contains(out.String(), `"messages":[5]`) {

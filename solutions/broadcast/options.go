@@ -21,8 +21,8 @@ const (
 	Fast
 )
 
-// String returns the mode's name as ParseMode and GLOMERS_BROADCAST_MODE
-// spell it.
+// String returns the mode's name as ParseMode and the broadcast
+// command's --mode flag spell it.
 func (m Mode) String() string {
 	switch m {
 	case Efficient:

@@ -56,6 +56,11 @@ type Config struct {
 	// Log receives the test log (console); nil discards it.
 	Log io.Writer
 
+	// Progress, when set, is called about once a second while the test
+	// runs and once at each change of phase, for a live status line. It
+	// must return quickly.
+	Progress func(Progress)
+
 	// RecoveryWait is the sleep before the final phase (Maelstrom: 10 s).
 	RecoveryWait time.Duration
 	// Strict makes the checks Maelstrom cannot do count in the verdict.

@@ -47,6 +47,9 @@ func (r *run) finish(res *Result, runErr error) *Result {
 		res.Journal = r.net.Journal()
 	}
 	if runErr == nil {
+		if r.track != nil {
+			r.track.setPhase("analysis")
+		}
 		r.log.Infof("Analysing %d history entries and %d network events...", len(res.History), len(res.Journal))
 		res.Results = r.analyse(res.History, res.Journal)
 		res.Valid = checker.ValidityOf(res.Results)

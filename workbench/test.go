@@ -84,6 +84,7 @@ type run struct {
 	net   *netsim.Network
 	wl    workload.Workload
 	hist  *history.History
+	track *tracker // progress of the run, once relative time began
 
 	nodes     map[string]*nodeConn
 	clientMu  sync.Mutex
@@ -306,7 +307,8 @@ func (r *run) startNode(ctx context.Context, nc *nodeConn, initClient *netsim.Cl
 			return
 		}
 		if crashed, _ := proc.Crashed(); crashed {
-			r.crash(fmt.Errorf("%s", proc.CrashReport()))
+			r.log.Errorf("%s", proc.CrashReport())
+			r.crash(errors.New(proc.CrashSummary()))
 		}
 	}()
 
@@ -327,7 +329,8 @@ func (r *run) startNode(ctx context.Context, nc *nodeConn, initClient *netsim.Cl
 		return fmt.Errorf("node %s broke the protocol during init: %w", nc.id, bad)
 	}
 	if crashed, _ := proc.Crashed(); crashed {
-		return fmt.Errorf("node %s exited during init. %s", nc.id, proc.CrashReport())
+		r.log.Errorf("%s", proc.CrashReport())
+		return fmt.Errorf("%s during init", proc.CrashSummary())
 	}
 	if err != nil {
 		if errors.Is(err, netsim.ErrTimeout) {
@@ -500,10 +503,11 @@ func (r *run) mainPhase(ctx context.Context) error {
 			r.runNemesis(ctx, deadline, nemesisRand, pool)
 		}()
 	}
-	progressDone := make(chan struct{})
-	go r.reportProgress(ctx, progressDone)
+	r.track = newTracker(r)
+	trackCtx, stopTracking := context.WithCancel(ctx)
+	defer stopTracking()
+	go r.track.run(trackCtx)
 	r.generate(ctx, pool, deadline)
-	close(progressDone)
 	nemesisDone.Wait()
 	if err := r.crashError(); err != nil {
 		return err
@@ -516,10 +520,12 @@ func (r *run) mainPhase(ctx context.Context) error {
 		if r.cfg.partitions() {
 			r.nemesisOp("stop-partition", func() any { r.net.Heal(); return edn.Keyword("network-healed") })
 		}
+		r.track.setPhase("recovery")
 		r.log.Infof("Waiting for recovery...")
 		if err := sleepCtx(ctx, r.cfg.RecoveryWait); err != nil {
 			return r.interrupted(err)
 		}
+		r.track.setPhase("final")
 		r.finalPhase(ctx, workers, final)
 		if err := ctx.Err(); err != nil {
 			return r.interrupted(err)
@@ -574,33 +580,6 @@ func (r *run) interrupted(err error) error {
 func callerFor(c *netsim.Client, node string) workload.Caller {
 	return func(ctx context.Context, body map[string]any, timeout time.Duration) (netsim.Reply, error) {
 		return c.Call(ctx, node, body, timeout)
-	}
-}
-
-// progressEvery is how often a long main phase reports how it is going.
-const progressEvery = 10 * time.Second
-
-// reportProgress logs the operation counts every progressEvery until done.
-func (r *run) reportProgress(ctx context.Context, done <-chan struct{}) {
-	t := time.NewTicker(progressEvery)
-	defer t.Stop()
-	for {
-		select {
-		case <-done:
-			return
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-		var counts [4]int
-		for _, op := range r.hist.Ops() {
-			if op.IsClient() {
-				counts[op.Type]++
-			}
-		}
-		elapsed := time.Since(r.hist.Start()).Round(time.Second)
-		r.log.Infof("Progress: %v of %v, %d operations (%d ok, %d fail, %d info)", elapsed,
-			r.cfg.TimeLimit, counts[history.Invoke], counts[history.OK], counts[history.Fail], counts[history.Info])
 	}
 }
 
@@ -736,7 +715,7 @@ func (r *run) teardown() error {
 			continue
 		}
 		if ok, _ := nc.proc.Crashed(); ok {
-			crashed = append(crashed, nc.proc.CrashReport())
+			crashed = append(crashed, nc.proc.CrashSummary())
 		}
 	}
 	var wg sync.WaitGroup
@@ -760,7 +739,7 @@ func (r *run) teardown() error {
 		}
 	}
 	if len(crashed) > 0 {
-		return errors.New(strings.Join(crashed, "\n\n"))
+		return errors.New(strings.Join(crashed, "; "))
 	}
 	return nil
 }

@@ -17,13 +17,38 @@ type Metric string
 const (
 	// MsgsPerOp is :net :servers :msgs-per-op, the challenges' "messages per operation".
 	MsgsPerOp Metric = "msgs-per-op"
+	// AllMsgsPerOp is :net :all :msgs-per-op, client messages included.
+	AllMsgsPerOp Metric = "all-msgs-per-op"
 	// StableMedian and StableMax are the broadcast :stable-latencies
 	// quantiles 0.5 and 1, in ms: the challenges' median and maximum latency.
 	StableMedian Metric = "median-latency-ms"
 	StableMax    Metric = "max-latency-ms"
 	// OKFraction is :availability :ok-fraction.
 	OKFraction Metric = "ok-fraction"
+	// OpP50 and OpP99 are quantiles of the latency of :ok client
+	// operations, in ms, read from the history.
+	OpP50 Metric = "op-p50-ms"
+	OpP99 Metric = "op-p99-ms"
 )
+
+// Metrics lists every metric.
+func Metrics() []Metric {
+	return []Metric{MsgsPerOp, AllMsgsPerOp, StableMedian, StableMax, OKFraction, OpP50, OpP99}
+}
+
+// Path is where a metric sits in the results map (keywords as strings),
+// or nil for metrics computed another way (latency quantiles).
+func (m Metric) Path() []any {
+	switch m {
+	case MsgsPerOp:
+		return []any{"net", "servers", "msgs-per-op"}
+	case AllMsgsPerOp:
+		return []any{"net", "all", "msgs-per-op"}
+	case OKFraction:
+		return []any{"availability", "ok-fraction"}
+	}
+	return nil
+}
 
 // Target is an upper (or, for OKFraction, lower) bound on a metric.
 type Target struct {
@@ -32,6 +57,10 @@ type Target struct {
 	// Strict makes the bound exclusive (< rather than ≤), as the official
 	// targets are phrased ("fewer than 30").
 	Strict bool
+	// RelativeTo, when set, names the challenge whose figure in the same
+	// run is the bound (5c is judged against 5b); Bound is then ignored
+	// until the scoreboard fills it in.
+	RelativeTo string
 }
 
 // Met reports whether value satisfies the target.
@@ -54,15 +83,20 @@ func (t Target) String() string {
 	case t.Strict:
 		op = "<"
 	}
+	if t.RelativeTo != "" && t.Bound == 0 {
+		return fmt.Sprintf("%s %s %s's", t.Metric, op, t.RelativeTo)
+	}
 	return fmt.Sprintf("%s %s %g", t.Metric, op, t.Bound)
 }
 
 // Variant is one way of running a challenge's binary: most challenges
-// have one; broadcast 3d/3e run in both of its modes.
+// have one; broadcast 3c–3e run in both of its modes.
 type Variant struct {
-	Name string   // "" for the only variant, else e.g. "efficient"
-	Env  []string // extra environment for the node binary
-	Ours []Target // our own targets for this variant
+	Name string // "" for the only variant, else e.g. "efficient"
+	// NodeArgs are arguments for the node binary, given after "--" on the
+	// test command line (as Maelstrom passes them), e.g. --mode fast.
+	NodeArgs []string
+	Ours     []Target // our own targets for this variant
 }
 
 // Challenge is one Gossip Glomers challenge.
@@ -82,19 +116,22 @@ type Challenge struct {
 	Criteria string
 }
 
-// Command returns the command line a user would type, with bin as --bin.
-func (c Challenge) Command(tool, bin string) string {
-	parts := append([]string{tool, "test"}, c.Args[:2]...)
-	parts = append(parts, "--bin", bin)
-	parts = append(parts, c.Args[2:]...)
-	return strings.Join(parts, " ")
+// Command returns the command line a user would type, with bin as --bin
+// and the variant's node arguments after "--".
+func (c Challenge) Command(tool, bin string, v Variant) string {
+	return tool + " test " + strings.Join(c.TestArgs(bin, v), " ")
 }
 
-// TestArgs returns the full argument list for `test` with bin as --bin.
-func (c Challenge) TestArgs(bin string) []string {
+// TestArgs returns the full argument list for `test` with bin as --bin
+// and the variant's node arguments after "--".
+func (c Challenge) TestArgs(bin string, v Variant) []string {
 	args := append([]string{}, c.Args[:2]...)
 	args = append(args, "--bin", bin)
-	return append(args, c.Args[2:]...)
+	args = append(args, c.Args[2:]...)
+	if len(v.NodeArgs) > 0 {
+		args = append(append(args, "--"), v.NodeArgs...)
+	}
+	return args
 }
 
 func args(s string) []string { return strings.Fields(s) }
@@ -106,13 +143,13 @@ func All() []Challenge {
 	broadcastFast := []Target{{Metric: MsgsPerOp, Bound: 12.5}, {Metric: StableMedian, Bound: 100}, {Metric: StableMax, Bound: 160}}
 	broadcastEfficient := []Target{{Metric: MsgsPerOp, Bound: 1.7}, {Metric: StableMedian, Bound: 320}, {Metric: StableMax, Bound: 500}}
 	bothModes := []Variant{
-		{Name: "efficient", Env: []string{"GLOMERS_BROADCAST_MODE=efficient"}, Ours: broadcastEfficient},
-		{Name: "fast", Env: []string{"GLOMERS_BROADCAST_MODE=fast"}, Ours: broadcastFast},
+		{Name: "efficient", NodeArgs: []string{"--mode", "efficient"}, Ours: broadcastEfficient},
+		{Name: "fast", NodeArgs: []string{"--mode", "fast"}, Ours: broadcastFast},
 	}
 	// Under partitions only validity counts, in either mode.
 	bothModesValid := []Variant{
-		{Name: "efficient", Env: []string{"GLOMERS_BROADCAST_MODE=efficient"}},
-		{Name: "fast", Env: []string{"GLOMERS_BROADCAST_MODE=fast"}},
+		{Name: "efficient", NodeArgs: []string{"--mode", "efficient"}},
+		{Name: "fast", NodeArgs: []string{"--mode", "fast"}},
 	}
 	return []Challenge{
 		{ID: "1", Name: "Echo", Workload: "echo", Binary: "echo",
@@ -152,7 +189,9 @@ func All() []Challenge {
 			Args: args("-w kafka --node-count 2 --concurrency 2n --time-limit 20 --rate 1000"), Variants: one(),
 			Criteria: "valid across two nodes"},
 		{ID: "5c", Name: "Efficient Kafka-Style Log", Workload: "kafka", Binary: "kafka",
-			Args: args("-w kafka --node-count 2 --concurrency 2n --time-limit 20 --rate 1000"), Variants: one(),
+			Args:     args("-w kafka --node-count 2 --concurrency 2n --time-limit 20 --rate 1000"),
+			Official: []Target{{Metric: MsgsPerOp, RelativeTo: "5b"}},
+			Variants: one(),
 			Criteria: "valid, with fewer messages and better latency than 5b (no numeric target)"},
 		{ID: "6a", Name: "Single-Node, Totally-Available Transactions", Workload: "txn-rw-register", Binary: "txn-rw-register",
 			Args:     args("-w txn-rw-register --node-count 1 --time-limit 20 --rate 1000 --concurrency 2n --consistency-models read-uncommitted --availability total"),

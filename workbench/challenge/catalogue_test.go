@@ -32,7 +32,7 @@ func TestCommandsMatchThePublishedOnes(t *testing.T) {
 	}
 	for _, c := range All() {
 		if w, ok := want[c.ID]; ok {
-			if got := c.Command("maelstrom", "~/go/bin/"+flyName(c.Binary)); got != w {
+			if got := c.Command("maelstrom", "~/go/bin/"+flyName(c.Binary), Variant{}); got != w {
 				t.Errorf("%s:\n got %s\nwant %s", c.ID, got, w)
 			}
 		}

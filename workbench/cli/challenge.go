@@ -9,154 +9,225 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	"sort"
 	"strconv"
 	"strings"
-	"text/tabwriter"
 	"time"
+
+	"github.com/spf13/pflag"
 
 	"github.com/glomers/glomers/workbench"
 	"github.com/glomers/glomers/workbench/challenge"
 	"github.com/glomers/glomers/workbench/checker"
-	"github.com/glomers/glomers/workbench/edn"
-	"github.com/glomers/glomers/workbench/history"
 	"github.com/glomers/glomers/workbench/workload"
 )
 
-const challengeUsage = `Usage: glomers challenge ID... | all [options]
+const challengeUsageHead = `Usage: glomers challenge ID... | all [options]
 
-Runs Gossip Glomers challenges with their official parameters and prints a
-scoreboard. Without --bin-dir it builds this repository's solutions first.
+Runs Gossip Glomers challenges with their official command lines and prints a
+scoreboard: the verdict, messages per operation, latencies, the official
+targets and this project's own. Without --bin-dir it first builds this
+repository's solutions into bin/. The exit status is 0 when every challenge
+run is valid and meets its official targets, 1 when one is not (a missing
+binary counts), 130 when interrupted.
 
 Options:
-  --bin-dir DIR      use the binaries in DIR (named like cmd/: echo, unique-ids,
-                     broadcast, ..., or maelstrom-echo, ...) instead of building ours
-  --maelstrom PATH   run the same command lines through a real Maelstrom at PATH
-  --store DIR        where test results go (default store)
-  --seed N           seed for every test (default: from the clock)
-  -h, --help         print this help
+`
 
-Challenges: ` + "1 2 3a 3b 3c 3d 3e 4 5a 5b 5c 6a 6b 6c\n"
+// ExitInterrupted is the exit status after Ctrl-C (128 + SIGINT).
+const ExitInterrupted = 130
+
+// challengeOptions is the parsed `glomers challenge` command line.
+type challengeOptions struct {
+	ids                      []string
+	binDir, maelstrom, store string
+	seed                     uint64
+	wide, help               bool
+	flags                    *pflag.FlagSet
+	stdout                   io.Writer
+	terminal                 bool   // stdout is a terminal: live progress lines
+	tool                     string // how the printed command lines call glomers
+	modRoot                  string // the repository, when running inside it
+}
+
+func parseChallenge(args []string) (*challengeOptions, error) {
+	o := &challengeOptions{}
+	fs := pflag.NewFlagSet("challenge", pflag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.StringVar(&o.binDir, "bin-dir", "", "use the binaries in `DIR` (named like cmd/: echo, unique-ids, broadcast, …, or like the challenge pages: maelstrom-echo, …) instead of building ours")
+	fs.StringVar(&o.maelstrom, "maelstrom", "", "run the same command lines through a real Maelstrom at `PATH`")
+	fs.StringVar(&o.store, "store", "store", "where test results go")
+	fs.Uint64Var(&o.seed, "seed", 0, "seed for every test (default: from the clock; each run prints its own)")
+	fs.BoolVar(&o.wide, "wide", false, "also list every target with its figure, and each run's seed and store folder")
+	fs.BoolVarP(&o.help, "help", "h", false, "print this help")
+	o.flags = fs
+	if err := fs.Parse(args); err != nil {
+		return o, err
+	}
+	o.ids = fs.Args()
+	return o, nil
+}
+
+func challengeUsage(o *challengeOptions) string {
+	return challengeUsageHead + o.flags.FlagUsagesWrapped(80) + "\nChallenges: " + strings.Join(challenge.IDs(), " ") + "\n"
+}
 
 // row is one line of the scoreboard.
 type row struct {
-	id, variant, verdict string
-	figures              map[challenge.Metric]float64
-	latency              string // client op latency quantiles
-	official, ours       []challenge.Target
-	note                 string
-	dir                  string
-	ok                   bool // valid and official targets met
+	c        challenge.Challenge
+	variant  challenge.Variant
+	verdict  string // "true", "false", "unknown", "missing", "crashed", "error", "not run"
+	figures  map[challenge.Metric]float64
+	latency  string // p50/p99 of client operations, or broadcast's stable latencies
+	note     string
+	dir      string
+	seed     uint64
+	took     time.Duration
+	official []challenge.Target // the challenge's official targets, relative ones resolved
+	ok       bool               // valid and official targets met
+}
+
+func (r row) label() string {
+	if r.variant.Name == "" {
+		return r.c.ID
+	}
+	return r.c.ID + " " + r.variant.Name
 }
 
 func runChallengeCommand(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	var ids []string
-	binDir, maelstrom, store := "", "", "store"
-	var seed string
-	for i := 0; i < len(args); i++ {
-		a := args[i]
-		name, val, has := strings.Cut(a, "=")
-		takes := func() bool {
-			if has {
-				return true
-			}
-			if i+1 < len(args) {
-				i++
-				val = args[i]
-				return true
-			}
-			fmt.Fprintf(stderr, "glomers challenge: %s needs a value\n", name)
-			return false
-		}
-		switch name {
-		case "-h", "--help":
-			fmt.Fprint(stdout, challengeUsage)
-			return ExitValid
-		case "--bin-dir":
-			if !takes() {
-				return ExitUsage
-			}
-			binDir = val
-		case "--maelstrom":
-			if !takes() {
-				return ExitUsage
-			}
-			maelstrom = val
-		case "--store":
-			if !takes() {
-				return ExitUsage
-			}
-			store = val
-		case "--seed":
-			if !takes() {
-				return ExitUsage
-			}
-			seed = val
-		default:
-			if strings.HasPrefix(a, "-") {
-				fmt.Fprintf(stderr, "glomers challenge: unknown option %q\n", a)
-				return ExitUsage
-			}
-			ids = append(ids, a)
-		}
+	o, err := parseChallenge(args)
+	if o.help {
+		fmt.Fprint(stdout, challengeUsage(o))
+		return ExitValid
 	}
-	chosen, err := challenge.Select(ids)
+	if err != nil {
+		fmt.Fprintf(stderr, "glomers challenge: %v (see glomers challenge --help)\n", err)
+		return ExitUsage
+	}
+	chosen, err := challenge.Select(o.ids)
 	if err != nil {
 		fmt.Fprintf(stderr, "glomers challenge: %v\n", err)
 		return ExitUsage
 	}
-	if maelstrom != "" {
-		if _, err := os.Stat(maelstrom); err != nil {
-			fmt.Fprintf(stderr, "glomers challenge: --maelstrom %s: %v\n", maelstrom, err)
-			return ExitUsage
-		}
+	if err := o.resolvePaths(); err != nil {
+		fmt.Fprintf(stderr, "glomers challenge: %v\n", err)
+		return ExitUsage
 	}
-	bins, cleanup, err := binaries(ctx, chosen, binDir, stdout)
-	defer cleanup()
+	o.stdout, o.terminal = stdout, isTerminal(stdout)
+
+	bins, err := o.binaries(ctx, chosen)
 	if err != nil {
+		if ctx.Err() != nil {
+			fmt.Fprintln(stderr, "glomers challenge: interrupted while building the solutions")
+			return ExitInterrupted
+		}
 		fmt.Fprintf(stderr, "glomers challenge: %v\n", err)
 		return ExitInternal
 	}
+
 	implemented := map[string]bool{}
 	for _, n := range workload.Names() {
 		implemented[n] = true
 	}
+	total := 0
+	for _, c := range chosen {
+		total += len(c.Variants)
+	}
 	var rows []row
 	for _, c := range chosen {
 		for _, v := range c.Variants {
-			r := row{id: c.ID, variant: v.Name, official: c.Official, ours: v.Ours}
-			bin, ok := bins[c.Binary]
-			switch {
-			case !ok:
-				r.verdict, r.note = "skipped", "no solution binary "+c.Binary
-			case maelstrom == "" && !implemented[c.Workload]:
-				r.verdict, r.note = "skipped", "workload "+c.Workload+" not in this bench yet"
-			default:
-				label := c.ID
-				if v.Name != "" {
-					label += " (" + v.Name + ")"
-				}
-				fmt.Fprintf(stdout, "challenge %s: %s\n", label, c.Command("glomers", bin))
-				if maelstrom != "" {
-					r = runMaelstrom(ctx, maelstrom, c, v, bin, r)
-				} else {
-					r = runOurs(ctx, c, v, bin, store, seed, r)
-				}
-				fmt.Fprintf(stdout, "challenge %s: %s%s\n", label, r.verdict, suffix(r.note))
-			}
-			rows = append(rows, r)
 			if ctx.Err() != nil {
 				break
 			}
+			r := row{c: c, variant: v, verdict: "not run"}
+			fmt.Fprintf(stdout, "\n[%d/%d] %s %s: %s\n", len(rows)+1, total, r.label(), c.Name, c.Criteria)
+			bin, ok := bins[c.Binary]
+			switch {
+			case !ok:
+				r.verdict, r.note = "missing", "no binary "+c.Binary
+				if o.binDir != "" {
+					r.note += " in " + o.binDir
+				}
+			case o.maelstrom == "" && !implemented[c.Workload]:
+				r.verdict, r.note = "missing", "workload "+c.Workload+" is not in this bench yet"
+			default:
+				fmt.Fprintf(stdout, "  $ %s\n", c.Command(o.tool, o.display(bin), v))
+				if o.maelstrom != "" {
+					r = o.runMaelstrom(ctx, r, bin)
+				} else {
+					r = o.runOurs(ctx, r, bin)
+				}
+			}
+			if ctx.Err() != nil && r.verdict != "true" && r.verdict != "false" {
+				r.verdict, r.note = "interrupted", ""
+			}
+			fmt.Fprintf(stdout, "  → %s%s\n", r.verdict, suffix(r.note))
+			rows = append(rows, r)
 		}
 	}
-	printScoreboard(stdout, rows)
+	resolveOfficial(rows)
+	printScoreboard(stdout, rows, o.wide)
+	if ctx.Err() != nil {
+		fmt.Fprintf(stderr, "glomers challenge: interrupted after %d of %d runs\n", len(rows), total)
+		return ExitInterrupted
+	}
 	for _, r := range rows {
-		if r.verdict != "skipped" && !r.ok {
+		if !r.ok {
 			return ExitInvalid
 		}
 	}
 	return ExitValid
+}
+
+// resolvePaths checks --bin-dir and --maelstrom and makes them absolute
+// (Maelstrom runs in its own directory), and decides how printed command
+// lines call glomers.
+func (o *challengeOptions) resolvePaths() error {
+	if o.binDir != "" {
+		fi, err := os.Stat(o.binDir)
+		if err != nil {
+			return fmt.Errorf("--bin-dir: %w", err)
+		}
+		if !fi.IsDir() {
+			return fmt.Errorf("--bin-dir %s is not a directory", o.binDir)
+		}
+		if o.binDir, err = filepath.Abs(o.binDir); err != nil {
+			return fmt.Errorf("--bin-dir: %w", err)
+		}
+	}
+	if o.maelstrom != "" {
+		if _, err := os.Stat(o.maelstrom); err != nil {
+			return fmt.Errorf("--maelstrom: %w", err)
+		}
+		abs, err := filepath.Abs(o.maelstrom)
+		if err != nil {
+			return fmt.Errorf("--maelstrom: %w", err)
+		}
+		o.maelstrom = abs
+	}
+	o.tool = "glomers"
+	if o.maelstrom != "" {
+		o.tool = o.maelstrom
+	}
+	if root, err := moduleRoot(); err == nil {
+		o.modRoot = root
+		if wd, err := os.Getwd(); err == nil && wd == root && o.maelstrom == "" {
+			o.tool = "go run ./cmd/glomers"
+		}
+	}
+	return nil
+}
+
+// display shortens a binary's path for printing: relative to the working
+// directory when it lies below it, so the command can be pasted.
+func (o *challengeOptions) display(bin string) string {
+	wd, err := os.Getwd()
+	if err != nil {
+		return bin
+	}
+	if rel, err := filepath.Rel(wd, bin); err == nil && !strings.HasPrefix(rel, "..") {
+		return rel
+	}
+	return bin
 }
 
 func suffix(note string) string {
@@ -166,50 +237,55 @@ func suffix(note string) string {
 	return " (" + note + ")"
 }
 
-// runOurs runs one challenge variant in this bench, quietly: the full log
-// goes to the store.
-func runOurs(ctx context.Context, c challenge.Challenge, v challenge.Variant, bin, store, seed string, r row) row {
-	args := c.TestArgs(bin)
-	args = append(args, "--store", store)
-	if seed != "" {
-		args = append(args, "--seed", seed)
+// runOurs runs one challenge variant in this bench. The test's log goes
+// to the store; the terminal gets a progress line.
+func (o *challengeOptions) runOurs(ctx context.Context, r row, bin string) row {
+	// Our options go first: everything after the variant's "--" is the node's.
+	args := []string{"--store", o.store}
+	if o.seed != 0 {
+		args = append(args, "--seed", strconv.FormatUint(o.seed, 10))
 	}
-	o, err := parseTest(args)
+	args = append(args, r.c.TestArgs(bin, r.variant)...)
+	t, err := parseTest(args)
 	if err != nil {
 		r.verdict, r.note = "error", oneLine(err)
 		return r
 	}
-	o.cfg.Env = v.Env
+	pr := newProgressPrinter(o.stdout, o.terminal)
+	t.cfg.Progress = pr.update
 	start := time.Now()
-	res, err := workbench.Run(ctx, o.cfg)
+	res, err := workbench.Run(ctx, t.cfg)
+	pr.done()
+	r.took = time.Since(start)
+	if res != nil {
+		r.dir, r.seed = res.Dir, res.Seed
+	}
 	if err != nil {
 		r.verdict, r.note = "crashed", firstLine(err)
-		if res != nil {
-			r.dir = res.Dir
-		}
 		return r
 	}
-	r.dir = res.Dir
 	r.verdict = res.Valid.String()
-	r.figures = figures(res.Results)
-	r.latency = latencyQuantiles(res.History)
-	r.ok = res.Valid == checker.Valid && metAll(r.official, r.figures)
-	r.note = fmt.Sprintf("%.1fs, seed %d", time.Since(start).Seconds(), res.Seed)
+	r.figures = figures(res.Results, res.History)
+	r.latency = latencyCell(r.c.Workload, r.figures)
+	r.note = fmt.Sprintf("%.1fs, seed %d, %s", r.took.Seconds(), res.Seed, o.display(res.Dir))
 	return r
 }
 
 var (
 	maelstromServers = regexp.MustCompile(`:servers\s*\{[^}]*:msgs-per-op\s+([0-9.]+)`)
 	maelstromStable  = regexp.MustCompile(`(?s):stable-latencies\s*\{0 [0-9]+,\s*0\.5 ([0-9]+),.*?\s1 ([0-9]+)\}`)
+	maelstromOK      = regexp.MustCompile(`:ok-fraction\s+([0-9.]+)`)
 )
 
 // runMaelstrom runs the same command line through a real Maelstrom and
-// reads the figures back from its results.edn.
-func runMaelstrom(ctx context.Context, tool string, c challenge.Challenge, v challenge.Variant, bin string, r row) row {
-	cmd := exec.CommandContext(ctx, tool, append([]string{"test"}, c.TestArgs(bin)...)...)
-	cmd.Env = append(os.Environ(), v.Env...)
-	cmd.Dir = filepath.Dir(tool)
+// reads the figures back from its output, which it keeps in the store.
+func (o *challengeOptions) runMaelstrom(ctx context.Context, r row, bin string) row {
+	start := time.Now()
+	cmd := exec.CommandContext(ctx, o.maelstrom, append([]string{"test"}, r.c.TestArgs(bin, r.variant)...)...)
+	cmd.Dir = filepath.Dir(o.maelstrom)
 	out, err := cmd.CombinedOutput()
+	r.took = time.Since(start)
+	logPath := o.keepMaelstromOutput(r, out)
 	var exit *exec.ExitError
 	switch {
 	case err == nil:
@@ -220,6 +296,9 @@ func runMaelstrom(ctx context.Context, tool string, c challenge.Challenge, v cha
 		r.verdict = "unknown"
 	default:
 		r.verdict, r.note = "crashed", oneLine(err)
+		if logPath != "" {
+			r.note += "; its output is in " + logPath
+		}
 		return r
 	}
 	r.figures = map[challenge.Metric]float64{}
@@ -227,14 +306,64 @@ func runMaelstrom(ctx context.Context, tool string, c challenge.Challenge, v cha
 		f, _ := strconv.ParseFloat(string(m[1]), 64)
 		r.figures[challenge.MsgsPerOp] = f
 	}
+	if m := maelstromOK.FindSubmatch(out); m != nil {
+		f, _ := strconv.ParseFloat(string(m[1]), 64)
+		r.figures[challenge.OKFraction] = f
+	}
 	if m := maelstromStable.FindSubmatch(out); m != nil {
 		med, _ := strconv.ParseFloat(string(m[1]), 64)
 		mx, _ := strconv.ParseFloat(string(m[2]), 64)
 		r.figures[challenge.StableMedian], r.figures[challenge.StableMax] = med, mx
 	}
-	r.ok = r.verdict == "true" && metAll(r.official, r.figures)
+	r.latency = latencyCell(r.c.Workload, r.figures)
 	r.note = "real Maelstrom"
+	if logPath != "" {
+		r.note += ", output in " + logPath
+	}
 	return r
+}
+
+// keepMaelstromOutput writes a real Maelstrom's output under
+// <store>/maelstrom/ and returns the file's path ("" if it could not).
+func (o *challengeOptions) keepMaelstromOutput(r row, out []byte) string {
+	dir := filepath.Join(o.store, "maelstrom")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return ""
+	}
+	name := strings.ReplaceAll(r.label(), " ", "-") + "-" + time.Now().Format("20060102T150405") + ".log"
+	p := filepath.Join(dir, name)
+	if err := os.WriteFile(p, out, 0o644); err != nil {
+		return ""
+	}
+	return o.display(p)
+}
+
+// resolveOfficial fills each row's official targets, turning targets
+// relative to another challenge (5c is judged against 5b) into bounds from
+// that challenge's row in this run, and decides whether the row passed.
+func resolveOfficial(rows []row) {
+	byID := map[string]row{}
+	for _, r := range rows {
+		if _, seen := byID[r.c.ID]; !seen {
+			byID[r.c.ID] = r
+		}
+	}
+	for i := range rows {
+		r := &rows[i]
+		r.official = nil
+		for _, t := range r.c.Official {
+			if t.RelativeTo != "" {
+				ref, ok := byID[t.RelativeTo]
+				v, has := ref.figures[t.Metric]
+				if !ok || !has {
+					continue // not judged without the reference run
+				}
+				t.Bound = v
+			}
+			r.official = append(r.official, t)
+		}
+		r.ok = r.verdict == checker.Valid.String() && metAll(r.official, r.figures)
+	}
 }
 
 func metAll(ts []challenge.Target, figs map[challenge.Metric]float64) bool {
@@ -245,117 +374,4 @@ func metAll(ts []challenge.Target, figs map[challenge.Metric]float64) bool {
 		}
 	}
 	return true
-}
-
-func number(v any) (float64, bool) {
-	switch x := v.(type) {
-	case float64:
-		return x, true
-	case float32:
-		return float64(x), true
-	case int:
-		return float64(x), true
-	case int64:
-		return float64(x), true
-	}
-	return 0, false
-}
-
-// figures reads the scoreboard's metrics from a results map.
-func figures(res edn.Map) map[challenge.Metric]float64 {
-	out := map[challenge.Metric]float64{}
-	if v, ok := res.Path("net", "servers", "msgs-per-op"); ok {
-		if f, ok := number(v); ok {
-			out[challenge.MsgsPerOp] = f
-		}
-	}
-	if v, ok := res.Path("availability", "ok-fraction"); ok {
-		if f, ok := number(v); ok {
-			out[challenge.OKFraction] = f
-		}
-	}
-	if q, ok := res.Path("workload", "stable-latencies"); ok {
-		if qm, ok := q.(edn.Map); ok {
-			for _, e := range qm {
-				f, _ := number(e.Val)
-				switch k, _ := number(e.Key); k {
-				case 0.5:
-					out[challenge.StableMedian] = f
-				case 1:
-					out[challenge.StableMax] = f
-				}
-			}
-		}
-	}
-	return out
-}
-
-// latencyQuantiles summarises client operation latencies (ok ops) as
-// "p50/p99/max" in ms.
-func latencyQuantiles(ops []history.Op) string {
-	var ls []float64
-	for _, p := range history.Pairs(ops) {
-		if p.Complete != nil && p.Complete.Type == history.OK {
-			ls = append(ls, float64(p.Complete.Time-p.Invoke.Time)/1e6)
-		}
-	}
-	if len(ls) == 0 {
-		return "-"
-	}
-	sort.Float64s(ls)
-	q := func(p float64) float64 { return ls[min(len(ls)-1, int(float64(len(ls))*p))] }
-	return fmt.Sprintf("%s/%s/%s", ms(q(0.5)), ms(q(0.99)), ms(ls[len(ls)-1]))
-}
-
-func ms(f float64) string {
-	if f < 10 {
-		return strconv.FormatFloat(f, 'f', 1, 64)
-	}
-	return strconv.FormatFloat(f, 'f', 0, 64)
-}
-
-func printScoreboard(w io.Writer, rows []row) {
-	fmt.Fprintln(w, "\nScoreboard")
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "challenge\tmode\tvalid?\tmsgs/op\tmedian\tmax\top latency p50/p99/max ms\tofficial targets\tour targets\tnote")
-	for _, r := range rows {
-		mode := r.variant
-		if mode == "" {
-			mode = "-"
-		}
-		fig := func(m challenge.Metric, digits int) string {
-			v, ok := r.figures[m]
-			if !ok {
-				return "-"
-			}
-			return strconv.FormatFloat(v, 'f', digits, 64)
-		}
-		lat := r.latency
-		if lat == "" {
-			lat = "-"
-		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.id, mode, r.verdict,
-			fig(challenge.MsgsPerOp, 2), fig(challenge.StableMedian, 0), fig(challenge.StableMax, 0), lat,
-			targets(r.official, r.figures), targets(r.ours, r.figures), r.note)
-	}
-	tw.Flush()
-}
-
-// targets renders each target with a mark: ✓ met, ✗ missed.
-func targets(ts []challenge.Target, figs map[challenge.Metric]float64) string {
-	if len(ts) == 0 {
-		return "valid"
-	}
-	var parts []string
-	for _, t := range ts {
-		mark := "?"
-		if v, ok := figs[t.Metric]; ok {
-			mark = "✗"
-			if t.Met(v) {
-				mark = "✓"
-			}
-		}
-		parts = append(parts, mark+" "+t.String())
-	}
-	return strings.Join(parts, ", ")
 }

@@ -5,6 +5,10 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+	"unicode/utf8"
+
+	"github.com/glomers/glomers/workbench/challenge"
 )
 
 // --maelstrom sends the official command line to the tool given and reads
@@ -20,12 +24,16 @@ func TestChallengeThroughAnotherMaelstrom(t *testing.T) {
 		"echo 'Everything looks good!'\nexit 0\n"
 	os.WriteFile(tool, []byte(script), 0o755)
 
-	code, out, stderr := run(t, "challenge", "1", "--bin-dir", dir, "--maelstrom", tool)
+	store := filepath.Join(dir, "store")
+	code, out, stderr := run(t, "challenge", "1", "--bin-dir", dir, "--maelstrom", tool, "--store", store)
 	if code != ExitValid {
 		t.Fatalf("exit %d\n%s\n%s", code, out, stderr)
 	}
 	got, _ := os.ReadFile(argsFile)
 	want := "test -w echo --bin " + bin + " --node-count 1 --time-limit 10"
+	if logs, _ := filepath.Glob(filepath.Join(store, "maelstrom", "1-*.log")); len(logs) != 1 {
+		t.Errorf("Maelstrom's output was not kept in the store: %v", logs)
+	}
 	if strings.TrimSpace(string(got)) != want {
 		t.Errorf("the tool got %q, want %q", got, want)
 	}
@@ -41,10 +49,85 @@ func TestChallengeThroughAnotherMaelstrom(t *testing.T) {
 	}
 }
 
-// A challenge without a binary is skipped, not failed.
-func TestChallengeWithoutBinaryIsSkipped(t *testing.T) {
+// A challenge without a binary fails the command: the scoreboard says
+// which is missing, and the exit status is not 0.
+func TestChallengeWithoutBinaryFails(t *testing.T) {
 	code, out, _ := run(t, "challenge", "5a", "--bin-dir", t.TempDir())
-	if code != ExitValid || !strings.Contains(out, "skipped") {
+	if code != ExitInvalid || !strings.Contains(out, "missing") || !strings.Contains(out, "no binary kafka") {
 		t.Errorf("exit %d\n%s", code, out)
+	}
+}
+
+// A --bin-dir that does not exist, or is a file, is a usage error.
+func TestChallengeBadBinDir(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "f")
+	os.WriteFile(file, nil, 0o644)
+	for _, dir := range []string{"/nonexistent/glomers", file} {
+		code, _, stderr := run(t, "challenge", "1", "--bin-dir", dir)
+		if code != ExitUsage || !strings.Contains(stderr, "--bin-dir") {
+			t.Errorf("--bin-dir %s: exit %d, stderr %q", dir, code, stderr)
+		}
+	}
+	code, _, stderr := run(t, "challenge", "1", "--frob")
+	if code != ExitUsage || !strings.Contains(stderr, "frob") {
+		t.Errorf("unknown option: exit %d, stderr %q", code, stderr)
+	}
+}
+
+// The scoreboard fits in 100 columns, and a row without figures shows
+// no target as met.
+func TestScoreboardIsNarrow(t *testing.T) {
+	var rows []row
+	for _, c := range challenge.All() {
+		for _, v := range c.Variants {
+			r := row{c: c, variant: v, verdict: "true", took: 21 * time.Second,
+				figures: map[challenge.Metric]float64{challenge.MsgsPerOp: 12.345, challenge.OKFraction: 1,
+					challenge.OpP50: 1.5, challenge.OpP99: 250, challenge.StableMedian: 139, challenge.StableMax: 1350}}
+			r.latency = latencyCell(c.Workload, r.figures)
+			rows = append(rows, r)
+		}
+	}
+	rows = append(rows, row{c: challenge.All()[0], verdict: "missing", note: "no binary echo"})
+	resolveOfficial(rows)
+	var b strings.Builder
+	printScoreboard(&b, rows, false)
+	for _, line := range strings.Split(b.String(), "\n") {
+		if n := utf8.RuneCountInString(line); n > 100 {
+			t.Errorf("line of %d columns: %q", n, line)
+		}
+	}
+	last := rows[len(rows)-1]
+	if tally(last, nil) != "-" || tally(last, last.c.Official) != "-" {
+		t.Errorf("a missing run shows targets %q / %q, want -", tally(last, nil), tally(last, last.c.Official))
+	}
+	if !strings.Contains(b.String(), "Targets missed") || !strings.Contains(b.String(), "✗ max-latency-ms < 600: 1350") {
+		t.Errorf("the missed 3d maximum latency is not listed:\n%s", b.String())
+	}
+}
+
+// 5c is judged against 5b's figure from the same run.
+func TestRelativeTargetUsesTheReferenceRun(t *testing.T) {
+	byID := map[string]challenge.Challenge{}
+	for _, c := range challenge.All() {
+		byID[c.ID] = c
+	}
+	mk := func(id string, msgs float64) row {
+		return row{c: byID[id], variant: byID[id].Variants[0], verdict: "true",
+			figures: map[challenge.Metric]float64{challenge.MsgsPerOp: msgs, challenge.OKFraction: 1}}
+	}
+	rows := []row{mk("5b", 0.5), mk("5c", 0.6)}
+	resolveOfficial(rows)
+	if rows[1].ok {
+		t.Errorf("5c at 0.6 msgs/op passed against 5b's 0.5")
+	}
+	rows = []row{mk("5b", 0.5), mk("5c", 0.5)}
+	resolveOfficial(rows)
+	if !rows[1].ok {
+		t.Errorf("5c at 5b's own 0.5 msgs/op failed: %v", rows[1].official)
+	}
+	rows = []row{mk("5c", 0.6)}
+	resolveOfficial(rows)
+	if !rows[0].ok || len(rows[0].official) != 0 {
+		t.Errorf("5c alone: ok %v, targets %v; want no relative target to judge", rows[0].ok, rows[0].official)
 	}
 }

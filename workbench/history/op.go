@@ -105,6 +105,17 @@ func (h *History) Ops() []Op {
 	return append([]Op(nil), h.ops...)
 }
 
+// OpsFrom returns a copy of the operations from index i on (none when i
+// is past the end), for readers that follow a growing history.
+func (h *History) OpsFrom(i int) []Op {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if i >= len(h.ops) {
+		return nil
+	}
+	return append([]Op(nil), h.ops[i:]...)
+}
+
 // Pair is an invocation with its completion. Complete is nil while the
 // operation is still running when the history ends.
 type Pair struct {

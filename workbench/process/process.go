@@ -253,23 +253,52 @@ func (p *Node) Crashed() (bool, error) {
 	return true, p.exitErr
 }
 
-// CrashReport describes an ended node the way Maelstrom does, with the
-// last lines it printed on stdout and stderr.
+// CrashReport describes an ended node in full, for the test log: its
+// exit status and the last lines it printed on stdout and on stderr,
+// each section only when the node printed something there.
 //
 // It waits (briefly) for Lines to read what the node printed last.
 func (p *Node) CrashReport() string {
+	p.waitDrained()
+	var b strings.Builder
+	fmt.Fprintf(&b, "Node %s crashed with %s.", p.id, p.exitStatus())
+	if out := p.outTail.String(); out != "" {
+		fmt.Fprintf(&b, " Before crashing, it wrote to STDOUT:\n\n%s\n", out)
+	}
+	if errOut := p.stderr.tail.String(); errOut != "" {
+		fmt.Fprintf(&b, "\nIts last lines on STDERR:\n\n%s\n", errOut)
+	} else {
+		b.WriteString(" It wrote nothing to STDERR.")
+	}
+	return b.String()
+}
+
+// CrashSummary is one line for the user: which node ended, its exit
+// status, and the last line it wrote to stderr, if any.
+func (p *Node) CrashSummary() string {
+	p.waitDrained()
+	s := fmt.Sprintf("node %s crashed (%s)", p.id, p.exitStatus())
+	if last := p.stderr.tail.last(); last != "" {
+		s += "; its last line on stderr: " + strings.TrimSpace(last)
+	}
+	return s
+}
+
+func (p *Node) exitStatus() string {
+	if p.exitErr != nil {
+		return p.exitErr.Error()
+	}
+	return "an unknown status"
+}
+
+// waitDrained waits up to a second for Lines to read the node's last output.
+func (p *Node) waitDrained() {
 	t := time.NewTimer(time.Second)
+	defer t.Stop()
 	select {
 	case <-p.drained:
 	case <-t.C:
 	}
-	t.Stop()
-	status := "an unknown status"
-	if p.exitErr != nil {
-		status = p.exitErr.Error()
-	}
-	return fmt.Sprintf("Node %s crashed with %s. Before crashing, it wrote to STDOUT:\n\n%s\n\nAnd to STDERR:\n\n%s",
-		p.id, status, p.outTail.String(), p.stderr.tail.String())
 }
 
 // Stop ends the node: an OS process is killed (SIGKILL, as Maelstrom
@@ -362,6 +391,17 @@ func (r *ring) add(s string) {
 	if r.next == 0 {
 		r.full = true
 	}
+}
+
+// last returns the newest line, or "".
+func (r *ring) last() string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	i := (r.next - 1 + len(r.lines)) % len(r.lines)
+	if !r.full && r.next == 0 {
+		return ""
+	}
+	return r.lines[i]
 }
 
 func (r *ring) String() string {

@@ -105,6 +105,26 @@ func TestCrashReportKeepsLastLines(t *testing.T) {
 	if strings.Contains(report, "line \n") || strings.Count(report, "line ") != tailLines {
 		t.Errorf("report should keep exactly the last %d stderr lines:\n%s", tailLines, report)
 	}
+	if got, want := p.CrashSummary(), "node n7 crashed (exit status 3); its last line on stderr: line "+strings.Repeat("e", 39); got != want {
+		t.Errorf("summary %q, want %q", got, want)
+	}
+}
+
+// A node that printed nothing gets a report that says so, without empty
+// sections, and a one-line summary with just its status.
+func TestCrashReportOfASilentNode(t *testing.T) {
+	p, err := Start("n0", Spec{Func: func(io.Reader, io.Writer, io.Writer) error { return errors.New("exit status 3") }}, io.Discard, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.Lines(func([]byte) {})
+	<-p.Exited()
+	if r := p.CrashReport(); strings.Contains(r, "STDOUT") || !strings.Contains(r, "wrote nothing to STDERR") {
+		t.Errorf("report of a silent node:\n%s", r)
+	}
+	if got := p.CrashSummary(); got != "node n0 crashed (exit status 3)" || strings.Contains(got, "\n") {
+		t.Errorf("summary %q", got)
+	}
 }
 
 func TestOSProcessIsKilledOnStop(t *testing.T) {

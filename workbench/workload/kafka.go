@@ -67,7 +67,9 @@ import (
 // one, and a due crash wins each request with probability ½.
 //
 // Final phase (FinalPolls, clipped to 10 s by Maelstrom): the targets are
-// the highest offset of every key in the main phase's :ok sends and polls.
+// the highest offset of every key in the main phase's :ok sends and polls
+// (those that completed before its time limit, once the runner calls
+// MainPhaseDone).
 // Each thread crashes its client, assigns every target key with
 // :seek-to-beginning?, then polls (:poll-ms 1000) at gaps uniform in
 // [0, 0.4) s until its own :ok polls have reached every target. No
@@ -118,6 +120,9 @@ type kafka struct {
 	// highest is TrackKeyOffsets' highest offset per key in :ok sends
 	// and polls: the final phase's targets.
 	highest map[int64]int64
+	// mainDone is set when the main phase's time limit passed: later
+	// completions reach neither tracker.
+	mainDone bool
 }
 
 // kafkaMop is one drawn micro-operation: a send of msg to key, or a poll
@@ -475,9 +480,20 @@ func normalizeMsgs(raw map[string]any) map[string]any {
 	return out
 }
 
-// observe feeds an :ok completion to PollUnseen and TrackKeyOffsets.
-// Keys go back to integers as Maelstrom's StringKeys (parse-long) does;
-// a key that is not an integer is not tracked.
+// MainPhaseDone tells the workload that the main phase's time limit
+// passed. Jepsen's interpreter drops an exhausted phase's generator, so
+// the completions of operations still running then never reach
+// TrackKeyOffsets: a key whose only sends complete late is no target of
+// the final polls (jepsen/generator.clj, phases and TimeLimit).
+func (w *kafka) MainPhaseDone() {
+	w.mu.Lock()
+	w.mainDone = true
+	w.mu.Unlock()
+}
+
+// observe feeds an :ok completion of the main phase to PollUnseen and
+// TrackKeyOffsets. Keys go back to integers as Maelstrom's StringKeys
+// (parse-long) does; a key that is not an integer is not tracked.
 func (w *kafka) observe(op history.Op) {
 	sent, polled := kafkaMaxOffsets(op)
 	if len(sent) == 0 && len(polled) == 0 {
@@ -485,6 +501,9 @@ func (w *kafka) observe(op history.Op) {
 	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
+	if w.mainDone {
+		return
+	}
 	for k, o := range sent {
 		mergeMax(w.sent, k, o)
 		mergeMax(w.highest, k, o)

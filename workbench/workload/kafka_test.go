@@ -616,3 +616,23 @@ func TestKafkaFinalPhaseLimits(t *testing.T) {
 		}
 	})
 }
+
+// Completions after the main phase's time limit reach no tracker: their
+// keys are neither caught up on by assigns nor targets of the final polls.
+func TestKafkaMainPhaseDone(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		w, _ := newTestKafka(t, 1, 1)
+		w.now = time.Now
+		w.observe(history.Op{Type: history.OK, F: "send", Value: []any{[]any{kwSend, "3", []any{int64(0), int64(1)}}}})
+		w.MainPhaseDone()
+		w.observe(history.Op{Type: history.OK, F: "send", Value: []any{[]any{kwSend, "77", []any{int64(0), int64(1)}}}})
+		if _, ok := w.sent[77]; ok {
+			t.Error("a late send reached PollUnseen")
+		}
+		r := &finalRecorder{polls: func(int) map[string]any { return map[string]any{"3": pairs(0)} }}
+		w.Final()(context.Background(), 0, r.do)
+		if len(r.ops) != 3 || history.Key(r.ops[1].Value) != history.Key([]any{"3"}) {
+			t.Errorf("final operations %v, want a crash, an assign of key 3 only and one poll", r.ops)
+		}
+	})
+}

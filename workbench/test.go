@@ -494,13 +494,16 @@ func (r *run) mainPhase(ctx context.Context) error {
 		workers[i] = &worker{thread: i, process: i, node: r.cfg.NodeIDs[i%len(r.cfg.NodeIDs)]}
 	}
 	pool := newThreadPool(workers)
-	nemesisRand := rand.New(rand.NewPCG(r.cfg.Seed, 0x6e656d))
 	var nemesisDone sync.WaitGroup
 	if r.cfg.partitions() {
+		nem := r.newNemesis(pool)
+		// The first fault is due at time 0, as the first client operation
+		// is; it goes first, always, so the same seed makes the same run.
+		nem.turn()
 		nemesisDone.Add(1)
 		go func() {
 			defer nemesisDone.Done()
-			r.runNemesis(ctx, deadline, nemesisRand, pool)
+			nem.run(ctx, deadline)
 		}()
 	}
 	r.track = newTracker(r)
@@ -518,7 +521,7 @@ func (r *run) mainPhase(ctx context.Context) error {
 
 	if final := r.wl.Final(); final != nil {
 		if r.cfg.partitions() {
-			r.nemesisOp("stop-partition", func() any { r.net.Heal(); return edn.Keyword("network-healed") })
+			r.nemesisOp(nemesis.StopPartition, r.heal)
 		}
 		r.track.setPhase("recovery")
 		r.log.Infof("Waiting for recovery...")
@@ -651,44 +654,6 @@ func (r *run) perform(ctx context.Context, w *worker, op history.Op) history.Op 
 		}
 	}
 	return out
-}
-
-// runNemesis alternates start-partition and stop-partition until the
-// deadline: the first immediately, then after gaps uniform in
-// [0, 2 × interval). Each turn occupies Jepsen's nemesis thread, which
-// moves the client threads' rotation on (threadPool).
-func (r *run) runNemesis(ctx context.Context, deadline time.Time, rng *rand.Rand, pool *threadPool) {
-	start := true
-	for {
-		pool.nemesisBusy()
-		if start {
-			r.nemesisOp("start-partition", func() any {
-				spec, g := nemesis.RandomPartition(r.cfg.NodeIDs, rng)
-				r.net.Partition(g)
-				r.log.Infof("Partition %s: %v", spec, g)
-				return g.Isolated()
-			})
-		} else {
-			r.nemesisOp("stop-partition", func() any { r.net.Heal(); return edn.Keyword("network-healed") })
-		}
-		start = !start
-		next := time.Now().Add(nemesis.NextDelay(r.cfg.NemesisInterval, rng))
-		if !next.Before(deadline) {
-			_ = sleepCtx(ctx, time.Until(deadline))
-			return
-		}
-		if sleepCtx(ctx, time.Until(next)) != nil {
-			return
-		}
-	}
-}
-
-// nemesisOp records a nemesis operation around act, whose result is the
-// completion's value.
-func (r *run) nemesisOp(f string, act func() any) {
-	r.hist.Append(history.Op{Type: history.Info, Process: history.NemesisProcess, F: f})
-	v := act()
-	r.hist.Append(history.Op{Type: history.Info, Process: history.NemesisProcess, F: f, Value: v})
 }
 
 func sleepCtx(ctx context.Context, d time.Duration) error {

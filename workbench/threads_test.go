@@ -1,7 +1,9 @@
 package workbench_test
 
 import (
+	"regexp"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -93,4 +95,22 @@ func sliceKey(s []int) string {
 		b[i] = byte('0' + v)
 	}
 	return string(b)
+}
+
+// The nemesis's first fault goes out before the first client operation
+// (both are due at time 0), and partitions are logged as Maelstrom prints
+// grudges, {"n0" #{"n1" …}, …}.
+func TestNemesisGoesFirstAndLogsGrudges(t *testing.T) {
+	var log strings.Builder
+	res := workbenchtest.Run(t, workbench.Config{
+		Workload: "echo", Node: workbench.InProcess(echo.Register), NodeIDs: workbench.NodeIDs(3),
+		TimeLimit: 5 * time.Second, Rate: 50, Nemesis: []string{"partition"}, Seed: 9, Log: &log,
+	})
+	if first := res.History[0]; first.IsClient() || first.F != "start-partition" {
+		t.Errorf("first history entry %+v, want the nemesis's start-partition", first)
+	}
+	grudge := regexp.MustCompile(`Partition [a-z-]+: \{"n\d" #\{("n\d" ?)*\}`)
+	if !grudge.MatchString(log.String()) {
+		t.Errorf("no partition line in Maelstrom's grudge syntax in the log:\n%s", log.String())
+	}
 }

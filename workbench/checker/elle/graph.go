@@ -84,9 +84,10 @@ type Graph struct {
 	to    []int32
 	rels  []Rel
 
-	why      map[whyKey]edn.Map                   // caller-supplied explanations, first per (pair, rel)
-	invokeOf map[int]history.Op                   // completion Index -> its invocation (realtime explanations)
-	explain  func(a, b history.Op, r Rel) edn.Map // checker-specific explainer, optional
+	why     map[whyKey]edn.Map                   // caller-supplied explanations, first per (pair, rel)
+	rtHist  []history.Op                         // the history AddRealtime read
+	invPos  []int32                              // vertex -> position of its invocation in rtHist, or -1
+	explain func(a, b history.Op, r Rel) edn.Map // checker-specific explainer, optional
 }
 
 type rawEdge struct {
@@ -102,6 +103,10 @@ type whyKey struct {
 // NewGraph returns an empty graph.
 func NewGraph() *Graph {
 	return &Graph{vertex: map[int]int32{}}
+}
+
+func newGraphSized(n int) *Graph {
+	return &Graph{vertex: make(map[int]int32, n), ops: make([]history.Op, 0, n)}
 }
 
 // vertexOf returns op's vertex, adding it if needed.
@@ -162,11 +167,11 @@ func (g *Graph) freeze() {
 			all = append(all, rawEdge{int32(v), g.to[i], g.rels[i]})
 		}
 	}
-	sort.Slice(all, func(i, j int) bool {
-		if all[i].from != all[j].from {
-			return all[i].from < all[j].from
+	slices.SortFunc(all, func(a, b rawEdge) int {
+		if a.from != b.from {
+			return int(a.from - b.from)
 		}
-		return all[i].to < all[j].to
+		return int(a.to - b.to)
 	})
 	start := make([]int32, n+1)
 	to := make([]int32, 0, len(all))
@@ -209,40 +214,74 @@ func (g *Graph) relsBetween(a, b int32) Rel {
 // buffer of completions not yet implied by later ones, linked to each new
 // invocation), so the edge count stays near n times the concurrency.
 func (g *Graph) AddRealtime(h []history.Op) {
-	completion := completions(h)
-	if g.invokeOf == nil {
-		g.invokeOf = map[int]history.Op{}
-	}
-	var buffer []int32             // :ok completions not yet implied
-	implied := map[int32][]int32{} // completion vertex -> buffered vertices linked to it
-	for _, op := range h {
+	completion := completionPositions(h)
+	g.rtHist = h
+	var buffer []int32    // :ok completions not yet implied
+	var implied [][]int32 // completion vertex -> the buffer linked to it at its invocation
+	for i := range h {
+		op := &h[i]
 		if !op.IsClient() {
 			continue
 		}
 		switch op.Type {
 		case history.Invoke:
-			c, ok := completion[op.Index]
-			if !ok {
+			c := completion[i]
+			if c < 0 {
 				continue
 			}
-			g.invokeOf[c.Index] = op
+			vc := g.vertexOf(h[c])
+			g.setInvoke(vc, int32(i))
 			if len(buffer) == 0 {
 				continue
 			}
-			vc := g.vertexOf(c)
 			for _, a := range buffer {
 				g.link(a, vc, Realtime)
 			}
-			implied[vc] = append(implied[vc], buffer...)
+			for int(vc) >= len(implied) {
+				implied = append(implied, nil)
+			}
+			implied[vc] = append([]int32(nil), buffer...)
 		case history.OK:
-			v := g.vertexOf(op)
-			if in := implied[v]; len(in) > 0 {
+			v := g.vertexOf(*op)
+			if int(v) < len(implied) && len(implied[v]) > 0 {
+				in := implied[v]
 				buffer = slices.DeleteFunc(buffer, func(x int32) bool { return slices.Contains(in, x) })
-				delete(implied, v)
+				implied[v] = nil
 			}
 			buffer = append(buffer, v)
 		}
 	}
+}
+
+// setInvoke records the history position of vertex v's invocation.
+func (g *Graph) setInvoke(v, pos int32) {
+	for int(v) >= len(g.invPos) {
+		g.invPos = append(g.invPos, -1)
+	}
+	g.invPos[v] = pos
+}
+
+// completionPositions maps each client invocation's position in h to its
+// completion's position, or -1.
+func completionPositions(h []history.Op) []int32 {
+	out := make([]int32, len(h))
+	open := map[int]int{}
+	for i := range h {
+		out[i] = -1
+		op := &h[i]
+		if !op.IsClient() {
+			continue
+		}
+		if op.Type == history.Invoke {
+			open[op.Process] = i
+			continue
+		}
+		if j, ok := open[op.Process]; ok {
+			out[j] = int32(i)
+			delete(open, op.Process)
+		}
+	}
+	return out
 }
 
 // AddProcess adds Elle's process order: an edge between consecutive :ok
@@ -261,26 +300,6 @@ func (g *Graph) AddProcess(h []history.Op) {
 	}
 }
 
-// completions maps each client invocation's Index to its completion.
-func completions(h []history.Op) map[int]history.Op {
-	out := map[int]history.Op{}
-	open := map[int]int{}
-	for _, op := range h {
-		if !op.IsClient() {
-			continue
-		}
-		if op.Type == history.Invoke {
-			open[op.Process] = op.Index
-			continue
-		}
-		if i, ok := open[op.Process]; ok {
-			out[i] = op
-			delete(open, op.Process)
-		}
-	}
-	return out
-}
-
 // step explains the edge a -> b by the relationship r, as Elle prints a
 // cycle step.
 func (g *Graph) step(a, b int32, r Rel) edn.Map {
@@ -288,8 +307,8 @@ func (g *Graph) step(a, b int32, r Rel) edn.Map {
 	switch r {
 	case Realtime:
 		m = append(m, edn.Entry{Key: edn.Keyword("a'"), Val: g.ops[a].EDN()})
-		if inv, ok := g.invokeOf[g.ops[b].Index]; ok {
-			m = append(m, edn.Entry{Key: edn.Keyword("b"), Val: inv.EDN()})
+		if int(b) < len(g.invPos) && g.invPos[b] >= 0 {
+			m = append(m, edn.Entry{Key: edn.Keyword("b"), Val: g.rtHist[g.invPos[b]].EDN()})
 		}
 		return m
 	case Process:

@@ -113,11 +113,28 @@ func parseMops(value any) ([]mop, error) {
 // parseTxns returns the client completions of f "txn" with their parsed
 // micro-ops, in history order, and the client part of the history.
 func parseTxns(ops []history.Op) (txns []*txn, client []history.Op, err error) {
+	client = ops // no copy unless there are nemesis ops to drop
 	for _, op := range ops {
 		if !op.IsClient() {
-			continue
+			client = make([]history.Op, 0, len(ops))
+			for _, o := range ops {
+				if o.IsClient() {
+					client = append(client, o)
+				}
+			}
+			break
 		}
-		client = append(client, op)
+	}
+	n := 0
+	for i := range client {
+		if client[i].Type != history.Invoke {
+			n++
+		}
+	}
+	store := make([]txn, 0, n)
+	txns = make([]*txn, 0, n)
+	for i := range client {
+		op := &client[i]
 		if op.Type == history.Invoke {
 			continue
 		}
@@ -125,7 +142,8 @@ func parseTxns(ops []history.Op) (txns []*txn, client []history.Op, err error) {
 		if err != nil {
 			return nil, nil, fmt.Errorf("op %d: %w", op.Index, err)
 		}
-		txns = append(txns, &txn{op: op, mops: mops})
+		store = append(store, txn{op: *op, mops: mops})
+		txns = append(txns, &store[len(store)-1])
 	}
 	return txns, client, nil
 }
@@ -415,8 +433,7 @@ func analyseRWRegister(ops []history.Op, opts Options, models []string) (Anomali
 	out.Add("cyclic-versions", cyclic...)
 
 	// The transaction graph.
-	g := NewGraph()
-	// Vertices in history order, so searches start from early transactions.
+	g := newGraphSized(len(txns))
 	vedges := map[vedge]bool{}
 	linkAll := func(as, bs []*txn, r Rel) {
 		for _, a := range as {

@@ -69,11 +69,10 @@ import (
 // Final phase (FinalPolls, clipped to 10 s by Maelstrom): the targets are
 // the highest offset of every key in the main phase's :ok sends and polls
 // (those that completed before its time limit, once the runner calls
-// MainPhaseDone).
-// Each thread crashes its client, assigns every target key with
-// :seek-to-beginning?, then polls (:poll-ms 1000) at gaps uniform in
-// [0, 0.4) s until its own :ok polls have reached every target. No
-// operation starts more than 10 s after the phase's first.
+// MainPhaseDone). Each thread crashes its client, assigns every target
+// key with :seek-to-beginning?, then polls (:poll-ms 1000) at gaps
+// uniform in [0, 0.4) s until its own :ok polls have reached every
+// target. No operation starts more than 10 s after the phase's first.
 //
 // The checker is checker.Kafka; ExtraCheck adds checker.KafkaCommittedOffsets.
 func init() { register("kafka", newKafka) }

@@ -88,8 +88,8 @@ var isCycleType = func() map[string]bool {
 // implied by one found, and at most one cycle per type and component is
 // reported: the shortest through the first vertex (in Link order) that
 // has one, found by breadth-first search. Each cycle's steps are labelled
-// as Elle's explainer labels them, preferring wr, then ww, rw, process and
-// realtime when an edge carries several relationships.
+// as Elle's explainer labels them when an edge carries several
+// relationships (see SetExplainOrder).
 func (g *Graph) Cycles(opts CycleOptions) Anomalies {
 	g.freeze()
 	out := Anomalies{}

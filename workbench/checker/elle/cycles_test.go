@@ -132,10 +132,14 @@ func TestGenericClassification(t *testing.T) {
 		{"G-single-item", [][3]int{{0, 1, int(WR)}, {1, 0, int(RW)}}, "G-single-item"},
 		{"G2-item", [][3]int{{0, 1, int(RW)}, {1, 0, int(RW)}}, "G2-item"},
 		{"G-nonadjacent-item", [][3]int{{0, 1, int(RW)}, {1, 2, int(WR)}, {2, 0, int(RW)}, {0, 2, int(WW)}}, "G-single-item"},
-		{"wr wins over ww", [][3]int{{0, 1, int(WW | WR)}, {1, 0, int(WW)}}, "G1c"},
+		{"ww explains before wr", [][3]int{{0, 1, int(WW | WR)}, {1, 0, int(WW)}}, "G0"},
+		{"rw-register: wr explains before ww", [][3]int{{0, 1, int(WW | WR)}, {1, 0, int(WW)}}, "G1c"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			g := NewGraph()
+			if strings.HasPrefix(tc.name, "rw-register") {
+				g.SetExplainOrder(RWRegisterExplainOrder...)
+			}
 			for _, e := range tc.edges {
 				g.Link(c[e[0]], c[e[1]], Rel(e[2]), edn.K("key", "x"))
 			}

@@ -45,12 +45,14 @@
 // # How cycles are searched and named
 //
 // When an edge carries several relationships, Elle's combined explainer
-// justifies it by the first of wr, ww, rw, process, realtime it can, and
-// the cycle is named by those explanations; this package labels edges the
-// same way before searching, so the reported type always matches the
-// printed steps. A consequence faithful to Maelstrom: in an rw-register
-// history every ww edge is also a wr edge, so write cycles are reported as
-// G1c (with :PL-1-cycle-exists saying a ww-only cycle exists), never G0.
+// justifies it by the first of its explainers that can (ww, wr, rw, then
+// process or realtime for list-append and kafka; wr first for
+// rw-register), and the cycle is named by those explanations; this
+// package labels edges the same way before searching (Graph.SetExplainOrder),
+// so the reported type always matches the printed steps. A consequence
+// faithful to Maelstrom: in an rw-register history every ww edge is also a
+// wr edge, so write cycles are reported as G1c (with :PL-1-cycle-exists
+// saying a ww-only cycle exists), never G0.
 //
 // The search is linear-ish: realtime edges are a transitive reduction
 // (about n × concurrency edges), components come from an iterative Tarjan,

@@ -21,22 +21,31 @@ const (
 	Realtime                 // a completed before b was invoked
 )
 
-// explainOrder is the order in which Elle's combined explainer asks its
-// explainers to justify a pair of transactions (rw_register.clj graph:
-// wr-graph, then ww+rw-graph's WW and RW explainers, then the additional
-// process or realtime graph); the first that can explain the pair wins,
-// and the cycle is classified by the explanations it gets.
-var explainOrder = [...]Rel{WR, WW, RW, Process, Realtime}
+// DefaultExplainOrder is the order in which Elle's combined explainer
+// asks its explainers to justify a pair of transactions in list-append
+// (elle/list_append.clj graph: ww, wr, rw graphs) and in Jepsen's kafka
+// checker (ww, wr), followed by the additional process or realtime graph:
+// the first relationship that explains a pair is the one a cycle step
+// shows, and the cycle is classified by those. See SetExplainOrder.
+var DefaultExplainOrder = []Rel{WW, WR, RW, Process, Realtime}
 
-// label is the single relationship Elle's explainer reports for an edge
-// carrying rels.
-func label(rels Rel) Rel {
-	for _, r := range explainOrder {
-		if rels&r != 0 {
-			return r
+// RWRegisterExplainOrder is rw-register's order (elle/rw_register.clj
+// graph: the wr graph, then ww+rw, then process or realtime).
+var RWRegisterExplainOrder = []Rel{WR, WW, RW, Process, Realtime}
+
+// labelTable maps every set of relationships to the one the explainer
+// picks, given an explanation order.
+func labelTable(order []Rel) [32]Rel {
+	var t [32]Rel
+	for rels := range t {
+		for _, r := range order {
+			if Rel(rels)&r != 0 {
+				t[rels] = r
+				break
+			}
 		}
 	}
-	return 0
+	return t
 }
 
 // String returns Elle's keyword name for a single relationship.
@@ -54,7 +63,7 @@ func (r Rel) String() string {
 		return "realtime"
 	}
 	var parts []string
-	for _, x := range explainOrder {
+	for _, x := range DefaultExplainOrder {
 		if r&x != 0 {
 			parts = append(parts, x.String())
 		}
@@ -88,6 +97,7 @@ type Graph struct {
 	rtHist  []history.Op                         // the history AddRealtime read
 	invPos  []int32                              // vertex -> position of its invocation in rtHist, or -1
 	explain func(a, b history.Op, r Rel) edn.Map // checker-specific explainer, optional
+	labels  [32]Rel                              // relationships -> the one that explains them
 }
 
 type rawEdge struct {
@@ -102,12 +112,18 @@ type whyKey struct {
 
 // NewGraph returns an empty graph.
 func NewGraph() *Graph {
-	return &Graph{vertex: map[int]int32{}}
+	return newGraphSized(0)
 }
 
 func newGraphSized(n int) *Graph {
-	return &Graph{vertex: make(map[int]int32, n), ops: make([]history.Op, 0, n)}
+	return &Graph{vertex: make(map[int]int32, n), ops: make([]history.Op, 0, n),
+		labels: labelTable(DefaultExplainOrder)}
 }
+
+// SetExplainOrder sets which relationship explains an edge carrying
+// several (default DefaultExplainOrder); relationships left out are never
+// used to explain a step.
+func (g *Graph) SetExplainOrder(order ...Rel) { g.labels = labelTable(order) }
 
 // vertexOf returns op's vertex, adding it if needed.
 func (g *Graph) vertexOf(op history.Op) int32 {

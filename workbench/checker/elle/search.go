@@ -266,7 +266,7 @@ func (sp *cycleSpec) anchor() Rel {
 // step labels, or nil when scc has none matching sp.
 func (s *searcher) find(scc []int32, sp cycleSpec) ([]int32, []Rel, error) {
 	w, g := s.w, s.w.g
-	use := func(r Rel) bool { return sp.usable(label(r)) }
+	use := func(r Rel) bool { return sp.usable(g.labels[r]) }
 	subs := w.sccs(scc, use)
 	anchor := sp.anchor()
 	for _, sub := range subs {
@@ -280,7 +280,7 @@ func (s *searcher) find(scc []int32, sp cycleSpec) ([]int32, []Rel, error) {
 		for _, v := range sub {
 			for e := g.start[v]; e < g.start[v+1]; e++ {
 				if w.mark[g.to[e]] == w.stamp && use(g.rels[e]) &&
-					(anchor == 0 || label(g.rels[e]) == anchor) {
+					(anchor == 0 || g.labels[g.rels[e]] == anchor) {
 					starts = append(starts, v)
 					break
 				}
@@ -324,7 +324,7 @@ func (s *searcher) bfs(start int32, sp cycleSpec) ([]int32, []Rel, error) {
 		if w.mark[u] != w.stamp {
 			continue
 		}
-		l := label(g.rels[e])
+		l := g.labels[g.rels[e]]
 		st, ok := sp.next(0, l, true)
 		if !ok {
 			continue
@@ -348,7 +348,7 @@ func (s *searcher) bfs(start int32, sp cycleSpec) ([]int32, []Rel, error) {
 			if w.mark[u] != w.stamp {
 				continue
 			}
-			l := label(g.rels[e])
+			l := g.labels[g.rels[e]]
 			st2, ok := sp.next(st, l, false)
 			if !ok {
 				continue

@@ -119,3 +119,21 @@ func TestQuantiles(t *testing.T) {
 		t.Error("Quantiles(nil) should be nil")
 	}
 }
+
+// A verdict nobody set must not pass, and Worst orders verdicts as Jepsen
+// merges them whatever their representation.
+func TestValidityZeroValueDoesNotPass(t *testing.T) {
+	var unset Validity
+	if unset == Valid || unset.EDN() == true {
+		t.Errorf("the zero Validity is %v", unset)
+	}
+	if got := Worst(Valid, unset); got != Unknown {
+		t.Errorf("Worst(Valid, unset) = %v, want unknown", got)
+	}
+	if got := Worst(Unknown, Invalid, Valid); got != Invalid {
+		t.Errorf("Worst(unknown, false, true) = %v, want false", got)
+	}
+	if got := Worst(); got != Valid {
+		t.Errorf("Worst() = %v, want true (nothing failed)", got)
+	}
+}

@@ -5,15 +5,27 @@ package checker
 
 import "github.com/glomers/glomers/workbench/edn"
 
-// Validity is a checker verdict. The zero value is Valid; larger is worse.
+// Validity is a checker verdict. The zero value is Unknown, so a verdict
+// nobody set never passes; Worst orders them false, :unknown, true.
 type Validity int
 
-// The three verdicts, ordered from best to worst as Jepsen merges them.
+// The three verdicts.
 const (
-	Valid   Validity = iota // :valid? true
-	Unknown                 // :valid? :unknown
+	Unknown Validity = iota // :valid? :unknown (also a verdict never set)
+	Valid                   // :valid? true
 	Invalid                 // :valid? false
 )
+
+// rank orders verdicts from best to worst, as Jepsen merges them.
+func (v Validity) rank() int {
+	switch v {
+	case Valid:
+		return 0
+	case Invalid:
+		return 2
+	}
+	return 1
+}
 
 // EDN returns the value printed under :valid?: true, false or :unknown.
 func (v Validity) EDN() any {
@@ -41,7 +53,7 @@ func (v Validity) String() string {
 func Worst(vs ...Validity) Validity {
 	w := Valid
 	for _, v := range vs {
-		if v > w {
+		if v.rank() > w.rank() {
 			w = v
 		}
 	}

@@ -9,10 +9,8 @@ import (
 // cycles is Jepsen's kafka cycles! (jepsen/src/jepsen/tests/kafka.clj):
 // Elle's txn/cycles! with {:consistency-models [:strict-serializable]}
 // (fixed; Maelstrom's --consistency-models does not reach it) over the
-// send and poll operations. The graph holds wr edges, from the completion
-// of the send of each message (of any outcome: the last one, as
-// writer-of keeps it) to every :ok poll that returned it, and Elle's
-// realtime order; Maelstrom never sets :ww-deps, so there are no ww
+// send and poll operations. The graph holds wr edges (see wrGraph) and
+// Elle's realtime order; Maelstrom never sets :ww-deps, so there are no ww
 // edges, and strict-serializable asks for no process edges. Every
 // anomaly Elle finds is returned, unfiltered, as Jepsen merges them; empty
 // says the graph has no vertex at all (Elle's :empty-transaction-graph).
@@ -21,53 +19,68 @@ import (
 // poll by a realtime edge: a poll that observed a message whose send was
 // invoked after the poll completed. Elle names such cycles :G1c-realtime
 // and also reports :strong-PL-2-cycle-exists for them.
+//
+// The graph is first searched without explanations, which are costly to
+// build for every wr edge and only matter in a reported cycle; when a
+// cycle is found it is built again with them and searched again.
 func (h *kafkaHistory) cycles() (found elle.Anomalies, empty bool) {
-	g := elle.NewGraph()
-	wr := false
-	var writers []int32
-	for _, o := range h.kops {
-		if o.kind != kafkaPoll || o.typ != history.OK {
-			continue
-		}
-		writers = writers[:0]
-		for _, r := range h.reads[o.rs:o.re] {
-			k := h.keys[r.key]
-			for _, m := range h.readMsgs(r) {
-				km := k.msgs[m]
-				if km.writer < 0 {
-					continue // reported by unknownMessages before we get here
-				}
-				dup := false
-				for _, w := range writers {
-					if w == km.writer {
-						dup = true
-						break
-					}
-				}
-				if dup {
-					continue
-				}
-				writers = append(writers, km.writer)
-				// Elle's WRExplainer explains the pair by the first message
-				// of the reader written by the writer; a send writes one.
-				g.Link(h.ops[km.writer], h.ops[o.i], elle.WR, edn.K("key", k.name, "value", km.val,
-					"a-mop-index", 0, "b-mop-index", 0))
-				wr = true
-			}
-		}
-	}
-
 	// Elle's realtime graph over the send and poll ops, invocations
 	// included. It has an edge (and so vertices) exactly when some send or
 	// poll with a completion is invoked after another completed :ok.
-	var sp []history.Op
+	n := 0
+	for i := range h.ops {
+		if op := &h.ops[i]; op.IsClient() && (op.F == "send" || op.F == "poll") {
+			n++
+		}
+	}
+	sp := make([]history.Op, 0, n)
 	for i := range h.ops {
 		if op := &h.ops[i]; op.IsClient() && (op.F == "send" || op.F == "poll") {
 			sp = append(sp, *op)
 		}
 	}
+	g, wr := h.wrGraph(false)
 	g.AddRealtime(sp)
-	return g.Cycles(elle.CycleOptions{}), !wr && !realtimeEdgeExists(sp)
+	found = g.Cycles(elle.CycleOptions{})
+	if len(found) > 0 {
+		g, _ = h.wrGraph(true)
+		g.AddRealtime(sp)
+		found = g.Cycles(elle.CycleOptions{})
+	}
+	return found, !wr && !realtimeEdgeExists(sp)
+}
+
+// wrGraph links the send completion of each message (of any outcome:
+// the last one, as Jepsen's writer-of keeps it) to every :ok poll that
+// returned it, and says whether it linked anything. With explain, each
+// edge carries Elle's WRExplainer explanation: the first message of the
+// reader the writer sent (a send sends one).
+func (h *kafkaHistory) wrGraph(explain bool) (*elle.Graph, bool) {
+	g := elle.NewGraph()
+	wr := false
+	linked := make([]int32, len(h.ops)) // writer -> 1 + ops index of the last poll linked from it
+	for _, o := range h.kops {
+		if o.kind != kafkaPoll || o.typ != history.OK {
+			continue
+		}
+		for _, r := range h.reads[o.rs:o.re] {
+			k := h.keys[r.key]
+			for _, m := range h.readMsgs(r) {
+				km := &k.msgs[m]
+				if km.writer < 0 || linked[km.writer] == o.i+1 {
+					continue // unknown writers are reported before we get here
+				}
+				linked[km.writer] = o.i + 1
+				var why edn.Map
+				if explain {
+					why = edn.K("key", k.name, "value", km.val, "a-mop-index", 0, "b-mop-index", 0)
+				}
+				g.Link(h.ops[km.writer], h.ops[o.i], elle.WR, why)
+				wr = true
+			}
+		}
+	}
+	return g, wr
 }
 
 // realtimeEdgeExists reports whether some invocation that has a

@@ -4,13 +4,15 @@ import (
 	"math/rand/v2"
 	"sync"
 
+	"github.com/glomers/glomers/node"
 	"github.com/glomers/glomers/workbench/history"
 )
 
-// Error codes the key/value services reply with; both are definite.
+// Error codes the key/value services reply with (both definite), from
+// the one table of Maelstrom's codes in package node.
 const (
-	CodeKeyDoesNotExist    = 20
-	CodePreconditionFailed = 22
+	CodeKeyDoesNotExist    = node.KeyDoesNotExist
+	CodePreconditionFailed = node.PreconditionFailed
 )
 
 // kvRequest is a decoded key/value request. Absent fields read as nil,

@@ -49,3 +49,20 @@ func checkInvokes(t *testing.T, w Workload, cases []invokeCase, wantRequest func
 		})
 	}
 }
+
+func TestErrorNameFollowsMaelstromsTable(t *testing.T) {
+	cases := []struct {
+		code     int64
+		name     string
+		definite bool
+	}{
+		{0, "timeout", false}, {11, "temporarily-unavailable", true}, {13, "crash", false},
+		{20, "key-does-not-exist", true}, {22, "precondition-failed", true}, {30, "txn-conflict", true},
+		{1000, "unknown", false}, {-1, "unknown", false}, {1 << 40, "unknown", false},
+	}
+	for _, c := range cases {
+		if name, definite := ErrorName(c.code); name != c.name || definite != c.definite {
+			t.Errorf("ErrorName(%d) = %s, %v; want %s, %v", c.code, name, definite, c.name, c.definite)
+		}
+	}
+}

@@ -16,6 +16,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/glomers/glomers/node"
 	"github.com/glomers/glomers/workbench/edn"
 	"github.com/glomers/glomers/workbench/history"
 	"github.com/glomers/glomers/workbench/netsim"
@@ -191,24 +192,15 @@ func (s schema) validate(body map[string]any) error {
 	return fmt.Errorf("%w: expected a %s response, but received %s (%s)", errMalformed, s.typ, history.Key(body), strings.Join(problems, "; "))
 }
 
-// errorNames maps Maelstrom error codes to their names and definiteness.
-var errorNames = map[int64]struct {
-	name     string
-	definite bool
-}{
-	0: {"timeout", false}, 1: {"node-not-found", true}, 10: {"not-supported", true},
-	11: {"temporarily-unavailable", true}, 12: {"malformed-request", true}, 13: {"crash", false},
-	14: {"abort", true}, 20: {"key-does-not-exist", true}, 21: {"key-already-exists", true},
-	22: {"precondition-failed", true}, 30: {"txn-conflict", true},
-}
-
 // ErrorName returns the keyword name of an error code and whether the
-// code is definite; unknown codes are "unknown" and indefinite.
+// code is definite, from the one table of Maelstrom's error codes in
+// package node; unknown codes are "unknown" and indefinite.
 func ErrorName(code int64) (string, bool) {
-	if e, ok := errorNames[code]; ok {
-		return e.name, e.definite
+	if code < 0 || code > 1<<31 {
+		return "unknown", false
 	}
-	return "unknown", false
+	c := node.Code(code)
+	return c.String(), c.Definite()
 }
 
 // call performs one RPC and turns its outcome into a completion of inv

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/glomers/glomers/workbench"
+	"github.com/glomers/glomers/workbench/workload"
 )
 
 // Exit statuses, as Maelstrom's.
@@ -72,7 +73,7 @@ func testFlags(o *testOptions) []flagSpec {
 	c := &o.cfg
 	return []flagSpec{
 		{[]string{"--bin"}, "FILE", "node binary to test (required)", func(_ *testOptions, v string) error { c.Bin = v; return nil }},
-		{[]string{"-w", "--workload"}, "NAME", "workload to run (default lin-kv)", func(_ *testOptions, v string) error { c.Workload = v; return nil }},
+		{[]string{"-w", "--workload"}, "NAME", "workload to run, one of "+strings.Join(workload.AllNames(), ", ")+" (default lin-kv, as in Maelstrom)", func(_ *testOptions, v string) error { c.Workload = v; return nil }},
 		{[]string{"--node-count"}, "NUM", "number of nodes n0…n(N-1)", positiveInt("--node-count", &o.nodeCount)},
 		{[]string{"-n", "--node"}, "HOSTNAME", "a node id (repeatable; default n1…n5)", func(_ *testOptions, v string) error { o.nodes = append(o.nodes, v); return nil }},
 		{[]string{"--nodes"}, "LIST", "comma-separated node ids", func(_ *testOptions, v string) error {

@@ -181,6 +181,11 @@ func TestHelp(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "--nemesis-interval") || !strings.Contains(out, "--latency-dist") {
 		t.Errorf("help: %d %q", code, out)
 	}
+	for _, w := range workload.AllNames() {
+		if !strings.Contains(out, w) {
+			t.Errorf("help does not list workload %s", w)
+		}
+	}
 }
 
 func TestFiguresReadEveryNumberType(t *testing.T) {

@@ -292,3 +292,40 @@ func TestGeneratedHistories(t *testing.T) {
 		t.Errorf("lagging store must fail strict-serializable: %s", types(res))
 	}
 }
+
+func benchLA(b *testing.B, o genOpts, models []string, wantValid any) {
+	ops := genHistory(o)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		res := CheckListAppend(ops, Options{ConsistencyModels: models})
+		if v, _ := res.Get(edn.Keyword("valid?")); v != wantValid {
+			b.Fatalf("valid? %v, want %v: %s", v, wantValid, types(res))
+		}
+	}
+	b.ReportMetric(float64(len(ops)), "ops")
+}
+
+// BenchmarkListAppend53kStrict: a 60 s, --rate 1000 txn-list-append run
+// against a serial store, strict-serializable.
+func BenchmarkListAppend53kStrict(b *testing.B) {
+	benchLA(b, maelstromRun(26500, 0, true), nil, true)
+}
+
+// BenchmarkListAppend53kLaggingStrict: the lagging two-node store.
+func BenchmarkListAppend53kLaggingStrict(b *testing.B) {
+	benchLA(b, maelstromRun(26500, 50, true), nil, false)
+}
+
+func TestGeneratedListAppend(t *testing.T) {
+	ok := genHistory(maelstromRun(3000, 0, true))
+	for _, m := range allModels {
+		if res := CheckListAppend(ok, Options{ConsistencyModels: []string{m}}); valid(t, res) != true {
+			t.Errorf("serial store, %s: %s", m, edn1(t, res))
+		}
+	}
+	lag := genHistory(maelstromRun(3000, 50, true))
+	if res := CheckListAppend(lag, Options{}); valid(t, res) != false {
+		t.Errorf("lagging store must fail strict-serializable: %s", types(res))
+	}
+}

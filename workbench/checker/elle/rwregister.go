@@ -3,6 +3,7 @@ package elle
 import (
 	"fmt"
 	"sort"
+	"strconv"
 	"time"
 
 	"github.com/glomers/glomers/workbench/edn"
@@ -105,9 +106,40 @@ func parseMops(value any) ([]mop, error) {
 		default:
 			return nil, fmt.Errorf("micro-op %s has no function name", history.Key(m))
 		}
-		mops = append(mops, mop{f: f, k: norm(parts[1]), v: norm(parts[2]), raw: m})
+		mo := mop{f: f, k: norm(parts[1]), raw: m}
+		if l, ok := parts[2].([]any); ok {
+			// a list (list-append reads): elements normalised one by one,
+			// and v a comparable key for the whole list
+			mo.list = make([]any, len(l))
+			for i, e := range l {
+				mo.list[i] = norm(e)
+			}
+			mo.v = listKey(mo.list)
+		} else {
+			mo.v = norm(parts[2])
+		}
+		mops = append(mops, mo)
 	}
 	return mops, nil
+}
+
+// listKey is a comparable key for a list of normalised values, distinct
+// from nil and from every non-list value.
+func listKey(l []any) any {
+	b := make([]byte, 0, 4*len(l)+2)
+	b = append(b, '[')
+	for i, e := range l {
+		if i > 0 {
+			b = append(b, ' ')
+		}
+		switch x := e.(type) {
+		case int64:
+			b = strconv.AppendInt(b, x, 10)
+		default:
+			b = append(b, history.Key(denorm(x))...)
+		}
+	}
+	return canon(append(b, ']'))
 }
 
 // parseTxns returns the client completions of f "txn" with their parsed

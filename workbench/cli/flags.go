@@ -6,11 +6,14 @@ import (
 	"bufio"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"regexp"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/spf13/pflag"
 
 	"github.com/glomers/glomers/workbench"
 	"github.com/glomers/glomers/workbench/workload"
@@ -73,7 +76,7 @@ func testFlags(o *testOptions) []flagSpec {
 	c := &o.cfg
 	return []flagSpec{
 		{[]string{"--bin"}, "FILE", "node binary to test (required)", func(_ *testOptions, v string) error { c.Bin = v; return nil }},
-		{[]string{"-w", "--workload"}, "NAME", "workload to run, one of "+strings.Join(workload.AllNames(), ", ")+" (default lin-kv, as in Maelstrom)", func(_ *testOptions, v string) error { c.Workload = v; return nil }},
+		{[]string{"-w", "--workload"}, "NAME", "workload to run, one of " + strings.Join(workload.AllNames(), ", ") + " (default lin-kv, as in Maelstrom)", func(_ *testOptions, v string) error { c.Workload = v; return nil }},
 		{[]string{"--node-count"}, "NUM", "number of nodes n0…n(N-1)", positiveInt("--node-count", &o.nodeCount)},
 		{[]string{"-n", "--node"}, "HOSTNAME", "a node id (repeatable; default n1…n5)", func(_ *testOptions, v string) error { o.nodes = append(o.nodes, v); return nil }},
 		{[]string{"--nodes"}, "LIST", "comma-separated node ids", func(_ *testOptions, v string) error {
@@ -215,6 +218,47 @@ func readLines(path string) ([]string, error) {
 	return out, sc.Err()
 }
 
+// specValue adapts a flagSpec to pflag, which then does the parsing.
+type specValue struct {
+	o    *testOptions
+	spec *flagSpec
+	last string
+}
+
+func (v *specValue) String() string { return v.last }
+func (v *specValue) Type() string   { return v.spec.arg }
+func (v *specValue) Set(s string) error {
+	if v.spec.arg == "" && s != "true" {
+		return fmt.Errorf("%s takes no value", v.spec.names[len(v.spec.names)-1])
+	}
+	v.last = s
+	return v.spec.set(v.o, s)
+}
+
+// testFlagSet registers every option of `glomers test` in a pflag set.
+func testFlagSet(o *testOptions) *pflag.FlagSet {
+	fs := pflag.NewFlagSet("test", pflag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.SetInterspersed(true)
+	specs := testFlags(o)
+	for i := range specs {
+		spec := &specs[i]
+		long, short := "", ""
+		for _, n := range spec.names {
+			if strings.HasPrefix(n, "--") {
+				long = strings.TrimPrefix(n, "--")
+			} else {
+				short = strings.TrimPrefix(n, "-")
+			}
+		}
+		f := fs.VarPF(&specValue{o: o, spec: spec}, long, short, spec.help)
+		if spec.arg == "" {
+			f.NoOptDefVal = "true"
+		}
+	}
+	return fs
+}
+
 // parseTest parses `glomers test` arguments the way Maelstrom's option
 // parser does: options may appear anywhere, "--flag value" or
 // "--flag=value"; everything that is not an option is passed to the
@@ -224,50 +268,15 @@ func readLines(path string) ([]string, error) {
 func parseTest(args []string) (*testOptions, error) {
 	o := &testOptions{testCount: 1}
 	o.cfg.StoreRoot = "store"
-	specs := testFlags(o)
-	byName := map[string]*flagSpec{}
-	for i := range specs {
-		for _, n := range specs[i].names {
-			byName[n] = &specs[i]
-		}
+	fs := testFlagSet(o)
+	if err := fs.Parse(args); err != nil {
+		return o, err
 	}
-	var errs []error
-	for i := 0; i < len(args); i++ {
-		a := args[i]
-		if a == "--" {
-			o.cfg.Args = append(o.cfg.Args, args[i+1:]...)
-			break
-		}
-		if !strings.HasPrefix(a, "-") || a == "-" {
-			o.cfg.Args = append(o.cfg.Args, a)
-			continue
-		}
-		name, val, hasVal := strings.Cut(a, "=")
-		spec, ok := byName[name]
-		if !ok {
-			errs = append(errs, fmt.Errorf("unknown option: %q", name))
-			continue
-		}
-		if spec.arg == "" {
-			if hasVal {
-				errs = append(errs, fmt.Errorf("%s takes no value", name))
-				continue
-			}
-		} else if !hasVal {
-			if i+1 >= len(args) {
-				errs = append(errs, fmt.Errorf("missing required argument for %q", name+" "+spec.arg))
-				continue
-			}
-			i++
-			val = args[i]
-		}
-		if err := spec.set(o, val); err != nil {
-			errs = append(errs, err)
-		}
-	}
+	o.cfg.Args = append(o.cfg.Args, fs.Args()...)
 	if o.help {
 		return o, nil
 	}
+	var errs []error
 	// Derived settings, in Maelstrom's order: node list, then concurrency.
 	switch {
 	case o.nodeCount > 0:
@@ -289,25 +298,13 @@ func parseTest(args []string) (*testOptions, error) {
 		k *= len(o.cfg.NodeIDs)
 	}
 	o.cfg.Concurrency = k
-	if o.cfg.Rate == 0 && !hasFlag(args, "--rate") {
+	if !fs.Changed("rate") {
 		o.cfg.Rate = 5
 	}
 	if o.cfg.Bin == "" {
 		errs = append(errs, errors.New("expected a --bin PATH_TO_BINARY to test"))
 	}
 	return o, errors.Join(errs...)
-}
-
-func hasFlag(args []string, name string) bool {
-	for _, a := range args {
-		if a == "--" {
-			return false
-		}
-		if a == name || strings.HasPrefix(a, name+"=") {
-			return true
-		}
-	}
-	return false
 }
 
 // testUsage writes the help of `glomers test`.

@@ -329,11 +329,12 @@ func DefaultVisibilityBounds() VisibilityBounds {
 // Partitions are the spans from a start-partition nemesis operation to
 // the completion of the next stop-partition; every partition is assumed
 // to separate every pair of nodes. A pair whose span — from W's
-// invocation to the completion of its resolving read, or to the end of
-// the history — overlaps a partition is judged after the heal instead:
-// its after-heal lag is from the end of the last partition that began
-// before its last stale read to that read (0 when the read fell inside
-// the partition, or before every partition).
+// invocation to the completion of its resolving read, or of its last
+// stale read when unresolved — overlaps a partition is judged after the
+// heal instead: its after-heal lag runs from the later of the
+// acknowledgement and the end of the last partition that began before its
+// last stale read, to that read (0 when the read fell inside that
+// partition, or there was none before it).
 //
 // Valid when, outside partitions, the median lag is at most b.Median and
 // the 99th percentile at most b.P99, every after-heal lag is at most
@@ -387,14 +388,13 @@ type visWrite struct {
 type visPeriod struct{ start, end int64 }
 
 type visAnalysis struct {
-	appends  bool
-	nodes    int
-	writes   []visWrite
-	reads    map[string][][]visRead          // key → node → reads in invocation order
-	writers  map[string]map[string]visWriter // key → value key → writer (rw-register)
-	periods  []visPeriod
-	lastTime int64
-	pairs    []visPair
+	appends bool
+	nodes   int
+	writes  []visWrite
+	reads   map[string][][]visRead          // key → node → reads in invocation order
+	writers map[string]map[string]visWriter // key → value key → writer (rw-register)
+	periods []visPeriod
+	pairs   []visPair
 }
 
 func newVisAnalysis(ops []history.Op, nodes []string, concurrency int, appends bool) *visAnalysis {
@@ -410,7 +410,6 @@ func newVisAnalysis(ops []history.Op, nodes []string, concurrency int, appends b
 		return (p % concurrency) % a.nodes
 	}
 	for _, op := range ops {
-		a.lastTime = max(a.lastTime, op.Time)
 		if op.IsClient() {
 			continue
 		}
@@ -582,9 +581,10 @@ func (a *visAnalysis) measure(b VisibilityBounds) {
 				continue // only ignored reads: no evidence
 			}
 			p.resolved = resolver != nil
-			p.hasStale = lastStale != nil
-			end := a.lastTime
-			if resolver != nil {
+			var end int64 // where the evidence ends
+			if resolver == nil {
+				end = lastStale.comp
+			} else {
 				end = resolver.comp
 				if p.seen {
 					p.upper = resolver.comp - w.txn.ack

@@ -206,7 +206,8 @@ func TestRealProcesses(t *testing.T) {
 }
 
 // TestSyncIntervalSweep (GLOMERS_KAFKA_SWEEP=1) prints, for a few sync
-// intervals, the 5c message cost against the worst realtime lag.
+// intervals, the 5c message cost against the worst realtime lag; every
+// interval must pass, but only the default must meet the message budget.
 func TestSyncIntervalSweep(t *testing.T) {
 	if os.Getenv("GLOMERS_KAFKA_SWEEP") == "" {
 		t.Skip("set GLOMERS_KAFKA_SWEEP=1")
@@ -214,6 +215,28 @@ func TestSyncIntervalSweep(t *testing.T) {
 	for _, d := range []time.Duration{5 * time.Millisecond, 10 * time.Millisecond, 25 * time.Millisecond, 50 * time.Millisecond, 100 * time.Millisecond} {
 		res, f := runKafka(t, 2, 1, kafka.Options{SyncInterval: d}, true)
 		t.Logf("sync every %v: %v", d, f)
-		requirePass(t, 2, res, f)
+		if f.valid != checker.Valid || f.strict != checker.Valid || f.okFraction != 1 {
+			t.Errorf("sync every %v: %v: %v", d, f, workbenchtest.Get(t, res, "workload"))
+		}
+	}
+}
+
+// TestThreeNodesWithLatency goes beyond the challenges: three nodes, so
+// watermarks need the clock announcements, and slow, reordering links
+// (exponential latency, mean 50 ms), so syncs overtake each other.
+func TestThreeNodesWithLatency(t *testing.T) {
+	for _, seed := range []uint64{1, 2} {
+		t.Run(fmt.Sprintf("seed=%d", seed), func(t *testing.T) {
+			res := workbenchtest.Run(t, workbench.Config{
+				Workload: "kafka", Node: workbench.InProcess(kafka.Register),
+				NodeIDs: workbench.NodeIDs(3), Concurrency: 6, TimeLimit: 10 * time.Second,
+				Rate: 500, Latency: 50 * time.Millisecond, LatencyDist: "exponential", Seed: seed, Strict: true,
+			})
+			f := figuresOf(t, res)
+			t.Log(f)
+			if f.valid != checker.Valid || f.strict != checker.Valid || f.okFraction != 1 {
+				t.Errorf("%v: %v %v", f, workbenchtest.Get(t, res, "workload"), workbenchtest.Get(t, res, "glomers"))
+			}
+		})
 	}
 }

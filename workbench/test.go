@@ -2,12 +2,8 @@ package workbench
 
 import (
 	"context"
-	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
 	"math/rand/v2"
-	"strings"
 	"sync"
 	"time"
 
@@ -18,7 +14,6 @@ import (
 	"github.com/glomers/glomers/workbench/netsim"
 	"github.com/glomers/glomers/workbench/process"
 	"github.com/glomers/glomers/workbench/report"
-	"github.com/glomers/glomers/workbench/service"
 	"github.com/glomers/glomers/workbench/workload"
 )
 
@@ -95,20 +90,6 @@ type run struct {
 	crashErr  error
 
 	bg sync.WaitGroup // goroutines that must end before Run returns
-}
-
-// nodeConn joins a node's process to its network endpoint.
-type nodeConn struct {
-	id   string
-	proc *process.Node
-	ep   *netsim.Endpoint
-	logw io.WriteCloser
-
-	broke chan struct{} // closed when badLine is set
-
-	mu      sync.Mutex
-	badLine error // first stdout line that broke the protocol; later output is ignored
-	dropped int   // messages to clients that were already closed
 }
 
 func (r *run) execute(parent context.Context) (res *Result, err error) {
@@ -202,240 +183,6 @@ func (r *run) newClient() (*netsim.Client, error) {
 	r.clientSeq++
 	r.clientMu.Unlock()
 	return r.net.NewClient(id)
-}
-
-// startServices registers lin-kv, seq-kv, lww-kv and lin-tso before any
-// node starts, each answering one request at a time in delivery order.
-func (r *run) startServices(ctx context.Context) error {
-	for i, name := range service.Names() {
-		svc, err := service.New(name, rand.New(rand.NewPCG(r.cfg.Seed, uint64(0x737663+i))))
-		if err != nil {
-			return err
-		}
-		ep, err := r.net.Register(name)
-		if err != nil {
-			return err
-		}
-		r.bg.Add(1)
-		go func() {
-			defer r.bg.Done()
-			service.Serve(ctx, r.net, ep, svc, r.log.Warnf)
-		}()
-	}
-	return nil
-}
-
-// startNodes launches every node in parallel and performs the init
-// handshake with each, then runs the workload's setup.
-func (r *run) startNodes(ctx context.Context) error {
-	for _, id := range r.cfg.NodeIDs {
-		ep, err := r.net.Register(id)
-		if err != nil {
-			return err
-		}
-		r.nodes[id] = &nodeConn{id: id, ep: ep, broke: make(chan struct{})}
-	}
-	errs := make([]error, len(r.cfg.NodeIDs))
-	var wg sync.WaitGroup
-	for i, id := range r.cfg.NodeIDs {
-		client, err := r.newClient() // allocated in node order, so ids are repeatable
-		if err != nil {
-			return err
-		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			errs[i] = r.startNode(ctx, r.nodes[id], client)
-		}()
-	}
-	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
-		return err
-	}
-	r.log.Infof("All %d nodes initialised", len(r.cfg.NodeIDs))
-	return nil
-}
-
-func (r *run) startNode(ctx context.Context, nc *nodeConn, initClient *netsim.Client) error {
-	defer initClient.Close()
-	logw := io.WriteCloser(nopCloser{io.Discard})
-	if r.store != nil {
-		w, err := r.store.NodeLog(nc.id)
-		if err != nil {
-			return fmt.Errorf("node %s: open log: %w", nc.id, err)
-		}
-		logw = w
-	}
-	nc.logw = logw
-	var onLine func(string)
-	if r.cfg.LogStderr {
-		onLine = func(line string) { r.log.Infof("%s stderr: %s", nc.id, line) }
-	}
-	spec := process.Spec{Bin: r.cfg.Bin, Args: r.cfg.Args, Env: r.cfg.Env, Func: r.cfg.Node}
-	proc, err := process.Start(nc.id, spec, logw, onLine)
-	if err != nil {
-		return fmt.Errorf("node %s: %w", nc.id, err)
-	}
-	nc.proc = proc
-
-	r.bg.Add(3)
-	go func() { // network → stdin
-		defer r.bg.Done()
-		var buf []byte
-		for {
-			m, err := nc.ep.Recv(ctx)
-			if err != nil {
-				return
-			}
-			buf = append(m.AppendJSON(buf[:0]), '\n')
-			if _, err := proc.Write(buf); err != nil {
-				return
-			}
-		}
-	}()
-	go func() { // stdout → network
-		defer r.bg.Done()
-		if err := proc.Lines(func(line []byte) { r.fromNode(nc, line) }); err != nil {
-			r.log.Warnf("%v", err)
-		}
-	}()
-	go func() { // notice a node that ends on its own
-		defer r.bg.Done()
-		select {
-		case <-proc.Exited():
-		case <-ctx.Done():
-			return
-		}
-		if crashed, _ := proc.Crashed(); crashed {
-			r.log.Errorf("%s", proc.CrashReport())
-			r.crash(errors.New(proc.CrashSummary()))
-		}
-	}()
-
-	initCtx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	go func() {
-		select {
-		case <-proc.Exited():
-			cancel()
-		case <-nc.broke: // it will never be heard from again
-			cancel()
-		case <-initCtx.Done():
-		}
-	}()
-	body := map[string]any{"type": "init", "node_id": nc.id, "node_ids": r.cfg.NodeIDs}
-	reply, err := initClient.Call(initCtx, nc.id, body, initTimeout)
-	if bad := nc.protocolError(); bad != nil {
-		return fmt.Errorf("node %s broke the protocol during init: %w", nc.id, bad)
-	}
-	if crashed, _ := proc.Crashed(); crashed {
-		r.log.Errorf("%s", proc.CrashReport())
-		return fmt.Errorf("%s during init", proc.CrashSummary())
-	}
-	if err != nil {
-		if errors.Is(err, netsim.ErrTimeout) {
-			return fmt.Errorf("expected node %s to respond to an init message, but node did not respond within %v", nc.id, initTimeout)
-		}
-		return fmt.Errorf("init of node %s: %w", nc.id, err)
-	}
-	if reply.Type() != "init_ok" {
-		return fmt.Errorf("expected an init_ok message, but node %s responded with %s", nc.id, reply.Raw)
-	}
-	return nil
-}
-
-// fromNode takes one line the node printed and sends it on, after the
-// checks Maelstrom makes. After the first line that breaks the protocol
-// (not JSON, wrong envelope, unknown destination) Maelstrom stops reading
-// that node's stdout for the rest of the test; so do we, faithfully, and
-// say so in the log. Messages to clients that were already closed are
-// dropped with a warning instead (Maelstrom would also stop reading).
-func (r *run) fromNode(nc *nodeConn, line []byte) {
-	if nc.protocolError() != nil {
-		return
-	}
-	src, dest, body, err := parseEnvelope(line)
-	if err == nil && !r.net.Known(src) {
-		err = fmt.Errorf("invalid source for message: %q is not a node, client or service of this test", src)
-	}
-	if err == nil {
-		_, err = r.net.Send(src, dest, body)
-		if errors.Is(err, netsim.ErrClosedDest) {
-			nc.mu.Lock()
-			nc.dropped++
-			nc.mu.Unlock()
-			r.log.Warnf("node %s sent a message to %s, a client that has already closed; dropped: %s", nc.id, dest, line)
-			return
-		}
-	}
-	if err != nil {
-		nc.mu.Lock()
-		nc.badLine = fmt.Errorf("%w; the line was: %s", err, truncate(line, 512))
-		close(nc.broke)
-		nc.mu.Unlock()
-		r.log.Errorf("Error! node %s: %v; the line was: %s. Ignoring everything it prints from now on, as Maelstrom does.", nc.id, err, truncate(line, 512))
-	}
-}
-
-func (nc *nodeConn) protocolError() error {
-	nc.mu.Lock()
-	defer nc.mu.Unlock()
-	return nc.badLine
-}
-
-// parseEnvelope checks one stdout line: a JSON object with string src and
-// dest, a body, an optional integer id and nothing else.
-func parseEnvelope(line []byte) (src, dest string, body json.RawMessage, err error) {
-	var env map[string]json.RawMessage
-	if err := json.Unmarshal(line, &env); err != nil || env == nil {
-		return "", "", nil, fmt.Errorf("printed a line to STDOUT which was not well-formed JSON")
-	}
-	for k := range env {
-		switch k {
-		case "src", "dest", "body", "id":
-		default:
-			return "", "", nil, fmt.Errorf("malformed network message: unexpected top-level key %q (allowed: src, dest, body, id)", k)
-		}
-	}
-	if json.Unmarshal(env["src"], &src) != nil || src == "" {
-		return "", "", nil, errors.New("malformed network message: src must be a string")
-	}
-	if json.Unmarshal(env["dest"], &dest) != nil || dest == "" {
-		return "", "", nil, errors.New("malformed network message: dest must be a string")
-	}
-	body, ok := env["body"]
-	if !ok {
-		return "", "", nil, errors.New("malformed network message: missing body")
-	}
-	if id, ok := env["id"]; ok {
-		if _, ok := netsim.IntLiteral(id); !ok {
-			return "", "", nil, errors.New("malformed network message: id must be an integer")
-		}
-	}
-	return src, dest, body, nil
-}
-
-func truncate(b []byte, n int) string {
-	if len(b) <= n {
-		return string(b)
-	}
-	return fmt.Sprintf("%s… (%d bytes)", b[:n], len(b))
-}
-
-func (r *run) crash(err error) {
-	r.crashOnce.Do(func() {
-		r.crashErr = err
-		close(r.crashed)
-	})
-}
-
-func (r *run) crashError() error {
-	select {
-	case <-r.crashed:
-		return r.crashErr
-	default:
-		return nil
-	}
 }
 
 // worker is one client thread: it always talks to the same node.
@@ -669,46 +416,3 @@ func sleepCtx(ctx context.Context, d time.Duration) error {
 		return ctx.Err()
 	}
 }
-
-// teardown reports a node that ended on its own, then stops every node
-// and waits for the bench's own goroutines.
-func (r *run) teardown() error {
-	var crashed []string
-	for _, id := range r.cfg.NodeIDs {
-		nc := r.nodes[id]
-		if nc == nil || nc.proc == nil {
-			continue
-		}
-		if ok, _ := nc.proc.Crashed(); ok {
-			crashed = append(crashed, nc.proc.CrashSummary())
-		}
-	}
-	var wg sync.WaitGroup
-	for _, nc := range r.nodes {
-		if nc.proc == nil {
-			continue
-		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			if err := nc.proc.Stop(stopTimeout); err != nil {
-				r.log.Warnf("%v", err)
-			}
-		}()
-	}
-	wg.Wait()
-	r.bg.Wait()
-	for _, nc := range r.nodes {
-		if nc.logw != nil {
-			_ = nc.logw.Close()
-		}
-	}
-	if len(crashed) > 0 {
-		return errors.New(strings.Join(crashed, "; "))
-	}
-	return nil
-}
-
-type nopCloser struct{ io.Writer }
-
-func (nopCloser) Close() error { return nil }

@@ -137,12 +137,41 @@ func (s *Store) WriteJournal(entries []JournalEntry) error {
 	})
 }
 
-// WriteMessagesSVG writes messages.svg, the Lamport diagram of the
-// journal (see the package function WriteMessagesSVG).
+// WriteMessagesSVG writes the Lamport diagram of the journal: with more
+// than DiagramEventsPerWindow events, one SVG per window of the run,
+// messages-000.svg, messages-001.svg, ..., and messages.svg, the name
+// Maelstrom uses, as a copy of the first. The run's index.html links
+// every window with its time span.
 func (s *Store) WriteMessagesSVG(entries []JournalEntry, nodeOrder []string) error {
-	return s.WriteFile("messages.svg", func(w io.Writer) error {
-		return WriteMessagesSVG(w, entries, nodeOrder)
-	})
+	windows := MessageWindows(entries)
+	d := newDiagram(entries, nodeOrder)
+	names := []string{"messages.svg"}
+	if len(windows) > 1 {
+		names = append(names, windows[0].File)
+	}
+	for _, name := range names {
+		if err := s.WriteFile(name, func(w io.Writer) error {
+			return d.write(w, windows[0])
+		}); err != nil {
+			return err
+		}
+	}
+	for _, win := range windows[1:] {
+		if err := s.WriteFile(win.File, func(w io.Writer) error {
+			return d.write(w, win)
+		}); err != nil {
+			return err
+		}
+	}
+	parts := []MessageSlice{windows[0]}
+	parts[0].File = "messages.svg"
+	if len(windows) > 1 {
+		parts = windows
+	}
+	s.mu.Lock()
+	s.messageParts = parts
+	s.mu.Unlock()
+	return nil
 }
 
 // WriteTimeline writes timeline.html (see WriteTimelineHTML).

@@ -13,18 +13,22 @@ import (
 	"strings"
 )
 
-// MaxDiagramEvents is how many journal events messages.svg draws at most;
-// a browser struggles with more, and the start of a run is usually where
-// a protocol goes wrong.
-const MaxDiagramEvents = 10000
+// DiagramEventsPerWindow is how many journal events one SVG of the
+// Lamport diagram draws: about a second of a busy 25-node broadcast
+// test, enough to follow a message through several hops, few enough
+// for a browser to show at full size.
+const DiagramEventsPerWindow = 1000
 
 // The Lamport diagram's geometry, in pixels.
 const (
-	diagramWidth = 1200 // the endpoints share this width
-	diagramStep  = 20   // vertical distance between journal events
-	diagramTop   = 40   // room for the endpoint names above the first event
-	labelEvery   = 50   // endpoint names repeat every this many steps
-	labelRunes   = 48   // arrow labels are cut to this many characters
+	laneWidth    = 72 // each lane's width: room for its header and a short label
+	timeGutter   = 70 // room on the left for the time of each header row
+	diagramStep  = 16 // vertical distance between journal events
+	diagramTop   = 56 // room for the title and the first header row
+	labelEvery   = 40 // lane headers repeat every this many steps
+	labelRunes   = 40 // arrow labels are cut to this many characters
+	clientsLane  = "clients"
+	headerHeight = 18
 )
 
 // Arrow colours, as in Maelstrom.
@@ -34,99 +38,196 @@ const (
 	colourServer = "#000000" // traffic among servers and services
 )
 
-// WriteMessagesSVG draws the journal as a Lamport diagram: one vertical
-// line per endpoint, time flowing down one step per journal event, and
-// one arrow per delivered message from the step it was sent to the step
-// it arrived. Endpoints are ordered clients first (c0, c1, ... c10,
-// numerically), then the servers in nodeOrder, then everything else
-// (the services) by name. Arrows are pink for error replies, light blue
-// for client traffic and black between servers; hovering over one shows
-// the whole message. Messages that were sent but never delivered (lost
-// to a partition) have no arrow. Only the first MaxDiagramEvents events
-// are drawn, with a note saying how many were left out.
+// MessageSlice describes one window of the Lamport diagram: an SVG file
+// drawing journal events [First, End) of Total.
+type MessageSlice struct {
+	File              string
+	First, End, Total int
+	From, To          int64 // times of the window's first and last events, ns since the start
+}
+
+// Label describes the window for a link: its events and its time span.
+func (m MessageSlice) Label() string {
+	if m.Total == 0 {
+		return "(no network events)"
+	}
+	return fmt.Sprintf("events %d–%d of %d, %s – %s", m.First+1, m.End, m.Total, seconds(m.From), seconds(m.To))
+}
+
+// MessageWindows splits a journal of n events into the windows that
+// WriteMessagesWindow draws, named messages-000.svg, messages-001.svg,
+// ...; an empty journal has one empty window.
+func MessageWindows(entries []JournalEntry) []MessageSlice {
+	n := len(entries)
+	count := max(1, (n+DiagramEventsPerWindow-1)/DiagramEventsPerWindow)
+	out := make([]MessageSlice, count)
+	for i := range out {
+		first := i * DiagramEventsPerWindow
+		end := min(first+DiagramEventsPerWindow, n)
+		out[i] = MessageSlice{File: fmt.Sprintf("messages-%03d.svg", i), First: first, End: end, Total: n}
+		if end > first {
+			out[i].From, out[i].To = entries[first].Time, entries[end-1].Time
+		}
+	}
+	return out
+}
+
+// WriteMessagesSVG draws the first window of the journal (see
+// WriteMessagesWindow).
 func WriteMessagesSVG(w io.Writer, entries []JournalEntry, nodeOrder []string) error {
-	shown := entries
-	if len(shown) > MaxDiagramEvents {
-		shown = shown[:MaxDiagramEvents]
+	return WriteMessagesWindow(w, entries, nodeOrder, MessageWindows(entries)[0])
+}
+
+// WriteMessagesWindow draws journal events [win.First, win.End) as a
+// Lamport diagram: one vertical lane per endpoint, time flowing down
+// one step per journal event, and one arrow per delivered message from
+// the step it was sent to the step it arrived. Every client shares one
+// lane, "clients", drawn first, and each arrow to or from a client
+// names it; the servers follow in nodeOrder, then everything else (the
+// services) by name. The lanes are those of the whole journal, so every
+// window of a run has the same columns. Lane headers, with the time in
+// seconds since the test started, repeat every few dozen steps.
+//
+// Arrows are pink for error replies, light blue for client traffic and
+// black between servers; hovering over one shows the whole message. A
+// message sent before the window and delivered in it starts at the top
+// edge, dashed; one sent in it and delivered later runs dashed to the
+// bottom edge. Messages never delivered (lost to a partition) have no
+// arrow.
+func WriteMessagesWindow(w io.Writer, entries []JournalEntry, nodeOrder []string, win MessageSlice) error {
+	return newDiagram(entries, nodeOrder).write(w, win)
+}
+
+// diagram is what every window of a journal's Lamport diagram shares:
+// the lanes, and where each message was sent and delivered, so arrows
+// crossing a window's edges can be drawn.
+type diagram struct {
+	entries        []JournalEntry
+	lanes          []string
+	column         map[string]int
+	sentAt, recvAt map[int64]int // message id → journal index
+}
+
+func newDiagram(entries []JournalEntry, nodeOrder []string) *diagram {
+	d := &diagram{
+		entries: entries,
+		lanes:   diagramLanes(entries, nodeOrder),
+		sentAt:  make(map[int64]int, len(entries)/2),
+		recvAt:  make(map[int64]int, len(entries)/2),
 	}
-	nodes := diagramNodes(shown, nodeOrder)
-	column := make(map[string]int, len(nodes))
-	for i, n := range nodes {
-		column[n] = i
+	d.column = make(map[string]int, len(d.lanes))
+	for i, n := range d.lanes {
+		d.column[n] = i
 	}
-	x := func(node string) float64 {
-		return (float64(column[node]) + 0.5) * diagramWidth / float64(max(len(nodes), 1))
+	for i, e := range entries {
+		if e.Recv {
+			if _, ok := d.recvAt[e.ID]; !ok {
+				d.recvAt[e.ID] = i
+			}
+		} else if _, ok := d.sentAt[e.ID]; !ok {
+			d.sentAt[e.ID] = i
+		}
 	}
+	return d
+}
+
+// laneX is the x coordinate of a lane's line.
+func (d *diagram) laneX(lane string) float64 {
+	return timeGutter + (float64(d.column[lane])+0.5)*laneWidth
+}
+
+func (d *diagram) write(w io.Writer, win MessageSlice) error {
+	entries, lanes, sentAt, recvAt := d.entries, d.lanes, d.sentAt, d.recvAt
+	win.First = min(max(win.First, 0), len(entries))
+	win.End = min(max(win.End, win.First), len(entries))
+	shown := entries[win.First:win.End]
+	x := func(endpoint string) float64 {
+		if isClient(endpoint) {
+			return d.laneX(clientsLane)
+		}
+		return d.laneX(endpoint)
+	}
+	width := timeGutter + len(lanes)*laneWidth
 	y := func(step int) float64 { return float64(diagramTop + step*diagramStep) }
 	steps := len(shown)
-	height := y(steps) + 2*diagramStep
-	if len(entries) > len(shown) {
-		height += 2 * diagramStep
-	}
+	height := y(steps) + 3*diagramStep
 
 	bw := bufio.NewWriter(w)
 	fmt.Fprintf(bw, `<?xml version="1.0" encoding="UTF-8"?>
 <svg xmlns="http://www.w3.org/2000/svg" version="1.1" width="%d" height="%s" viewBox="0 0 %d %s">
+<title>Messages: %s</title>
 <style>
 svg { font-family: Helvetica, Arial, sans-serif; font-size: 11px; }
-.node { text-anchor: middle; }
-.later { fill: #aaa; }
+.lane { text-anchor: middle; font-weight: bold; font-size: 12px; }
+.hdr rect { fill: #fff; fill-opacity: 0.9; }
+.hdr .t { font-size: 11px; fill: #555; text-anchor: end; }
 .msg text { text-anchor: middle; paint-order: stroke; stroke: #fff; stroke-width: 3px; }
 .msg:hover line { stroke-width: 4; }
+.msg:hover text { font-weight: bold; }
+.cont line { stroke-dasharray: 5 3; }
+.heading { font-size: 13px; }
 </style>
 <defs>
-`, diagramWidth, num(height), diagramWidth, num(height))
+`, width, num(height), width, num(height), escape(win.Label()))
 	for _, c := range []string{colourError, colourClient, colourServer} {
 		fmt.Fprintf(bw, `<marker id="head%s" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="8" markerHeight="8" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" fill="%s"/></marker>
 `, c[1:], c)
 	}
 	bw.WriteString("</defs>\n")
+	fmt.Fprintf(bw, `<text class="heading" x="8" y="16">Network messages, %s. Time flows down; hover over an arrow for its message.</text>
+`, escape(win.Label()))
 
-	// Endpoint names, repeated down the diagram, and their lines.
+	// The lanes' lines, then the messages, then the headers on top.
 	bw.WriteString("<g>\n")
-	for step := 0; step < max(steps, 1); step += labelEvery {
-		class := "node"
-		if step > 0 {
-			class = "node later"
-		}
-		for _, n := range nodes {
-			fmt.Fprintf(bw, `<text class="%s" x="%s" y="%s">%s</text>
-`, class, num(x(n)), num(y(step)-diagramStep/2), escape(n))
-		}
-	}
-	for _, n := range nodes {
+	for _, n := range lanes {
+		xl := d.laneX(n)
 		fmt.Fprintf(bw, `<line x1="%s" y1="%s" x2="%s" y2="%s" stroke="#ccc"/>
-`, num(x(n)), num(y(0)), num(x(n)), num(y(steps)))
+`, num(xl), num(y(0)-diagramStep), num(xl), num(y(steps)+diagramStep))
 	}
 	bw.WriteString("</g>\n<g>\n")
-
-	sent := make(map[int64]int, len(shown)/2) // message id → step it was sent
-	for step, e := range shown {
-		if !e.Recv {
-			sent[e.ID] = step
+	top, bottom := y(0)-diagramStep, y(steps)+diagramStep
+	for i, e := range shown {
+		step := win.First + i
+		if e.Recv {
+			from, ok := sentAt[e.ID]
+			switch {
+			case !ok || from > step:
+				// Sent before the journal began: nothing to draw from.
+			case from >= win.First:
+				writeArrow(bw, e, x(e.Src), y(from-win.First), x(e.Dest), y(i), false)
+			default:
+				writeArrow(bw, e, x(e.Src), top, x(e.Dest), y(i), true)
+			}
 			continue
 		}
-		from, ok := sent[e.ID]
-		if !ok {
-			continue // sent before the journal began; nothing to draw from
+		if to, ok := recvAt[e.ID]; ok && to >= win.End {
+			writeArrow(bw, e, x(e.Src), y(i), x(e.Dest), bottom, true)
 		}
-		writeArrow(bw, e, x(e.Src), y(from), x(e.Dest), y(step))
+	}
+	bw.WriteString("</g>\n<g>\n")
+	for step := 0; step < max(steps, 1); step += labelEvery {
+		yh := y(step) - diagramStep
+		fmt.Fprintf(bw, `<g class="hdr"><rect x="0" y="%s" width="%d" height="%d"/>`, num(yh-headerHeight+4), width, headerHeight)
+		if step < steps {
+			fmt.Fprintf(bw, `<text class="t" x="%d" y="%s">%s</text>`, timeGutter-6, num(yh), seconds(shown[step].Time))
+		}
+		for _, n := range lanes {
+			xl := d.laneX(n)
+			fmt.Fprintf(bw, `<text class="lane" x="%s" y="%s">%s</text>`, num(xl), num(yh), escape(cut(n, 10)))
+		}
+		bw.WriteString("</g>\n")
 	}
 	bw.WriteString("</g>\n")
-
-	if len(entries) > len(shown) {
-		yLine := y(steps) + diagramStep
-		fmt.Fprintf(bw, `<g class="truncated"><line x1="30" y1="%s" x2="%d" y2="%s" stroke="#D96918"/>
-<text x="%d" y="%s" fill="#D96918" text-anchor="middle">%d later network events not shown</text></g>
-`, num(yLine), diagramWidth-30, num(yLine), diagramWidth/2, num(yLine+diagramStep), len(entries)-len(shown))
-	}
 	bw.WriteString("</svg>\n")
 	return bw.Flush()
 }
 
 // writeArrow draws one message from (x0, y0) to (x1, y1): a line with an
 // arrowhead, a short label along it, and the full message as its title.
-func writeArrow(w *bufio.Writer, e JournalEntry, x0, y0, x1, y1 float64) {
+// A message to or from a client names the client in its label, since
+// every client shares a lane. cont marks an arrow cut by the window's
+// edge.
+func writeArrow(w *bufio.Writer, e JournalEntry, x0, y0, x1, y1 float64, cont bool) {
 	body, typ := parseBody(e.Body)
 	colour := colourServer
 	switch {
@@ -135,16 +236,27 @@ func writeArrow(w *bufio.Writer, e JournalEntry, x0, y0, x1, y1 float64) {
 	case isClient(e.Src) || isClient(e.Dest):
 		colour = colourClient
 	}
+	text := label(body, typ)
+	switch {
+	case isClient(e.Src):
+		text = e.Src + ": " + text
+	case isClient(e.Dest):
+		text = "→" + e.Dest + ": " + text
+	}
+	class := "msg"
+	if cont {
+		class = "msg cont"
+	}
 	// The label reads along the arrow, turned the right way up.
 	angle := math.Atan2(y1-y0, x1-x0) * 180 / math.Pi
 	if angle > 90 || angle < -90 {
 		angle -= 180
 	}
-	fmt.Fprintf(w, `<g class="msg"><title>%s → %s %s</title><line x1="%s" y1="%s" x2="%s" y2="%s" stroke="%s" stroke-width="2" marker-end="url(#head%s)"/><text transform="translate(%s %s) rotate(%s)" y="-4">%s</text></g>
+	fmt.Fprintf(w, `<g class="%s"><title>%s → %s %s</title><line x1="%s" y1="%s" x2="%s" y2="%s" stroke="%s" stroke-width="2" marker-end="url(#head%s)"/><text transform="translate(%s %s) rotate(%s)" y="-4">%s</text></g>
 `,
-		escape(e.Src), escape(e.Dest), escape(compactJSON(e.Body)),
+		class, escape(e.Src), escape(e.Dest), escape(compactJSON(e.Body)),
 		num(x0), num(y0), num(x1), num(y1), colour, colour[1:],
-		num((x0+x1)/2), num((y0+y1)/2), num(angle), escape(label(body, typ)))
+		num((x0+x1)/2), num((y0+y1)/2), num(angle), escape(cut(text, labelRunes)))
 }
 
 // parseBody decodes a message body; body is nil when it is not a JSON
@@ -206,71 +318,35 @@ func compactJSON(raw []byte) string {
 // decides: its id starts with "c".
 func isClient(id string) bool { return strings.HasPrefix(id, "c") }
 
-// diagramNodes lists the endpoints to draw, in column order.
-func diagramNodes(entries []JournalEntry, nodeOrder []string) []string {
+// diagramLanes lists the diagram's lanes in order: "clients" first when
+// the journal has any, then the servers in nodeOrder, then every other
+// endpoint (the services) by name.
+func diagramLanes(entries []JournalEntry, nodeOrder []string) []string {
 	seen := map[string]bool{}
-	var clients, others []string
-	add := func(id string) {
-		if seen[id] {
-			return
-		}
-		seen[id] = true
-		if isClient(id) {
-			clients = append(clients, id)
-		} else {
-			others = append(others, id)
-		}
-	}
+	var lanes, others []string
+	hasClients := false
 	for _, n := range nodeOrder {
-		add(n)
+		if !seen[n] && !isClient(n) {
+			seen[n] = true
+			lanes = append(lanes, n)
+		}
 	}
 	for _, e := range entries {
-		add(e.Src)
-		add(e.Dest)
-	}
-	slices.SortStableFunc(clients, compareClients)
-	rank := make(map[string]int, len(nodeOrder))
-	for i, n := range nodeOrder {
-		if _, ok := rank[n]; !ok {
-			rank[n] = i
+		for _, id := range []string{e.Src, e.Dest} {
+			switch {
+			case isClient(id):
+				hasClients = true
+			case !seen[id]:
+				seen[id] = true
+				others = append(others, id)
+			}
 		}
 	}
-	slices.SortStableFunc(others, func(a, b string) int {
-		ra, aServer := rank[a]
-		rb, bServer := rank[b]
-		switch {
-		case aServer && bServer:
-			return ra - rb
-		case aServer:
-			return -1
-		case bServer:
-			return 1
-		}
-		return strings.Compare(a, b)
-	})
-	return append(clients, others...)
-}
-
-// compareClients orders c2 before c10: by the number after the "c" when
-// both have one, with unnumbered ids last by name.
-func compareClients(a, b string) int {
-	na, errA := strconv.ParseUint(a[1:], 10, 64)
-	nb, errB := strconv.ParseUint(b[1:], 10, 64)
-	switch {
-	case errA == nil && errB == nil:
-		switch {
-		case na < nb:
-			return -1
-		case na > nb:
-			return 1
-		}
-		return 0
-	case errA == nil:
-		return -1
-	case errB == nil:
-		return 1
+	slices.Sort(others)
+	if hasClients {
+		lanes = append([]string{clientsLane}, lanes...)
 	}
-	return strings.Compare(a, b)
+	return append(lanes, others...)
 }
 
 // num formats a coordinate compactly, to a hundredth of a pixel.

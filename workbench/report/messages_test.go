@@ -6,18 +6,23 @@ import (
 	"encoding/xml"
 	"fmt"
 	"io"
+	"os"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 )
 
 // svgSummary is what a test reads back out of an SVG: it fails the test
 // if the document is not well-formed XML.
 type svgSummary struct {
-	labels  []string // endpoint names at the top, in order
-	arrows  []string // stroke colour of each message line
-	titles  []string
-	texts   []string
-	hasNote bool
+	labels []string // lane names of the first header row, in order
+	rows   int      // header rows
+	arrows []string // stroke colour of each message line
+	cont   int      // arrows cut by the window's edge
+	titles []string
+	texts  []string
+	width  int
 }
 
 func parseSVG(t *testing.T, doc []byte) svgSummary {
@@ -36,11 +41,17 @@ func parseSVG(t *testing.T, doc []byte) svgSummary {
 		switch el := tok.(type) {
 		case xml.StartElement:
 			stack = append(stack, el)
-			if el.Name.Local == "line" && len(stack) >= 2 && attr(stack[len(stack)-2], "class") == "msg" {
-				s.arrows = append(s.arrows, attr(el, "stroke"))
+			if el.Name.Local == "svg" {
+				s.width, _ = strconv.Atoi(attr(el, "width"))
 			}
-			if el.Name.Local == "g" && attr(el, "class") == "truncated" {
-				s.hasNote = true
+			if el.Name.Local == "line" && len(stack) >= 2 && strings.HasPrefix(attr(stack[len(stack)-2], "class"), "msg") {
+				s.arrows = append(s.arrows, attr(el, "stroke"))
+				if attr(stack[len(stack)-2], "class") == "msg cont" {
+					s.cont++
+				}
+			}
+			if el.Name.Local == "g" && attr(el, "class") == "hdr" {
+				s.rows++
 			}
 		case xml.EndElement:
 			stack = stack[:len(stack)-1]
@@ -53,8 +64,10 @@ func parseSVG(t *testing.T, doc []byte) svgSummary {
 			switch {
 			case top.Name.Local == "title":
 				s.titles = append(s.titles, text)
-			case top.Name.Local == "text" && attr(top, "class") == "node":
-				s.labels = append(s.labels, text)
+			case top.Name.Local == "text" && attr(top, "class") == "lane":
+				if s.rows == 1 {
+					s.labels = append(s.labels, text)
+				}
 			case top.Name.Local == "text":
 				s.texts = append(s.texts, text)
 			}
@@ -99,42 +112,140 @@ func TestMessagesSVG(t *testing.T) {
 		t.Fatal(err)
 	}
 	s := parseSVG(t, buf.Bytes())
-	if got := strings.Join(s.labels, " "); got != "c2 c10 n0 n1 lin-kv" {
-		t.Errorf("columns %q, want clients numerically, servers in order, services last", got)
+	if got := strings.Join(s.labels, " "); got != "clients n0 n1 lin-kv" {
+		t.Errorf("lanes %q, want one clients lane, servers in order, services last", got)
 	}
 	want := []string{colourClient, colourClient, colourServer, colourError, colourClient, colourClient, colourServer, colourServer}
 	if fmt.Sprint(s.arrows) != fmt.Sprint(want) {
 		t.Errorf("arrow colours %v, want %v", s.arrows, want)
 	}
-	if len(s.titles) != 8 || s.titles[0] != `c10 → n1 {"type":"echo","echo":"<b>&amp;\"","msg_id":1}` {
+	if len(s.titles) != 9 || s.titles[1] != `c10 → n1 {"type":"echo","echo":"<b>&amp;\"","msg_id":1}` {
 		t.Errorf("titles %q", s.titles)
 	}
-	if !strings.Contains(strings.Join(s.texts, "|"), "error not ready") {
-		t.Errorf("error label missing from %q", s.texts)
+	texts := strings.Join(s.texts, "|")
+	for _, want := range []string{"error not ready", "c10: echo", "→c10: echo_ok", "c2: read", "events 1–17 of 17"} {
+		if !strings.Contains(texts, want) {
+			t.Errorf("text %q missing from %q", want, s.texts)
+		}
 	}
-	if s.hasNote {
-		t.Error("a short journal was marked truncated")
+	if s.cont != 0 {
+		t.Errorf("%d arrows cut in a journal that fits one window", s.cont)
 	}
 }
 
-func TestMessagesSVGTruncates(t *testing.T) {
+// TestMessagesWindowsLargeCluster draws a 25-node journal of 50,000
+// events: every window must be a well-formed SVG of readable width, with
+// the same lanes, headers every few dozen events, and the messages that
+// cross a window's edge drawn in both windows.
+func TestMessagesWindowsLargeCluster(t *testing.T) {
+	nodes := testNodeIDs(25)
 	var j []JournalEntry
-	for i := int64(0); len(j) < MaxDiagramEvents+6; i += 2 {
+	id := int64(0)
+	for len(j) < 50000 {
+		c := fmt.Sprintf("c%d", id%40)
+		n := nodes[int(id)%len(nodes)]
+		peer := nodes[(int(id)+7)%len(nodes)]
+		// A client's broadcast, its reply, and a gossip delivered 30
+		// events later, so some cross a window's edge.
+		j = append(j, exchange(id, c, n, `{"type":"broadcast","message":1,"msg_id":1}`, `{"type":"broadcast_ok","in_reply_to":1}`)...)
+		j = append(j, JournalEntry{ID: id + 2, Src: n, Dest: peer, Body: json.RawMessage(`{"type":"gossip","message":1}`)})
+		id += 3
+	}
+	// Deliver each gossip 30 events after it was sent.
+	var out []JournalEntry
+	pending := map[int][]JournalEntry{}
+	for i, e := range j {
+		out = append(out, e)
+		if !e.Recv && e.Src[0] == 'n' {
+			r := e
+			r.Recv = true
+			pending[i+30] = append(pending[i+30], r)
+		}
+		out = append(out, pending[i]...)
+	}
+	j = out
+	for i := range j {
+		j[i].Time = int64(i) * int64(time.Millisecond)
+	}
+	windows := MessageWindows(j)
+	if want := (len(j) + DiagramEventsPerWindow - 1) / DiagramEventsPerWindow; len(windows) != want {
+		t.Fatalf("%d windows for %d events, want %d", len(windows), len(j), want)
+	}
+	if windows[3].File != "messages-003.svg" || windows[3].First != 3*DiagramEventsPerWindow || windows[len(windows)-1].End != len(j) {
+		t.Errorf("windows %+v … %+v", windows[3], windows[len(windows)-1])
+	}
+	var firstLanes string
+	d := newDiagram(j, nodes)
+	for i, win := range windows {
+		var buf bytes.Buffer
+		if err := d.write(&buf, win); err != nil {
+			t.Fatal(err)
+		}
+		s := parseSVG(t, buf.Bytes())
+		lanes := strings.Join(s.labels, " ")
+		if i == 0 {
+			firstLanes = lanes
+			if !strings.HasPrefix(lanes, "clients n0 n1 n2 ") || len(s.labels) != 26 {
+				t.Fatalf("lanes %q, want clients and the 25 nodes", lanes)
+			}
+		} else if lanes != firstLanes {
+			t.Fatalf("window %d has lanes %q, window 0 %q", i, lanes, firstLanes)
+		}
+		if s.width > 26*laneWidth+timeGutter || laneWidth < 60 {
+			t.Errorf("window %d is %d px wide", i, s.width)
+		}
+		events := win.End - win.First
+		if s.rows < events/labelEvery {
+			t.Errorf("window %d: %d header rows for %d events", i, s.rows, events)
+		}
+		if i > 0 && i < len(windows)-1 && s.cont == 0 {
+			t.Errorf("window %d draws no message crossing its edges", i)
+		}
+	}
+}
+
+// testNodeIDs returns n0 … n(count-1).
+func testNodeIDs(count int) []string {
+	ids := make([]string, count)
+	for i := range ids {
+		ids[i] = fmt.Sprintf("n%d", i)
+	}
+	return ids
+}
+
+func TestMessagesWindowCrossingArrows(t *testing.T) {
+	// 600 request/reply pairs, plus one message sent in the first
+	// window and delivered in the second.
+	var j []JournalEntry
+	for i := int64(0); len(j) < DiagramEventsPerWindow+200; i += 2 {
 		j = append(j, exchange(i, "c1", "n0", `{"type":"echo","echo":1,"msg_id":1}`, `{"type":"echo_ok","echo":1,"in_reply_to":1}`)...)
+		if len(j) == 500 {
+			j = append(j, JournalEntry{ID: 1 << 40, Src: "n0", Dest: "n1", Body: json.RawMessage(`{"type":"slow"}`)})
+		}
 	}
-	var buf bytes.Buffer
-	if err := WriteMessagesSVG(&buf, j, []string{"n0"}); err != nil {
-		t.Fatal(err)
+	j = append(j, JournalEntry{ID: 1 << 40, Recv: true, Src: "n0", Dest: "n1", Body: json.RawMessage(`{"type":"slow"}`)})
+	windows := MessageWindows(j)
+	if len(windows) != 2 {
+		t.Fatalf("%d windows", len(windows))
 	}
-	s := parseSVG(t, buf.Bytes())
-	if !s.hasNote {
-		t.Fatal("no truncation note")
-	}
-	if note := fmt.Sprintf("%d later network events not shown", len(j)-MaxDiagramEvents); !strings.Contains(strings.Join(s.texts, "|"), note) {
-		t.Errorf("note %q missing", note)
-	}
-	if len(s.arrows) != MaxDiagramEvents/2 {
-		t.Errorf("%d arrows drawn, want %d", len(s.arrows), MaxDiagramEvents/2)
+	for i, win := range windows {
+		var buf bytes.Buffer
+		if err := WriteMessagesWindow(&buf, j, []string{"n0", "n1"}, win); err != nil {
+			t.Fatal(err)
+		}
+		s := parseSVG(t, buf.Bytes())
+		if s.cont < 1 {
+			t.Errorf("window %d: the slow message is not drawn across the edge", i)
+		}
+		slow := 0
+		for _, title := range s.titles {
+			if strings.Contains(title, `"slow"`) {
+				slow++
+			}
+		}
+		if slow != 1 {
+			t.Errorf("window %d shows the slow message %d times", i, slow)
+		}
 	}
 }
 
@@ -150,5 +261,46 @@ func TestMessagesSVGEmptyAndOdd(t *testing.T) {
 			t.Fatalf("%s: %v", name, err)
 		}
 		parseSVG(t, buf.Bytes())
+	}
+}
+
+func TestStoreWritesMessageWindows(t *testing.T) {
+	var j []JournalEntry
+	for i := int64(0); len(j) < 2*DiagramEventsPerWindow+4; i += 2 {
+		j = append(j, exchange(i, "c1", "n0", `{"type":"echo","echo":1,"msg_id":1}`, `{"type":"echo_ok","echo":1,"in_reply_to":1}`)...)
+	}
+	s := newTestStore(t, t.TempDir(), "echo", start)
+	if err := s.WriteMessagesSVG(j, []string{"n0"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	first := readFile(t, s.Path("messages.svg"))
+	if first != readFile(t, s.Path("messages-000.svg")) {
+		t.Error("messages.svg is not the first window")
+	}
+	last := readFile(t, s.Path("messages-002.svg"))
+	if !strings.Contains(last, fmt.Sprintf("events %d–%d of %d", 2*DiagramEventsPerWindow+1, len(j), len(j))) {
+		t.Errorf("last window does not say which events it shows")
+	}
+	page := readFile(t, s.Path("index.html"))
+	for _, f := range []string{"messages-000.svg", "messages-001.svg", "messages-002.svg"} {
+		if !strings.Contains(page, `href="`+f+`"`) {
+			t.Errorf("index.html does not link %s", f)
+		}
+	}
+
+	// A short journal: messages.svg alone.
+	s = newTestStore(t, t.TempDir(), "echo", start)
+	if err := s.WriteMessagesSVG(j[:8], []string{"n0"}); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	if _, err := os.Stat(s.Path("messages-000.svg")); err == nil {
+		t.Error("a one-window journal got messages-000.svg too")
+	}
+	if page := readFile(t, s.Path("index.html")); !strings.Contains(page, `href="messages.svg"`) {
+		t.Error("index.html does not link messages.svg")
 	}
 }

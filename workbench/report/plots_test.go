@@ -4,10 +4,12 @@ import (
 	"bytes"
 	"fmt"
 	"image/png"
+	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -39,6 +41,12 @@ func TestPartitionIntervals(t *testing.T) {
 			nem("start-partition", history.Info, 30), nem("start-partition", history.Info, 31),
 			client(history.Invoke, 40), client(history.Info, 50),
 		}, [][2]int64{{10, 21}, {30, 50}}},
+		{"the final heal after a healed partition is no partition", []history.Op{
+			nem("start-partition", history.Info, 10), nem("start-partition", history.Info, 11),
+			nem("stop-partition", history.Info, 20), nem("stop-partition", history.Info, 21),
+			client(history.Invoke, 25), client(history.OK, 26),
+			nem("stop-partition", history.Info, 30), nem("stop-partition", history.Info, 31),
+		}, [][2]int64{{10, 21}}},
 		{"stop without start", []history.Op{
 			nem("stop-partition", history.Info, 5), nem("stop-partition", history.Info, 6),
 		}, nil},
@@ -159,4 +167,123 @@ func TestPlotTiming(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Log(fmt.Sprintf("plotting %d ops took %v", len(ops)/2, time.Since(began)))
+}
+
+// phasedHistory has a main phase of reads and writes over 0–10 s, a
+// recovery wait, and a final phase of reads from 20 s.
+func phasedHistory() []history.Op {
+	var ops []history.Op
+	add := func(op history.Op) {
+		op.Index = len(ops)
+		ops = append(ops, op)
+	}
+	for i := range 200 {
+		at := int64(i) * int64(50*time.Millisecond)
+		f := []string{"read", "write"}[i%2]
+		add(history.Op{Process: i % 4, Type: history.Invoke, F: f, Time: at})
+		add(history.Op{Process: i % 4, Type: history.OK, F: f, Time: at + int64(5*time.Millisecond)})
+	}
+	for p := range 4 {
+		at := int64(20*time.Second) + int64(p)*int64(time.Millisecond)
+		add(history.Op{Process: p, Type: history.Invoke, F: "read", Time: at, Final: true})
+		add(history.Op{Process: p, Type: history.OK, F: "read", Time: at + int64(2*time.Millisecond), Final: true})
+	}
+	return ops
+}
+
+func TestPlotsLeaveTheRecoveryGapEmpty(t *testing.T) {
+	var points []latencyPoint
+	for _, p := range history.Pairs(phasedHistory()) {
+		points = append(points, latencyPoint{f: p.Invoke.F, typ: p.Complete.Type, invoke: float64(p.Invoke.Time) / 1e9,
+			done: float64(p.Complete.Time) / 1e9, latency: float64(p.Complete.Time-p.Invoke.Time) / 1e6, final: p.Invoke.Final})
+	}
+	dt := bucketWidth(20.005)
+	_, _, gap := phases(points, dt)
+	if gap[0] < 9.9 || gap[0] > 10 || gap[1] != 20 {
+		t.Fatalf("recovery gap %v, want about [9.955, 20]", gap)
+	}
+	for name, all := range map[string][]series{"rate": rateSeries(points, dt), "quantiles": quantileSeries(points, dt)} {
+		finals := 0
+		for _, sr := range all {
+			for _, xy := range sr.xys {
+				if xy.X > gap[0] && xy.X < gap[1] {
+					t.Errorf("%s: %s has a point at %v s, inside the recovery gap", name, sr.name, xy.X)
+				}
+				if (sr.phase == 0) != (xy.X < gap[0]) {
+					t.Errorf("%s: %s (phase %d) has a point at %v s", name, sr.name, sr.phase, xy.X)
+				}
+			}
+			if sr.phase == 1 {
+				finals++
+			}
+		}
+		if finals == 0 {
+			t.Errorf("%s: the final phase is not drawn", name)
+		}
+	}
+	// The main phase ran 100 reads over 10 s, the final phase 4 reads
+	// within a bucket: their rates must say so, not 4 reads in 3 ms.
+	for _, sr := range rateSeries(points, dt) {
+		for _, xy := range sr.xys {
+			if xy.Y > 20 {
+				t.Errorf("rate of %s at %v s is %v/s", sr.name, xy.X, xy.Y)
+			}
+		}
+		if sr.phase == 0 && sr.name == "read ok" {
+			sum := 0.0
+			for _, xy := range sr.xys {
+				sum += xy.Y
+			}
+			if mean := sum / float64(len(sr.xys)); mean < 9 || mean > 11 {
+				t.Errorf("mean read rate %v/s in the main phase, want about 10", mean)
+			}
+		}
+	}
+	// Without a final phase there is no gap.
+	if _, spans, gap := phases(points[:200], dt); len(spans) != 1 || gap != [2]float64{} {
+		t.Errorf("main phase alone: %d phases, gap %v", len(spans), gap)
+	}
+}
+
+func TestPlainTicks(t *testing.T) {
+	for _, r := range [][2]float64{{0, 62.5}, {0, 37.4}, {0, 0.3}, {12, 1300}, {0, 1}, {0.5, 20000}} {
+		ticks := plainTicks{}.Ticks(r[0], r[1])
+		labelled := 0
+		for _, tk := range ticks {
+			if tk.Label == "" {
+				continue
+			}
+			labelled++
+			if strings.Contains(tk.Label, ".") && strings.HasSuffix(tk.Label, "0") {
+				t.Errorf("range %v: label %q has trailing zeros", r, tk.Label)
+			}
+			if v, err := strconv.ParseFloat(tk.Label, 64); err != nil || math.Abs(v-tk.Value) > 1e-9*math.Max(1, math.Abs(v)) {
+				t.Errorf("range %v: label %q for tick %v", r, tk.Label, tk.Value)
+			}
+			if tk.Value < r[0] || tk.Value > r[1] {
+				t.Errorf("range %v: tick %v outside it", r, tk.Value)
+			}
+		}
+		if labelled < 4 || labelled > 12 {
+			t.Errorf("range %v: %d labelled ticks", r, labelled)
+		}
+	}
+	var labels []string
+	for _, tk := range (plainTicks{}).Ticks(0, 62.5) {
+		if tk.Label != "" {
+			labels = append(labels, tk.Label)
+		}
+	}
+	if got := strings.Join(labels, " "); got != "0 10 20 30 40 50 60" {
+		t.Errorf("rate axis 0–62.5 labelled %q", got)
+	}
+}
+
+func TestWritePlotsPhased(t *testing.T) {
+	dir := t.TempDir()
+	ops := phasedHistory()
+	if err := WritePlots(dir, ops, PartitionIntervals(ops)); err != nil {
+		t.Fatal(err)
+	}
+	checkPNGs(t, dir)
 }

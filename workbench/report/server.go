@@ -1,7 +1,6 @@
 package report
 
 import (
-	"encoding/json"
 	"errors"
 	"html/template"
 	"io/fs"
@@ -11,14 +10,15 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"time"
 )
 
 // NewServer returns the handler behind `glomers serve`: at / an index of
 // every test under root (root/<test-name>/<start-time>/), newest first,
 // coloured by the :valid? of its results.json (blue true, orange
-// unknown, pink false, grey when it has no results yet), and under
-// /files/ the store's files themselves, browsable by directory.
+// unknown, pink false, grey when it has no results yet) with its key
+// figures and a link to every file it holds; under /files/ the store's
+// files themselves, browsable by directory, where a test's directory
+// shows its index.html (see WriteRunPage) when it has one.
 //
 // Paths with ".." are refused, and files are opened through an os.Root,
 // so neither a crafted URL nor a symlink can reach outside root. The
@@ -28,6 +28,10 @@ func NewServer(root string) http.Handler {
 	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
 		serveIndex(w, root)
 	})
+	mux.HandleFunc("GET /files/{$}", func(w http.ResponseWriter, r *http.Request) {
+		// The store's own directory: the index says more.
+		http.Redirect(w, r, "/", http.StatusFound)
+	})
 	mux.HandleFunc("GET /files/", func(w http.ResponseWriter, r *http.Request) {
 		serveFile(w, r, root)
 	})
@@ -36,18 +40,20 @@ func NewServer(root string) http.Handler {
 
 // storedTest is one row of the index.
 type storedTest struct {
-	Name, Stamp string
-	Start       time.Time
-	Valid       string // "true", "false", "unknown", or "" without results
-	Colour      string
-	Dir         string // URL of its directory
-	Files       []storedFile
+	runSummary
+	When    string // the start, readable
+	Verdict string
+	Colour  string
+	Dir     string // URL of its directory
+	Links   []storedFile
+	Figures map[string]string
 }
 
 type storedFile struct{ Name, URL string }
 
-// indexFiles are linked from the index when a test has them.
-var indexFiles = []string{"results.edn", "jepsen.log", "messages.svg", "timeline.html", "latency-raw.png", "rate.png"}
+// indexFigures are the columns of key figures on the index, by the
+// names keyFigures gives them; latencies fill one more column.
+var indexFigures = []string{"msgs-per-op", "ok-fraction"}
 
 // listTests returns the tests stored under root, newest first. Symlinks
 // (latest, current) and anything that is not a directory are skipped.
@@ -69,79 +75,76 @@ func listTests(root string) ([]storedTest, error) {
 			if !run.IsDir() || strings.HasPrefix(run.Name(), ".") {
 				continue
 			}
-			tests = append(tests, describeTest(root, n.Name(), run))
+			tests = append(tests, describeTest(root, n.Name(), run.Name()))
 		}
 	}
 	slices.SortStableFunc(tests, func(a, b storedTest) int { return b.Start.Compare(a.Start) })
 	return tests, nil
 }
 
-func describeTest(root, name string, run fs.DirEntry) storedTest {
-	dir := filepath.Join(root, name, run.Name())
-	t := storedTest{Name: name, Stamp: run.Name()}
-	if start, err := time.Parse(TimeLayout, run.Name()); err == nil {
-		t.Start = start
-	} else if info, err := run.Info(); err == nil {
-		t.Start = info.ModTime()
+func describeTest(root, name, stamp string) storedTest {
+	t := storedTest{runSummary: summarise(filepath.Join(root, name, stamp), name, stamp)}
+	t.When = readableTime(t.Start)
+	t.Verdict = map[string]string{"true": "valid", "false": "invalid", "unknown": "unknown"}[t.Valid]
+	if t.Verdict == "" {
+		t.Verdict = "no results"
 	}
-	t.Valid = readValidity(filepath.Join(dir, "results.json"))
-	t.Colour = map[string]string{"true": colourOK, "false": colourFail, "unknown": colourInfo}[t.Valid]
-	if t.Colour == "" {
-		t.Colour = colourPending
-	}
-	base := "/files/" + url.PathEscape(name) + "/" + url.PathEscape(run.Name()) + "/"
+	_, t.Colour = verdictText(t.Valid)
+	base := "/files/" + url.PathEscape(name) + "/" + url.PathEscape(stamp) + "/"
 	t.Dir = base
-	for _, f := range indexFiles {
-		if _, err := os.Stat(filepath.Join(dir, f)); err == nil {
-			t.Files = append(t.Files, storedFile{f, base + f})
+	for _, f := range t.Files {
+		t.Links = append(t.Links, storedFile{f, base + escapePath(f)})
+	}
+	t.Figures = map[string]string{}
+	for _, f := range t.runSummary.Figures {
+		key := f.Name
+		if strings.HasSuffix(key, "-latencies") {
+			key = "latency"
+			if _, dup := t.Figures[key]; dup {
+				continue
+			}
+			t.Figures["latency-name"] = f.Name
 		}
+		t.Figures[key] = f.Value
 	}
 	return t
 }
 
-// readValidity returns the :valid? of a results.json as "true", "false"
-// or "unknown"; "" when the file is missing or unreadable.
-func readValidity(path string) string {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return ""
+// escapePath escapes each element of a slash-separated relative path.
+func escapePath(p string) string {
+	parts := strings.Split(p, "/")
+	for i, s := range parts {
+		parts[i] = url.PathEscape(s)
 	}
-	var results struct {
-		Valid json.RawMessage `json:"valid?"`
-	}
-	if err := json.Unmarshal(b, &results); err != nil {
-		return ""
-	}
-	switch string(results.Valid) {
-	case "true":
-		return "true"
-	case "false":
-		return "false"
-	}
-	return "unknown"
+	return strings.Join(parts, "/")
 }
 
 var indexTemplate = template.Must(template.New("index").Parse(`<!DOCTYPE html>
-<html>
+<html lang="en">
 <head>
 <meta charset="utf-8">
 <title>glomers store</title>
 <style>
 body { font-family: Helvetica, Arial, sans-serif; margin: 2em; }
 table { border-collapse: collapse; }
-td, th { padding: 4px 10px; text-align: left; }
-td a { margin-right: 8px; }
+td, th { padding: 4px 10px; text-align: left; vertical-align: top; }
+td.num { text-align: right; font-variant-numeric: tabular-nums; }
+details.files a { margin-right: 8px; }
+summary { cursor: pointer; }
 </style>
 </head>
 <body>
 <h1>Tests</h1>
-{{if .}}<table>
-<tr><th>Test</th><th>Started</th><th>Valid?</th><th>Files</th></tr>
-{{range .}}<tr style="background: {{.Colour}}">
+{{if .}}<table id="tests">
+<tr><th>Workload</th><th>Started</th><th>Verdict</th><th title="messages among servers per client operation">msgs-per-op</th><th title="fraction of operations that succeeded">ok-fraction</th><th>Latency</th><th>Files</th></tr>
+{{range .}}<tr class="test" style="background: {{.Colour}}">
 <td><a href="{{.Dir}}">{{.Name}}</a></td>
-<td><a href="{{.Dir}}">{{.Stamp}}</a></td>
-<td>{{if .Valid}}{{.Valid}}{{else}}no results{{end}}</td>
-<td>{{range .Files}}<a href="{{.URL}}">{{.Name}}</a>{{end}}</td>
+<td><a href="{{.Dir}}" title="{{.Stamp}}">{{.When}}</a></td>
+<td class="verdict">{{.Verdict}}</td>
+<td class="num">{{index .Figures "msgs-per-op"}}</td>
+<td class="num">{{index .Figures "ok-fraction"}}</td>
+<td title="{{index .Figures "latency-name"}}">{{index .Figures "latency"}}</td>
+<td><details class="files"><summary>{{len .Links}} files</summary>{{range .Links}}<a href="{{.URL}}">{{.Name}}</a> {{end}}</details></td>
 </tr>
 {{end}}</table>
 {{else}}<p>No tests stored yet.</p>

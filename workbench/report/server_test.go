@@ -16,8 +16,9 @@ import (
 const secret = "outside-the-store-secret"
 
 // storeWithTests makes a store holding an older valid echo test, a newer
-// invalid broadcast test, and a still-running g-set test without
-// results, next to a file outside the store that must stay unreachable.
+// invalid broadcast test with figures and plots, and a still-running
+// g-set test without results, next to a file outside the store that
+// must stay unreachable.
 func storeWithTests(t *testing.T) string {
 	t.Helper()
 	parent := t.TempDir()
@@ -26,12 +27,25 @@ func storeWithTests(t *testing.T) string {
 	}
 	root := filepath.Join(parent, "store")
 	for i, c := range []struct {
-		name  string
-		valid any
-	}{{"echo", true}, {"broadcast", false}, {"g-set", nil}} {
+		name    string
+		results edn.Map
+	}{
+		{"echo", edn.K("valid?", true)},
+		{"broadcast", edn.K(
+			"availability", edn.K("valid?", true, "ok-fraction", 0.98765),
+			"net", edn.K("servers", edn.K("msgs-per-op", 23.456789), "valid?", true),
+			"workload", edn.K("valid?", false, "lost-count", 3, "stable-latencies", edn.K(0, 0, 0.5, 310, 0.95, 480, 1, 900)),
+			"valid?", false)},
+		{"g-set", nil},
+	} {
 		s := newTestStore(t, root, c.name, start.Add(time.Duration(i)*time.Hour))
-		if c.valid != nil {
-			if err := s.WriteResults(edn.K("valid?", c.valid)); err != nil {
+		if c.results != nil {
+			if err := s.WriteResults(c.results); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if c.name == "broadcast" {
+			if err := s.WritePlots(echoHistory()); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -54,31 +68,84 @@ func get(t *testing.T, h http.Handler, target string) (int, string) {
 	return rec.Code, string(body)
 }
 
+// indexRows splits the index page into its test rows.
+func indexRows(page string) []string {
+	parts := strings.Split(page, `<tr class="test"`)
+	if len(parts) < 2 {
+		return nil
+	}
+	return parts[1:]
+}
+
 func TestServerIndex(t *testing.T) {
 	h := NewServer(storeWithTests(t))
 	code, page := get(t, h, "/")
 	if code != http.StatusOK {
 		t.Fatalf("GET / = %d", code)
 	}
-	gset := strings.Index(page, "20210223T123056.288-0500")
-	broadcast := strings.Index(page, "20210223T113056.288-0500")
-	echo := strings.Index(page, "20210223T103056.288-0500")
-	if gset < 0 || broadcast < 0 || echo < 0 || !(gset < broadcast && broadcast < echo) {
-		t.Errorf("tests not listed newest first (g-set %d, broadcast %d, echo %d):\n%s", gset, broadcast, echo, page)
+	rows := indexRows(page)
+	if len(rows) != 3 {
+		t.Fatalf("%d rows, want 3:\n%s", len(rows), page)
 	}
-	for _, want := range []string{
-		`<tr style="background: ` + colourFail + `">`, // broadcast invalid
-		`<tr style="background: ` + colourOK + `">`,   // echo valid
-		`<tr style="background: ` + colourPending + `">`,
-		`href="/files/echo/20210223T103056.288-0500/results.edn"`,
-		`no results`,
+	gset, broadcast, echo := rows[0], rows[1], rows[2]
+	for _, c := range []struct {
+		row  string
+		want []string
+	}{
+		{gset, []string{">g-set<", `background: ` + colourPending, `<td class="verdict">no results</td>`, "2021-02-23 12:30:56 -05:00"}},
+		{broadcast, []string{
+			">broadcast<", `background: ` + colourFail, `<td class="verdict">invalid</td>`, "2021-02-23 11:30:56 -05:00",
+			`<td class="num">23.457</td>`, `<td class="num">0.988</td>`, "min 0 · p50 310 · p95 480 · max 900 ms",
+			`href="/files/broadcast/20210223T113056.288-0500/latency-quantiles.png"`,
+			`href="/files/broadcast/20210223T113056.288-0500/latency-raw.png"`,
+			`href="/files/broadcast/20210223T113056.288-0500/rate.png"`,
+			`href="/files/broadcast/20210223T113056.288-0500/index.html"`,
+			`href="/files/broadcast/20210223T113056.288-0500/node-logs/"`,
+		}},
+		{echo, []string{">echo<", `background: ` + colourOK, `<td class="verdict">valid</td>`, "2021-02-23 10:30:56 -05:00",
+			`href="/files/echo/20210223T103056.288-0500/results.edn"`, `href="/files/echo/20210223T103056.288-0500/jepsen.log"`}},
 	} {
-		if !strings.Contains(page, want) {
-			t.Errorf("index lacks %s", want)
+		for _, want := range c.want {
+			if !strings.Contains(c.row, want) {
+				t.Errorf("row lacks %s:\n%s", want, c.row)
+			}
 		}
 	}
 	if strings.Contains(page, ">latest<") || strings.Contains(page, ">current<") {
 		t.Error("symlinks listed as tests")
+	}
+	if strings.Contains(page, `title="20210223T103056.288-0500">20210223T103056.288-0500<`) {
+		t.Error("the start is shown as a raw stamp")
+	}
+}
+
+// Every file of a run is linked from the index, whatever its name.
+func TestServerIndexLinksEveryFile(t *testing.T) {
+	root := t.TempDir()
+	s := newTestStore(t, root, "echo", start)
+	for _, name := range []string{"latency-quantiles.png", "messages-000.svg", "odd name.txt"} {
+		if err := s.WriteFile(name, func(w io.Writer) error { _, err := io.WriteString(w, "x"); return err }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s.Close()
+	_, page := get(t, NewServer(root), "/")
+	entries, err := os.ReadDir(s.Dir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		name := e.Name()
+		if e.IsDir() {
+			name += "/"
+		}
+		link := `href="/files/echo/20210223T103056.288-0500/` + escapePath(name) + `"`
+		if !strings.Contains(page, link) {
+			t.Errorf("index does not link %s (%s)", e.Name(), link)
+		}
+	}
+	if !strings.Contains(page, "odd%20name.txt") {
+		t.Error("a file name with a space is not escaped")
 	}
 }
 
@@ -90,8 +157,23 @@ func TestServerUnknownValidity(t *testing.T) {
 	}
 	s.Close()
 	_, page := get(t, NewServer(root), "/")
-	if !strings.Contains(page, `<tr style="background: `+colourInfo+`">`) || !strings.Contains(page, "<td>unknown</td>") {
+	if !strings.Contains(page, `background: `+colourInfo+`">`) || !strings.Contains(page, `<td class="verdict">unknown</td>`) {
 		t.Errorf("unknown validity not shown:\n%s", page)
+	}
+}
+
+// A run's directory shows its index.html; the store's root directory
+// sends the reader to the index.
+func TestServerRunPage(t *testing.T) {
+	h := NewServer(storeWithTests(t))
+	code, page := get(t, h, "/files/broadcast/20210223T113056.288-0500/")
+	if code != http.StatusOK || !strings.Contains(page, "Invalid: the analysis found errors") {
+		t.Errorf("run directory: %d %q", code, page)
+	}
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest("GET", "/files/", nil))
+	if rec.Code != http.StatusFound || rec.Header().Get("Location") != "/" {
+		t.Errorf("GET /files/ = %d to %q, want a redirect to /", rec.Code, rec.Header().Get("Location"))
 	}
 }
 

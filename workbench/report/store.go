@@ -34,6 +34,8 @@ type Store struct {
 	log     *os.File
 	logBuf  *bufio.Writer
 	nodeLog map[string]*nodeLog
+	// messageParts are the message diagrams written, for index.html.
+	messageParts []MessageSlice
 }
 
 // NewStore creates root/<testName>/<start formatted with TimeLayout>/ and
@@ -163,8 +165,8 @@ func (s *Store) WriteFile(name string, write func(io.Writer) error) (err error) 
 	return nil
 }
 
-// Close flushes and closes jepsen.log and any node log still open, then
-// points root/latest, root/current and root/<test-name>/latest at this
+// Close flushes and closes jepsen.log and any node log still open,
+// writes index.html, the run's page (see WriteRunPage), then points root/latest, root/current and root/<test-name>/latest at this
 // test's directory. Later calls do nothing and return nil.
 func (s *Store) Close() error {
 	s.mu.Lock()
@@ -185,8 +187,12 @@ func (s *Store) Close() error {
 			errs = append(errs, fmt.Errorf("report: close node log %s: %w", id, err))
 		}
 	}
+	parts := s.messageParts
 	s.mu.Unlock()
 
+	if err := WriteRunPage(s.dir, parts); err != nil {
+		errs = append(errs, err)
+	}
 	rel := filepath.Join(s.testName, s.stamp)
 	for _, l := range []struct{ dir, name, target string }{
 		{s.root, "latest", rel},

@@ -1,0 +1,268 @@
+package report
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// runSummary is what the serve index and a run's index.html say about
+// one stored test: read from its directory, never from memory, so a
+// test stored by an older glomers (or copied from elsewhere) is
+// described the same way.
+type runSummary struct {
+	Name, Stamp string
+	Start       time.Time
+	Valid       string // "true", "false", "unknown", or "" without results
+	Figures     []figure
+	Files       []string // top-level entries, directories with a trailing "/"
+	Test        testParams
+}
+
+// figure is one key figure of a run, already formatted.
+type figure struct{ Name, Value, Help string }
+
+// testParams are the parts of test.json worth a line on the run page.
+type testParams struct {
+	Nodes       int
+	TimeLimit   string
+	Rate        string
+	Latency     string
+	Nemesis     string
+	Seed        string
+	Concurrency string
+}
+
+// readableTime is how pages show a test's start: with the zone the
+// store's directory name carries.
+func readableTime(t time.Time) string {
+	if t.IsZero() {
+		return "unknown time"
+	}
+	return t.Format("2006-01-02 15:04:05 -07:00")
+}
+
+// summarise reads the test directory dir, named stamp, of the test name.
+func summarise(dir, name, stamp string) runSummary {
+	s := runSummary{Name: name, Stamp: stamp}
+	if start, err := time.Parse(TimeLayout, stamp); err == nil {
+		s.Start = start
+	} else if info, err := os.Stat(dir); err == nil {
+		s.Start = info.ModTime()
+	}
+	if entries, err := os.ReadDir(dir); err == nil {
+		for _, e := range entries {
+			if strings.HasPrefix(e.Name(), ".") {
+				continue
+			}
+			n := e.Name()
+			if e.IsDir() {
+				n += "/"
+			}
+			s.Files = append(s.Files, n)
+		}
+	}
+	results, ok := readJSON(filepath.Join(dir, "results.json"))
+	if ok {
+		s.Valid = validityOf(results)
+		s.Figures = keyFigures(results)
+	}
+	if test, ok := readJSON(filepath.Join(dir, "test.json")); ok {
+		s.Test = paramsOf(test)
+	}
+	return s
+}
+
+// readJSON decodes a JSON object, keeping numbers exact.
+func readJSON(path string) (map[string]any, bool) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, false
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber()
+	var m map[string]any
+	if err := dec.Decode(&m); err != nil {
+		return nil, false
+	}
+	return m, true
+}
+
+// validityOf returns the :valid? of a results map as "true", "false" or
+// "unknown".
+func validityOf(results map[string]any) string {
+	switch v := results["valid?"].(type) {
+	case bool:
+		return strconv.FormatBool(v)
+	}
+	return "unknown"
+}
+
+// path follows keys through nested JSON objects.
+func path(m map[string]any, keys ...string) (any, bool) {
+	var cur any = m
+	for _, k := range keys {
+		obj, ok := cur.(map[string]any)
+		if !ok {
+			return nil, false
+		}
+		if cur, ok = obj[k]; !ok {
+			return nil, false
+		}
+	}
+	return cur, true
+}
+
+func number(v any) (float64, bool) {
+	n, ok := v.(json.Number)
+	if !ok {
+		return 0, false
+	}
+	f, err := n.Float64()
+	return f, err == nil
+}
+
+// keyFigures picks the figures a reader compares runs by, where the
+// results have them: messages per operation (Maelstrom's
+// :net :servers :msgs-per-op, the figure Gossip Glomers' targets use),
+// the fraction of ok operations, the operation count, and every
+// latency-quantile map of the workload's results (broadcast's
+// :stable-latencies, for instance).
+func keyFigures(results map[string]any) []figure {
+	var out []figure
+	if v, ok := path(results, "net", "servers", "msgs-per-op"); ok {
+		if f, ok := number(v); ok {
+			out = append(out, figure{"msgs-per-op", formatNumber(f), ":net :servers :msgs-per-op — messages among servers per client operation"})
+		}
+	}
+	if v, ok := path(results, "availability", "ok-fraction"); ok {
+		if f, ok := number(v); ok {
+			out = append(out, figure{"ok-fraction", formatNumber(f), ":availability :ok-fraction — the fraction of operations that succeeded"})
+		}
+	}
+	if v, ok := path(results, "stats", "count"); ok {
+		if f, ok := number(v); ok {
+			ok, _ := path(results, "stats", "ok-count")
+			okf, _ := number(ok)
+			out = append(out, figure{"ops", formatNumber(okf) + " ok / " + formatNumber(f), ":stats — operations that succeeded, of all"})
+		}
+	}
+	if wl, ok := results["workload"].(map[string]any); ok {
+		keys := make([]string, 0, len(wl))
+		for k := range wl {
+			if strings.HasSuffix(k, "-latencies") {
+				keys = append(keys, k)
+			}
+		}
+		slices.Sort(keys)
+		for _, k := range keys {
+			if q := quantileText(wl[k]); q != "" {
+				out = append(out, figure{k, q, ":workload :" + k + " — quantiles in milliseconds"})
+			}
+		}
+	}
+	return out
+}
+
+// quantileText formats a map of quantile to milliseconds, such as
+// {"0": 0, "0.5": 300, "1": 1200}, as "p50 300 ms · max 1200 ms";
+// "" when v is not such a map.
+func quantileText(v any) string {
+	m, ok := v.(map[string]any)
+	if !ok || len(m) == 0 {
+		return ""
+	}
+	type qv struct{ q, v float64 }
+	var qs []qv
+	for k, val := range m {
+		q, err := strconv.ParseFloat(k, 64)
+		f, ok := number(val)
+		if err != nil || !ok {
+			return ""
+		}
+		qs = append(qs, qv{q, f})
+	}
+	slices.SortFunc(qs, func(a, b qv) int {
+		switch {
+		case a.q < b.q:
+			return -1
+		case a.q > b.q:
+			return 1
+		}
+		return 0
+	})
+	var parts []string
+	for _, x := range qs {
+		var name string
+		switch x.q {
+		case 0:
+			name = "min"
+		case 1:
+			name = "max"
+		default:
+			name = "p" + strconv.FormatFloat(x.q*100, 'f', -1, 64)
+		}
+		parts = append(parts, name+" "+formatNumber(x.v))
+	}
+	return strings.Join(parts, " · ") + " ms"
+}
+
+// formatNumber prints up to three decimals and no trailing zeros:
+// 3.5411234 → "3.541", 50 → "50", 1.0 → "1".
+func formatNumber(f float64) string {
+	return strconv.FormatFloat(roundTo(f, 3), 'f', -1, 64)
+}
+
+func roundTo(f float64, decimals int) float64 {
+	p := math.Pow(10, float64(decimals))
+	return math.Round(f*p) / p
+}
+
+// paramsOf reads what test.json says about the test's shape.
+func paramsOf(test map[string]any) testParams {
+	var p testParams
+	if nodes, ok := test["nodes"].([]any); ok {
+		p.Nodes = len(nodes)
+	}
+	str := func(key, unit string) string {
+		v, ok := test[key]
+		if !ok || v == nil {
+			return ""
+		}
+		if f, ok := number(v); ok {
+			return formatNumber(f) + unit
+		}
+		return fmt.Sprint(v) + unit
+	}
+	p.TimeLimit = str("time-limit", " s")
+	p.Rate = str("rate", "/s")
+	p.Concurrency = str("concurrency", "")
+	if n, ok := test["seed"].(json.Number); ok {
+		p.Seed = n.String()
+	}
+	if mean, ok := path(test, "latency", "mean"); ok {
+		if f, ok := number(mean); ok {
+			p.Latency = formatNumber(f) + " ms"
+			if d, ok := path(test, "latency", "dist"); ok {
+				p.Latency += fmt.Sprintf(" (%v)", d)
+			}
+		}
+	}
+	if nem, ok := test["nemesis"].([]any); ok && len(nem) > 0 {
+		var parts []string
+		for _, x := range nem {
+			parts = append(parts, fmt.Sprint(x))
+		}
+		p.Nemesis = strings.Join(parts, ", ")
+	} else {
+		p.Nemesis = "none"
+	}
+	return p
+}

@@ -2,8 +2,11 @@ package elle
 
 import (
 	"math/rand"
+	"runtime"
 	"sort"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/glomers/glomers/workbench/edn"
 	"github.com/glomers/glomers/workbench/history"
@@ -239,17 +242,45 @@ func maelstromRun(txns int, lagMs float64, appendMode bool) genOpts {
 		durationSec: 60 * float64(txns) / 26500}
 }
 
-func benchRW(b *testing.B, o genOpts, models []string, wantValid bool) {
-	ops := genHistory(o)
+// cpuTime is the CPU time this process has used (all threads, GC
+// included): on a shared machine it says what a check costs better than
+// wall time does.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// measure runs check b.N times and reports, besides ns/op, the CPU time
+// per check and the heap the runtime obtained from the OS (an upper bound
+// on the peak live heap).
+func measure(b *testing.B, ops []history.Op, check func() any) {
+	runtime.GC()
 	b.ReportAllocs()
 	b.ResetTimer()
+	c0 := cpuTime()
 	for i := 0; i < b.N; i++ {
+		check()
+	}
+	b.StopTimer()
+	b.ReportMetric(float64(cpuTime()-c0)/float64(b.N)/1e6, "cpu-ms/op")
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	b.ReportMetric(float64(ms.HeapSys)/(1<<20), "heap-sys-MB")
+	b.ReportMetric(float64(len(ops)), "ops")
+}
+
+func benchRW(b *testing.B, o genOpts, models []string, wantValid bool) {
+	ops := genHistory(o)
+	measure(b, ops, func() any {
 		res := CheckRWRegister(ops, Options{ConsistencyModels: models})
 		if v, _ := res.Get(edn.Keyword("valid?")); v != wantValid {
 			b.Fatalf("valid? %v, want %v: %s", v, wantValid, types(res))
 		}
-	}
-	b.ReportMetric(float64(len(ops)), "ops")
+		return res
+	})
 }
 
 // BenchmarkRWRegister53k: a valid 53,000-op history under the default
@@ -295,15 +326,13 @@ func TestGeneratedHistories(t *testing.T) {
 
 func benchLA(b *testing.B, o genOpts, models []string, wantValid any) {
 	ops := genHistory(o)
-	b.ReportAllocs()
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
+	measure(b, ops, func() any {
 		res := CheckListAppend(ops, Options{ConsistencyModels: models})
 		if v, _ := res.Get(edn.Keyword("valid?")); v != wantValid {
 			b.Fatalf("valid? %v, want %v: %s", v, wantValid, types(res))
 		}
-	}
-	b.ReportMetric(float64(len(ops)), "ops")
+		return res
+	})
 }
 
 // BenchmarkListAppend53kStrict: a 60 s, --rate 1000 txn-list-append run

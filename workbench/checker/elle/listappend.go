@@ -275,6 +275,9 @@ func analyseListAppend(ops []history.Op, opts Options, models []string) (Anomali
 			if m.f != "r" || len(m.list) < 2 {
 				continue
 			}
+			if !hasDuplicate(m.list) {
+				continue
+			}
 			counts := map[any]int{}
 			for _, e := range m.list {
 				counts[e]++
@@ -284,9 +287,6 @@ func analyseListAppend(ops []history.Op, opts Options, models []string) (Anomali
 				if n > 1 {
 					ds = append(ds, e)
 				}
-			}
-			if len(ds) == 0 {
-				continue
 			}
 			sort.Slice(ds, func(i, j int) bool { return lessValue(ds[i], ds[j]) })
 			dm := make(edn.Map, len(ds))
@@ -351,40 +351,7 @@ func analyseListAppend(ops []history.Op, opts Options, models []string) (Anomali
 	}
 
 	// Lost updates, over :ok and :info ops (only :ok ones count).
-	{
-		type luKey struct{ k, v any }
-		lost := map[luKey][]*txn{}
-		var order []luKey
-		for _, t := range possible {
-			if t.op.Type != history.OK {
-				continue
-			}
-			reads := map[any]any{}
-			wrote := map[any]bool{}
-			for _, m := range t.mops {
-				switch m.f {
-				case "append":
-					if r, ok := reads[m.k]; ok && !wrote[m.k] {
-						wrote[m.k] = true
-						lk := luKey{m.k, r}
-						if _, ok := lost[lk]; !ok {
-							order = append(order, lk)
-						}
-						lost[lk] = append(lost[lk], t)
-					}
-				case "r":
-					if _, ok := reads[m.k]; !ok {
-						reads[m.k] = m.v
-					}
-				}
-			}
-		}
-		for _, lk := range order {
-			if ts := lost[lk]; len(ts) >= 2 {
-				out.Add("lost-update", edn.K("key", printable(ts[0], lk.k), "value", readValue(ts[0], lk.k, lk.v), "txns", opsEDN(ts)))
-			}
-		}
-	}
+	out.Add("lost-update", lostUpdateCases(possible, "append")...)
 
 	// The dependency graph over :ok and :info ops.
 	ai := appendIndex(sv)
@@ -441,16 +408,6 @@ func analyseListAppend(ops []history.Op, opts Options, models []string) (Anomali
 	return out, nil
 }
 
-// readValue prints the list t read from key k, as recorded.
-func readValue(t *txn, k, v any) any {
-	for _, m := range t.mops {
-		if m.f == "r" && m.k == k && m.v == v {
-			return m.raw.([]any)[2]
-		}
-	}
-	return nil
-}
-
 // laInternal is Elle's op-int-case for list-append: the first read that
 // disagrees with what the transaction's own earlier reads and appends
 // imply.
@@ -460,19 +417,19 @@ func laInternal(t *txn) edn.Map {
 		isNil         bool  // we read nil: nothing is known
 		list          []any // the expected list (or its known suffix)
 	}
-	st := map[any]*state{}
+	var st alist[*state]
 	for _, m := range t.mops {
 		switch m.f {
 		case "append":
-			s, ok := st[m.k]
+			s, ok := st.get(m.k)
 			if !ok {
 				s = &state{unknownPrefix: true}
-				st[m.k] = s
+				st.put(m.k, s)
 			}
 			s.isNil = false
 			s.list = append(s.list, m.v)
 		case "r":
-			if s, ok := st[m.k]; ok && !s.isNil {
+			if s, ok := st.get(m.k); ok && !s.isNil {
 				var bad bool
 				if s.unknownPrefix {
 					i := len(m.list) - len(s.list)
@@ -489,10 +446,33 @@ func laInternal(t *txn) edn.Map {
 					return edn.K("op", t.op.EDN(), "mop", m.raw, "expected", exp)
 				}
 			}
-			st[m.k] = &state{isNil: m.list == nil, list: append([]any{}, m.list...)}
+			st.put(m.k, &state{isNil: m.list == nil, list: append([]any{}, m.list...)})
 		}
 	}
 	return nil
+}
+
+// hasDuplicate reports whether l holds an element twice, without a map
+// for the short lists reads usually return.
+func hasDuplicate(l []any) bool {
+	if len(l) > 64 {
+		seen := make(map[any]bool, len(l))
+		for _, e := range l {
+			if seen[e] {
+				return true
+			}
+			seen[e] = true
+		}
+		return false
+	}
+	for i, e := range l {
+		for _, f := range l[:i] {
+			if e == f {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 func equalList(a, b []any) bool {
@@ -510,17 +490,17 @@ func equalList(a, b []any) bool {
 // laFutureRead is Elle's op-future-read-case: a read of an element the
 // same transaction appends later.
 func laFutureRead(t *txn) edn.Map {
-	reads := map[vkey]any{} // key, element -> the first read mop holding it
-	for _, m := range t.mops {
-		switch m.f {
-		case "append":
-			if r, ok := reads[vkey{m.k, m.v}]; ok {
-				return edn.K("op", t.op.EDN(), "mop", r, "element", denorm(m.v))
+	for i, m := range t.mops {
+		if m.f != "append" {
+			continue
+		}
+		for _, r := range t.mops[:i] {
+			if r.f != "r" || r.k != m.k {
+				continue
 			}
-		case "r":
-			for _, e := range m.list {
-				if _, ok := reads[vkey{m.k, e}]; !ok {
-					reads[vkey{m.k, e}] = m.raw
+			for _, e := range r.list {
+				if e == m.v {
+					return edn.K("op", t.op.EDN(), "mop", r.raw, "element", denorm(m.v))
 				}
 			}
 		}

@@ -348,41 +348,26 @@ func analyseRWRegister(ops []history.Op, opts Options, models []string) (Anomali
 		}
 	}
 	var internal, g1a, g1b []edn.Map
-	type luKey struct{ k, v any }
-	lost := map[luKey][]*txn{}
-	var lostOrder []luKey
+	var state alist[any]
 	for _, t := range txns {
 		if t.op.Type != history.OK {
 			continue
 		}
-		state := map[any]any{}
-		reads := map[any]any{}
-		wrote := map[any]bool{}
+		state = state[:0]
 		internalDone := false
 		for _, m := range t.mops {
 			switch m.f {
 			case "w":
-				state[m.k] = m.v
-				if r, ok := reads[m.k]; ok && !wrote[m.k] {
-					wrote[m.k] = true
-					lk := luKey{m.k, r}
-					if _, ok := lost[lk]; !ok {
-						lostOrder = append(lostOrder, lk)
-					}
-					lost[lk] = append(lost[lk], t)
-				}
+				state.put(m.k, m.v)
 			case "r":
 				if !internalDone {
-					if s, ok := state[m.k]; ok && s != nil && s != m.v {
+					if s, ok := state.get(m.k); ok && s != nil && s != m.v {
 						internal = append(internal, edn.K("op", t.op.EDN(), "mop", m.raw, "expected", s))
 						internalDone = true
 					}
 				}
 				if !internalDone {
-					state[m.k] = m.v
-				}
-				if _, ok := reads[m.k]; !ok {
-					reads[m.k] = m.v
+					state.put(m.k, m.v)
 				}
 				if w, ok := failed[vkey{m.k, m.v}]; ok {
 					g1a = append(g1a, edn.K("op", t.op.EDN(), "mop", m.raw, "writer", opAt(ops, w)))
@@ -396,15 +381,7 @@ func analyseRWRegister(ops []history.Op, opts Options, models []string) (Anomali
 	out.Add("internal", internal...)
 	out.Add("G1a", g1a...)
 	out.Add("G1b", g1b...)
-	for _, lk := range lostOrder {
-		if ts := lost[lk]; len(ts) >= 2 {
-			tv := make(edn.Vector, len(ts))
-			for i, t := range ts {
-				tv[i] = t.op.EDN()
-			}
-			out.Add("lost-update", edn.K("key", printable(ts[0], lk.k), "value", printableV(ts[0], lk.k, lk.v), "txns", tv))
-		}
-	}
+	out.Add("lost-update", lostUpdateCases(txns, "w")...)
 
 	// Version graphs: initial state, then writes-follow-reads.
 	keys := map[any]*rwKey{}

@@ -191,7 +191,7 @@ func (e *kafkaParseError) Error() string {
 
 // parseKafka reads the client operations of a kafka history.
 func parseKafka(ops []history.Op) (*kafkaHistory, error) {
-	h := &kafkaHistory{ops: ops, keyID: map[string]int32{}}
+	h := &kafkaHistory{ops: ops, keyID: map[string]int32{}, kops: make([]kop, 0, len(ops)/2+1)}
 	invoked := map[int]int32{} // process -> index of its open invocation
 	for i := range ops {
 		op := &ops[i]

@@ -142,6 +142,7 @@ func TestRealFaultyNodesAreInvalid(t *testing.T) {
 	for _, c := range []struct{ fault, workload, nodes string }{
 		{"mangled-echo", "echo", "1"},
 		{"colliding-ids", "unique-ids", "2"},
+		{"kafka-per-node-offsets", "kafka", "2"},
 	} {
 		code, out, stderr := cliRun(t, "test", "-w", c.workload, "--bin", filepath.Join(bin, "faulty"), c.fault,
 			"--node-count", c.nodes, "--time-limit", "2", "--rate", "50", "--store", t.TempDir())

@@ -363,6 +363,9 @@ func (r *run) generate(ctx context.Context, pool *threadPool, deadline time.Time
 		r.log.Infof("Generator exhausted")
 		_ = sleepCtx(ctx, time.Until(deadline))
 	}
+	if e, ok := r.wl.(workload.MainPhaseEnder); ok {
+		e.MainPhaseDone() // before the operations still running complete
+	}
 }
 
 // perform records op's invocation, runs it on w's client and records the

@@ -73,6 +73,12 @@ type ExtraChecker interface {
 	ExtraCheck(ops []history.Op) edn.Map
 }
 
+// MainPhaseEnder is implemented by workloads whose generator, like
+// Jepsen's, stops hearing completions once the main phase's time limit
+// has passed: Jepsen drops an exhausted phase's generator, so operations
+// completing after it (kafka's offset trackers) go unseen by it.
+type MainPhaseEnder interface{ MainPhaseDone() }
+
 // constructor builds a workload for an environment.
 type constructor func(env *Env) (Workload, error)
 

@@ -8,67 +8,126 @@ import (
 	"net"
 	"net/http"
 	"strconv"
+	"syscall"
 	"time"
+
+	"github.com/spf13/pflag"
 
 	"github.com/glomers/glomers/workbench/report"
 )
 
-// runServeCommand serves the store over HTTP, like `maelstrom serve`.
-func runServeCommand(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	host, port, store := "0.0.0.0", 8080, "store"
-	for i := 0; i < len(args); i++ {
-		next := func() (string, bool) {
-			if i+1 >= len(args) {
-				fmt.Fprintf(stderr, "glomers serve: %s needs a value\n", args[i])
-				return "", false
-			}
-			i++
-			return args[i], true
-		}
-		switch args[i] {
-		case "-h", "--help":
-			fmt.Fprintln(stdout, "Usage: glomers serve [-b HOST] [-p PORT] [--store DIR]")
-			return ExitValid
-		case "-b", "--host":
-			v, ok := next()
-			if !ok {
-				return ExitUsage
-			}
-			host = v
-		case "-p", "--port":
-			v, ok := next()
-			if !ok {
-				return ExitUsage
-			}
-			p, err := strconv.Atoi(v)
-			if err != nil || p < 0 || p > 65535 {
-				fmt.Fprintf(stderr, "glomers serve: bad port %q\n", v)
-				return ExitUsage
-			}
-			port = p
-		case "--store":
-			v, ok := next()
-			if !ok {
-				return ExitUsage
-			}
-			store = v
-		default:
-			fmt.Fprintf(stderr, "glomers serve: unknown option %q\n", args[i])
-			return ExitUsage
-		}
+// Defaults of glomers serve. Maelstrom's serve is Jepsen's (Jepsen
+// src/jepsen/cli.clj, serve-cmd), which binds 0.0.0.0:8080; we keep its
+// option names, -b/--host and -p/--port, and its port, but listen on the
+// loopback interface unless told otherwise, so browsing results does not
+// publish them to the network.
+const (
+	defaultServeHost = "127.0.0.1"
+	defaultServePort = 8080
+)
+
+const serveUsageHead = `Usage: glomers serve [options]
+
+Browse the store in a web browser: every test, newest first, with its
+verdict and key figures, and each test's page (index.html) with its
+results, plots, message diagrams, timeline and logs.
+
+Options:
+`
+
+type serveOptions struct {
+	host  string
+	port  int
+	store string
+	help  bool
+	flags *pflag.FlagSet
+}
+
+func parseServe(args []string) (*serveOptions, error) {
+	o := &serveOptions{}
+	fs := pflag.NewFlagSet("serve", pflag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.StringVarP(&o.host, "host", "b", defaultServeHost, "address to listen on (0.0.0.0: every interface, as Maelstrom does)")
+	fs.IntVarP(&o.port, "port", "p", defaultServePort, "port to listen on (0: any free port)")
+	fs.StringVar(&o.store, "store", "store", "the store directory to browse")
+	fs.BoolVarP(&o.help, "help", "h", false, "print this help")
+	o.flags = fs
+	if err := fs.Parse(args); err != nil {
+		return o, err
 	}
-	addr := net.JoinHostPort(host, strconv.Itoa(port))
-	srv := &http.Server{Addr: addr, Handler: report.NewServer(store), ReadHeaderTimeout: 10 * time.Second}
+	if fs.NArg() > 0 {
+		return o, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	if o.port < 0 || o.port > 65535 {
+		return o, fmt.Errorf("--port %d is not a TCP port (0 to 65535)", o.port)
+	}
+	return o, nil
+}
+
+func serveUsage(o *serveOptions) string {
+	return serveUsageHead + o.flags.FlagUsagesWrapped(80)
+}
+
+// runServeCommand serves the store over HTTP, like `maelstrom serve`,
+// until ctx is cancelled. It binds the port before saying "Listening
+// on", so a port already taken gives one line on stderr and nothing
+// else.
+func runServeCommand(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	o, err := parseServe(args)
+	if o.help {
+		fmt.Fprint(stdout, serveUsage(o))
+		return ExitValid
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "glomers serve: %v (see glomers serve --help)\n", err)
+		return ExitUsage
+	}
+	addr := net.JoinHostPort(o.host, strconv.Itoa(o.port))
+	var lc net.ListenConfig
+	ln, err := lc.Listen(ctx, "tcp", addr)
+	if err != nil {
+		fmt.Fprintf(stderr, "glomers serve: %s\n", listenError(addr, err))
+		return ExitInternal
+	}
+	srv := &http.Server{Handler: report.NewServer(o.store), ReadHeaderTimeout: 10 * time.Second}
+	stopped := make(chan struct{})
 	go func() {
+		defer close(stopped)
 		<-ctx.Done()
 		shut, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 		defer cancel()
 		_ = srv.Shutdown(shut)
 	}()
-	fmt.Fprintf(stdout, "Listening on http://%s/\n", addr)
-	if err := srv.ListenAndServe(); err != nil && !errors.Is(err, http.ErrServerClosed) {
+	// The host as given (Go reports 0.0.0.0 as [::]) with the port bound,
+	// which --port 0 leaves to the system.
+	bound := addr
+	if tcp, ok := ln.Addr().(*net.TCPAddr); ok {
+		bound = net.JoinHostPort(o.host, strconv.Itoa(tcp.Port))
+	}
+	fmt.Fprintf(stdout, "Listening on http://%s/\n", bound)
+	err = srv.Serve(ln)
+	if !errors.Is(err, http.ErrServerClosed) {
 		fmt.Fprintf(stderr, "glomers serve: %v\n", err)
+		srv.Close()
 		return ExitInternal
 	}
+	<-stopped
 	return ExitValid
+}
+
+// listenError explains why addr could not be bound, in one line.
+func listenError(addr string, err error) string {
+	switch {
+	case errors.Is(err, syscall.EADDRINUSE):
+		return fmt.Sprintf("cannot listen on %s: the port is already in use (another glomers serve?); choose another with --port", addr)
+	case errors.Is(err, syscall.EADDRNOTAVAIL):
+		return fmt.Sprintf("cannot listen on %s: no interface of this machine has that address; see --host", addr)
+	case errors.Is(err, syscall.EACCES):
+		return fmt.Sprintf("cannot listen on %s: permission denied (ports below 1024 need privileges); choose another with --port", addr)
+	}
+	var op *net.OpError
+	if errors.As(err, &op) && op.Err != nil {
+		err = op.Err
+	}
+	return fmt.Sprintf("cannot listen on %s: %v", addr, err)
 }

@@ -5,6 +5,7 @@ import (
 	"slices"
 	"sort"
 
+	"github.com/glomers/glomers/workbench/checker/elle"
 	"github.com/glomers/glomers/workbench/edn"
 	"github.com/glomers/glomers/workbench/history"
 )
@@ -118,7 +119,12 @@ func Kafka(ops []history.Op) edn.Map {
 	if f := h.unknownMessages(); f != nil {
 		return kafkaUnknown(f)
 	}
-	cycles, empty := h.cycles()
+	// Jepsen's cycles! skips histories without client ops.
+	var cycles elle.Anomalies
+	empty := false
+	if slices.ContainsFunc(ops, history.Op.IsClient) {
+		cycles, empty = h.cycles()
+	}
 	for _, typ := range cycles.Types() {
 		for _, c := range cycles[typ] {
 			steps, _ := c.Get(edn.Keyword("steps"))
@@ -454,8 +460,19 @@ func (h *kafkaHistory) byProcess() [][]int32 {
 
 // keepAssigned drops from last every key the assign does not list.
 func keepAssigned(last map[int32]int32, assign []int32) {
+	if len(last) == 0 {
+		return
+	}
+	keep := func(k int32) bool { return slices.Contains(assign, k) }
+	if len(assign) > 16 { // say the final phase's assign of every key
+		set := make(map[int32]bool, len(assign))
+		for _, k := range assign {
+			set[k] = true
+		}
+		keep = func(k int32) bool { return set[k] }
+	}
 	for k := range last {
-		if !slices.Contains(assign, k) {
+		if !keep(k) {
 			delete(last, k)
 		}
 	}

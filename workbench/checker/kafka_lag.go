@@ -79,58 +79,62 @@ func (h *kafkaHistory) realtimeLags(emit func(KafkaLag, int32)) {
 		return ks[i].time, true
 	}
 
+	// A process's keys: offsets in insertion order (as a small Clojure map
+	// iterates), and each key's position in it.
 	type assigned struct {
-		key int32
-		off int64
+		keys []int32
+		offs []int64
+		pos  map[int32]int
 	}
-	offsets := map[int][]assigned{} // process -> its keys, in insertion order
+	procs := map[int]*assigned{}
 	for _, o := range h.kops {
 		if o.typ != history.OK {
 			continue
 		}
 		switch o.kind {
 		case kafkaAssign:
-			old := offsets[o.proc]
-			var next []assigned
-		keys:
+			old := procs[o.proc]
+			next := &assigned{pos: make(map[int32]int, len(o.keys))}
 			for _, k := range o.keys {
-				for _, a := range next {
-					if a.key == k {
-						continue keys
+				if _, dup := next.pos[k]; dup {
+					continue
+				}
+				off := int64(-1)
+				if old != nil {
+					if i, ok := old.pos[k]; ok {
+						off = old.offs[i]
 					}
 				}
-				a := assigned{k, -1}
-				for _, b := range old {
-					if b.key == k {
-						a.off = b.off
-					}
-				}
-				next = append(next, a)
+				next.pos[k] = len(next.keys)
+				next.keys = append(next.keys, k)
+				next.offs = append(next.offs, off)
 			}
-			offsets[o.proc] = next
+			procs[o.proc] = next
 		case kafkaPoll:
-			cur := offsets[o.proc]
-		reads:
-			for _, r := range h.reads[o.rs:o.re] {
-				for i := range cur {
-					if cur[i].key == r.key {
-						cur[i].off = max(cur[i].off, r.maxOff)
-						continue reads
-					}
-				}
-				cur = append(cur, assigned{r.key, r.maxOff})
+			cur := procs[o.proc]
+			if cur == nil {
+				cur = &assigned{pos: map[int32]int{}}
+				procs[o.proc] = cur
 			}
-			offsets[o.proc] = cur
+			for _, r := range h.reads[o.rs:o.re] {
+				if i, ok := cur.pos[r.key]; ok {
+					cur.offs[i] = max(cur.offs[i], r.maxOff)
+					continue
+				}
+				cur.pos[r.key] = len(cur.keys)
+				cur.keys = append(cur.keys, r.key)
+				cur.offs = append(cur.offs, r.maxOff)
+			}
 			at := h.ops[o.i].Time
 			if o.inv >= 0 {
 				at = h.ops[o.inv].Time
 			}
-			for _, a := range cur {
+			for i, k := range cur.keys {
 				var lag int64
-				if e, ok := expiredAt(a.key, a.off+1); ok {
+				if e, ok := expiredAt(k, cur.offs[i]+1); ok {
 					lag = max(0, at-e)
 				}
-				emit(KafkaLag{Time: at, Process: o.proc, Key: h.keyLabel(a.key), Lag: lag}, a.key)
+				emit(KafkaLag{Time: at, Process: o.proc, Key: h.keyLabel(k), Lag: lag}, k)
 			}
 		}
 	}

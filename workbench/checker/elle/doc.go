@@ -7,8 +7,9 @@
 //
 // Two layers:
 //
-//   - CheckRWRegister (Maelstrom's txn-rw-register checker) infers the
-//     graph from a history of read/write transactions itself.
+//   - CheckRWRegister and CheckListAppend (Maelstrom's txn-rw-register and
+//     txn-list-append checkers) infer the graph from a history of
+//     transactions themselves.
 //   - The generic cycle API below lets another checker (kafka's) supply its
 //     own edges and reuse the search, classification and result shape.
 //

@@ -161,7 +161,10 @@ type searcher struct {
 	w        *work
 	deadline time.Time
 	ticks    int
-	// per-search scratch, indexed by local vertex * stStates + state
+	// per-search scratch, indexed by local vertex * stride + packed state
+	stride int32
+	pack   [stStates]uint8 // state -> packed index (only the spec's mask bits)
+	unpack [stStates]uint8
 	seen   []uint32
 	parent []int32
 	via    []Rel
@@ -288,7 +291,8 @@ func (s *searcher) find(scc []int32, sp cycleSpec) ([]int32, []Rel, error) {
 		}
 		// Elle tries vertices in its graph's order; ours is history order.
 		slices.SortFunc(starts, func(a, b int32) int { return g.ops[a].Index - g.ops[b].Index })
-		need := len(sub) * stStates
+		s.setPacking(sp.mask)
+		need := len(sub) * int(s.stride)
 		if len(s.seen) < need {
 			s.seen = make([]uint32, need)
 			s.parent = make([]int32, need)
@@ -316,7 +320,7 @@ func (s *searcher) bfs(start int32, sp cycleSpec) ([]int32, []Rel, error) {
 		}
 		s.gen = 1
 	}
-	// Queue entries are node ids: local*stStates + state. The start vertex
+	// Queue entries are node ids: local*stride + packed state. The start vertex
 	// is never enqueued; its out-edges seed the queue with parent -1.
 	var queue []int32
 	for e := g.start[start]; e < g.start[start+1]; e++ {
@@ -329,7 +333,7 @@ func (s *searcher) bfs(start int32, sp cycleSpec) ([]int32, []Rel, error) {
 		if !ok {
 			continue
 		}
-		id := s.local[u]*stStates + int32(st)
+		id := s.local[u]*s.stride + int32(s.pack[st])
 		if s.seen[id] == s.gen {
 			continue
 		}
@@ -342,7 +346,7 @@ func (s *searcher) bfs(start int32, sp cycleSpec) ([]int32, []Rel, error) {
 		}
 		id := queue[qi]
 		v := s.vertexAt(id)
-		st := uint8(id % stStates)
+		st := s.unpack[id%s.stride]
 		for e := g.start[v]; e < g.start[v+1]; e++ {
 			u := g.to[e]
 			if w.mark[u] != w.stamp {
@@ -363,7 +367,7 @@ func (s *searcher) bfs(start int32, sp cycleSpec) ([]int32, []Rel, error) {
 				}
 				continue
 			}
-			nid := s.local[u]*stStates + int32(st2)
+			nid := s.local[u]*s.stride + int32(s.pack[st2])
 			if s.seen[nid] == s.gen {
 				continue
 			}
@@ -375,7 +379,23 @@ func (s *searcher) bfs(start int32, sp cycleSpec) ([]int32, []Rel, error) {
 }
 
 // vertexAt maps a node id back to its vertex.
-func (s *searcher) vertexAt(id int32) int32 { return s.rev[id/stStates] }
+func (s *searcher) vertexAt(id int32) int32 { return s.rev[id/s.stride] }
+
+// setPacking numbers the states that differ only in mask's bits densely,
+// so the search's tables hold 2^popcount(mask) states per vertex rather
+// than 128.
+func (s *searcher) setPacking(mask uint8) {
+	n := 0
+	for st := 0; st < stStates; st++ {
+		if uint8(st)&^mask != 0 {
+			continue
+		}
+		s.pack[st] = uint8(n)
+		s.unpack[n] = uint8(st)
+		n++
+	}
+	s.stride = int32(n)
+}
 
 // path rebuilds the cycle ending with node id and a final edge labelled l
 // back to start; it returns nil when the walk repeats a vertex (a

@@ -232,8 +232,8 @@ func (g *Graph) relsBetween(a, b int32) Rel {
 func (g *Graph) AddRealtime(h []history.Op) {
 	completion := completionPositions(h)
 	g.rtHist = h
-	var buffer []int32    // :ok completions not yet implied
-	var implied [][]int32 // completion vertex -> the buffer linked to it at its invocation
+	var buffer []int32                 // positions of :ok completions not yet implied
+	implied := make([][]int32, len(h)) // completion position -> buffer linked to it at its invocation
 	for i := range h {
 		op := &h[i]
 		if !op.IsClient() {
@@ -242,29 +242,21 @@ func (g *Graph) AddRealtime(h []history.Op) {
 		switch op.Type {
 		case history.Invoke:
 			c := completion[i]
-			if c < 0 {
-				continue
+			if c < 0 || len(buffer) == 0 {
+				continue // no edge, and so no vertex, as in Elle
 			}
 			vc := g.vertexOf(h[c])
 			g.setInvoke(vc, int32(i))
-			if len(buffer) == 0 {
-				continue
-			}
 			for _, a := range buffer {
-				g.link(a, vc, Realtime)
+				g.link(g.vertexOf(h[a]), vc, Realtime)
 			}
-			for int(vc) >= len(implied) {
-				implied = append(implied, nil)
-			}
-			implied[vc] = append([]int32(nil), buffer...)
+			implied[c] = append([]int32(nil), buffer...)
 		case history.OK:
-			v := g.vertexOf(*op)
-			if int(v) < len(implied) && len(implied[v]) > 0 {
-				in := implied[v]
+			if in := implied[i]; len(in) > 0 {
 				buffer = slices.DeleteFunc(buffer, func(x int32) bool { return slices.Contains(in, x) })
-				implied[v] = nil
+				implied[i] = nil
 			}
-			buffer = append(buffer, v)
+			buffer = append(buffer, int32(i))
 		}
 	}
 }

@@ -275,3 +275,13 @@ func TestRWUnknownModel(t *testing.T) {
 		t.Fatal("unknown models must be refused")
 	}
 }
+
+func TestRWSingleTxnStrict(t *testing.T) {
+	// One transaction: no realtime edge, no vertex, an empty graph even
+	// under strict-serializable.
+	ops := new(builder).seq(ok(0, w(1, 1))).ops
+	expect(t, ops, "strict-serializable", false, "(:empty-transaction-graph)")
+	// Two sequential ones: a realtime edge, so not empty.
+	ops = new(builder).seq(ok(0, w(1, 1)), ok(1, w(2, 1))).ops
+	expect(t, ops, "strict-serializable", true, "()")
+}

@@ -75,6 +75,7 @@ func challengeUsage(o *challengeOptions) string {
 type row struct {
 	c        challenge.Challenge
 	variant  challenge.Variant
+	bin      string // the binary run, "" when missing
 	verdict  string // "true", "false", "unknown", "missing", "crashed", "error", "not run"
 	figures  map[challenge.Metric]float64
 	latency  string // p50/p99 of client operations, or broadcast's stable latencies
@@ -141,6 +142,7 @@ func runChallengeCommand(ctx context.Context, args []string, stdout, stderr io.W
 			r := row{c: c, variant: v, verdict: "not run"}
 			fmt.Fprintf(stdout, "\n[%d/%d] %s %s: %s\n", len(rows)+1, total, r.label(), c.Name, c.Criteria)
 			bin, ok := bins[c.Binary]
+			r.bin = bin
 			switch {
 			case !ok:
 				r.verdict, r.note = "missing", "no binary "+c.Binary
@@ -355,8 +357,10 @@ func resolveOfficial(rows []row) {
 			if t.RelativeTo != "" {
 				ref, ok := byID[t.RelativeTo]
 				v, has := ref.figures[t.Metric]
-				if !ok || !has {
-					continue // not judged without the reference run
+				// Not judged without the reference run, nor against a run
+				// of the very same binary, where only noise differs.
+				if !ok || !has || ref.bin == r.bin {
+					continue
 				}
 				t.Bound = v
 			}

@@ -112,7 +112,7 @@ func TestRelativeTargetUsesTheReferenceRun(t *testing.T) {
 		byID[c.ID] = c
 	}
 	mk := func(id string, msgs float64) row {
-		return row{c: byID[id], variant: byID[id].Variants[0], verdict: "true",
+		return row{c: byID[id], variant: byID[id].Variants[0], verdict: "true", bin: "bin/kafka-" + id,
 			figures: map[challenge.Metric]float64{challenge.MsgsPerOp: msgs, challenge.OKFraction: 1}}
 	}
 	rows := []row{mk("5b", 0.5), mk("5c", 0.6)}
@@ -129,5 +129,12 @@ func TestRelativeTargetUsesTheReferenceRun(t *testing.T) {
 	resolveOfficial(rows)
 	if !rows[0].ok || len(rows[0].official) != 0 {
 		t.Errorf("5c alone: ok %v, targets %v; want no relative target to judge", rows[0].ok, rows[0].official)
+	}
+	// One binary for both: the difference is noise, not a judgement.
+	rows = []row{mk("5b", 0.5), mk("5c", 0.6)}
+	rows[1].bin = rows[0].bin
+	resolveOfficial(rows)
+	if !rows[1].ok || len(rows[1].official) != 0 {
+		t.Errorf("5c with 5b's own binary: ok %v, targets %v; want the relative target dropped", rows[1].ok, rows[1].official)
 	}
 }

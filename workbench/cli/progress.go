@@ -69,8 +69,11 @@ func progressLine(pr workbench.Progress) string {
 	if pr.Phase == "analysis" {
 		return fmt.Sprintf("analysing %d operations…", pr.Invoked)
 	}
-	s := fmt.Sprintf("%-8s %3.0fs/%.0fs  %d ops: %d ok, %d fail, %d info", pr.Phase, pr.Elapsed.Seconds(),
-		pr.TimeLimit.Seconds(), pr.Invoked, pr.OK, pr.Fail, pr.Info)
+	clock := fmt.Sprintf("%3.0fs/%.0fs", pr.Elapsed.Seconds(), pr.TimeLimit.Seconds())
+	if pr.Phase != "main" {
+		clock = fmt.Sprintf("%3.0fs", pr.Elapsed.Seconds())
+	}
+	s := fmt.Sprintf("%-8s %-8s %d ops: %d ok, %d fail, %d info", pr.Phase, clock, pr.Invoked, pr.OK, pr.Fail, pr.Info)
 	if pr.Partitioned {
 		s += "  [partitioned]"
 	}

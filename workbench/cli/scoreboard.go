@@ -180,11 +180,16 @@ func figures(res edn.Map, ops []history.Op) map[challenge.Metric]float64 {
 		}
 	}
 	var ls []int64
+	notOK := 0
 	for _, p := range history.Pairs(ops) {
-		if p.Complete != nil && p.Complete.Type == history.OK {
+		switch {
+		case p.Complete != nil && p.Complete.Type == history.OK:
 			ls = append(ls, p.Complete.Time-p.Invoke.Time)
+		case p.Invoke.F != "crash": // kafka's crash op sends no request
+			notOK++
 		}
 	}
+	out[challenge.NotOKRequests] = float64(notOK)
 	if len(ls) > 0 {
 		slices.Sort(ls)
 		out[challenge.OpP50] = float64(checker.Quantile(ls, 0.5)) / 1e6

@@ -361,7 +361,7 @@ func (s *searcher) bfs(start int32, sp cycleSpec) ([]int32, []Rel, error) {
 				if !sp.accepts(st2) {
 					continue
 				}
-				cyc, labels := s.path(start, id, l)
+				cyc, labels := s.path(&sp, start, id, l)
 				if cyc != nil {
 					return cyc, labels, nil
 				}
@@ -400,7 +400,7 @@ func (s *searcher) setPacking(mask uint8) {
 // path rebuilds the cycle ending with node id and a final edge labelled l
 // back to start; it returns nil when the walk repeats a vertex (a
 // non-simple walk, which Elle never reports).
-func (s *searcher) path(start, id int32, l Rel) ([]int32, []Rel) {
+func (s *searcher) path(sp *cycleSpec, start, id int32, l Rel) ([]int32, []Rel) {
 	var vs []int32
 	var ls []Rel
 	ls = append(ls, l)
@@ -417,12 +417,66 @@ func (s *searcher) path(start, id int32, l Rel) ([]int32, []Rel) {
 	for i, j := 0, len(ls)-1; i < j; i, j = i+1, j-1 {
 		ls[i], ls[j] = ls[j], ls[i]
 	}
-	seen := make(map[int32]bool, len(vs))
-	for _, v := range vs {
-		if seen[v] {
-			return nil, nil
-		}
-		seen[v] = true
+	// ls[i] labels the edge vs[i] -> vs[i+1] (the last one back to start).
+	// A closed walk that repeats a vertex is made of simple cycles; return
+	// the first of those the spec accepts, as Elle trims loops with tails.
+	type entry struct {
+		v int32
+		l Rel
 	}
-	return append(vs, start), ls
+	var stack []entry
+	pos := map[int32]int{}
+	var best []entry
+	try := func(loop []entry) {
+		if len(loop) < 2 || (best != nil && len(best) <= len(loop)) {
+			return
+		}
+		labels := make([]Rel, len(loop))
+		for i, e := range loop {
+			labels[i] = e.l
+		}
+		if sp.validCycle(labels) {
+			best = append([]entry(nil), loop...)
+		}
+	}
+	for i, v := range vs {
+		if p, ok := pos[v]; ok {
+			loop := stack[p:]
+			try(loop)
+			for _, e := range loop {
+				delete(pos, e.v)
+			}
+			stack = stack[:p]
+		}
+		pos[v] = len(stack)
+		stack = append(stack, entry{v, ls[i]})
+	}
+	if len(stack) == len(vs) {
+		return append(vs, start), ls // simple already
+	}
+	try(stack)
+	if best == nil {
+		return nil, nil
+	}
+	cyc := make([]int32, 0, len(best)+1)
+	labels := make([]Rel, len(best))
+	for i, e := range best {
+		cyc = append(cyc, e.v)
+		labels[i] = e.l
+	}
+	return append(cyc, best[0].v), labels
+}
+
+// validCycle reports whether a closed cycle with these step labels
+// satisfies the spec (the properties checked do not depend on where the
+// cycle starts).
+func (sp *cycleSpec) validCycle(labels []Rel) bool {
+	var st uint8
+	for i, l := range labels {
+		var ok bool
+		if st, ok = sp.next(st, l, i == 0); !ok {
+			return false
+		}
+	}
+	return sp.accepts(st)
 }

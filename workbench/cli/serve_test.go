@@ -183,7 +183,10 @@ func TestServeBusyPort(t *testing.T) {
 	_, port, _ := net.SplitHostPort(ln.Addr().String())
 	var stdout, stderr bytes.Buffer
 	done := make(chan int, 1)
-	go func() { done <- Main(context.Background(), []string{"serve", "--port", port, "--store", t.TempDir()}, &stdout, &stderr) }()
+	store := t.TempDir()
+	go func() {
+		done <- Main(context.Background(), []string{"serve", "--port", port, "--store", store}, &stdout, &stderr)
+	}()
 	var code int
 	select {
 	case code = <-done:

@@ -138,7 +138,7 @@ func TestGenericClassification(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			g := NewGraph()
 			if strings.HasPrefix(tc.name, "rw-register") {
-				g.SetExplainOrder(RWRegisterExplainOrder...)
+				g.SetExplainOrder(rwRegisterExplainOrder[:]...)
 			}
 			for _, e := range tc.edges {
 				g.Link(c[e[0]], c[e[1]], Rel(e[2]), edn.K("key", "x"))

@@ -21,17 +21,17 @@ const (
 	Realtime                 // a completed before b was invoked
 )
 
-// DefaultExplainOrder is the order in which Elle's combined explainer
+// defaultExplainOrder is the order in which Elle's combined explainer
 // asks its explainers to justify a pair of transactions in list-append
 // (elle/list_append.clj graph: ww, wr, rw graphs) and in Jepsen's kafka
 // checker (ww, wr), followed by the additional process or realtime graph:
 // the first relationship that explains a pair is the one a cycle step
-// shows, and the cycle is classified by those. See SetExplainOrder.
-var DefaultExplainOrder = []Rel{WW, WR, RW, Process, Realtime}
+// shows, and the cycle is classified by those. NewGraph uses it.
+var defaultExplainOrder = [...]Rel{WW, WR, RW, Process, Realtime}
 
-// RWRegisterExplainOrder is rw-register's order (elle/rw_register.clj
+// rwRegisterExplainOrder is rw-register's order (elle/rw_register.clj
 // graph: the wr graph, then ww+rw, then process or realtime).
-var RWRegisterExplainOrder = []Rel{WR, WW, RW, Process, Realtime}
+var rwRegisterExplainOrder = [...]Rel{WR, WW, RW, Process, Realtime}
 
 // labelTable maps every set of relationships to the one the explainer
 // picks, given an explanation order.
@@ -63,7 +63,7 @@ func (r Rel) String() string {
 		return "realtime"
 	}
 	var parts []string
-	for _, x := range DefaultExplainOrder {
+	for _, x := range defaultExplainOrder {
 		if r&x != 0 {
 			parts = append(parts, x.String())
 		}
@@ -117,12 +117,14 @@ func NewGraph() *Graph {
 
 func newGraphSized(n int) *Graph {
 	return &Graph{vertex: make(map[int]int32, n), ops: make([]history.Op, 0, n),
-		labels: labelTable(DefaultExplainOrder)}
+		labels: labelTable(defaultExplainOrder[:])}
 }
 
 // SetExplainOrder sets which relationship explains an edge carrying
-// several (default DefaultExplainOrder); relationships left out are never
-// used to explain a step.
+// several. The default, ww, wr, rw, process, realtime, is how Elle's
+// list-append and Jepsen's kafka checker combine their graphs;
+// rw-register's is wr, ww, rw, process, realtime. Relationships left out
+// never explain a step.
 func (g *Graph) SetExplainOrder(order ...Rel) { g.labels = labelTable(order) }
 
 // vertexOf returns op's vertex, adding it if needed.

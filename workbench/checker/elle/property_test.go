@@ -71,7 +71,7 @@ func TestCycleSearchAgainstBruteForce(t *testing.T) {
 		}
 		g := NewGraph()
 		if rng.Intn(2) == 0 {
-			g.SetExplainOrder(RWRegisterExplainOrder...)
+			g.SetExplainOrder(rwRegisterExplainOrder[:]...)
 		}
 		for i := range ops {
 			g.vertexOf(ops[i])

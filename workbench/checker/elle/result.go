@@ -10,12 +10,11 @@ import (
 // (txn/unknown-anomaly-types).
 var unknownAnomalyTypes = map[string]bool{"empty-transaction-graph": true, "cycle-search-timeout": true}
 
-// DefaultModels is Elle's and Maelstrom's default --consistency-models.
-var DefaultModels = []string{"strict-serializable"}
-
+// modelsOrDefault returns models, or Elle's and Maelstrom's default
+// --consistency-models, strict-serializable.
 func modelsOrDefault(models []string) []string {
 	if len(models) == 0 {
-		return DefaultModels
+		return []string{"strict-serializable"}
 	}
 	return models
 }

@@ -443,7 +443,7 @@ func analyseRWRegister(ops []history.Op, opts Options, models []string) (Anomali
 
 	// The transaction graph.
 	g := newGraphSized(len(txns))
-	g.SetExplainOrder(RWRegisterExplainOrder...)
+	g.SetExplainOrder(rwRegisterExplainOrder[:]...)
 	vedges := map[vedge]bool{}
 	linkAll := func(as, bs []*txn, r Rel) {
 		for _, a := range as {

@@ -73,7 +73,10 @@ func (f *kafkaFailure) Error() string { return f.cause }
 //
 //   - Version order per key: offset → messages, from every :ok poll and
 //     every :ok send. The distinct offsets are numbered 0, 1, 2, ... (the
-//     dense index); one message per offset represents it.
+//     dense index); one message per offset represents it (the smallest:
+//     Jepsen takes the first of a Clojure hash set), and a message's index
+//     is the last index it represents. Messages without an index never
+//     count as skipped or out of order.
 //   - :inconsistent-offsets: an offset holds two different messages.
 //   - :duplicate: a message appears at more than one offset.
 //   - :G1a: an :ok poll returned a message whose send failed.
@@ -86,7 +89,10 @@ func (f *kafkaFailure) Error() string { return f.cause }
 //     consecutive :ok polls of a key (an assign that drops the key resets).
 //   - :nonmonotonic-send: one process's consecutive sends to a key do not
 //     advance in the version order.
-//   - :unseen: messages acknowledged by :ok sends that no :ok poll returned.
+//   - :unseen: messages acknowledged by :ok sends that no :ok poll
+//     returned, as of the last :ok send or poll (which, when it is the
+//     first :ok op to list a key, also counts what it polled there, as
+//     Jepsen's merge of sent and polled maps does).
 //   - cycles over write→read and realtime edges (a poll observing a
 //     message whose send began after the poll ended): :G1c-realtime and
 //     the cycle-exists findings Elle reports with them.

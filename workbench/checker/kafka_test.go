@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -158,6 +159,27 @@ func TestKafkaSparseOffsets(t *testing.T) {
 	}
 	if !slices.Equal(lags, want) {
 		t.Errorf("lags %v, want %v", lags, want)
+	}
+}
+
+func TestKafkaHugeOffsetsCostNothing(t *testing.T) {
+	// Jepsen materialises each log up to its largest offset; we must not.
+	b := newBuilder()
+	for i := range int64(50) {
+		b.send(0, "k", i*80_000_000_000_000_000, i) // up to ~4e18
+	}
+	var pairs []int64
+	for i := range int64(50) {
+		pairs = append(pairs, i*80_000_000_000_000_000, i)
+	}
+	b.poll(1, "k", kPairs(pairs...))
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	res := Kafka(b.ops)
+	runtime.ReadMemStats(&after)
+	expectValid(t, res)
+	if n := after.TotalAlloc - before.TotalAlloc; n > 10<<20 {
+		t.Errorf("checking 101 ops allocated %d bytes", n)
 	}
 }
 

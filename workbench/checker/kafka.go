@@ -355,17 +355,33 @@ func (h *kafkaHistory) lostWrites(errs kafkaErrors) *kafkaFailure {
 				data: edn.K("type", edn.Keyword("index-out-of-bounds"), "key", k.name),
 			}
 		}
-		var maxRead any
-		for _, m := range k.values[bound] {
-			if k.msgs[m].lastIdx == bound {
-				maxRead = h.opEDN(k.msgs[m].firstReader)
-				break
+		// Jepsen's last-index->values holds a Clojure hash set per index:
+		// :max-read comes from its first message, and lost messages are
+		// listed in its order.
+		lastAt := func(i int32) []int32 {
+			if vs := k.values[i]; len(vs) == 1 {
+				if k.msgs[vs[0]].lastIdx == i {
+					return vs
+				}
+				return nil
 			}
+			var ms []int32
+			for _, m := range k.values[i] {
+				if k.msgs[m].lastIdx == i {
+					ms = append(ms, m)
+				}
+			}
+			slices.SortFunc(ms, func(a, b int32) int { return clojureSetOrder(k.msgs[a].val, k.msgs[b].val) })
+			return ms
+		}
+		var maxRead any
+		if ms := lastAt(bound); len(ms) > 0 {
+			maxRead = h.opEDN(k.msgs[ms[0]].firstReader)
 		}
 		for i := int32(0); i <= bound; i++ {
-			for _, m := range k.values[i] {
+			for _, m := range lastAt(i) {
 				km := k.msgs[m]
-				if km.lastIdx != i || km.okRead {
+				if km.okRead {
 					continue
 				}
 				if km.writer < 0 {

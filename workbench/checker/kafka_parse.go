@@ -2,6 +2,7 @@ package checker
 
 import (
 	"fmt"
+	"math/bits"
 	"slices"
 	"sort"
 	"strconv"
@@ -368,8 +369,7 @@ func (h *kafkaHistory) parsePoll(op *history.Op, k *kop) error {
 	return nil
 }
 
-// compareValues orders messages for printing and for choosing one
-// representative of an offset holding several: history.Compare, falling
+// compareValues orders messages for printing: history.Compare, falling
 // back to the canonical text for values Clojure could not compare.
 func compareValues(a, b any) int {
 	if c, err := history.Compare(a, b); err == nil {
@@ -385,15 +385,70 @@ func compareValues(a, b any) int {
 	return 0
 }
 
+// clojureSetOrder orders messages as a Clojure hash set of them iterates,
+// so that (first s) can be reproduced. Maelstrom's messages are longs,
+// whose hash is Murmur3.hashLong; a PersistentHashSet is a hash trie
+// walked in ascending order of the hash's 5-bit chunks, least significant
+// first. Other values fall back to compareValues.
+func clojureSetOrder(a, b any) int {
+	x, okA := history.Int(a)
+	y, okB := history.Int(b)
+	if !okA || !okB {
+		return compareValues(a, b)
+	}
+	ha, hb := clojureHashLong(x), clojureHashLong(y)
+	for shift := 0; shift < 32; shift += 5 {
+		ca, cb := (ha>>shift)&31, (hb>>shift)&31
+		if ca != cb {
+			if ca < cb {
+				return -1
+			}
+			return 1
+		}
+	}
+	return compareValues(a, b)
+}
+
+// clojureHashLong is Clojure's hash of a long (clojure.lang.Murmur3
+// hashLong, seed 0), as an unsigned 32-bit value: (hash 1) is 1392991556.
+func clojureHashLong(x int64) uint32 {
+	if x == 0 {
+		return 0
+	}
+	mixK1 := func(k uint32) uint32 { return bits.RotateLeft32(k*0xcc9e2d51, 15) * 0x1b873593 }
+	mixH1 := func(h, k uint32) uint32 { return bits.RotateLeft32(h^k, 13)*5 + 0xe6546b64 }
+	h := mixH1(0, mixK1(uint32(x)))
+	h = mixH1(h, mixK1(uint32(uint64(x)>>32)))
+	h ^= 8
+	h ^= h >> 16
+	h *= 0x85ebca6b
+	h ^= h >> 13
+	h *= 0xc2b2ae35
+	h ^= h >> 16
+	return h
+}
+
+// firstOfSet returns the message of ms a Clojure hash set of them lists
+// first.
+func (k *kkey) firstOfSet(ms []int32) int32 {
+	first := ms[0]
+	for _, m := range ms[1:] {
+		if clojureSetOrder(k.msgs[m].val, k.msgs[first].val) < 0 {
+			first = m
+		}
+	}
+	return first
+}
+
 // buildOrder computes the key's version order (Jepsen
 // jepsen/src/jepsen/tests/kafka.clj, version-orders and index-seq): the
 // distinct offsets seen, numbered densely 0, 1, 2, ... in offset order;
 // negative offsets are left out, as datafy-version-order-log only
 // materialises offsets 0 through the largest. by-index holds one
-// representative message per offset: Jepsen takes `first` of a Clojure
-// hash set, whose order we cannot reproduce, so we take the smallest. A
-// message's by-value index is the last index where it is the
-// representative, as index-seq builds it with (into {} ...).
+// representative message per offset: `first` of the Clojure hash set of
+// its messages (see clojureSetOrder). A message's by-value index is the
+// last index where it is the representative, as index-seq builds it with
+// (into {} ...).
 func (k *kkey) buildOrder() {
 	k.offsets = make([]int64, 0, len(k.atOffset))
 	for off := range k.atOffset {
@@ -414,8 +469,12 @@ func (k *kkey) buildOrder() {
 			slices.SortFunc(vs, func(a, b int32) int { return compareValues(k.msgs[a].val, k.msgs[b].val) })
 		}
 		k.values[i] = vs
-		k.byIndex[i] = vs[0]
-		k.msgs[vs[0]].byValue = int32(i)
+		rep := vs[0]
+		if len(vs) > 1 {
+			rep = k.firstOfSet(vs)
+		}
+		k.byIndex[i] = rep
+		k.msgs[rep].byValue = int32(i)
 		for _, m := range vs {
 			km := &k.msgs[m]
 			if km.firstIdx < 0 {

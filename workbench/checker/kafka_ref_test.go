@@ -31,6 +31,13 @@ func (s refSet) sorted() []any {
 	return vs
 }
 
+// hashSorted lists the set as a Clojure hash set iterates it.
+func (s refSet) hashSorted() []any {
+	vs := s.sorted()
+	slices.SortStableFunc(vs, clojureSetOrder)
+	return vs
+}
+
 type refKV struct {
 	k  string
 	vs []any
@@ -220,7 +227,7 @@ func refKafka(ops []history.Op) edn.Map {
 		}
 		for _, vs := range o.log {
 			if vs != nil {
-				o.byIndex = append(o.byIndex, vs.sorted()[0])
+				o.byIndex = append(o.byIndex, vs.hashSorted()[0])
 			}
 		}
 		for i, v := range o.byIndex {
@@ -327,12 +334,12 @@ func refKafka(ops []history.Op) edn.Map {
 		}
 		var maxRead any
 		if s := lastIndexValues[bound]; len(s) > 0 {
-			if rs := readersOf[k][history.Key(s.sorted()[0])]; len(rs) > 0 {
+			if rs := readersOf[k][history.Key(s.hashSorted()[0])]; len(rs) > 0 {
 				maxRead = rs[0].EDN()
 			}
 		}
 		for i := 0; i <= bound; i++ {
-			for _, v := range lastIndexValues[i].sorted() {
+			for _, v := range lastIndexValues[i].hashSorted() {
 				if _, read := okReads[k][history.Key(v)]; read {
 					continue
 				}

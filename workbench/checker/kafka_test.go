@@ -512,6 +512,27 @@ func TestKafkaRealtimeCycle(t *testing.T) {
 	expectValid(t, Kafka(b.ops))
 }
 
+func TestKafkaRealtimeCyclesAreCapped(t *testing.T) {
+	// Ten polls each see a message sent only after they end: ten
+	// components, one cycle each, of which the 8 shortest are listed.
+	b := newBuilder()
+	for i := range int64(10) {
+		k := fmt.Sprint(i)
+		b.poll(1, k, kPairs(0, i))
+		b.send(0, k, 0, i)
+	}
+	res := Kafka(b.ops)
+	expectTypes(t, res, ":G1c-realtime", ":strong-PL-2-cycle-exists")
+	g := get(t, res, "G1c-realtime").(edn.Map)
+	if n, errs := get(t, g, "count"), get(t, g, "errs").(edn.List); n != 10 || len(errs) != 8 {
+		t.Errorf(":count %v with %d errs, want 10 with 8", n, len(errs))
+	}
+	// Cycle-exists findings are not capped.
+	if n := len(get(t, get(t, res, "strong-PL-2-cycle-exists").(edn.Map), "errs").(edn.List)); n != 10 {
+		t.Errorf("%d :strong-PL-2-cycle-exists cases, want 10", n)
+	}
+}
+
 func TestKafkaEmptyTransactionGraph(t *testing.T) {
 	b := newBuilder()
 	b.inv(0, "crash", nil).info(0, "crash", nil)

@@ -747,7 +747,7 @@ func randomKafkaHistory(r *rand.Rand, n int) []history.Op {
 			case y == 0:
 				b.fail(p, "send", kSend(k, m))
 			case y == 1:
-				b.info(p, "send", kSend(k, m)).withError(edn.Keyword("net-timeout"))
+				b.info(p, "send", kSend(k, m)).kwithError(edn.Keyword("net-timeout"))
 				procs[ti] += 3
 			default:
 				b.ok(p, "send", kSendOK(k, off, m))
@@ -789,7 +789,7 @@ func randomKafkaHistory(r *rand.Rand, n int) []history.Op {
 			case y == 0:
 				b.fail(p, "poll", kPoll())
 			case y == 1:
-				b.info(p, "poll", kPoll()).withError(edn.Keyword("net-timeout"))
+				b.info(p, "poll", kPoll()).kwithError(edn.Keyword("net-timeout"))
 				procs[ti] += 3
 			default:
 				b.ok(p, "poll", kPollOK(reply...))
@@ -801,7 +801,7 @@ func randomKafkaHistory(r *rand.Rand, n int) []history.Op {
 					ks = append(ks, k)
 				}
 			}
-			b.assign(p, ks...)
+			b.kassign(p, ks...)
 		default:
 			b.inv(p, "crash", nil).info(p, "crash", nil)
 			procs[ti] += 3
@@ -821,7 +821,7 @@ func randomKafkaHistory(r *rand.Rand, n int) []history.Op {
 				reply = append(reply, k, kPairs(pairs...))
 			}
 		}
-		b.poll(100, reply...)
+		b.kpoll(100, reply...)
 	}
 	return b.ops
 }

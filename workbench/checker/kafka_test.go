@@ -41,17 +41,17 @@ func kPairs(om ...int64) []any {
 }
 
 // send records an :ok send of m to k that got offset o.
-func (b *builder) send(p int, k string, o, m int64) *builder {
+func (b *builder) ksend(p int, k string, o, m int64) *builder {
 	return b.inv(p, "send", kSend(k, m)).ok(p, "send", kSendOK(k, o, m))
 }
 
 // poll records an :ok poll with the given reply (kPollOK arguments).
-func (b *builder) poll(p int, kv ...any) *builder {
+func (b *builder) kpoll(p int, kv ...any) *builder {
 	return b.inv(p, "poll", kPoll()).ok(p, "poll", kPollOK(kv...))
 }
 
 // assign records an :ok assign of keys.
-func (b *builder) assign(p int, keys ...string) *builder {
+func (b *builder) kassign(p int, keys ...string) *builder {
 	v := make([]any, len(keys))
 	for i, k := range keys {
 		v[i] = k
@@ -60,13 +60,13 @@ func (b *builder) assign(p int, keys ...string) *builder {
 }
 
 // withError sets the :error of the last op.
-func (b *builder) withError(e any) *builder { b.ops[len(b.ops)-1].Error = e; return b }
+func (b *builder) kwithError(e any) *builder { b.ops[len(b.ops)-1].Error = e; return b }
 
 // opAt renders op i as Kafka prints it inside errors.
-func (b *builder) opAt(i int) string { return show(b.ops[i].EDN()) }
+func (b *builder) kopAt(i int) string { return show(b.ops[i].EDN()) }
 
 // last is the index of the last op.
-func (b *builder) last() int { return len(b.ops) - 1 }
+func (b *builder) klast() int { return len(b.ops) - 1 }
 
 // errorTypes returns the result's :error-types and :bad-error-types.
 func errorTypes(t *testing.T, res edn.Map) (string, string) {
@@ -101,8 +101,8 @@ func expectValid(t *testing.T, res edn.Map) {
 
 func TestKafkaValidHistory(t *testing.T) {
 	b := newBuilder()
-	b.send(0, "k", 0, 1).send(0, "k", 1, 2)
-	b.poll(1, "k", kPairs(0, 1, 1, 2))
+	b.ksend(0, "k", 0, 1).ksend(0, "k", 1, 2)
+	b.kpoll(1, "k", kPairs(0, 1, 1, 2))
 	expect(t, Kafka(b.ops), `{:valid? true, :worst-realtime-lag {:time 0.004, :process 1, :key "k", :lag 0.0}, `+
 		`:bad-error-types (), :error-types (), :info-txn-causes ()}`)
 }
@@ -111,10 +111,10 @@ func TestKafkaInfoSendPolledIsCommitted(t *testing.T) {
 	// An :info send whose message a poll returns must have happened; it is
 	// then neither unseen nor lost, and its error is listed as a cause.
 	b := newBuilder()
-	b.inv(0, "send", kSend("k", 1)).info(0, "send", kSend("k", 1)).withError(edn.Keyword("net-timeout"))
-	b.poll(1, "k", kPairs(0, 1))
-	b.send(2, "k", 1, 2)
-	b.poll(1, "k", kPairs(1, 2))
+	b.inv(0, "send", kSend("k", 1)).info(0, "send", kSend("k", 1)).kwithError(edn.Keyword("net-timeout"))
+	b.kpoll(1, "k", kPairs(0, 1))
+	b.ksend(2, "k", 1, 2)
+	b.kpoll(1, "k", kPairs(1, 2))
 	res := Kafka(b.ops)
 	expectValid(t, res)
 	if got := show(get(t, res, "info-txn-causes")); got != "(:net-timeout)" {
@@ -127,8 +127,8 @@ func TestKafkaInfoSendNeverPolledIsNotLost(t *testing.T) {
 	// below a polled offset, is not a lost write, nor unseen.
 	b := newBuilder()
 	b.inv(0, "send", kSend("k", 1)).info(0, "send", kSend("k", 1))
-	b.send(2, "k", 1, 2)
-	b.poll(1, "k", kPairs(1, 2))
+	b.ksend(2, "k", 1, 2)
+	b.kpoll(1, "k", kPairs(1, 2))
 	res := Kafka(b.ops)
 	expectValid(t, res)
 	if got := show(get(t, res, "info-txn-causes")); got != "(nil)" {
@@ -139,12 +139,12 @@ func TestKafkaInfoSendNeverPolledIsNotLost(t *testing.T) {
 func TestKafkaSparseOffsets(t *testing.T) {
 	const base = int64(1_000_000_000_000_000) // hybrid-clock offsets
 	b := newBuilder()
-	b.send(0, "k", base+5, 1).send(0, "k", base+1000, 2).send(0, "k", base+999_999, 3)
-	b.assign(1, "k")
-	b.poll(1)                                                        // t=8ms, nothing yet: lag since base+5 existed (t=1ms)
-	b.poll(1, "k", kPairs(base+5, 1, base+1000, 2))                  // t=10ms, lags behind message 3 (t=5ms)
-	b.poll(1, "k", kPairs(base+999_999, 3))                          // caught up
-	b.poll(2, "k", kPairs(base+5, 1, base+1000, 2, base+999_999, 3)) // another consumer, from the start
+	b.ksend(0, "k", base+5, 1).ksend(0, "k", base+1000, 2).ksend(0, "k", base+999_999, 3)
+	b.kassign(1, "k")
+	b.kpoll(1)                                                        // t=8ms, nothing yet: lag since base+5 existed (t=1ms)
+	b.kpoll(1, "k", kPairs(base+5, 1, base+1000, 2))                  // t=10ms, lags behind message 3 (t=5ms)
+	b.kpoll(1, "k", kPairs(base+999_999, 3))                          // caught up
+	b.kpoll(2, "k", kPairs(base+5, 1, base+1000, 2, base+999_999, 3)) // another consumer, from the start
 	res := Kafka(b.ops)
 	expectValid(t, res)
 	if got, want := show(get(t, res, "worst-realtime-lag")), `{:time 0.008, :process 1, :key "k", :lag 0.007}`; got != want {
@@ -166,13 +166,13 @@ func TestKafkaHugeOffsetsCostNothing(t *testing.T) {
 	// Jepsen materialises each log up to its largest offset; we must not.
 	b := newBuilder()
 	for i := range int64(50) {
-		b.send(0, "k", i*80_000_000_000_000_000, i) // up to ~4e18
+		b.ksend(0, "k", i*80_000_000_000_000_000, i) // up to ~4e18
 	}
 	var pairs []int64
 	for i := range int64(50) {
 		pairs = append(pairs, i*80_000_000_000_000_000, i)
 	}
-	b.poll(1, "k", kPairs(pairs...))
+	b.kpoll(1, "k", kPairs(pairs...))
 	var before, after runtime.MemStats
 	runtime.ReadMemStats(&before)
 	res := Kafka(b.ops)
@@ -188,12 +188,12 @@ func TestKafkaCrashBetweenPollAndCommit(t *testing.T) {
 	// with the invocation's value and the process is replaced; the new
 	// client polls from the start again.
 	b := newBuilder()
-	b.send(1, "k", 0, 1)
-	b.inv(0, "poll", kPoll()).info(0, "poll", kPoll()).withError(edn.Keyword("net-timeout"))
+	b.ksend(1, "k", 0, 1)
+	b.inv(0, "poll", kPoll()).info(0, "poll", kPoll()).kwithError(edn.Keyword("net-timeout"))
 	b.inv(0+4, "crash", nil).info(0+4, "crash", nil)
-	b.poll(0+8, "k", kPairs(0, 1))
-	b.send(1, "k", 1, 2)
-	b.poll(0+8, "k", kPairs(1, 2))
+	b.kpoll(0+8, "k", kPairs(0, 1))
+	b.ksend(1, "k", 1, 2)
+	b.kpoll(0+8, "k", kPairs(1, 2))
 	expectValid(t, Kafka(b.ops))
 }
 
@@ -201,20 +201,20 @@ func TestKafkaFailedCommitSkipsMessages(t *testing.T) {
 	// A definite commit failure keeps the client, whose offsets already
 	// moved past message 2: its next poll skips a message nobody polled.
 	b := newBuilder()
-	b.send(0, "k", 0, 1).send(0, "k", 1, 2).send(0, "k", 2, 3)
-	b.poll(1, "k", kPairs(0, 1))
-	first := b.last()
+	b.ksend(0, "k", 0, 1).ksend(0, "k", 1, 2).ksend(0, "k", 2, 3)
+	b.kpoll(1, "k", kPairs(0, 1))
+	first := b.klast()
 	b.inv(1, "poll", kPoll()).fail(1, "poll", kPoll())
-	b.poll(1, "k", kPairs(2, 3))
-	second := b.last()
+	b.kpoll(1, "k", kPairs(2, 3))
+	second := b.klast()
 	res := Kafka(b.ops)
 	expectTypes(t, res, ":lost-write", ":poll-skip", ":unseen")
 	if got, want := show(get(t, res, "poll-skip")), fmt.Sprintf(`{:count 1, :errs ({:key "k", :delta 2, :skipped (2), :ops [%s %s]})}`,
-		b.opAt(first), b.opAt(second)); got != want {
+		b.kopAt(first), b.kopAt(second)); got != want {
 		t.Errorf(":poll-skip\n got %s\nwant %s", got, want)
 	}
 	if got, want := show(get(t, res, "lost-write")), fmt.Sprintf(`{:count 1, :errs ({:key "k", :value 2, :index 1, :max-read-index 2, :writer %s, :max-read %s})}`,
-		b.opAt(3), b.opAt(second)); got != want {
+		b.kopAt(3), b.kopAt(second)); got != want {
 		t.Errorf(":lost-write\n got %s\nwant %s", got, want)
 	}
 	if got, want := show(get(t, res, "unseen")), fmt.Sprintf(`{:time %d, :unseen {"k" 1}, :messages {"k" (2)}}`, b.ops[second].Time); got != want {
@@ -224,8 +224,8 @@ func TestKafkaFailedCommitSkipsMessages(t *testing.T) {
 
 func TestKafkaUnknownMessage(t *testing.T) {
 	b := newBuilder()
-	b.send(0, "k", 0, 1)
-	b.poll(1, "k", kPairs(0, 1, 1, 99))
+	b.ksend(0, "k", 0, 1)
+	b.kpoll(1, "k", kPairs(0, 1, 1, 99))
 	res := Kafka(b.ops)
 	if v := get(t, res, "valid?"); v != edn.Keyword("unknown") {
 		t.Fatalf("want :unknown, got %s", show(res))
@@ -246,8 +246,8 @@ func TestKafkaKeyOnlyPolledEmpty(t *testing.T) {
 	// Jepsen's lost-write-cases throws on a key :ok polls listed only with
 	// empty lists; a key left out of the replies is fine.
 	b := newBuilder()
-	b.send(0, "k", 0, 1)
-	b.poll(1, "k", kPairs(0, 1), "j", kPairs())
+	b.ksend(0, "k", 0, 1)
+	b.kpoll(1, "k", kPairs(0, 1), "j", kPairs())
 	res := Kafka(b.ops)
 	if v := get(t, res, "valid?"); v != edn.Keyword("unknown") {
 		t.Fatalf("want :unknown, got %s", show(res))
@@ -255,11 +255,11 @@ func TestKafkaKeyOnlyPolledEmpty(t *testing.T) {
 	if got := show(get(t, get(t, res, "error").(edn.Map), "data")); got != `{:type :index-out-of-bounds, :key "j"}` {
 		t.Errorf(":data %s", got)
 	}
-	b.poll(2, "j", kPairs()) // still only empty
+	b.kpoll(2, "j", kPairs()) // still only empty
 	if v := get(t, Kafka(b.ops), "valid?"); v != edn.Keyword("unknown") {
 		t.Errorf("still want :unknown")
 	}
-	b.send(0, "j", 0, 7).poll(2, "j", kPairs(0, 7))
+	b.ksend(0, "j", 0, 7).kpoll(2, "j", kPairs(0, 7))
 	expectValid(t, Kafka(b.ops))
 }
 
@@ -278,9 +278,9 @@ func TestKafkaMalformedHistory(t *testing.T) {
 func TestKafkaInconsistentOffsets(t *testing.T) {
 	// Two nodes hand out offsets without coordination.
 	b := newBuilder()
-	b.send(0, "k", 0, 1).send(1, "k", 0, 2).send(0, "k", 1, 3)
-	b.poll(2, "k", kPairs(0, 1, 1, 3))
-	b.poll(3, "k", kPairs(0, 2, 1, 3))
+	b.ksend(0, "k", 0, 1).ksend(1, "k", 0, 2).ksend(0, "k", 1, 3)
+	b.kpoll(2, "k", kPairs(0, 1, 1, 3))
+	b.kpoll(3, "k", kPairs(0, 2, 1, 3))
 	res := Kafka(b.ops)
 	expectTypes(t, res, ":inconsistent-offsets")
 	if got, want := show(get(t, res, "inconsistent-offsets")), `{:count 1, :errs ({:key "k", :offset 0, :index 0, :values #{1 2}})}`; got != want {
@@ -288,15 +288,15 @@ func TestKafkaInconsistentOffsets(t *testing.T) {
 	}
 	// Unpolled, the second message at offset 0 is a lost write too.
 	b2 := newBuilder()
-	b2.send(0, "k", 0, 1).send(1, "k", 0, 2)
-	b2.poll(2, "k", kPairs(0, 1))
+	b2.ksend(0, "k", 0, 1).ksend(1, "k", 0, 2)
+	b2.kpoll(2, "k", kPairs(0, 1))
 	expectTypes(t, Kafka(b2.ops), ":inconsistent-offsets", ":lost-write", ":unseen")
 }
 
 func TestKafkaDuplicate(t *testing.T) {
 	b := newBuilder()
-	b.send(0, "k", 0, 1).send(2, "k", 1, 2)
-	b.poll(1, "k", kPairs(0, 1, 1, 2, 2, 1))
+	b.ksend(0, "k", 0, 1).ksend(2, "k", 1, 2)
+	b.kpoll(1, "k", kPairs(0, 1, 1, 2, 2, 1))
 	res := Kafka(b.ops)
 	// Message 1 represents indexes 0 and 2, so its index is 2: in the poll,
 	// 1 (index 2) → 2 (index 1) goes back, and 2 → 1 advances by one.
@@ -304,153 +304,153 @@ func TestKafkaDuplicate(t *testing.T) {
 	if got, want := show(get(t, res, "duplicate")), `{:count 1, :errs ({:key "k", :value 1, :count 2, :offsets [0 2]})}`; got != want {
 		t.Errorf("got %s, want %s", got, want)
 	}
-	if got, want := show(get(t, res, "int-nonmonotonic-poll")), fmt.Sprintf(`{:count 1, :errs ({:key "k", :values [1 2], :delta -1, :op %s})}`, b.opAt(b.last())); got != want {
+	if got, want := show(get(t, res, "int-nonmonotonic-poll")), fmt.Sprintf(`{:count 1, :errs ({:key "k", :values [1 2], :delta -1, :op %s})}`, b.kopAt(b.klast())); got != want {
 		t.Errorf("got %s, want %s", got, want)
 	}
 	// Sent by one process, 1 then 2 also look like a send going backwards.
 	b = newBuilder()
-	b.send(0, "k", 0, 1).send(0, "k", 1, 2)
-	b.poll(1, "k", kPairs(0, 1, 1, 2, 2, 1))
+	b.ksend(0, "k", 0, 1).ksend(0, "k", 1, 2)
+	b.kpoll(1, "k", kPairs(0, 1, 1, 2, 2, 1))
 	expectTypes(t, Kafka(b.ops), ":duplicate", ":int-nonmonotonic-poll", ":nonmonotonic-send")
 }
 
 func TestKafkaG1a(t *testing.T) {
 	b := newBuilder()
-	b.inv(0, "send", kSend("k", 1)).fail(0, "send", kSend("k", 1)).withError([]any{edn.Keyword("temporarily-unavailable"), "try later"})
-	writer := b.last()
-	b.poll(1, "k", kPairs(0, 1))
-	reader := b.last()
-	b.poll(1, "k", kPairs()) // see TestKafkaUnseenQuirkFirstPollOfKeyLast
+	b.inv(0, "send", kSend("k", 1)).fail(0, "send", kSend("k", 1)).kwithError([]any{edn.Keyword("temporarily-unavailable"), "try later"})
+	writer := b.klast()
+	b.kpoll(1, "k", kPairs(0, 1))
+	reader := b.klast()
+	b.kpoll(1, "k", kPairs()) // see TestKafkaUnseenQuirkFirstPollOfKeyLast
 	res := Kafka(b.ops)
 	expectTypes(t, res, ":G1a")
-	if got, want := show(get(t, res, "G1a")), fmt.Sprintf(`{:count 1, :errs ({:key "k", :value 1, :writer %s, :reader %s})}`, b.opAt(writer), b.opAt(reader)); got != want {
+	if got, want := show(get(t, res, "G1a")), fmt.Sprintf(`{:count 1, :errs ({:key "k", :value 1, :writer %s, :reader %s})}`, b.kopAt(writer), b.kopAt(reader)); got != want {
 		t.Errorf("got %s\nwant %s", got, want)
 	}
 }
 
 func TestKafkaLostWrite(t *testing.T) {
 	b := newBuilder()
-	b.send(0, "k", 0, 1).send(0, "k", 1, 2).send(0, "k", 2, 3)
-	b.poll(1, "k", kPairs(0, 1))
-	b.poll(2, "k", kPairs(2, 3))
+	b.ksend(0, "k", 0, 1).ksend(0, "k", 1, 2).ksend(0, "k", 2, 3)
+	b.kpoll(1, "k", kPairs(0, 1))
+	b.kpoll(2, "k", kPairs(2, 3))
 	res := Kafka(b.ops)
 	expectTypes(t, res, ":lost-write", ":unseen")
 	if got, want := show(get(t, res, "lost-write")), fmt.Sprintf(`{:count 1, :errs ({:key "k", :value 2, :index 1, :max-read-index 2, :writer %s, :max-read %s})}`,
-		b.opAt(3), b.opAt(b.last())); got != want {
+		b.kopAt(3), b.kopAt(b.klast())); got != want {
 		t.Errorf("got %s\nwant %s", got, want)
 	}
 	// A message above everything polled is merely unseen.
 	b2 := newBuilder()
-	b2.send(0, "k", 0, 1).send(0, "k", 1, 2)
-	b2.poll(1, "k", kPairs(0, 1))
+	b2.ksend(0, "k", 0, 1).ksend(0, "k", 1, 2)
+	b2.kpoll(1, "k", kPairs(0, 1))
 	expectTypes(t, Kafka(b2.ops), ":unseen")
 }
 
 func TestKafkaPollSkipAndNonmonotonic(t *testing.T) {
 	base := func() *builder {
 		b := newBuilder()
-		b.send(0, "k", 0, 1).send(0, "k", 1, 2).send(0, "k", 2, 3)
-		b.poll(2, "k", kPairs(0, 1, 1, 2, 2, 3)) // someone reads everything
+		b.ksend(0, "k", 0, 1).ksend(0, "k", 1, 2).ksend(0, "k", 2, 3)
+		b.kpoll(2, "k", kPairs(0, 1, 1, 2, 2, 3)) // someone reads everything
 		return b
 	}
 	b := base()
-	b.poll(1, "k", kPairs(0, 1))
-	b.poll(1, "k", kPairs(2, 3))
+	b.kpoll(1, "k", kPairs(0, 1))
+	b.kpoll(1, "k", kPairs(2, 3))
 	res := Kafka(b.ops)
 	expectTypes(t, res, ":poll-skip")
 	if got, want := show(get(t, res, "poll-skip")), fmt.Sprintf(`{:count 1, :errs ({:key "k", :delta 2, :skipped (2), :ops [%s %s]})}`,
-		b.opAt(b.last()-2), b.opAt(b.last())); got != want {
+		b.kopAt(b.klast()-2), b.kopAt(b.klast())); got != want {
 		t.Errorf("got %s\nwant %s", got, want)
 	}
 
 	// An assign that drops the key forgets where the process was; one that
 	// keeps it does not.
 	b = base()
-	b.poll(1, "k", kPairs(0, 1)).assign(1, "other").poll(1, "k", kPairs(2, 3))
+	b.kpoll(1, "k", kPairs(0, 1)).kassign(1, "other").kpoll(1, "k", kPairs(2, 3))
 	expectValid(t, Kafka(b.ops))
 	b = base()
-	b.poll(1, "k", kPairs(0, 1)).assign(1, "other", "k").poll(1, "k", kPairs(2, 3))
+	b.kpoll(1, "k", kPairs(0, 1)).kassign(1, "other", "k").kpoll(1, "k", kPairs(2, 3))
 	expectTypes(t, Kafka(b.ops), ":poll-skip")
 	// Other processes and failed polls do not count.
 	b = base()
-	b.poll(1, "k", kPairs(0, 1)).poll(3, "k", kPairs(2, 3))
-	b.inv(1, "poll", kPoll()).fail(1, "poll", kPoll()).poll(1, "k", kPairs(1, 2))
+	b.kpoll(1, "k", kPairs(0, 1)).kpoll(3, "k", kPairs(2, 3))
+	b.inv(1, "poll", kPoll()).fail(1, "poll", kPoll()).kpoll(1, "k", kPairs(1, 2))
 	expectValid(t, Kafka(b.ops))
 
 	b = base()
-	b.poll(1, "k", kPairs(0, 1, 1, 2))
-	b.poll(1, "k", kPairs(1, 2, 2, 3))
+	b.kpoll(1, "k", kPairs(0, 1, 1, 2))
+	b.kpoll(1, "k", kPairs(1, 2, 2, 3))
 	res = Kafka(b.ops)
 	expectTypes(t, res, ":nonmonotonic-poll")
 	if got, want := show(get(t, res, "nonmonotonic-poll")), fmt.Sprintf(`{:count 1, :errs ({:key "k", :values [2 2], :delta 0, :ops [%s %s]})}`,
-		b.opAt(b.last()-2), b.opAt(b.last())); got != want {
+		b.kopAt(b.klast()-2), b.kopAt(b.klast())); got != want {
 		t.Errorf("got %s\nwant %s", got, want)
 	}
 
 	// A previous poll that listed the key with nothing has no last message:
 	// no comparison.
 	b = base()
-	b.poll(1, "k", kPairs(0, 1))
-	b.poll(1, "k", kPairs())
-	b.poll(1, "k", kPairs(0, 1))
+	b.kpoll(1, "k", kPairs(0, 1))
+	b.kpoll(1, "k", kPairs())
+	b.kpoll(1, "k", kPairs(0, 1))
 	expectValid(t, Kafka(b.ops))
 }
 
 func TestKafkaInternalPollCases(t *testing.T) {
 	b := newBuilder()
-	b.send(0, "k", 0, 1).send(0, "k", 1, 2).send(0, "k", 2, 3)
-	b.poll(2, "k", kPairs(0, 1, 1, 2, 2, 3))
-	b.poll(1, "k", kPairs(0, 1, 2, 3))
+	b.ksend(0, "k", 0, 1).ksend(0, "k", 1, 2).ksend(0, "k", 2, 3)
+	b.kpoll(2, "k", kPairs(0, 1, 1, 2, 2, 3))
+	b.kpoll(1, "k", kPairs(0, 1, 2, 3))
 	res := Kafka(b.ops)
 	expectTypes(t, res, ":int-poll-skip")
 	if got, want := show(get(t, res, "int-poll-skip")), fmt.Sprintf(`{:count 1, :errs ({:key "k", :values [1 3], :delta 2, :skipped (2), :op %s})}`,
-		b.opAt(b.last())); got != want {
+		b.kopAt(b.klast())); got != want {
 		t.Errorf("got %s\nwant %s", got, want)
 	}
 
 	b = newBuilder()
-	b.send(0, "k", 0, 1).send(0, "k", 1, 2)
-	b.poll(1, "k", kPairs(1, 2, 0, 1))
+	b.ksend(0, "k", 0, 1).ksend(0, "k", 1, 2)
+	b.kpoll(1, "k", kPairs(1, 2, 0, 1))
 	res = Kafka(b.ops)
 	expectTypes(t, res, ":int-nonmonotonic-poll")
 	if got, want := show(get(t, res, "int-nonmonotonic-poll")), fmt.Sprintf(`{:count 1, :errs ({:key "k", :values [2 1], :delta -1, :op %s})}`,
-		b.opAt(b.last())); got != want {
+		b.kopAt(b.klast())); got != want {
 		t.Errorf("got %s\nwant %s", got, want)
 	}
 }
 
 func TestKafkaNonmonotonicSend(t *testing.T) {
 	b := newBuilder()
-	b.send(0, "k", 5, 1).send(0, "k", 3, 2)
-	b.poll(1, "k", kPairs(3, 2, 5, 1))
+	b.ksend(0, "k", 5, 1).ksend(0, "k", 3, 2)
+	b.kpoll(1, "k", kPairs(3, 2, 5, 1))
 	res := Kafka(b.ops)
 	expectTypes(t, res, ":nonmonotonic-send")
 	if got, want := show(get(t, res, "nonmonotonic-send")), fmt.Sprintf(`{:count 1, :errs ({:key "k", :values [1 2], :delta -1, :ops [%s %s]})}`,
-		b.opAt(1), b.opAt(3)); got != want {
+		b.kopAt(1), b.kopAt(3)); got != want {
 		t.Errorf("got %s\nwant %s", got, want)
 	}
 	// Different processes may interleave.
 	b = newBuilder()
-	b.send(0, "k", 5, 1).send(1, "k", 3, 2)
-	b.poll(2, "k", kPairs(3, 2, 5, 1))
+	b.ksend(0, "k", 5, 1).ksend(1, "k", 3, 2)
+	b.kpoll(2, "k", kPairs(3, 2, 5, 1))
 	expectValid(t, Kafka(b.ops))
 }
 
 func TestKafkaUnseen(t *testing.T) {
 	b := newBuilder()
-	b.send(0, "k", 0, 1)
-	b.poll(1, "k", kPairs(0, 1))
+	b.ksend(0, "k", 0, 1)
+	b.kpoll(1, "k", kPairs(0, 1))
 	for m := int64(2); m <= 41; m++ {
-		b.send(0, "z", m, m)
+		b.ksend(0, "z", m, m)
 	}
-	b.send(0, "k", 1, 2)
+	b.ksend(0, "k", 1, 2)
 	res := Kafka(b.ops)
 	expectTypes(t, res, ":unseen")
 	var msgs []string
 	for m := 2; m <= 33; m++ {
 		msgs = append(msgs, fmt.Sprint(m))
 	}
-	want := fmt.Sprintf(`{:time %d, :unseen {"k" 1, "z" 40}, :messages {"k" (2), "z" (%s)}}`, b.ops[b.last()].Time, strings.Join(msgs, " "))
+	want := fmt.Sprintf(`{:time %d, :unseen {"k" 1, "z" 40}, :messages {"k" (2), "z" (%s)}}`, b.ops[b.klast()].Time, strings.Join(msgs, " "))
 	if got := show(get(t, res, "unseen")); got != want {
 		t.Errorf("got %s\nwant %s", got, want)
 	}
@@ -462,22 +462,22 @@ func TestKafkaUnseenQuirkFirstPollOfKeyLast(t *testing.T) {
 	// key no :ok send touched, its messages count as unseen.
 	b := newBuilder()
 	b.inv(0, "send", kSend("k", 1)).info(0, "send", kSend("k", 1))
-	b.send(1, "j", 0, 5).poll(1, "j", kPairs(0, 5))
-	b.poll(2, "k", kPairs(0, 1))
+	b.ksend(1, "j", 0, 5).kpoll(1, "j", kPairs(0, 5))
+	b.kpoll(2, "k", kPairs(0, 1))
 	res := Kafka(b.ops)
 	expectTypes(t, res, ":unseen")
-	if got, want := show(get(t, res, "unseen")), fmt.Sprintf(`{:time %d, :unseen {"k" 1}, :messages {"k" (1)}}`, b.ops[b.last()].Time); got != want {
+	if got, want := show(get(t, res, "unseen")), fmt.Sprintf(`{:time %d, :unseen {"k" 1}, :messages {"k" (1)}}`, b.ops[b.klast()].Time); got != want {
 		t.Errorf("got %s, want %s", got, want)
 	}
-	b.poll(1, "j", kPairs()) // any later :ok op clears it
+	b.kpoll(1, "j", kPairs()) // any later :ok op clears it
 	expectValid(t, Kafka(b.ops))
 }
 
 func TestKafkaRealtimeCycle(t *testing.T) {
 	// The poll returns a message whose send began after the poll ended.
 	b := newBuilder()
-	b.poll(1, "k", kPairs(0, 1))
-	b.send(0, "k", 0, 1)
+	b.kpoll(1, "k", kPairs(0, 1))
+	b.ksend(0, "k", 0, 1)
 	res := Kafka(b.ops)
 	// Elle reports the cycle and the strong-read-committed cycle-exists
 	// finding; Jepsen merges both, unfiltered.
@@ -492,9 +492,9 @@ func TestKafkaRealtimeCycle(t *testing.T) {
 	c := get(t, g, "errs").(edn.List)[0].(edn.Map)
 	// Elle may start the cycle at either op.
 	cyc, steps := show(get(t, c, "cycle")), show(get(t, c, "steps"))
-	poll, send := b.opAt(1), b.opAt(3)
+	poll, send := b.kopAt(1), b.kopAt(3)
 	wr := `{:type :wr, :key "k", :value 1, :a-mop-index 0, :b-mop-index 0}`
-	rt := fmt.Sprintf(`{:type :realtime, :a' %s, :b %s}`, poll, b.opAt(2))
+	rt := fmt.Sprintf(`{:type :realtime, :a' %s, :b %s}`, poll, b.kopAt(2))
 	if !(cyc == fmt.Sprintf("[%s %s %s]", send, poll, send) && steps == fmt.Sprintf("(%s %s)", wr, rt) ||
 		cyc == fmt.Sprintf("[%s %s %s]", poll, send, poll) && steps == fmt.Sprintf("(%s %s)", rt, wr)) {
 		t.Errorf("cycle %s\nsteps %s", cyc, steps)
@@ -502,13 +502,13 @@ func TestKafkaRealtimeCycle(t *testing.T) {
 
 	// The other way round is fine.
 	b = newBuilder()
-	b.send(0, "k", 0, 1)
-	b.poll(1, "k", kPairs(0, 1))
+	b.ksend(0, "k", 0, 1)
+	b.kpoll(1, "k", kPairs(0, 1))
 	expectValid(t, Kafka(b.ops))
 	// So is a concurrent poll returning a message before its send ends.
 	b = newBuilder()
 	b.inv(0, "send", kSend("k", 1)).inv(1, "poll", kPoll()).ok(1, "poll", kPollOK("k", kPairs(0, 1))).ok(0, "send", kSendOK("k", 0, 1))
-	b.poll(1, "k", kPairs())
+	b.kpoll(1, "k", kPairs())
 	expectValid(t, Kafka(b.ops))
 }
 
@@ -518,8 +518,8 @@ func TestKafkaRealtimeCyclesAreCapped(t *testing.T) {
 	b := newBuilder()
 	for i := range int64(10) {
 		k := fmt.Sprint(i)
-		b.poll(1, k, kPairs(0, i))
-		b.send(0, k, 0, i)
+		b.kpoll(1, k, kPairs(0, i))
+		b.ksend(0, k, 0, i)
 	}
 	res := Kafka(b.ops)
 	expectTypes(t, res, ":G1c-realtime", ":strong-PL-2-cycle-exists")
@@ -542,13 +542,13 @@ func TestKafkaEmptyTransactionGraph(t *testing.T) {
 	// Without any client op Jepsen skips the cycle search.
 	expect(t, Kafka(nil), `{:valid? true, :worst-realtime-lag {:time 0.0, :lag 0.0}, :bad-error-types (), :error-types (), :info-txn-causes ()}`)
 	// One send then one poll: a realtime edge, so not empty.
-	b.send(0, "k", 0, 1).poll(1, "k", kPairs(0, 1))
+	b.ksend(0, "k", 0, 1).kpoll(1, "k", kPairs(0, 1))
 	expectValid(t, Kafka(b.ops))
 }
 
 func TestKafkaIgnoresNemesisAndFinal(t *testing.T) {
 	b := newBuilder()
-	b.send(0, "k", 0, 1)
+	b.ksend(0, "k", 0, 1)
 	b.nemesis("start-partition")
 	b.inv(1, "poll", kPoll()).final().ok(1, "poll", kPollOK("k", kPairs(0, 1))).final()
 	expectValid(t, Kafka(b.ops))
@@ -601,14 +601,14 @@ func TestCondenseKafka(t *testing.T) {
 
 func TestKafkaRealtimeLagsFollowAssignments(t *testing.T) {
 	b := newBuilder()
-	b.send(0, "a", 0, 1)  // a known at 1 ms
-	b.send(0, "b", 10, 1) // b known at 3 ms
-	b.assign(1, "b", "a")
-	b.poll(1)                                        // invoked at 6 ms: b lags 3, a lags 5
-	b.poll(1, "a", kPairs(0, 1))                     // invoked at 8 ms: b lags 5, a caught up
-	b.assign(1, "a")                                 // b dropped
-	b.poll(1, "c", kPairs())                         // keys returned count too, at -1
-	b.poll(2, "a", kPairs(0, 1), "b", kPairs(10, 1)) // another reader
+	b.ksend(0, "a", 0, 1)  // a known at 1 ms
+	b.ksend(0, "b", 10, 1) // b known at 3 ms
+	b.kassign(1, "b", "a")
+	b.kpoll(1)                                        // invoked at 6 ms: b lags 3, a lags 5
+	b.kpoll(1, "a", kPairs(0, 1))                     // invoked at 8 ms: b lags 5, a caught up
+	b.kassign(1, "a")                                 // b dropped
+	b.kpoll(1, "c", kPairs())                         // keys returned count too, at -1
+	b.kpoll(2, "a", kPairs(0, 1), "b", kPairs(10, 1)) // another reader
 	got := KafkaRealtimeLags(b.ops)
 	want := []KafkaLag{
 		{6e6, 1, "b", 3e6}, {6e6, 1, "a", 5e6},
@@ -620,8 +620,8 @@ func TestKafkaRealtimeLagsFollowAssignments(t *testing.T) {
 		t.Errorf("lags\n got %v\nwant %v", got, want)
 	}
 	b = newBuilder()
-	b.send(0, "a", 0, 1).send(0, "b", 10, 1)
-	b.assign(1, "b", "a").poll(1).poll(1, "a", kPairs(0, 1), "b", kPairs(10, 1))
+	b.ksend(0, "a", 0, 1).ksend(0, "b", 10, 1)
+	b.kassign(1, "b", "a").kpoll(1).kpoll(1, "a", kPairs(0, 1), "b", kPairs(10, 1))
 	res := Kafka(b.ops)
 	expectValid(t, res)
 	if got, want := show(get(t, res, "worst-realtime-lag")), `{:time 0.006, :process 1, :key "a", :lag 0.005}`; got != want {
@@ -631,17 +631,17 @@ func TestKafkaRealtimeLagsFollowAssignments(t *testing.T) {
 
 // committedAssign records an :ok non-seek assign of keys whose
 // list_committed_offsets answer was answer.
-func (b *builder) committedAssign(p int, answer map[string]any, keys ...string) *builder {
-	b.assign(p, keys...)
-	b.ops[b.last()].Extra = edn.K("committed-offsets", answer)
+func (b *builder) kcommittedAssign(p int, answer map[string]any, keys ...string) *builder {
+	b.kassign(p, keys...)
+	b.ops[b.klast()].Extra = edn.K("committed-offsets", answer)
 	return b
 }
 
 func TestKafkaCommittedOffsets(t *testing.T) {
 	base := func() *builder {
 		b := newBuilder()
-		b.send(0, "k", 0, 1).send(0, "k", 3, 2)
-		b.poll(1, "k", kPairs(0, 1, 3, 2)) // commits k at 3
+		b.ksend(0, "k", 0, 1).ksend(0, "k", 3, 2)
+		b.kpoll(1, "k", kPairs(0, 1, 3, 2)) // commits k at 3
 		return b
 	}
 	for _, c := range []struct {
@@ -655,7 +655,7 @@ func TestKafkaCommittedOffsets(t *testing.T) {
 		{"forgotten", map[string]any{}, false},
 	} {
 		b := base()
-		b.committedAssign(2, c.answer, "k")
+		b.kcommittedAssign(2, c.answer, "k")
 		res := KafkaCommittedOffsets(b.ops)
 		if got := get(t, res, "valid?"); got != c.valid {
 			t.Errorf("%s: :valid? %v, want %v: %s", c.name, got, c.valid, show(res))
@@ -666,42 +666,42 @@ func TestKafkaCommittedOffsets(t *testing.T) {
 	}
 
 	b := base()
-	b.committedAssign(2, map[string]any{"k": int64(2)}, "k")
+	b.kcommittedAssign(2, map[string]any{"k": int64(2)}, "k")
 	expect(t, KafkaCommittedOffsets(b.ops), fmt.Sprintf(`{:valid? false, :count 1, :errs [{:key "k", :committed 2, :expected 3, :commit %s, :assign %s}]}`,
-		b.opAt(5), b.opAt(b.last())))
+		b.kopAt(5), b.kopAt(b.klast())))
 	b = base()
-	b.committedAssign(2, map[string]any{}, "k")
+	b.kcommittedAssign(2, map[string]any{}, "k")
 	if got := show(KafkaCommittedOffsets(b.ops)); !strings.Contains(got, ":committed nil, :expected 3") {
 		t.Errorf("forgotten key: %s", got)
 	}
 	// Kafka itself cannot see it.
-	b.poll(2, "k", kPairs(0, 1, 3, 2))
+	b.kpoll(2, "k", kPairs(0, 1, 3, 2))
 	expectValid(t, Kafka(b.ops))
 }
 
 func TestKafkaCommittedOffsetsNotChecked(t *testing.T) {
 	// An assign invoked before the commit was acknowledged may miss it.
 	b := newBuilder()
-	b.send(0, "k", 0, 1)
+	b.ksend(0, "k", 0, 1)
 	b.inv(2, "assign", []any{"k"})
-	b.poll(1, "k", kPairs(0, 1))
+	b.kpoll(1, "k", kPairs(0, 1))
 	b.ok(2, "assign", []any{"k"})
-	b.ops[b.last()].Extra = edn.K("committed-offsets", map[string]any{})
+	b.ops[b.klast()].Extra = edn.K("committed-offsets", map[string]any{})
 	expect(t, KafkaCommittedOffsets(b.ops), `{:valid? true, :count 0, :errs []}`)
 
 	// Seeks, assigns without a recorded answer, polls that returned nothing,
 	// failed polls and keys not assigned are not checked.
 	b = newBuilder()
-	b.send(0, "k", 0, 1)
-	b.poll(1, "k", kPairs(0, 1))
+	b.ksend(0, "k", 0, 1)
+	b.kpoll(1, "k", kPairs(0, 1))
 	b.inv(3, "poll", kPoll()).fail(3, "poll", kPoll())
-	b.poll(1, "j", kPairs())
-	b.assign(2, "k")
-	b.ops[b.last()].Extra = edn.K("seek-to-beginning?", true, "committed-offsets", map[string]any{})
-	b.assign(2, "k")
-	b.committedAssign(2, map[string]any{}, "j", "x")
+	b.kpoll(1, "j", kPairs())
+	b.kassign(2, "k")
+	b.ops[b.klast()].Extra = edn.K("seek-to-beginning?", true, "committed-offsets", map[string]any{})
+	b.kassign(2, "k")
+	b.kcommittedAssign(2, map[string]any{}, "j", "x")
 	expect(t, KafkaCommittedOffsets(b.ops), `{:valid? true, :count 0, :errs []}`)
-	b.committedAssign(2, map[string]any{"x": int64(0)}, "j", "k")
+	b.kcommittedAssign(2, map[string]any{"x": int64(0)}, "j", "k")
 	if got := get(t, KafkaCommittedOffsets(b.ops), "count"); got != 1 {
 		t.Errorf(":count %v, want 1", got)
 	}
@@ -713,10 +713,10 @@ func TestKafkaCommittedOffsetsCapsErrs(t *testing.T) {
 	for i := range 10 {
 		k := fmt.Sprint(i)
 		keys = append(keys, k)
-		b.send(0, k, 0, 1).poll(1, k, kPairs(0, 1))
+		b.ksend(0, k, 0, 1).kpoll(1, k, kPairs(0, 1))
 	}
-	b.committedAssign(2, map[string]any{}, keys...)
-	b.committedAssign(2, map[string]any{}, keys...)
+	b.kcommittedAssign(2, map[string]any{}, keys...)
+	b.kcommittedAssign(2, map[string]any{}, keys...)
 	res := KafkaCommittedOffsets(b.ops)
 	if got, n := get(t, res, "count"), len(get(t, res, "errs").(edn.Vector)); got != 20 || n != kafkaCommittedErrs {
 		t.Errorf(":count %v with %d errs, want 20 with %d", got, n, kafkaCommittedErrs)
@@ -746,9 +746,9 @@ func TestKafkaVersionOrderQuirks(t *testing.T) {
 	// Dense indexes skip holes; a message with no index (not the
 	// representative of its offset) never triggers skip checks.
 	b := newBuilder()
-	b.send(0, "k", 10, 1).send(0, "k", 20, 2).send(1, "k", 20, 3).send(0, "k", 30, 4)
-	b.poll(2, "k", kPairs(10, 1, 20, 2, 30, 4))
-	b.poll(3, "k", kPairs(10, 1, 20, 3, 30, 4))
+	b.ksend(0, "k", 10, 1).ksend(0, "k", 20, 2).ksend(1, "k", 20, 3).ksend(0, "k", 30, 4)
+	b.kpoll(2, "k", kPairs(10, 1, 20, 2, 30, 4))
+	b.kpoll(3, "k", kPairs(10, 1, 20, 3, 30, 4))
 	h, err := parseKafka(b.ops)
 	if err != nil {
 		t.Fatal(err)

@@ -241,7 +241,7 @@ func parseKafka(ops []history.Op) (*kafkaHistory, error) {
 	return h, nil
 }
 
-// mop returns the single micro-op of a send or poll value.
+// kafkaMop returns the single micro-op of a send or poll value.
 func kafkaMop(v any, f string) ([]any, error) {
 	txn, ok := v.([]any)
 	if !ok || len(txn) != 1 {
@@ -515,7 +515,7 @@ func (h *kafkaHistory) sortedKeys() []int32 {
 	return ids
 }
 
-// op returns the history op at ops index i as EDN.
+// opEDN renders the history op at ops index i, nil for none (-1).
 func (h *kafkaHistory) opEDN(i int32) any {
 	if i < 0 {
 		return nil
@@ -523,5 +523,5 @@ func (h *kafkaHistory) opEDN(i int32) any {
 	return h.ops[i].EDN()
 }
 
-// pollMsgs returns the messages of read r.
+// readMsgs returns the messages of read r.
 func (h *kafkaHistory) readMsgs(r kread) []int32 { return h.msgs[r.ms:r.me] }

@@ -285,3 +285,15 @@ func TestRWSingleTxnStrict(t *testing.T) {
 	ops = new(builder).seq(ok(0, w(1, 1)), ok(1, w(2, 1))).ops
 	expect(t, ops, "strict-serializable", true, "()")
 }
+
+func TestRWIgnoresNemesis(t *testing.T) {
+	b := new(builder)
+	b.add(history.Op{Type: history.Info, Process: history.NemesisProcess, F: "start-partition", Value: "majority"})
+	b.seq(ok(0, w(1, 1)), ok(1, r(1, 1)))
+	b.add(history.Op{Type: history.Info, Process: history.NemesisProcess, F: "stop-partition"})
+	b.seq(ok(0, r(1, nil)))
+	// The nemesis ops are not transactions; the stale read after them is
+	// still found, with the realtime step pointing at the right ops.
+	expect(t, b.ops, "strict-serializable", false, "(:G-single-item-realtime)", ":b {:index 6")
+	expect(t, b.ops, "read-committed", true, "()")
+}

@@ -335,12 +335,9 @@ func (s *server) awaitBarrier() error {
 		select {
 		case <-progress:
 			s.mu.Lock()
-		case <-timer.C:
+		case <-timer.C: // also ends the wait when the node stops: no sync arrives then
 			s.mu.Lock()
 			return node.Errorf(node.TemporarilyUnavailable, "no answer from every peer within %v: committed offsets may be stale", s.opts.ListTimeout)
-		case <-s.n.Context().Done():
-			s.mu.Lock()
-			return node.NewRPCError(node.TemporarilyUnavailable, "the node is stopping")
 		}
 	}
 }

@@ -156,4 +156,9 @@
 // client latencies p50 0.3 ms, p99 23 ms. For comparison, the best
 // published 5c result is 1.37 :servers msgs-per-op, and a lin-kv leader
 // design measures 0.91.
+//
+// A final-phase poll of a 5c-sized log (1,200 keys of 16 messages, all
+// from offset 0) takes about 13 ms through the node's JSON input and
+// output (`go test ./solutions/kafka -run '^$' -bench FinalPoll
+// -benchtime 20x`).
 package kafka

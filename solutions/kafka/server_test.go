@@ -14,7 +14,7 @@ import (
 )
 
 // start runs one kafka node named id among ids.
-func start(t *testing.T, id string, ids []string) *nodetest.Conn {
+func start(t testing.TB, id string, ids []string) *nodetest.Conn {
 	t.Helper()
 	n := node.New(node.WithLogOutput(t.Output()))
 	kafka.Register(n)

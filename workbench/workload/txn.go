@@ -52,9 +52,11 @@ import (
 // txn-list-append (Maelstrom src/maelstrom/workload/txn_list_append.clj)
 // shares client and generator with writes turned into appends,
 // ["append", k, v], whose values are unique per key, and reads returning
-// a key's whole list (null when empty): [[:r 1 [1 2]] [:append 1 3]].
+// a key's whole list (null when empty): [[:r 1 [1 2]] [:append 1 3]]. Its
+// checker is Elle's list-append checker, unwrapped.
 func init() {
 	register("txn-rw-register", func(env *Env) (Workload, error) { return newTxn(env, false) })
+	register("txn-list-append", func(env *Env) (Workload, error) { return newTxn(env, true) })
 }
 
 // Defaults of the wr-txns generator as Maelstrom runs it.
@@ -260,9 +262,14 @@ func txnNormInts(v any) any {
 	return v
 }
 
-// Check runs Elle's checker for the configured consistency models.
+// Check runs Elle's checker for the configured consistency models:
+// rw-register wrapped as Maelstrom wraps it, or list-append as it is.
 func (w *txnWorkload) Check(ops []history.Op) edn.Map {
-	return elle.CheckRWRegister(ops, elle.Options{ConsistencyModels: w.env.ConsistencyModels})
+	opts := elle.Options{ConsistencyModels: w.env.ConsistencyModels}
+	if w.appends {
+		return elle.CheckListAppend(ops, opts)
+	}
+	return elle.CheckRWRegister(ops, opts)
 }
 
 // ExtraCheck measures visibility lag (TxnVisibility).

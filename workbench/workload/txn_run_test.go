@@ -17,23 +17,31 @@ import (
 	"github.com/glomers/glomers/workbench/workbenchtest"
 )
 
-// txnRun is one in-process txn-rw-register test in virtual time.
+// txnRun is one in-process txn test in virtual time.
 type txnRun struct {
-	nodes      int
-	seconds    int
-	rate       float64
-	models     []string
-	partitions bool
-	latency    time.Duration
-	strict     bool
-	seed       uint64
+	workload    string // default txn-rw-register
+	concurrency int    // default 2n
+	nodes       int
+	seconds     int
+	rate        float64
+	models      []string
+	partitions  bool
+	latency     time.Duration
+	strict      bool
+	seed        uint64
 }
 
 func (c txnRun) run(t *testing.T, register func(*node.Node)) *workbench.Result {
 	t.Helper()
+	if c.workload == "" {
+		c.workload = "txn-rw-register"
+	}
+	if c.concurrency == 0 {
+		c.concurrency = 2 * c.nodes
+	}
 	cfg := workbench.Config{
-		Workload: "txn-rw-register", Node: workbench.InProcess(register),
-		NodeIDs: workbench.NodeIDs(c.nodes), Concurrency: 2 * c.nodes,
+		Workload: c.workload, Node: workbench.InProcess(register),
+		NodeIDs: workbench.NodeIDs(c.nodes), Concurrency: c.concurrency,
 		TimeLimit: time.Duration(c.seconds) * time.Second, Rate: c.rate, Latency: c.latency,
 		ConsistencyModels: c.models, Availability: "total", Strict: c.strict, Seed: c.seed,
 	}
@@ -278,6 +286,63 @@ func TestTxnVisibilityOfReplicatingStores(t *testing.T) {
 			if v, _ := res.Results.Path("workload", "valid?"); v != true {
 				t.Errorf("workload judged %v under read-committed: %v", v, workbenchtest.Get(t, res, "workload"))
 			}
+		})
+	}
+}
+
+// atomicListStore is a correct single-node txn-list-append store: one map
+// of lists behind one lock, each transaction applied whole.
+func atomicListStore(n *node.Node) {
+	var mu sync.Mutex
+	lists := map[any][]any{}
+	n.Handle("txn", func(msg node.Message) error {
+		var b txnBody
+		if err := msg.Unmarshal(&b); err != nil {
+			return err
+		}
+		mu.Lock()
+		for i, m := range b.Txn {
+			if m[0] == "r" {
+				if l := lists[m[1]]; l != nil {
+					b.Txn[i][2] = append([]any(nil), l...)
+				}
+			} else {
+				lists[m[1]] = append(lists[m[1]], m[2])
+			}
+		}
+		mu.Unlock()
+		return n.Reply(msg, map[string]any{"type": "txn_ok", "txn": b.Txn})
+	})
+}
+
+// The correct list-append store is strict-serializable; a transactor
+// that commits atomically, in write-lock order, but reads whatever is
+// committed at each read is read-committed and no more.
+func TestTxnListAppendStores(t *testing.T) {
+	for _, c := range []struct {
+		name     string
+		register func(*node.Node)
+		model    string
+		valid    bool
+		anomaly  string
+	}{
+		{"atomic", atomicListStore, "strict-serializable", true, ""},
+		{"read-committed", faulty.TxnReadCommittedAppend, "read-committed", true, ""},
+		{"read-committed", faulty.TxnReadCommittedAppend, "serializable", false, "G-single-item"},
+		{"read-committed", faulty.TxnReadCommittedAppend, "strict-serializable", false, "G-single-item-realtime"},
+	} {
+		t.Run(c.name+"/"+c.model, func(t *testing.T) {
+			res := txnRun{workload: "txn-list-append", nodes: 1, concurrency: 4, seconds: 5, rate: 1000,
+				models: []string{c.model}, seed: 6}.run(t, c.register)
+			wl := workbenchtest.Get(t, res, "workload")
+			if got := res.Valid == checker.Valid; got != c.valid {
+				t.Fatalf("judged %v under %s, want valid=%v: %v", res.Valid, c.model, c.valid, wl)
+			}
+			if c.anomaly != "" && !hasAnomaly(t, res, c.anomaly) {
+				t.Errorf("anomaly types %s, want %s among them", anomalyTypes(t, res), c.anomaly)
+			}
+			t.Logf("%s under %s: %v ops, anomaly types %s", c.name, c.model,
+				workbenchtest.Get(t, res, "stats", "count"), anomalyTypes(t, res))
 		})
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -14,9 +15,10 @@ import (
 // txn-list-append).
 func txnFaults() map[string]func(*node.Node) {
 	return map[string]func(*node.Node){
-		"txn-dirty-abort":  TxnDirtyAbort,
-		"txn-intermediate": TxnIntermediate,
-		"txn-lost-update":  TxnLostUpdate,
+		"txn-dirty-abort":           TxnDirtyAbort,
+		"txn-intermediate":          TxnIntermediate,
+		"txn-lost-update":           TxnLostUpdate,
+		"txn-append-read-committed": TxnReadCommittedAppend,
 	}
 }
 
@@ -252,5 +254,84 @@ func TxnLostUpdate(n *node.Node) {
 				}
 			}
 		}
+	})
+}
+
+// readCommittedPause is how long TxnReadCommittedAppend waits between
+// micro-operations, so that transactions interleave.
+const readCommittedPause = time.Millisecond
+
+// TxnReadCommittedAppend is a txn-list-append store on one node that is
+// read-committed and no more, like a lock-based database at that level:
+// a transaction first locks every key it will append to (in key order,
+// so there are no deadlocks), buffers its appends and applies them all at
+// once when it commits, so nobody reads uncommitted or partial writes and
+// appends to a key happen in commit order. But reads take no locks: each
+// returns the list committed at that moment, plus the transaction's own
+// appends, with a 1 ms pause between micro-operations. A transaction
+// that reads two keys can see another commit between the reads (read
+// skew, G-single): serializable forbids that, read-committed allows it.
+func TxnReadCommittedAppend(n *node.Node) {
+	var mu sync.Mutex
+	lists := map[int64][]json.RawMessage{}
+	locks := map[int64]chan struct{}{} // one-slot channels: a goroutine waiting on one is durably blocked, so virtual time still moves
+	n.Handle("txn", func(msg node.Message) error {
+		txn, err := decodeTxn(msg)
+		if err != nil {
+			return err
+		}
+		var keys []int64
+		for _, m := range txn {
+			if m.F != "r" && !slices.Contains(keys, m.K) {
+				keys = append(keys, m.K)
+			}
+		}
+		slices.Sort(keys)
+		mu.Lock()
+		held := make([]chan struct{}, len(keys))
+		for i, k := range keys {
+			if locks[k] == nil {
+				locks[k] = make(chan struct{}, 1)
+			}
+			held[i] = locks[k]
+		}
+		mu.Unlock()
+		for _, l := range held {
+			l <- struct{}{}
+		}
+		defer func() {
+			for _, l := range held {
+				<-l
+			}
+		}()
+		buffered := map[int64][]json.RawMessage{}
+		for i := range txn {
+			if i > 0 {
+				time.Sleep(readCommittedPause)
+			}
+			k := txn[i].K
+			if txn[i].F != "r" {
+				buffered[k] = append(buffered[k], txn[i].V)
+				continue
+			}
+			mu.Lock()
+			cur := append([]json.RawMessage(nil), lists[k]...)
+			mu.Unlock()
+			cur = append(cur, buffered[k]...)
+			txn[i].V = nil
+			if len(cur) > 0 {
+				b, err := json.Marshal(cur)
+				if err != nil {
+					return err
+				}
+				txn[i].V = b
+			}
+		}
+		mu.Lock()
+		for k, vs := range buffered {
+			lists[k] = append(lists[k], vs...)
+		}
+		mu.Unlock()
+		return replyTxn(n, msg, txn)
 	})
 }

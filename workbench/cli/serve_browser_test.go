@@ -203,6 +203,33 @@ func TestServeInBrowser(t *testing.T) {
 	if arrows.Count < 10 || arrows.Width <= 0 || arrows.Height <= 0 {
 		t.Errorf("messages.svg: %+v, want arrows drawn", arrows)
 	}
+	// Clicking the first echo request (the init exchange comes before
+	// it) follows its text: the request and its reply light up, nothing
+	// else.
+	marked, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`(() => {
+		const g = [...document.querySelectorAll("g.msg")].find(g => g.querySelector("title").textContent.includes('"type":"echo"'));
+		if (!g) return false;
+		g.querySelector("text").id = "first-echo";
+		return true; })()`))
+	if err != nil || !marked {
+		t.Fatalf("messages.svg has no echo request to click (%v)", err)
+	}
+	if err := chromedp.Do(ctx, chromedp.Click(chromedp.ID("first-echo"))); err != nil {
+		t.Fatal(err)
+	}
+	type follow struct {
+		Hits   []string
+		Banner string
+	}
+	f, err := chromedp.Run(ctx, chromedp.Evaluate[follow](`({Hits: [...document.querySelectorAll("g.msg.hit title")].map(t => t.textContent),
+		Banner: document.getElementById("follow").textContent})`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(f.Hits) != 2 || !strings.Contains(f.Hits[0], `"type":"echo"`) || !strings.Contains(f.Hits[1], `"type":"echo_ok"`) ||
+		!strings.HasPrefix(f.Banner, "Following Please·echo·") {
+		t.Errorf("after a click on the first echo: %+v, want it and its reply followed", f)
+	}
 }
 
 // hasColour reports whether an encoded screenshot has a pixel of

@@ -166,7 +166,29 @@ svg { font-family: Helvetica, Arial, sans-serif; font-size: 11px; }
 .msg:hover text { font-weight: bold; }
 .cont line { stroke-dasharray: 5 3; }
 .heading { font-size: 13px; }
+#follow { font-size: 13px; font-weight: bold; fill: #b4005a; }
+.msg { cursor: pointer; }
+.following .msg { opacity: 0.12; }
+.following .msg.hit { opacity: 1; }
+.msg.hit line { stroke-width: 4; }
 </style>
+<script><![CDATA[
+// Click an arrow to follow the first value its message carries (a
+// broadcast's message, an echo's text, ...): every message of this
+// window that carries it stays lit. Click on empty space to stop.
+document.addEventListener("click", function (ev) {
+  var g = ev.target.closest ? ev.target.closest("g.msg") : null;
+  var v = g ? (g.getAttribute("data-v") || "").trim().split(" ")[0] : "";
+  var all = document.querySelectorAll("g.msg"), n = 0;
+  for (var i = 0; i < all.length; i++) {
+    var on = v !== "" && (all[i].getAttribute("data-v") || "").indexOf(" " + v + " ") >= 0;
+    all[i].classList.toggle("hit", on);
+    if (on) n++;
+  }
+  document.documentElement.classList.toggle("following", v !== "");
+  document.getElementById("follow").textContent = v ? "Following " + v + ": " + n + " messages in this window; click on empty space to stop." : "";
+});
+]]></script>
 <defs>
 `, width, num(height), width, num(height), escape(win.Label()))
 	for _, c := range []string{colourError, colourClient, colourServer} {
@@ -174,7 +196,8 @@ svg { font-family: Helvetica, Arial, sans-serif; font-size: 11px; }
 `, c[1:], c)
 	}
 	bw.WriteString("</defs>\n")
-	fmt.Fprintf(bw, `<text class="heading" x="8" y="16">Network messages, %s. Time flows down; hover over an arrow for its message.</text>
+	fmt.Fprintf(bw, `<text class="heading" x="8" y="16">Network messages, %s. Time flows down; hover over an arrow for its message, click it to follow its value.</text>
+<text id="follow" x="8" y="34"></text>
 `, escape(win.Label()))
 
 	// The lanes' lines, then the messages, then the headers on top.
@@ -252,9 +275,9 @@ func writeArrow(w *bufio.Writer, e JournalEntry, x0, y0, x1, y1 float64, cont bo
 	if angle > 90 || angle < -90 {
 		angle -= 180
 	}
-	fmt.Fprintf(w, `<g class="%s"><title>%s → %s %s</title><line x1="%s" y1="%s" x2="%s" y2="%s" stroke="%s" stroke-width="2" marker-end="url(#head%s)"/><text transform="translate(%s %s) rotate(%s)" y="-4">%s</text></g>
+	fmt.Fprintf(w, `<g class="%s" data-v="%s"><title>%s → %s %s</title><line x1="%s" y1="%s" x2="%s" y2="%s" stroke="%s" stroke-width="2" marker-end="url(#head%s)"/><text transform="translate(%s %s) rotate(%s)" y="-4">%s</text></g>
 `,
-		class, escape(e.Src), escape(e.Dest), escape(compactJSON(e.Body)),
+		class, escape(" "+strings.Join(bodyValues(body), " ")+" "), escape(e.Src), escape(e.Dest), escape(compactJSON(e.Body)),
 		num(x0), num(y0), num(x1), num(y1), colour, colour[1:],
 		num((x0+x1)/2), num((y0+y1)/2), num(angle), escape(cut(text, labelRunes)))
 }
@@ -294,6 +317,61 @@ func label(body map[string]any, typ string) string {
 		}
 	}
 	return cut(s, labelRunes)
+}
+
+// maxValues bounds how many values of one message the diagram records
+// for following; a read's reply can carry thousands.
+const maxValues = 40
+
+// bodyValues lists the scalar values a message carries, for following
+// one through the diagram: numbers and strings, depth first with keys
+// in order, without the type and the message ids, each once, at most
+// maxValues of them. Whitespace inside a string becomes "·" so values
+// stay space-separated.
+func bodyValues(body map[string]any) []string {
+	var out []string
+	seen := map[string]bool{}
+	var walk func(v any, top bool)
+	walk = func(v any, top bool) {
+		if len(out) >= maxValues {
+			return
+		}
+		var atom string
+		switch x := v.(type) {
+		case map[string]any:
+			keys := make([]string, 0, len(x))
+			for k := range x {
+				if top && (k == "type" || k == "msg_id" || k == "in_reply_to") {
+					continue
+				}
+				keys = append(keys, k)
+			}
+			slices.Sort(keys)
+			for _, k := range keys {
+				walk(x[k], false)
+			}
+			return
+		case []any:
+			for _, e := range x {
+				walk(e, false)
+			}
+			return
+		case json.Number:
+			atom = x.String()
+		case string:
+			atom = strings.Join(strings.Fields(x), "·")
+		default:
+			return
+		}
+		if atom != "" && !seen[atom] {
+			seen[atom] = true
+			out = append(out, atom)
+		}
+	}
+	if body != nil {
+		walk(body, true)
+	}
+	return out
 }
 
 func mustJSON(v any) []byte {

@@ -304,3 +304,37 @@ func TestStoreWritesMessageWindows(t *testing.T) {
 		t.Error("index.html does not link messages.svg")
 	}
 }
+
+func TestBodyValues(t *testing.T) {
+	for body, want := range map[string]string{
+		`{"type":"broadcast","message":17,"msg_id":3}`:                         "17",
+		`{"type":"echo","echo":"Please echo  35","msg_id":1}`:                  "Please·echo·35",
+		`{"type":"gossip","values":[4,5,4],"from":"n1","in_reply_to":2}`:       "n1 4 5",
+		`{"type":"read_ok","messages":[],"in_reply_to":9}`:                     "",
+		`{"type":"txn","txn":[["r",1,null],["append",1,true]],"msg_id":1}`:     "r 1 append",
+		`{"type":"cas","key":"k","from":1.5,"to":-2,"create_if_not_exists":1}`: "1 1.5 k -2",
+	} {
+		parsed, _ := parseBody(json.RawMessage(body))
+		if got := strings.Join(bodyValues(parsed), " "); got != want {
+			t.Errorf("bodyValues(%s) = %q, want %q", body, got, want)
+		}
+	}
+	var many []string
+	for i := range 100 {
+		many = append(many, strconv.Itoa(i))
+	}
+	parsed, _ := parseBody(json.RawMessage(`{"type":"read_ok","messages":[` + strings.Join(many, ",") + `]}`))
+	if got := bodyValues(parsed); len(got) != maxValues || got[0] != "0" {
+		t.Errorf("a 100-value reply records %d values from %q", len(got), got[0])
+	}
+	// Each arrow carries its values for the diagram's follow script.
+	var buf bytes.Buffer
+	if err := WriteMessagesSVG(&buf, exchange(0, "c1", "n0", `{"type":"broadcast","message":17,"msg_id":1}`, `{"type":"broadcast_ok","in_reply_to":1}`), []string{"n0"}); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{`<g class="msg" data-v=" 17 ">`, `<g class="msg" data-v="  ">`, `<script>`} {
+		if !strings.Contains(buf.String(), want) {
+			t.Errorf("diagram lacks %s", want)
+		}
+	}
+}

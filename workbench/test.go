@@ -341,7 +341,6 @@ func (r *run) generate(ctx context.Context, pool *threadPool, deadline time.Time
 		return
 	}
 	var running sync.WaitGroup
-	defer running.Wait()
 	s := &schedule{rate: r.cfg.Rate, deadline: deadline, pool: pool, sleepUntil: sleepUntil,
 		gaps: rand.New(rand.NewPCG(r.cfg.Seed, 0x726174))}
 	exhausted := false
@@ -363,8 +362,15 @@ func (r *run) generate(ctx context.Context, pool *threadPool, deadline time.Time
 		r.log.Infof("Generator exhausted")
 		_ = sleepCtx(ctx, time.Until(deadline))
 	}
+	// The main phase ends when its last operation completes: Jepsen 0.3.7
+	// keeps an exhausted phase's generator, and feeds it completions,
+	// while the next phase waits for every thread to be free
+	// (jepsen/generator.clj, phases and synchronize), so those late
+	// completions still count (a kafka send's offset becomes a target of
+	// the final polls).
+	running.Wait()
 	if e, ok := r.wl.(workload.MainPhaseEnder); ok {
-		e.MainPhaseDone() // before the operations still running complete
+		e.MainPhaseDone()
 	}
 }
 

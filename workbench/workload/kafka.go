@@ -479,11 +479,10 @@ func normalizeMsgs(raw map[string]any) map[string]any {
 	return out
 }
 
-// MainPhaseDone tells the workload that the main phase's time limit
-// passed. Jepsen's interpreter drops an exhausted phase's generator, so
-// the completions of operations still running then never reach
-// TrackKeyOffsets: a key whose only sends complete late is no target of
-// the final polls (jepsen/generator.clj, phases and TimeLimit).
+// MainPhaseDone tells the workload that the main phase is over: its time
+// limit passed and its last operation completed (the runner waits for
+// them, as Jepsen's phases does). Completions after it, the final
+// phase's, reach neither PollUnseen nor TrackKeyOffsets.
 func (w *kafka) MainPhaseDone() {
 	w.mu.Lock()
 	w.mainDone = true

@@ -1,7 +1,8 @@
 // Package netsim is the simulated network every message of a test passes
 // through: client requests, node-to-node traffic and service calls alike.
 //
-// It reproduces Maelstrom's network (see the project's spec, network.md):
+// It reproduces Maelstrom's network (src/maelstrom/net.clj in Maelstrom
+// 0.2.4: send!, recv! and the partition table):
 // each endpoint owns one queue ordered by delivery deadline; a receiver
 // takes the head of its queue and sleeps until that head is due, so a
 // message that arrives during the sleep waits behind it even when its own

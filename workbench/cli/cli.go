@@ -16,7 +16,8 @@ const usage = `glomers: write, run and verify Maelstrom nodes with nothing but G
 Usage:
   glomers test -w WORKLOAD --bin BINARY [options]   run one test, like maelstrom test
   glomers challenge ID... | all [options]            run Gossip Glomers challenges, print a scoreboard
-  glomers serve [--store DIR] [-p PORT]              browse stored results
+  glomers serve [-b HOST] [-p PORT] [--store DIR]    browse stored results
+                                                     (default: http://127.0.0.1:8080/ over ./store)
 
 Run a command with --help for its options.
 `

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -211,5 +212,35 @@ func TestServeUnknownHost(t *testing.T) {
 	if code != ExitInternal || stdout.Len() != 0 || strings.Count(stderr.String(), "\n") != 1 ||
 		!strings.Contains(stderr.String(), "cannot listen on 192.0.2.1:0") {
 		t.Errorf("an address not of this machine: %d, stdout %q, stderr %q", code, stdout.String(), stderr.String())
+	}
+}
+
+// The top-level help names serve's options and states the same defaults
+// as serve --help.
+func TestServeTopLevelHelpAgrees(t *testing.T) {
+	var top, stderr bytes.Buffer
+	if code := Main(context.Background(), []string{"--help"}, &top, &stderr); code != ExitValid {
+		t.Fatalf("--help exited %d", code)
+	}
+	o, err := parseServe(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		"glomers serve [-b HOST] [-p PORT] [--store DIR]",
+		"http://" + net.JoinHostPort(o.host, strconv.Itoa(o.port)) + "/",
+		"./" + o.store,
+	} {
+		if !strings.Contains(top.String(), want) {
+			t.Errorf("top-level help lacks %q:\n%s", want, top.String())
+		}
+	}
+	var sub bytes.Buffer
+	Main(context.Background(), []string{"serve", "--help"}, &sub, &stderr)
+	for _, f := range []string{"host", "port", "store"} {
+		flag := o.flags.Lookup(f)
+		if !strings.Contains(sub.String(), "--"+f) || !strings.Contains(top.String(), flag.DefValue) {
+			t.Errorf("--%s (default %s) missing from serve --help or the top-level help", f, flag.DefValue)
+		}
 	}
 }

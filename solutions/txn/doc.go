@@ -122,5 +122,14 @@
 //
 // # Measured
 //
-// Figures are filled in below from the whole-workload tests.
+// In virtual time, on the official command lines (about 20,000
+// transactions each; `go test ./solutions/txn -run 'TestChallenge6' -v`,
+// seeds 1–3): every run valid, :ok-fraction 1.0. 6a sends no server
+// messages. 6b and 6c without a partition cost 0.080 :servers
+// msgs-per-op; with partitions 0.016–0.080 (a cut-off link sends one
+// retransmission per 400 ms instead of 40 batches a second). Visibility
+// lag outside partitions: median 1.3–1.4 ms, p99 17–19 ms, max 25–89 ms;
+// after a heal every write is visible everywhere within 14–115 ms. On
+// real processes `glomers challenge 6a 6b 6c` scored 0.00, 0.10 and 0.08
+// :servers msgs-per-op with every target met.
 package txn

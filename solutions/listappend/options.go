@@ -1,0 +1,51 @@
+package listappend
+
+import "time"
+
+// The defaults; see Options.
+const (
+	// DefaultInlineCommits is how many recent commits' segments the root
+	// carries inline.
+	DefaultInlineCommits = 4
+	// DefaultCallTimeout bounds each request to lin-kv.
+	DefaultCallTimeout = 2 * time.Second
+	// DefaultGiveUpAfter is how long a transaction may wait to commit:
+	// a Maelstrom client waits 5 s for its reply.
+	DefaultGiveUpAfter = 5 * time.Second
+)
+
+// Options tunes a node. The zero value means the defaults.
+type Options struct {
+	// InlineCommits is how many of the latest commits keep their
+	// segment inside the root. A node that learns a root (from a read
+	// or from a failed cas) learns those segments with it, and a segment
+	// whose keys were all appended to again before it left the window is
+	// never written to lin-kv on its own. Larger means fewer messages
+	// and bigger roots. Zero means DefaultInlineCommits.
+	InlineCommits int
+
+	// CallTimeout bounds each request to lin-kv. A cas on the root that
+	// times out leaves its transactions' fate unknown: they are answered
+	// with the indefinite error crash (13). Zero means
+	// DefaultCallTimeout.
+	CallTimeout time.Duration
+
+	// GiveUpAfter is how long after its arrival a transaction stops
+	// being retried; it is then refused with txn-conflict (30), which is
+	// definite: it never committed. Zero means DefaultGiveUpAfter.
+	GiveUpAfter time.Duration
+}
+
+// withDefaults returns o with every zero field replaced by its default.
+func (o Options) withDefaults() Options {
+	if o.InlineCommits <= 0 {
+		o.InlineCommits = DefaultInlineCommits
+	}
+	if o.CallTimeout <= 0 {
+		o.CallTimeout = DefaultCallTimeout
+	}
+	if o.GiveUpAfter <= 0 {
+		o.GiveUpAfter = DefaultGiveUpAfter
+	}
+	return o
+}

@@ -1,0 +1,485 @@
+package listappend
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"maps"
+	"sync"
+	"time"
+
+	"github.com/glomers/glomers/node"
+)
+
+// retryPause is how long the transactor waits before retrying after a
+// lin-kv request failed for a reason other than a lost cas race, and
+// between polls for a segment not yet stored.
+const retryPause = 5 * time.Millisecond
+
+// Register makes n a txn-list-append transactor with the default
+// Options.
+func Register(n *node.Node) { RegisterWith(n, Options{}) }
+
+// RegisterWith is Register with explicit Options.
+func RegisterWith(n *node.Node, opts Options) {
+	s := &server{
+		n:       n,
+		kv:      node.NewLinKV(n),
+		opts:    opts.withDefaults(),
+		cache:   map[int64]segment{},
+		written: map[int64]bool{},
+	}
+	n.Handle("txn", s.txn)
+}
+
+// server is one node's transactor.
+type server struct {
+	n    *node.Node
+	kv   *node.KV
+	opts Options
+
+	mu         sync.Mutex
+	queue      []*request // arrived, not yet taken into a batch
+	committing bool       // a handler is running the commit loop
+
+	// Owned by the handler running the commit loop (one at a time; mu
+	// hands them over).
+	root    *root             // newest root known, nil when unknown
+	cache   map[int64]segment // segments by commit seq: immutable, so never stale
+	written map[int64]bool    // segments known to be stored in lin-kv
+}
+
+// request is one txn request waiting for its batch to commit.
+type request struct {
+	msg      node.Message
+	mops     []mop
+	writes   bool
+	deadline time.Time
+}
+
+// mop is one micro-operation: a read of k, or an append of v to k.
+type mop struct {
+	append bool
+	k, v   int64
+}
+
+// decodeRequest reads a txn request: [["r", k, null] | ["append", k, v], …]
+// with integer keys and values.
+func decodeRequest(msg node.Message) (*request, error) {
+	var body struct {
+		Txn []json.RawMessage `json:"txn"`
+	}
+	if err := msg.Unmarshal(&body); err != nil {
+		return nil, node.NewRPCError(node.MalformedRequest, err.Error())
+	}
+	req := &request{msg: msg, mops: make([]mop, len(body.Txn))}
+	for i, raw := range body.Txn {
+		var m []json.RawMessage
+		var f string
+		if err := json.Unmarshal(raw, &m); err != nil || len(m) != 3 || json.Unmarshal(m[0], &f) != nil {
+			return nil, node.Errorf(node.MalformedRequest, "micro-operation %s is not [f k v]", raw)
+		}
+		if err := json.Unmarshal(m[1], &req.mops[i].k); err != nil {
+			return nil, node.Errorf(node.MalformedRequest, "micro-operation %s: the key is not an integer", raw)
+		}
+		switch f {
+		case "r":
+		case "append":
+			if err := json.Unmarshal(m[2], &req.mops[i].v); err != nil {
+				return nil, node.Errorf(node.MalformedRequest, "micro-operation %s: the value is not an integer", raw)
+			}
+			req.mops[i].append = true
+			req.writes = true
+		default:
+			return nil, node.Errorf(node.MalformedRequest, "micro-operation %s: f is neither r nor append", raw)
+		}
+	}
+	return req, nil
+}
+
+// txn queues the request; the first handler that finds no commit loop
+// running runs it until the queue is empty. Replies are sent by the
+// commit loop, so this handler returns without replying.
+func (s *server) txn(msg node.Message) error {
+	req, err := decodeRequest(msg)
+	if err != nil {
+		return err
+	}
+	req.deadline = time.Now().Add(s.opts.GiveUpAfter)
+	s.mu.Lock()
+	s.queue = append(s.queue, req)
+	if s.committing {
+		s.mu.Unlock()
+		return nil
+	}
+	s.committing = true
+	s.mu.Unlock()
+	for {
+		batch := s.take(true)
+		if len(batch) == 0 {
+			return nil
+		}
+		s.run(batch)
+	}
+}
+
+// take empties the queue. With last set, an empty queue ends the commit
+// loop (under the same lock, so no request is left behind).
+func (s *server) take(last bool) []*request {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	q := s.queue
+	s.queue = nil
+	if len(q) == 0 && last {
+		s.committing = false
+	}
+	return q
+}
+
+// run commits a batch of transactions, retrying on lost cas races (with
+// requests that arrived meanwhile joining in) until each is answered.
+func (s *server) run(pending []*request) {
+	ctx := s.n.Context()
+	for len(pending) > 0 {
+		pending = s.dropExpired(pending)
+		if len(pending) == 0 {
+			return
+		}
+		writes := false
+		for _, r := range pending {
+			writes = writes || r.writes
+		}
+		// A batch that only reads needs a root that is current at some
+		// moment after every one of its transactions arrived: it reads
+		// one. A batch that writes may start from the root it believes
+		// current: its cas checks that belief.
+		base := s.root
+		if !writes || base == nil {
+			r, err := s.readRoot(ctx)
+			if err != nil {
+				if s.closed(err, pending) {
+					return
+				}
+				time.Sleep(retryPause)
+				continue
+			}
+			s.learn(r)
+			base = r
+		}
+		results, next, err := s.execute(ctx, base, pending)
+		if err != nil {
+			if s.closed(err, pending) {
+				return
+			}
+			s.root = nil // maybe a root whose segments cannot be had: start afresh
+			time.Sleep(retryPause)
+			continue
+		}
+		if next == nil {
+			s.replyOK(pending, results)
+			return
+		}
+		err = s.commit(ctx, base, next)
+		switch {
+		case err == nil:
+			s.learn(next)
+			s.replyOK(pending, results)
+			s.prune()
+			return
+		case node.IsPreconditionFailed(err):
+			// Another node committed first. The error names the current
+			// root; run again on it, with whatever arrived meanwhile.
+			s.root = nil
+			var rpc *node.RPCError
+			if errors.As(err, &rpc) {
+				if cur, perr := rootFromCASFailure(rpc.Text); perr == nil {
+					s.learn(cur)
+				}
+			}
+			pending = append(pending, s.take(false)...)
+		default:
+			if s.closed(err, pending) {
+				return
+			}
+			// The cas may or may not have happened: writers get an
+			// indefinite error, readers run again.
+			s.root = nil
+			var again []*request
+			for _, r := range pending {
+				if r.writes {
+					s.reply(r.msg, node.Errorf(node.Crash, "commit outcome unknown: %v", err))
+				} else {
+					again = append(again, r)
+				}
+			}
+			pending = again
+		}
+	}
+}
+
+// dropExpired refuses the requests whose time is up with txn-conflict:
+// they are not part of any cas whose outcome is unknown (those were
+// answered already), so they certainly never committed.
+func (s *server) dropExpired(reqs []*request) []*request {
+	now := time.Now()
+	out := reqs[:0]
+	for _, r := range reqs {
+		if now.After(r.deadline) {
+			s.reply(r.msg, node.Errorf(node.TxnConflict, "could not commit within %v", s.opts.GiveUpAfter))
+			continue
+		}
+		out = append(out, r)
+	}
+	return out
+}
+
+// closed reports whether err means the node's input has ended; if so it
+// answers reqs (the answers go nowhere, but the loop must end).
+func (s *server) closed(err error, reqs []*request) bool {
+	if !errors.Is(err, node.ErrClosed) && s.n.Context().Err() == nil {
+		return false
+	}
+	for _, r := range reqs {
+		s.reply(r.msg, node.Errorf(node.Crash, "shutting down: %v", err))
+	}
+	for _, r := range s.take(false) {
+		s.reply(r.msg, node.Errorf(node.Crash, "shutting down: %v", err))
+	}
+	return true
+}
+
+func (s *server) reply(req node.Message, body any) {
+	if err := s.n.Reply(req, body); err != nil {
+		s.n.Logf("listappend: reply: %v", err)
+	}
+}
+
+func (s *server) replyOK(reqs []*request, results [][]any) {
+	for i, r := range reqs {
+		s.reply(r.msg, map[string]any{"type": "txn_ok", "txn": results[i]})
+	}
+}
+
+// learn makes r the root we believe current and caches its segments.
+func (s *server) learn(r *root) {
+	s.root = r
+	for _, seg := range r.recent {
+		s.cache[seg.seq] = seg
+	}
+}
+
+// prune forgets cached segments that the current root no longer points
+// to (no later root will again), once there are many of them.
+func (s *server) prune() {
+	if s.root == nil || len(s.cache) < 2*len(s.root.ptr)+64 {
+		return
+	}
+	live := map[int64]bool{}
+	for _, seq := range s.root.ptr {
+		live[seq] = true
+	}
+	for seq := range s.cache {
+		if !live[seq] {
+			delete(s.cache, seq)
+			delete(s.written, seq)
+		}
+	}
+}
+
+// readRoot reads the current root (the empty root when there is none).
+func (s *server) readRoot(ctx context.Context) (*root, error) {
+	cctx, cancel := context.WithTimeout(ctx, s.opts.CallTimeout)
+	defer cancel()
+	var raw json.RawMessage
+	if err := s.kv.ReadInto(cctx, rootKey, &raw); err != nil {
+		if node.IsKeyDoesNotExist(err) {
+			return emptyRoot(), nil
+		}
+		return nil, fmt.Errorf("read root: %w", err)
+	}
+	return decodeRootJSON(raw)
+}
+
+// execute runs reqs, in order, on the state r describes and returns each
+// one's completed micro-operations and, if any appended, the root that
+// commits them all (nil otherwise).
+func (s *server) execute(ctx context.Context, r *root, reqs []*request) ([][]any, *root, error) {
+	if err := s.fetch(ctx, r, reqs); err != nil {
+		return nil, nil, err
+	}
+	committed := func(k int64) []int64 {
+		seq, ok := r.ptr[k]
+		if !ok {
+			return nil
+		}
+		if seg, ok := r.inline(seq); ok {
+			return seg.lists[k]
+		}
+		return s.cache[seq].lists[k]
+	}
+	changed := map[int64][]int64{}
+	results := make([][]any, len(reqs))
+	for i, req := range reqs {
+		out := make([]any, len(req.mops))
+		for j, m := range req.mops {
+			cur, ok := changed[m.k]
+			if !ok {
+				cur = committed(m.k)
+			}
+			if m.append {
+				// Lists are shared, never modified: copy before growing.
+				l := make([]int64, len(cur)+1)
+				copy(l, cur)
+				l[len(cur)] = m.v
+				changed[m.k] = l
+				out[j] = []any{"append", m.k, m.v}
+				continue
+			}
+			if cur == nil {
+				out[j] = []any{"r", m.k, nil}
+			} else {
+				out[j] = []any{"r", m.k, cur}
+			}
+		}
+		results[i] = out
+	}
+	if len(changed) == 0 {
+		return results, nil, nil
+	}
+	next := &root{seq: r.seq + 1, ptr: maps.Clone(r.ptr)}
+	for k := range changed {
+		next.ptr[k] = next.seq
+	}
+	next.recent = append([]segment{{seq: next.seq, lists: changed}}, r.recent[:min(len(r.recent), s.opts.InlineCommits-1)]...)
+	return results, next, nil
+}
+
+// fetch makes sure every segment that reqs need from r is at hand,
+// reading the missing ones from lin-kv in parallel.
+func (s *server) fetch(ctx context.Context, r *root, reqs []*request) error {
+	need := map[int64]bool{}
+	for _, req := range reqs {
+		for _, m := range req.mops {
+			seq, ok := r.ptr[m.k]
+			if !ok || need[seq] {
+				continue
+			}
+			if _, ok := r.inline(seq); ok {
+				continue
+			}
+			if _, ok := s.cache[seq]; !ok {
+				need[seq] = true
+			}
+		}
+	}
+	if len(need) == 0 {
+		return nil
+	}
+	type got struct {
+		seg segment
+		err error
+	}
+	ch := make(chan got, len(need))
+	for seq := range need {
+		go func() {
+			seg, err := s.readSegment(ctx, seq)
+			ch <- got{seg, err}
+		}()
+	}
+	var errs []error
+	for range need {
+		g := <-ch
+		if g.err != nil {
+			errs = append(errs, g.err)
+			continue
+		}
+		s.cache[g.seg.seq] = g.seg
+		s.written[g.seg.seq] = true
+	}
+	return errors.Join(errs...)
+}
+
+// readSegment reads commit seq's segment. A root may point to a segment
+// whose write is still on its way (it is written when it leaves the
+// inline window, alongside the cas that evicts it), so a missing one is
+// polled for a while.
+func (s *server) readSegment(ctx context.Context, seq int64) (segment, error) {
+	give := time.Now().Add(s.opts.GiveUpAfter)
+	for {
+		cctx, cancel := context.WithTimeout(ctx, s.opts.CallTimeout)
+		var raw json.RawMessage
+		err := s.kv.ReadInto(cctx, segmentKey(seq), &raw)
+		cancel()
+		if err == nil {
+			return decodeSegmentJSON(seq, raw)
+		}
+		if !node.IsKeyDoesNotExist(err) || time.Now().After(give) {
+			return segment{}, fmt.Errorf("read segment %d: %w", seq, err)
+		}
+		select {
+		case <-ctx.Done():
+			return segment{}, fmt.Errorf("read segment %d: %w", seq, ctx.Err())
+		case <-time.After(retryPause):
+		}
+	}
+}
+
+// commit installs next in place of base with a cas on the root. The
+// segment that next pushes out of the inline window is written to lin-kv
+// at the same time if next still points to it and it is not known to be
+// stored. It returns the cas's error; the segment write is retried until
+// it succeeds (or the node shuts down), since committed roots may need
+// it.
+func (s *server) commit(ctx context.Context, base, next *root) error {
+	var writes []segment
+	for _, seg := range base.recent {
+		if _, kept := next.inline(seg.seq); kept || s.written[seg.seq] {
+			continue
+		}
+		for _, seq := range next.ptr {
+			if seq == seg.seq {
+				writes = append(writes, seg)
+				break
+			}
+		}
+	}
+	done := make(chan error, len(writes))
+	for _, seg := range writes {
+		go func() { done <- s.writeSegment(ctx, seg) }()
+	}
+	var from any // no root yet: create it
+	if base.seq > 0 {
+		from = base
+	}
+	cctx, cancel := context.WithTimeout(ctx, s.opts.CallTimeout)
+	err := s.kv.CompareAndSwap(cctx, rootKey, from, next, base.seq == 0)
+	cancel()
+	for _, seg := range writes {
+		if werr := <-done; werr == nil {
+			s.written[seg.seq] = true
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("cas root %d→%d: %w", base.seq, next.seq, err)
+	}
+	return nil
+}
+
+// writeSegment stores a committed segment, retrying until it succeeds.
+func (s *server) writeSegment(ctx context.Context, seg segment) error {
+	for {
+		cctx, cancel := context.WithTimeout(ctx, s.opts.CallTimeout)
+		err := s.kv.Write(cctx, segmentKey(seg.seq), encodeSegment(seg))
+		cancel()
+		if err == nil || errors.Is(err, node.ErrClosed) || ctx.Err() != nil {
+			return err
+		}
+		s.n.Logf("listappend: write segment %d: %v; retrying", seg.seq, err)
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(retryPause):
+		}
+	}
+}

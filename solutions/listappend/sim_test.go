@@ -1,0 +1,204 @@
+package listappend_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/glomers/glomers/node"
+	"github.com/glomers/glomers/solutions/listappend"
+	"github.com/glomers/glomers/workbench"
+	"github.com/glomers/glomers/workbench/checker"
+	"github.com/glomers/glomers/workbench/history"
+	"github.com/glomers/glomers/workbench/workbenchtest"
+)
+
+// scenario is one txn-list-append command line, run in virtual time:
+// --node-count nodes --rate rate --time-limit limit --latency latency
+// --consistency-models strict-serializable, with --nemesis partition
+// when partitions is set.
+type scenario struct {
+	nodes      int
+	rate       float64
+	limit      time.Duration
+	latency    time.Duration
+	partitions bool
+}
+
+// The brief's set-up: 3 nodes, 100 transactions a second, partitions.
+var (
+	base      = scenario{nodes: 3, rate: 100, limit: 10 * time.Second, partitions: true}
+	slowLinks = scenario{nodes: 3, rate: 100, limit: 10 * time.Second, partitions: true, latency: 100 * time.Millisecond}
+)
+
+func (sc scenario) config(seed uint64, opts listappend.Options) workbench.Config {
+	cfg := workbench.Config{
+		Workload: "txn-list-append", Node: workbench.InProcess(func(n *node.Node) { listappend.RegisterWith(n, opts) }),
+		NodeIDs: workbench.NodeIDs(sc.nodes), TimeLimit: sc.limit, Rate: sc.rate, Latency: sc.latency,
+		ConsistencyModels: []string{"strict-serializable"}, Seed: seed,
+	}
+	if sc.partitions {
+		cfg.Nemesis = []string{"partition"}
+	}
+	return cfg
+}
+
+// figures are what a run is judged and reported by.
+type figures struct {
+	valid      checker.Validity
+	workload   any
+	ops        int
+	okFraction float64 // :ok completions / invocations (Maelstrom's :availability :ok-fraction)
+	servers    float64 // :net :servers :msgs-per-op
+	all        float64 // :net :all :msgs-per-op
+	p50, p99   float64 // latency of :ok transactions, ms
+	max        float64
+}
+
+func (f figures) String() string {
+	return fmt.Sprintf("valid=%v ops=%d :ok-fraction=%.4f msgs-per-op servers=%.3f all=%.3f latency p50=%.1fms p99=%.1fms max=%.1fms",
+		f.valid, f.ops, f.okFraction, f.servers, f.all, f.p50, f.p99, f.max)
+}
+
+func measure(res *workbench.Result) figures {
+	get := func(path ...any) any { v, _ := res.Results.Path(path...); return v }
+	f := figures{valid: res.Valid, workload: get("workload")}
+	f.servers = toFloat(get("net", "servers", "msgs-per-op"))
+	f.all = toFloat(get("net", "all", "msgs-per-op"))
+	invoked := map[int]int64{}
+	var lat []int64
+	for _, op := range res.History {
+		if !op.IsClient() {
+			continue
+		}
+		switch op.Type {
+		case history.Invoke:
+			f.ops++
+			invoked[op.Process] = op.Time
+		case history.OK:
+			lat = append(lat, op.Time-invoked[op.Process])
+		}
+	}
+	if f.ops > 0 {
+		f.okFraction = float64(len(lat)) / float64(f.ops)
+	}
+	slices.Sort(lat)
+	if len(lat) > 0 {
+		ms := func(ns int64) float64 { return float64(ns) / 1e6 }
+		f.p50, f.p99, f.max = ms(checker.Quantile(lat, 0.5)), ms(checker.Quantile(lat, 0.99)), ms(lat[len(lat)-1])
+	}
+	return f
+}
+
+func toFloat(v any) float64 {
+	switch x := v.(type) {
+	case int:
+		return float64(x)
+	case int64:
+		return float64(x)
+	case float32:
+		return float64(x)
+	case float64:
+		return x
+	}
+	return -1
+}
+
+// seeds is how many seeds the scenario tests run: 20 (3 with -short),
+// or GLOMERS_LISTAPPEND_SEEDS.
+func seeds(t *testing.T) int {
+	if s := os.Getenv("GLOMERS_LISTAPPEND_SEEDS"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 {
+			t.Fatalf("GLOMERS_LISTAPPEND_SEEDS=%q: want a positive integer", s)
+		}
+		return n
+	}
+	if testing.Short() {
+		return 3
+	}
+	return 20
+}
+
+// requirePass fails unless the run is strict-serializable with every
+// transaction acknowledged.
+func requirePass(t *testing.T, f figures) {
+	t.Helper()
+	if f.valid != checker.Valid {
+		t.Errorf("judged %v: %v", f.valid, f.workload)
+	}
+	if f.okFraction != 1 {
+		t.Errorf(":ok-fraction %v, want 1 (%v)", f.okFraction, f)
+	}
+}
+
+// The brief's command line, --node-count 3 --rate 100 --nemesis
+// partition, strict-serializable, over 20 seeds (10 s each in virtual
+// time).
+func TestStrictSerializable(t *testing.T) {
+	for seed := range uint64(seeds(t)) {
+		t.Run(fmt.Sprintf("seed=%d", seed+1), func(t *testing.T) {
+			f := measure(workbenchtest.Run(t, base.config(seed+1, listappend.Options{})))
+			t.Log(f)
+			requirePass(t, f)
+		})
+	}
+}
+
+// The same with 100 ms between nodes and lin-kv: every lin-kv request
+// costs at least 200 ms, three nodes race for the root, and batches grow.
+func TestStrictSerializableSlowLinks(t *testing.T) {
+	for seed := range uint64(seeds(t)) {
+		t.Run(fmt.Sprintf("seed=%d", seed+1), func(t *testing.T) {
+			f := measure(workbenchtest.Run(t, slowLinks.config(seed+1, listappend.Options{})))
+			t.Log(f)
+			requirePass(t, f)
+		})
+	}
+}
+
+// The built binary as real processes: 3 nodes, --rate 100, partitions,
+// 5 s.
+func TestRealProcesses(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs real processes")
+	}
+	bin := filepath.Join(t.TempDir(), "txn-list-append")
+	build := exec.Command("go", "build", "-o", bin, "../../cmd/txn-list-append")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	cfg := base.config(1, listappend.Options{})
+	cfg.Node, cfg.Bin, cfg.TimeLimit = nil, bin, 5*time.Second
+	res, err := workbench.Run(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := measure(res)
+	t.Logf("real processes, 5 s: %v", f)
+	requirePass(t, f)
+}
+
+// TestSweep (GLOMERS_LISTAPPEND_SWEEP=1) prints the figures of a few
+// inline windows, with and without slow links.
+func TestSweep(t *testing.T) {
+	if os.Getenv("GLOMERS_LISTAPPEND_SWEEP") == "" {
+		t.Skip("set GLOMERS_LISTAPPEND_SWEEP=1")
+	}
+	for _, sc := range []scenario{base, slowLinks} {
+		for _, k := range []int{1, 4, 16, 64} {
+			for _, conc := range []int{0, 10} {
+				cfg := sc.config(1, listappend.Options{InlineCommits: k})
+				cfg.Concurrency = conc
+				f := measure(workbenchtest.Run(t, cfg))
+				t.Logf("latency %v inline %d concurrency %d: %v", sc.latency, k, conc, f)
+			}
+		}
+	}
+}

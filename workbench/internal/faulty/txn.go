@@ -19,6 +19,7 @@ func txnFaults() map[string]func(*node.Node) {
 		"txn-intermediate":          TxnIntermediate,
 		"txn-lost-update":           TxnLostUpdate,
 		"txn-append-read-committed": TxnReadCommittedAppend,
+		"txn-append-lin-kv-per-key": TxnLinKVPerKey,
 	}
 }
 

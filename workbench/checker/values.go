@@ -1,6 +1,7 @@
 package checker
 
 import (
+	"cmp"
 	"encoding/json"
 	"sort"
 	"strconv"
@@ -42,9 +43,12 @@ func unknownResult(err error) edn.Map {
 var quantilePoints = [...]float64{0, 0.5, 0.95, 0.99, 1}
 
 // Quantile returns the value at point p (0 ≤ p ≤ 1) of an ascending
-// sorted slice by Jepsen's rule: the element at index min(n−1, ⌊n·p⌋).
-// It panics on an empty slice, as there is no value to report.
-func Quantile(sorted []int64, p float64) int64 {
+// sorted slice by Jepsen's rule: the element at index min(n−1, ⌊n·p⌋),
+// as in jepsen.checker.perf's quantiles and its latency-quantiles plot.
+// It is the one quantile rule of glomers: the results' latency maps,
+// the scoreboard's figures and the plots all use it, so they agree. It
+// panics on an empty slice, as there is no value to report.
+func Quantile[T cmp.Ordered](sorted []T, p float64) T {
 	n := len(sorted)
 	i := int(float64(n) * p) // ⌊n·p⌋ for the non-negative values used here
 	if i > n-1 {

@@ -4,7 +4,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"path/filepath"
+	"slices"
 
+	"github.com/glomers/glomers/workbench/checker"
 	"github.com/glomers/glomers/workbench/edn"
 	"github.com/glomers/glomers/workbench/history"
 )
@@ -182,8 +185,20 @@ func (s *Store) WriteTimeline(ops []history.Op) error {
 }
 
 // WritePlots writes latency-raw.png, latency-quantiles.png and rate.png
-// with the partitions found in ops shaded (see the package function
-// WritePlots).
+// with the nemesis faults found in ops shaded (see the package function
+// WritePlots), and for a kafka history (one with polls) realtime-lag.png
+// (see WriteRealtimeLagPlot).
 func (s *Store) WritePlots(ops []history.Op) error {
-	return WritePlots(s.dir, ops, PartitionIntervals(ops))
+	faults := FaultIntervals(ops)
+	if err := WritePlots(s.dir, ops, faults); err != nil {
+		return err
+	}
+	if !slices.ContainsFunc(ops, func(op history.Op) bool { return op.IsClient() && op.F == "poll" }) {
+		return nil
+	}
+	lags := checker.KafkaRealtimeLags(ops)
+	if len(lags) == 0 {
+		return nil
+	}
+	return WriteRealtimeLagPlot(filepath.Join(s.dir, RealtimeLagPlot), lags, faults)
 }

@@ -1,6 +1,7 @@
 package report
 
 import (
+	"cmp"
 	"fmt"
 	"image/color"
 	"math"
@@ -15,6 +16,7 @@ import (
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 
+	"github.com/glomers/glomers/workbench/checker"
 	"github.com/glomers/glomers/workbench/history"
 )
 
@@ -22,80 +24,124 @@ import (
 const plotWidth, plotHeight = 10 * vg.Inch, 5 * vg.Inch
 
 // The colours of op outcomes in plots, as in Jepsen's perf graphs, and
-// of partitions.
+// of the recovery wait.
 var (
-	plotOK        = color.NRGBA{0x81, 0xBF, 0xFC, 0xff}
-	plotInfo      = color.NRGBA{0xFF, 0xA4, 0x00, 0xff}
-	plotFail      = color.NRGBA{0xFF, 0x1E, 0x90, 0xff}
-	partitionFill = color.NRGBA{0x00, 0x00, 0x00, 0x14}
-	recoveryFill  = color.NRGBA{0x2c, 0xa0, 0x2c, 0x1a}
+	plotOK       = color.NRGBA{0x81, 0xBF, 0xFC, 0xff}
+	plotInfo     = color.NRGBA{0xFF, 0xA4, 0x00, 0xff}
+	plotFail     = color.NRGBA{0xFF, 0x1E, 0x90, 0xff}
+	recoveryFill = color.NRGBA{0x2c, 0xa0, 0x2c, 0x1a}
+)
+
+// faultFills are the translucent band colours of the nemesis faults
+// glomers knows; any other kind takes the next of otherFaultFills, in
+// the order the kinds first appear.
+var (
+	faultFills = map[string]color.NRGBA{
+		"partition": {0x00, 0x00, 0x00, 0x18},
+		"kill":      {0xd6, 0x27, 0x28, 0x22},
+		"pause":     {0x94, 0x67, 0xbd, 0x24},
+	}
+	otherFaultFills = []color.NRGBA{
+		{0x8c, 0x56, 0x4b, 0x24}, {0x17, 0xbe, 0xcf, 0x24}, {0xbc, 0xbd, 0x22, 0x2c}, {0xe3, 0x77, 0xc2, 0x24},
+	}
 )
 
 // plotQuantiles are the latency quantiles latency-quantiles.png draws.
 var plotQuantiles = []float64{0.5, 0.95, 0.99, 1}
 
-// PartitionIntervals returns the spans of the history during which the
-// network was partitioned, in nanoseconds since the start. A span begins
-// with the first nemesis op whose :f starts with "start" (the
-// start-partition invocation) and ends with the second of the two "stop"
-// ops that follow it (the stop-partition completion; Jepsen records
-// nemesis invocations and completions both as :info, so they are told
-// apart by order, not type). Stop ops with no partition to end, such as
-// the final heal before the recovery wait, are ignored. A partition
-// never healed lasts to the end of the history.
-func PartitionIntervals(ops []history.Op) [][2]int64 {
-	var out [][2]int64
+// FaultInterval is a stretch of a run during which one nemesis fault
+// was in force, in nanoseconds since the start.
+type FaultInterval struct {
+	Kind     string // "partition", "kill", "pause", or X of a start-X/stop-X pair
+	From, To int64
+}
+
+// faultOp tells which fault a nemesis operation :f begins or ends:
+// start-X begins X and stop-X ends it (Maelstrom's start-partition and
+// stop-partition); kill begins "kill", ended by start, and pause begins
+// "pause", ended by resume, as Jepsen's combined nemesis names them
+// (jepsen/nemesis/combined.clj, db-nemesis). ok is false for any other
+// :f.
+func faultOp(f string) (kind string, begins, ok bool) {
+	switch f {
+	case "kill":
+		return "kill", true, true
+	case "start":
+		return "kill", false, true
+	case "pause":
+		return "pause", true, true
+	case "resume":
+		return "pause", false, true
+	}
+	if x, ok := strings.CutPrefix(f, "start-"); ok && x != "" {
+		return x, true, true
+	}
+	if x, ok := strings.CutPrefix(f, "stop-"); ok && x != "" {
+		return x, false, true
+	}
+	return "", false, false
+}
+
+// FaultIntervals returns the spans of the history during which a
+// nemesis fault was in force, ordered by start (see faultOp for which
+// operations begin and end which fault). Jepsen records a nemesis
+// operation's invocation and completion both as :info, so they are told
+// apart by order: of the entries with one :f, the first is an
+// invocation, the next its completion, and so on. A span runs from the
+// invocation of the operation that begins the fault to the completion
+// of the one that ends it. An end with no fault in force, such as the
+// final heal before the recovery wait, is ignored; a second beginning
+// while the fault is in force extends it; a fault never ended lasts to
+// the end of the history.
+func FaultIntervals(ops []history.Op) []FaultInterval {
+	var out []FaultInterval
 	var end int64
-	started, stopped := int64(-1), int64(-1)
-	prevStop := false
+	seen := map[string]int{}   // entries per :f so far
+	open := map[string]int64{} // kind → the start of its span
+	var kinds []string         // the kinds open, in order of opening
 	for _, op := range ops {
 		end = max(end, op.Time)
 		if op.Process != history.NemesisProcess {
 			continue
 		}
+		kind, begins, ok := faultOp(op.F)
+		if !ok {
+			continue
+		}
+		invocation := seen[op.F]%2 == 0
+		seen[op.F]++
+		_, isOpen := open[kind]
 		switch {
-		case strings.HasPrefix(op.F, "start"):
-			if started >= 0 && stopped >= 0 {
-				out = append(out, [2]int64{started, stopped})
-				started, stopped = -1, -1
-			}
-			if started < 0 {
-				started = op.Time
-			}
-			prevStop = false
-		case strings.HasPrefix(op.F, "stop"):
-			if started >= 0 {
-				stopped = op.Time
-				if prevStop {
-					out = append(out, [2]int64{started, stopped})
-					started, stopped = -1, -1
-				}
-			}
-			prevStop = true
+		case begins && invocation && !isOpen:
+			open[kind] = op.Time
+			kinds = append(kinds, kind)
+		case !begins && !invocation && isOpen:
+			out = append(out, FaultInterval{kind, open[kind], op.Time})
+			delete(open, kind)
+			kinds = slices.DeleteFunc(kinds, func(k string) bool { return k == kind })
 		}
 	}
-	switch {
-	case started >= 0 && stopped >= 0:
-		out = append(out, [2]int64{started, stopped})
-	case started >= 0:
-		out = append(out, [2]int64{started, end})
+	for _, kind := range kinds {
+		out = append(out, FaultInterval{kind, open[kind], end})
 	}
+	slices.SortStableFunc(out, func(a, b FaultInterval) int { return cmp.Compare(a.From, b.From) })
 	return out
 }
 
 // latencyPoint is one completed client op.
 type latencyPoint struct {
-	f       string
-	typ     history.Type
-	invoke  float64 // seconds since the start
-	done    float64 // seconds since the start
-	latency float64 // milliseconds
-	final   bool    // a final-phase operation
+	f         string
+	typ       history.Type
+	invoke    float64 // seconds since the start
+	done      float64 // seconds since the start
+	latency   float64 // milliseconds
+	latencyNs int64   // the same in nanoseconds, for checker.Quantile
+	final     bool    // a final-phase operation
 }
 
 // WritePlots writes three PNG plots of the history's client operations
-// into dir, with the given partition intervals (nanoseconds since the
-// start, as from PartitionIntervals) shaded grey:
+// into dir, with the given fault intervals (as from FaultIntervals)
+// shaded, each kind of fault in its own colour named in the legend:
 //
 //   - latency-raw.png: every completed op at its invocation time against
 //     its latency, coloured by outcome (ok blue, info orange, fail pink),
@@ -109,32 +155,21 @@ type latencyPoint struct {
 // Time runs along the x axis in seconds since the test started. The
 // recovery wait between the main phase's last operation and the final
 // phase's first (final reads, say) is shaded green, and no line is drawn
-// across it: nothing happened there that a line could show. Tick labels
-// carry no needless decimals.
+// across it, nor across a time bucket in which no operation was
+// invoked: nothing happened there that a line could show. Quantiles
+// follow checker.Quantile, the rule of the results and the scoreboard.
+// Tick labels carry no needless decimals.
 //
 // An empty history gives empty plots. The first error stops the work.
-func WritePlots(dir string, ops []history.Op, partitions [][2]int64) error {
-	var points []latencyPoint
-	for _, p := range history.Pairs(ops) {
-		if p.Complete == nil {
-			continue
-		}
-		points = append(points, latencyPoint{
-			f:       p.Invoke.F,
-			typ:     p.Complete.Type,
-			invoke:  float64(p.Invoke.Time) / 1e9,
-			done:    float64(p.Complete.Time) / 1e9,
-			latency: float64(p.Complete.Time-p.Invoke.Time) / 1e6,
-			final:   p.Invoke.Final,
-		})
-	}
+func WritePlots(dir string, ops []history.Op, faults []FaultInterval) error {
+	points := latencyPoints(ops)
 	var end float64
 	for _, p := range points {
 		end = max(end, p.done)
 	}
 	dt := bucketWidth(end)
 	_, _, gap := phases(points, dt)
-	shade := backdrop{partitions: partitions, recovery: gap}
+	shade := newBackdrop(faults, gap)
 	for _, w := range []struct {
 		name string
 		make func([]latencyPoint, float64, backdrop) (*plot.Plot, error)
@@ -147,16 +182,41 @@ func WritePlots(dir string, ops []history.Op, partitions [][2]int64) error {
 		if err != nil {
 			return fmt.Errorf("report: %s: %w", w.name, err)
 		}
-		p.X.Min = min(p.X.Min, 0) // time starts when the test does
-		if p.X.Max > p.X.Min {
-			// Room on the right for the legend, so it hides no data.
-			p.X.Max += (p.X.Max - p.X.Min) / 5
-		}
-		if err := p.Save(plotWidth, plotHeight, filepath.Join(dir, w.name)); err != nil {
+		if err := savePlot(p, filepath.Join(dir, w.name)); err != nil {
 			return fmt.Errorf("report: %s: %w", w.name, err)
 		}
 	}
 	return nil
+}
+
+// latencyPoints lists the history's completed client operations.
+func latencyPoints(ops []history.Op) []latencyPoint {
+	var points []latencyPoint
+	for _, p := range history.Pairs(ops) {
+		if p.Complete == nil {
+			continue
+		}
+		points = append(points, latencyPoint{
+			f:         p.Invoke.F,
+			typ:       p.Complete.Type,
+			invoke:    float64(p.Invoke.Time) / 1e9,
+			done:      float64(p.Complete.Time) / 1e9,
+			latency:   float64(p.Complete.Time-p.Invoke.Time) / 1e6,
+			latencyNs: p.Complete.Time - p.Invoke.Time,
+			final:     p.Invoke.Final,
+		})
+	}
+	return points
+}
+
+// savePlot starts the time axis when the test does, leaves room on the
+// right for the legend, so it hides no data, and writes the plot.
+func savePlot(p *plot.Plot, path string) error {
+	p.X.Min = min(p.X.Min, 0)
+	if p.X.Max > p.X.Min {
+		p.X.Max += (p.X.Max - p.X.Min) / 5
+	}
+	return p.Save(plotWidth, plotHeight, path)
 }
 
 func newPlot(title, ylabel string, shade backdrop) *plot.Plot {
@@ -168,11 +228,11 @@ func newPlot(title, ylabel string, shade backdrop) *plot.Plot {
 	p.Y.Tick.Marker = plainTicks{}
 	p.Legend.Top = true
 	p.Add(shade)
-	if len(shade.partitions) > 0 {
-		p.Legend.Add("partition", partitionShade(shade.partitions))
+	for _, kind := range shade.kinds {
+		p.Legend.Add(kind, bandThumb{shade.fills[kind]})
 	}
 	if shade.recovery[1] > shade.recovery[0] {
-		p.Legend.Add("recovery wait", recoveryThumb{})
+		p.Legend.Add("recovery wait", bandThumb{recoveryFill})
 	}
 	return p
 }
@@ -365,27 +425,42 @@ func quantileSeries(points []latencyPoint, dt float64) []series {
 	parts, spans, _ := phases(points, dt)
 	for k, part := range parts {
 		ph := spans[k]
-		buckets := map[int][]float64{}
+		buckets := map[int][]int64{}
 		for _, pt := range part {
 			b := ph.bucket(pt.invoke)
-			buckets[b] = append(buckets[b], pt.latency)
+			buckets[b] = append(buckets[b], pt.latencyNs)
 		}
 		keys := make([]int, 0, len(buckets))
 		for b := range buckets {
 			keys = append(keys, b)
-			sort.Float64s(buckets[b])
+			slices.Sort(buckets[b])
 		}
 		sort.Ints(keys)
 		if len(keys) == 0 {
 			continue
 		}
-		for i, q := range plotQuantiles {
-			xys := make(plotter.XYs, 0, len(keys))
-			for _, b := range keys {
-				xys = append(xys, plotter.XY{X: ph.mid(b), Y: quantile(buckets[b], q)})
+		// Buckets with no invocations break the lines.
+		for _, run := range consecutive(keys) {
+			for i, q := range plotQuantiles {
+				xys := make(plotter.XYs, 0, len(run))
+				for _, b := range run {
+					xys = append(xys, plotter.XY{X: ph.mid(b), Y: float64(checker.Quantile(buckets[b], q)) / 1e6})
+				}
+				out = append(out, series{name: plainNumber(q), style: i, phase: k, xys: xys})
 			}
-			out = append(out, series{name: plainNumber(q), style: i, phase: k, xys: xys})
 		}
+	}
+	return out
+}
+
+// consecutive splits ascending bucket indices into runs without gaps.
+func consecutive(keys []int) [][]int {
+	var out [][]int
+	for i, k := range keys {
+		if i == 0 || k != keys[i-1]+1 {
+			out = append(out, nil)
+		}
+		out[len(out)-1] = append(out[len(out)-1], k)
 	}
 	return out
 }
@@ -412,13 +487,6 @@ func quantilePlot(points []latencyPoint, dt float64, shade backdrop) (*plot.Plot
 		}
 	}
 	return p, nil
-}
-
-// quantile returns the q-quantile of sorted values: the smallest value
-// at or above a fraction q of them (so q=1 is the maximum).
-func quantile(sorted []float64, q float64) float64 {
-	i := int(math.Ceil(q*float64(len(sorted)))) - 1
-	return sorted[min(max(i, 0), len(sorted)-1)]
 }
 
 // rateSeries computes, per phase, :f and outcome, the completions per
@@ -492,12 +560,32 @@ func bucketWidth(seconds float64) float64 {
 	return 10 * mag
 }
 
-// backdrop draws, behind the data, the partition intervals
-// (nanoseconds) as grey bands and the recovery gap (seconds) as a green
-// one, across the full height of a plot.
+// backdrop draws, behind the data, the fault intervals (nanoseconds)
+// as bands of their kind's colour and the recovery gap (seconds) as a
+// green one, across the full height of a plot.
 type backdrop struct {
-	partitions [][2]int64
-	recovery   [2]float64
+	faults   []FaultInterval
+	kinds    []string // the kinds of fault, in order of first appearance
+	fills    map[string]color.NRGBA
+	recovery [2]float64
+}
+
+func newBackdrop(faults []FaultInterval, recovery [2]float64) backdrop {
+	b := backdrop{faults: faults, fills: map[string]color.NRGBA{}, recovery: recovery}
+	others := 0
+	for _, f := range faults {
+		if _, ok := b.fills[f.Kind]; ok {
+			continue
+		}
+		b.kinds = append(b.kinds, f.Kind)
+		fill, known := faultFills[f.Kind]
+		if !known {
+			fill = otherFaultFills[others%len(otherFaultFills)]
+			others++
+		}
+		b.fills[f.Kind] = fill
+	}
+	return b
 }
 
 // Plot implements plot.Plotter.
@@ -513,25 +601,19 @@ func (s backdrop) Plot(c draw.Canvas, p *plot.Plot) {
 			{X: x0, Y: c.Min.Y}, {X: x1, Y: c.Min.Y}, {X: x1, Y: c.Max.Y}, {X: x0, Y: c.Max.Y},
 		})
 	}
-	for _, iv := range s.partitions {
-		band(float64(iv[0])/1e9, float64(iv[1])/1e9, partitionFill)
+	for _, iv := range s.faults {
+		band(float64(iv.From)/1e9, float64(iv.To)/1e9, s.fills[iv.Kind])
 	}
 	if s.recovery[1] > s.recovery[0] {
 		band(s.recovery[0], s.recovery[1], recoveryFill)
 	}
 }
 
-// partitionShade is the legend's sample of a partition band.
-type partitionShade [][2]int64
+// bandThumb is the legend's sample of a band.
+type bandThumb struct{ fill color.Color }
 
 // Thumbnail implements plot.Thumbnailer for the legend.
-func (partitionShade) Thumbnail(c *draw.Canvas) { fillCanvas(c, partitionFill) }
-
-// recoveryThumb is the legend's sample of the recovery band.
-type recoveryThumb struct{}
-
-// Thumbnail implements plot.Thumbnailer for the legend.
-func (recoveryThumb) Thumbnail(c *draw.Canvas) { fillCanvas(c, recoveryFill) }
+func (b bandThumb) Thumbnail(c *draw.Canvas) { fillCanvas(c, b.fill) }
 
 func fillCanvas(c *draw.Canvas, fill color.Color) {
 	c.FillPolygon(fill, []vg.Point{

@@ -2,13 +2,17 @@ package report
 
 import (
 	"bytes"
+	"cmp"
 	"fmt"
+	"image"
+	"image/color"
 	"image/png"
 	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -17,60 +21,194 @@ import (
 	"github.com/glomers/glomers/workbench/history"
 )
 
-func TestPartitionIntervals(t *testing.T) {
-	nem := func(f string, typ history.Type, at int64) history.Op {
-		return history.Op{Process: history.NemesisProcess, F: f, Type: typ, Time: at}
+func TestFaultIntervals(t *testing.T) {
+	nem := func(f string, at int64) history.Op {
+		return history.Op{Process: history.NemesisProcess, F: f, Type: history.Info, Time: at}
 	}
+	// pair is a nemesis op's invocation and completion.
+	pair := func(f string, at int64) []history.Op { return []history.Op{nem(f, at), nem(f, at+1)} }
 	client := func(typ history.Type, at int64) history.Op {
 		return history.Op{Process: 0, F: "read", Type: typ, Time: at}
 	}
+	join := func(parts ...[]history.Op) []history.Op { return slices.Concat(parts...) }
 	cases := []struct {
 		name string
 		ops  []history.Op
-		want [][2]int64
+		want []FaultInterval
 	}{
 		{"none", []history.Op{client(history.Invoke, 1), client(history.OK, 2)}, nil},
-		{"one healed", []history.Op{
-			nem("start-partition", history.Info, 10), nem("start-partition", history.Info, 12),
-			client(history.Invoke, 15), client(history.OK, 16),
-			nem("stop-partition", history.Info, 20), nem("stop-partition", history.Info, 23),
-		}, [][2]int64{{10, 23}}},
-		{"two, the last never healed", []history.Op{
-			nem("start-partition", history.Info, 10), nem("start-partition", history.Info, 11),
-			nem("stop-partition", history.Info, 20), nem("stop-partition", history.Info, 21),
-			nem("start-partition", history.Info, 30), nem("start-partition", history.Info, 31),
-			client(history.Invoke, 40), client(history.Info, 50),
-		}, [][2]int64{{10, 21}, {30, 50}}},
-		{"the final heal after a healed partition is no partition", []history.Op{
-			nem("start-partition", history.Info, 10), nem("start-partition", history.Info, 11),
-			nem("stop-partition", history.Info, 20), nem("stop-partition", history.Info, 21),
-			client(history.Invoke, 25), client(history.OK, 26),
-			nem("stop-partition", history.Info, 30), nem("stop-partition", history.Info, 31),
-		}, [][2]int64{{10, 21}}},
-		{"stop without start", []history.Op{
-			nem("stop-partition", history.Info, 5), nem("stop-partition", history.Info, 6),
-		}, nil},
+		{"one partition healed", join(
+			pair("start-partition", 10), []history.Op{client(history.Invoke, 15), client(history.OK, 16)},
+			pair("stop-partition", 20),
+		), []FaultInterval{{"partition", 10, 21}}},
+		{"two, the last never healed", join(
+			pair("start-partition", 10), pair("stop-partition", 20), pair("start-partition", 30),
+			[]history.Op{client(history.Invoke, 40), client(history.Info, 50)},
+		), []FaultInterval{{"partition", 10, 21}, {"partition", 30, 50}}},
+		{"the final heal after a healed partition is no partition", join(
+			pair("start-partition", 10), pair("stop-partition", 20),
+			[]history.Op{client(history.Invoke, 25), client(history.OK, 26)},
+			pair("stop-partition", 30),
+		), []FaultInterval{{"partition", 10, 21}}},
+		{"stop without start", pair("stop-partition", 5), nil},
 		{"client ops named like nemesis ops are ignored", []history.Op{
-			{Process: 3, F: "start", Type: history.Invoke, Time: 1},
+			{Process: 3, F: "start", Type: history.Invoke, Time: 1}, {Process: 3, F: "kill", Type: history.Invoke, Time: 2},
 		}, nil},
+		{"kill then start, pause then resume, interleaved with a partition", join(
+			pair("start-partition", 0), pair("pause", 2), pair("kill", 4),
+			pair("stop-partition", 10), pair("resume", 12), pair("start", 14),
+			pair("kill", 20), pair("start", 30),
+		), []FaultInterval{{"partition", 0, 11}, {"pause", 2, 13}, {"kill", 4, 15}, {"kill", 20, 31}}},
+		{"any start-X/stop-X pair is a fault X", join(
+			pair("start-clock-skew", 3), pair("stop-clock-skew", 8), pair("start-", 9), pair("stop", 9),
+		), []FaultInterval{{"clock-skew", 3, 9}}},
+		{"a second start extends the fault in force", join(
+			pair("start-partition", 10), pair("start-partition", 15), pair("stop-partition", 20),
+		), []FaultInterval{{"partition", 10, 21}}},
+		{"a kill never ended lasts to the end", join(
+			pair("kill", 5), []history.Op{client(history.Invoke, 40), client(history.OK, 70)},
+		), []FaultInterval{{"kill", 5, 70}}},
 	}
 	for _, c := range cases {
-		if got := PartitionIntervals(c.ops); !reflect.DeepEqual(got, c.want) {
-			t.Errorf("%s: PartitionIntervals = %v, want %v", c.name, got, c.want)
+		if got := FaultIntervals(c.ops); !reflect.DeepEqual(got, c.want) {
+			t.Errorf("%s: FaultIntervals = %v, want %v", c.name, got, c.want)
 		}
 	}
 }
 
-func TestBucketWidthAndQuantile(t *testing.T) {
+// Each kind of fault gets its own colour and legend entry, in order of
+// first appearance; partition, kill and pause keep theirs whatever else
+// a run has.
+func TestBackdropColours(t *testing.T) {
+	b := newBackdrop([]FaultInterval{
+		{"kill", 0, 1}, {"partition", 0, 2}, {"kill", 3, 4}, {"clock-skew", 5, 6}, {"pause", 7, 8}, {"disk", 9, 10},
+	}, [2]float64{})
+	if want := []string{"kill", "partition", "clock-skew", "pause", "disk"}; !reflect.DeepEqual(b.kinds, want) {
+		t.Errorf("legend kinds %v, want %v", b.kinds, want)
+	}
+	seen := map[color.NRGBA]string{}
+	for _, k := range b.kinds {
+		if other, dup := seen[b.fills[k]]; dup {
+			t.Errorf("%s and %s share the colour %v", k, other, b.fills[k])
+		}
+		seen[b.fills[k]] = k
+		if b.fills[k].A == 0 || b.fills[k].A > 0x40 {
+			t.Errorf("%s: fill %v is not a light translucent band", k, b.fills[k])
+		}
+	}
+	for _, k := range []string{"partition", "kill", "pause"} {
+		if b.fills[k] != faultFills[k] {
+			t.Errorf("%s drawn in %v, not its own %v", k, b.fills[k], faultFills[k])
+		}
+	}
+}
+
+// The bands are really painted: a plot of a run with a partition, a
+// paused node and a killed one shows each band's colour over white.
+func TestPlotsShadeEveryFault(t *testing.T) {
+	var ops []history.Op
+	for i := range 300 {
+		at := int64(i) * int64(100*time.Millisecond)
+		ops = append(ops, history.Op{Process: i % 3, Type: history.Invoke, F: "read", Time: at},
+			history.Op{Process: i % 3, Type: history.OK, F: "read", Time: at + int64(time.Millisecond)})
+	}
+	for _, n := range []struct {
+		f  string
+		at time.Duration
+	}{{"start-partition", 2 * time.Second}, {"stop-partition", 8 * time.Second},
+		{"pause", 10 * time.Second}, {"resume", 16 * time.Second}, {"kill", 19 * time.Second}, {"start", 25 * time.Second}} {
+		for range 2 {
+			ops = append(ops, history.Op{Process: history.NemesisProcess, Type: history.Info, F: n.f, Time: int64(n.at)})
+		}
+	}
+	slices.SortStableFunc(ops, func(a, b history.Op) int { return cmp.Compare(a.Time, b.Time) })
+	faults := FaultIntervals(ops)
+	if len(faults) != 3 {
+		t.Fatalf("faults %v, want three", faults)
+	}
+	dir := t.TempDir()
+	if err := WritePlots(dir, ops, faults); err != nil {
+		t.Fatal(err)
+	}
+	im := decodePNG(t, filepath.Join(dir, "rate.png"))
+	for _, k := range []string{"partition", "pause", "kill"} {
+		if want := overWhite(faultFills[k]); !hasPixel(im, want) {
+			t.Errorf("rate.png has no %s band (no pixel near %v)", k, want)
+		}
+	}
+}
+
+// overWhite is the colour a translucent fill makes over white.
+func overWhite(c color.NRGBA) [3]int {
+	blend := func(v uint8) int { return int(math.Round(255 - float64(255-int(v))*float64(c.A)/255)) }
+	return [3]int{blend(c.R), blend(c.G), blend(c.B)}
+}
+
+// hasPixel reports whether im has a pixel within 2 of c in each channel.
+func hasPixel(im image.Image, c [3]int) bool {
+	b := im.Bounds()
+	for y := b.Min.Y; y < b.Max.Y; y++ {
+		for x := b.Min.X; x < b.Max.X; x++ {
+			r, g, bl, _ := im.At(x, y).RGBA()
+			got := [3]int{int(r >> 8), int(g >> 8), int(bl >> 8)}
+			near := true
+			for i := range got {
+				if d := got[i] - c[i]; d < -2 || d > 2 {
+					near = false
+				}
+			}
+			if near {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func decodePNG(t *testing.T, path string) image.Image {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	im, err := png.Decode(f)
+	if err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	return im
+}
+
+// Quantile lines break where a time bucket saw no invocation, rather
+// than draw a line across the hole.
+func TestQuantileLinesBreakAtGaps(t *testing.T) {
+	var ops []history.Op
+	for i := range 200 {
+		at := int64(i) * int64(100*time.Millisecond)
+		if at >= int64(8*time.Second) && at < int64(12*time.Second) {
+			continue // nobody invoked anything for 4 s
+		}
+		ops = append(ops, history.Op{Process: 0, Type: history.Invoke, F: "read", Time: at},
+			history.Op{Process: 0, Type: history.OK, F: "read", Time: at + int64(time.Millisecond)})
+	}
+	points := latencyPoints(ops)
+	all := quantileSeries(points, bucketWidth(20))
+	if len(all) != 2*len(plotQuantiles) {
+		t.Fatalf("%d series, want the %d quantiles twice (before and after the hole)", len(all), len(plotQuantiles))
+	}
+	for _, sr := range all {
+		for i := 1; i < len(sr.xys); i++ {
+			if sr.xys[i-1].X < 8 && sr.xys[i].X > 8 {
+				t.Errorf("quantile %s draws a line across the hole, from %v s to %v s", sr.name, sr.xys[i-1].X, sr.xys[i].X)
+			}
+		}
+	}
+}
+
+func TestBucketWidth(t *testing.T) {
 	for secs, want := range map[float64]float64{0: 0.01, 0.1: 0.01, 10: 0.5, 60: 2, 600: 20, 100: 5} {
 		if got := bucketWidth(secs); got != want {
 			t.Errorf("bucketWidth(%v) = %v, want %v", secs, got, want)
-		}
-	}
-	xs := []float64{1, 2, 3, 4, 5, 6, 7, 8, 9, 10}
-	for q, want := range map[float64]float64{0: 1, 0.5: 5, 0.95: 10, 1: 10} {
-		if got := quantile(xs, q); got != want {
-			t.Errorf("quantile(%v) = %v, want %v", q, got, want)
 		}
 	}
 }
@@ -131,7 +269,7 @@ func TestWritePlots(t *testing.T) {
 	for name, ops := range cases {
 		t.Run(name, func(t *testing.T) {
 			dir := t.TempDir()
-			if err := WritePlots(dir, ops, PartitionIntervals(ops)); err != nil {
+			if err := WritePlots(dir, ops, FaultIntervals(ops)); err != nil {
 				t.Fatal(err)
 			}
 			checkPNGs(t, dir)
@@ -163,7 +301,7 @@ func TestPlotTiming(t *testing.T) {
 	}
 	ops := randomHistory(20000)
 	began := time.Now()
-	if err := WritePlots(t.TempDir(), ops, PartitionIntervals(ops)); err != nil {
+	if err := WritePlots(t.TempDir(), ops, FaultIntervals(ops)); err != nil {
 		t.Fatal(err)
 	}
 	t.Log(fmt.Sprintf("plotting %d ops took %v", len(ops)/2, time.Since(began)))
@@ -192,11 +330,7 @@ func phasedHistory() []history.Op {
 }
 
 func TestPlotsLeaveTheRecoveryGapEmpty(t *testing.T) {
-	var points []latencyPoint
-	for _, p := range history.Pairs(phasedHistory()) {
-		points = append(points, latencyPoint{f: p.Invoke.F, typ: p.Complete.Type, invoke: float64(p.Invoke.Time) / 1e9,
-			done: float64(p.Complete.Time) / 1e9, latency: float64(p.Complete.Time-p.Invoke.Time) / 1e6, final: p.Invoke.Final})
-	}
+	points := latencyPoints(phasedHistory())
 	dt := bucketWidth(20.005)
 	_, _, gap := phases(points, dt)
 	if gap[0] < 9.9 || gap[0] > 10 || gap[1] != 20 {
@@ -282,7 +416,7 @@ func TestPlainTicks(t *testing.T) {
 func TestWritePlotsPhased(t *testing.T) {
 	dir := t.TempDir()
 	ops := phasedHistory()
-	if err := WritePlots(dir, ops, PartitionIntervals(ops)); err != nil {
+	if err := WritePlots(dir, ops, FaultIntervals(ops)); err != nil {
 		t.Fatal(err)
 	}
 	checkPNGs(t, dir)

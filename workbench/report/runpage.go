@@ -134,8 +134,26 @@ func (p runPage) HasTimeline() bool { return p.Has("timeline.html") }
 // Has reports whether the run's directory holds the file name.
 func (p runPage) Has(name string) bool { return slices.Contains(p.Files, name) }
 
-// plotFiles are the run page's images, in the order shown.
-var plotFiles = []string{"latency-raw.png", "latency-quantiles.png", "rate.png"}
+// plotFiles are the plots a run may have, in the order pages show them;
+// any other PNG image of the run follows them, by name.
+var plotFiles = []string{"latency-raw.png", "latency-quantiles.png", "rate.png", RealtimeLagPlot}
+
+// plotsOf picks the plots among a run's top-level files: those of
+// plotFiles it has, in that order, then its other .png files.
+func plotsOf(files []string) []string {
+	var out []string
+	for _, f := range plotFiles {
+		if slices.Contains(files, f) {
+			out = append(out, f)
+		}
+	}
+	for _, f := range files {
+		if strings.HasSuffix(f, ".png") && !slices.Contains(plotFiles, f) {
+			out = append(out, f)
+		}
+	}
+	return out
+}
 
 // verdictText says what a :valid? means to a reader.
 func verdictText(valid string) (text, colour string) {
@@ -178,11 +196,7 @@ func WriteRunPage(dir string, parts []MessageSlice) error {
 			p.Sections = append(p.Sections, s)
 		}
 	}
-	for _, f := range plotFiles {
-		if slices.Contains(p.Files, f) {
-			p.Plots = append(p.Plots, f)
-		}
-	}
+	p.Plots = plotsOf(p.Files)
 	if parts != nil {
 		for _, m := range parts {
 			p.Messages = append(p.Messages, messagePart{m.File, m.Label()})

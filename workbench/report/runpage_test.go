@@ -67,7 +67,7 @@ func TestRunPage(t *testing.T) {
 	s := invalidBroadcastStore(t)
 	page := readFile(t, s.Path("index.html"))
 	for _, want := range []string{
-		`<title>broadcast 2021-02-23 10:30:56 -05:00: Invalid: the analysis found errors</title>`,
+		`<title>broadcast 2021-02-23 15:30:56 UTC: Invalid: the analysis found errors</title>`,
 		`style="background: ` + colourFail + `">Invalid: the analysis found errors</p>`,
 		"3 nodes, concurrency 6, time limit 20 s, rate 100/s, latency 100 ms (constant), nemesis partition, seed 18446744073709551557",
 		"<th title=\":net :servers :msgs-per-op", "<td>4.2</td>", "<td>0.975</td>", "<td>117 ok / 120</td>",

@@ -16,7 +16,8 @@ import (
 // every test under root (root/<test-name>/<start-time>/), newest first,
 // coloured by the :valid? of its results.json (blue true, orange
 // unknown, pink false, grey when it has no results yet) with its key
-// figures and a link to every file it holds; under /files/ the store's
+// figures, a link to each of its plots and a link to every file it
+// holds; under /files/ the store's
 // files themselves, browsable by directory, where a test's directory
 // shows its index.html (see WriteRunPage) when it has one.
 //
@@ -46,6 +47,7 @@ type storedTest struct {
 	Colour  string
 	Dir     string // URL of its directory
 	Links   []storedFile
+	Plots   []storedFile // its plots, named without .png
 	Figures map[string]string
 }
 
@@ -95,6 +97,9 @@ func describeTest(root, name, stamp string) storedTest {
 	for _, f := range t.Files {
 		t.Links = append(t.Links, storedFile{f, base + escapePath(f)})
 	}
+	for _, f := range plotsOf(t.Files) {
+		t.Plots = append(t.Plots, storedFile{strings.TrimSuffix(f, ".png"), base + escapePath(f)})
+	}
 	t.Figures = map[string]string{}
 	for _, f := range t.runSummary.Figures {
 		key := f.Name
@@ -136,7 +141,7 @@ summary { cursor: pointer; }
 <body>
 <h1>Tests</h1>
 {{if .}}<table id="tests">
-<tr><th>Workload</th><th>Started</th><th>Verdict</th><th title="messages among servers per client operation">msgs-per-op</th><th title="fraction of operations that succeeded">ok-fraction</th><th>Latency</th><th>Files</th></tr>
+<tr><th>Workload</th><th>Started</th><th>Verdict</th><th title="messages among servers per client operation">msgs-per-op</th><th title="fraction of operations that succeeded">ok-fraction</th><th>Latency</th><th>Plots</th><th>Files</th></tr>
 {{range .}}<tr class="test" style="background: {{.Colour}}">
 <td><a href="{{.Dir}}">{{.Name}}</a></td>
 <td><a href="{{.Dir}}" title="{{.Stamp}}">{{.When}}</a></td>
@@ -144,6 +149,7 @@ summary { cursor: pointer; }
 <td class="num">{{index .Figures "msgs-per-op"}}</td>
 <td class="num">{{index .Figures "ok-fraction"}}</td>
 <td title="{{index .Figures "latency-name"}}">{{index .Figures "latency"}}</td>
+<td class="plots">{{range .Plots}}<a href="{{.URL}}">{{.Name}}</a><br>{{end}}</td>
 <td><details class="files"><summary>{{len .Links}} files</summary>{{range .Links}}<a href="{{.URL}}">{{.Name}}</a> {{end}}</details></td>
 </tr>
 {{end}}</table>

@@ -92,9 +92,9 @@ func TestServerIndex(t *testing.T) {
 		row  string
 		want []string
 	}{
-		{gset, []string{">g-set<", `background: ` + colourPending, `<td class="verdict">no results</td>`, "2021-02-23 12:30:56 -05:00"}},
+		{gset, []string{">g-set<", `background: ` + colourPending, `<td class="verdict">no results</td>`, "2021-02-23 17:30:56 UTC"}},
 		{broadcast, []string{
-			">broadcast<", `background: ` + colourFail, `<td class="verdict">invalid</td>`, "2021-02-23 11:30:56 -05:00",
+			">broadcast<", `background: ` + colourFail, `<td class="verdict">invalid</td>`, "2021-02-23 16:30:56 UTC",
 			`<td class="num">23.457</td>`, `<td class="num">0.988</td>`, "min 0 · p50 310 · p95 480 · max 900 ms",
 			`href="/files/broadcast/20210223T113056.288-0500/latency-quantiles.png"`,
 			`href="/files/broadcast/20210223T113056.288-0500/latency-raw.png"`,
@@ -102,7 +102,7 @@ func TestServerIndex(t *testing.T) {
 			`href="/files/broadcast/20210223T113056.288-0500/index.html"`,
 			`href="/files/broadcast/20210223T113056.288-0500/node-logs/"`,
 		}},
-		{echo, []string{">echo<", `background: ` + colourOK, `<td class="verdict">valid</td>`, "2021-02-23 10:30:56 -05:00",
+		{echo, []string{">echo<", `background: ` + colourOK, `<td class="verdict">valid</td>`, "2021-02-23 15:30:56 UTC",
 			`href="/files/echo/20210223T103056.288-0500/results.edn"`, `href="/files/echo/20210223T103056.288-0500/jepsen.log"`}},
 	} {
 		for _, want := range c.want {

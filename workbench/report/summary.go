@@ -40,13 +40,15 @@ type testParams struct {
 	Concurrency string
 }
 
-// readableTime is how pages show a test's start: with the zone the
-// store's directory name carries.
+// readableTime is how pages show a test's start: in UTC to the second,
+// such as "2021-02-23 15:30:56 UTC", whatever zone the store's directory
+// name carries, so runs stored on machines in different zones compare
+// at a glance.
 func readableTime(t time.Time) string {
 	if t.IsZero() {
 		return "unknown time"
 	}
-	return t.Format("2006-01-02 15:04:05 -07:00")
+	return t.UTC().Format("2006-01-02 15:04:05 UTC")
 }
 
 // summarise reads the test directory dir, named stamp, of the test name.

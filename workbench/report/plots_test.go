@@ -18,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/glomers/glomers/workbench/checker"
 	"github.com/glomers/glomers/workbench/history"
 )
 
@@ -420,4 +421,42 @@ func TestWritePlotsPhased(t *testing.T) {
 		t.Fatal(err)
 	}
 	checkPNGs(t, dir)
+}
+
+// latency-quantiles.png draws the quantiles the results print
+// (checker.Quantiles, Jepsen's rule), as the scoreboard reports them
+// (see cli's TestScoreboardQuantilesAreTheResultsQuantiles, over the
+// same ten latencies): ten ops invoked together, of 1 to 10 ms, make
+// one bucket whose median is 6 ms by Jepsen's rule, not 5 ms.
+func TestPlotQuantilesAreTheResultsQuantiles(t *testing.T) {
+	var ops []history.Op
+	var latencies []int64
+	for i := range 10 {
+		l := int64(10-i) * int64(time.Millisecond)
+		latencies = append(latencies, l)
+		ops = append(ops, history.Op{Type: history.Invoke, Process: i, F: "read"},
+			history.Op{Type: history.OK, Process: i, F: "read", Time: l})
+	}
+	printed := checker.Quantiles(latencies)
+	all := quantileSeries(latencyPoints(ops), bucketWidth(0.01))
+	if len(all) != len(plotQuantiles) {
+		t.Fatalf("%d series, want one per quantile", len(all))
+	}
+	for i, sr := range all {
+		q := plotQuantiles[i]
+		var key any = q
+		if q == 1 {
+			key = int64(1)
+		}
+		v, ok := printed.Get(key)
+		if !ok {
+			t.Fatalf("results print no %v quantile: %v", q, printed)
+		}
+		if len(sr.xys) != 1 || sr.xys[0].Y != float64(v.(int64))/1e6 {
+			t.Errorf("quantile %s plotted as %v, the results say %v ms", sr.name, sr.xys, float64(v.(int64))/1e6)
+		}
+	}
+	if all[0].xys[0].Y != 6 {
+		t.Errorf("median of 1..10 ms plotted as %v, want 6", all[0].xys[0].Y)
+	}
 }

@@ -9,10 +9,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/glomers/glomers/workbench/checker"
+	"github.com/glomers/glomers/workbench/nemesis"
 	"github.com/glomers/glomers/workbench/netsim"
 	"github.com/glomers/glomers/workbench/process"
 	"github.com/glomers/glomers/workbench/workload"
@@ -35,7 +37,9 @@ type Config struct {
 	Latency     time.Duration // mean inter-server latency
 	LatencyDist string        // constant, uniform or exponential
 
-	Nemesis         []string      // faults; only "partition" exists
+	// Nemesis lists the faults to inject: "partition" (Maelstrom's only
+	// one), and glomers' extras "kill" and "pause" (see nemesis.Faults).
+	Nemesis         []string
 	NemesisInterval time.Duration // mean time between nemesis operations
 	Availability    string        // "", "total" or a fraction
 
@@ -150,10 +154,8 @@ func (c *Config) Validate() error {
 	if err := (netsim.Config{Latency: c.Latency, Dist: c.LatencyDist}).Validate(); err != nil {
 		errs = append(errs, err)
 	}
-	for _, f := range c.Nemesis {
-		if f != "partition" {
-			errs = append(errs, fmt.Errorf("unknown --nemesis fault %q (the only one is partition)", f))
-		}
+	if err := nemesis.CheckFaults(c.Nemesis); err != nil {
+		errs = append(errs, err)
 	}
 	if c.NemesisInterval <= 0 {
 		errs = append(errs, fmt.Errorf("--nemesis-interval must be positive, got %v", c.NemesisInterval))
@@ -164,13 +166,9 @@ func (c *Config) Validate() error {
 	return errors.Join(errs...)
 }
 
-func (c *Config) partitions() bool {
-	for _, f := range c.Nemesis {
-		if f == "partition" {
-			return true
-		}
-	}
-	return false
+// fault reports whether --nemesis asks for fault.
+func (c *Config) fault(fault string) bool {
+	return slices.Contains(c.Nemesis, fault)
 }
 
 // NodeIDs returns the node list of --node-count n: n0, n1, …, n(n-1).

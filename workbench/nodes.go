@@ -19,18 +19,31 @@ import (
 // process and init handshake, the checks on what nodes print, and the
 // teardown.
 
-// nodeConn joins a node's process to its network endpoint.
+// nodeConn joins a node's process to its network endpoint. Under the kill
+// nemesis a node has several lives, one process each; the endpoint, the
+// log and the protocol checks belong to the node and outlive them.
 type nodeConn struct {
 	id   string
-	proc *process.Node
 	ep   *netsim.Endpoint
 	logw io.WriteCloser
 
 	broke chan struct{} // closed when badLine is set
 
 	mu      sync.Mutex
-	badLine error // first stdout line that broke the protocol; later output is ignored
-	dropped int   // messages to clients that were already closed
+	proc    *process.Node // the current life's process
+	life    int           // 1 for the first process, one more per restart
+	down    bool          // killed, and not yet through init again
+	initSrc string        // while down: the client whose init may pass
+	lost    int           // messages dropped while down, since the last restart
+	badLine error         // first stdout line that broke the protocol; later output is ignored
+	dropped int           // messages to clients that were already closed
+}
+
+// current returns the current life's process (nil before the first).
+func (nc *nodeConn) current() *process.Node {
+	nc.mu.Lock()
+	defer nc.mu.Unlock()
+	return nc.proc
 }
 
 // startServices registers lin-kv, seq-kv, lww-kv and lin-tso before any
@@ -85,8 +98,9 @@ func (r *run) startNodes(ctx context.Context) error {
 	return nil
 }
 
+// startNode opens the node's log, starts carrying messages from the
+// network to it, and starts its first life.
 func (r *run) startNode(ctx context.Context, nc *nodeConn, initClient *netsim.Client) error {
-	defer initClient.Close()
 	logw := io.WriteCloser(nopCloser{io.Discard})
 	if r.store != nil {
 		w, err := r.store.NodeLog(nc.id)
@@ -96,32 +110,60 @@ func (r *run) startNode(ctx context.Context, nc *nodeConn, initClient *netsim.Cl
 		logw = w
 	}
 	nc.logw = logw
+	nc.life = 1
+	r.bg.Add(1)
+	go func() { // network → stdin, for every life
+		defer r.bg.Done()
+		r.deliver(ctx, nc)
+	}()
+	return r.startLife(ctx, nc, initClient)
+}
+
+// deliver hands the messages the network delivers for nc to its current
+// process. While the node is down (killed, or restarted but not yet
+// through init) they are dropped, as a dead process's queue is lost; only
+// the restart's init passes. A message a process no longer takes (it
+// died, or was killed while it waited) is lost too.
+func (r *run) deliver(ctx context.Context, nc *nodeConn) {
+	var buf []byte
+	for {
+		m, err := nc.ep.Recv(ctx)
+		if err != nil {
+			return
+		}
+		nc.mu.Lock()
+		proc := nc.proc
+		ok := !nc.down || m.Src == nc.initSrc
+		if !ok {
+			nc.lost++
+		}
+		nc.mu.Unlock()
+		if !ok || proc == nil {
+			continue
+		}
+		buf = append(m.AppendJSON(buf[:0]), '\n')
+		_, _ = proc.Write(buf)
+	}
+}
+
+// startLife launches a process for nc and performs the init handshake
+// with it through initClient, which it closes.
+func (r *run) startLife(ctx context.Context, nc *nodeConn, initClient *netsim.Client) error {
+	defer initClient.Close()
 	var onLine func(string)
 	if r.cfg.LogStderr {
 		onLine = func(line string) { r.log.Infof("%s stderr: %s", nc.id, line) }
 	}
 	spec := process.Spec{Bin: r.cfg.Bin, Args: r.cfg.Args, Env: r.cfg.Env, Func: r.cfg.Node}
-	proc, err := process.Start(nc.id, spec, logw, onLine)
+	proc, err := process.Start(nc.id, spec, nc.logw, onLine)
 	if err != nil {
 		return fmt.Errorf("node %s: %w", nc.id, err)
 	}
+	nc.mu.Lock()
 	nc.proc = proc
+	nc.mu.Unlock()
 
-	r.bg.Add(3)
-	go func() { // network → stdin
-		defer r.bg.Done()
-		var buf []byte
-		for {
-			m, err := nc.ep.Recv(ctx)
-			if err != nil {
-				return
-			}
-			buf = append(m.AppendJSON(buf[:0]), '\n')
-			if _, err := proc.Write(buf); err != nil {
-				return
-			}
-		}
-	}()
+	r.bg.Add(2)
 	go func() { // stdout → network
 		defer r.bg.Done()
 		if err := proc.Lines(func(line []byte) { r.fromNode(nc, line) }); err != nil {
@@ -273,22 +315,25 @@ func (r *run) teardown() error {
 	var crashed []string
 	for _, id := range r.cfg.NodeIDs {
 		nc := r.nodes[id]
-		if nc == nil || nc.proc == nil {
+		if nc == nil || nc.current() == nil {
 			continue
 		}
-		if ok, _ := nc.proc.Crashed(); ok {
-			crashed = append(crashed, nc.proc.CrashSummary())
+		if ok, _ := nc.current().Crashed(); ok {
+			crashed = append(crashed, nc.current().CrashSummary())
 		}
 	}
 	var wg sync.WaitGroup
 	for _, nc := range r.nodes {
-		if nc.proc == nil {
+		proc := nc.current()
+		if proc == nil {
 			continue
 		}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if err := nc.proc.Stop(stopTimeout); err != nil {
+			// A paused node is stopped as it is: Stop kills a stopped
+			// process and releases what waits on a paused one.
+			if err := proc.Stop(stopTimeout); err != nil {
 				r.log.Warnf("%v", err)
 			}
 		}()
@@ -309,3 +354,52 @@ func (r *run) teardown() error {
 type nopCloser struct{ io.Writer }
 
 func (nopCloser) Close() error { return nil }
+
+// killNode ends nc's current process (SIGKILL for an OS process; an
+// in-process node's pipes are closed, so it loses everything it held).
+// From now until its restart is through init, messages to it are dropped.
+// It returns the killed process's pid (0 in-process).
+func (r *run) killNode(nc *nodeConn) int {
+	nc.mu.Lock()
+	nc.down = true
+	proc := nc.proc
+	nc.mu.Unlock()
+	if proc == nil {
+		return 0
+	}
+	if err := proc.Stop(stopTimeout); err != nil {
+		r.log.Warnf("%v", err)
+	}
+	return proc.Pid()
+}
+
+// restartNode starts a fresh process of the same binary with the same
+// arguments (or a fresh call of the in-process Func) for a killed node,
+// marks in the node's log where the new life starts, and redoes the init
+// handshake; the node is up again once it answers. It returns how many
+// messages were dropped while the node was down. A node that fails to
+// come back ends the test, as a crash does.
+func (r *run) restartNode(ctx context.Context, nc *nodeConn) (lost int, err error) {
+	client, err := r.newClient()
+	if err != nil {
+		return 0, err
+	}
+	nc.mu.Lock()
+	nc.life++
+	life := nc.life
+	nc.initSrc = client.ID()
+	lost, nc.lost = nc.lost, 0
+	nc.mu.Unlock()
+	fmt.Fprintf(nc.logw, "\n=== glomers: life %d of node %s starts here: the kill nemesis restarted it with empty memory ===\n", life, nc.id)
+	if err := r.startLife(ctx, nc, client); err != nil {
+		if ctx.Err() == nil {
+			r.crash(fmt.Errorf("restart of a killed node: %w", err))
+		}
+		return lost, err
+	}
+	nc.mu.Lock()
+	nc.down = false
+	nc.initSrc = ""
+	nc.mu.Unlock()
+	return lost, nil
+}

@@ -10,7 +10,6 @@ import (
 	"github.com/glomers/glomers/workbench/checker"
 	"github.com/glomers/glomers/workbench/edn"
 	"github.com/glomers/glomers/workbench/history"
-	"github.com/glomers/glomers/workbench/nemesis"
 	"github.com/glomers/glomers/workbench/netsim"
 	"github.com/glomers/glomers/workbench/process"
 	"github.com/glomers/glomers/workbench/report"
@@ -242,11 +241,12 @@ func (r *run) mainPhase(ctx context.Context) error {
 	}
 	pool := newThreadPool(workers)
 	var nemesisDone sync.WaitGroup
-	if r.cfg.partitions() {
-		nem := r.newNemesis(pool)
-		// The first fault is due at time 0, as the first client operation
-		// is; it goes first, always, so the same seed makes the same run.
-		nem.turn()
+	var nem *nemesisLoop
+	if len(r.cfg.Nemesis) > 0 {
+		nem = r.newNemesis(pool)
+		// The first faults are due at time 0, as the first client operation
+		// is; they go first, always, so the same seed makes the same run.
+		nem.turn(ctx)
 		nemesisDone.Add(1)
 		go func() {
 			defer nemesisDone.Done()
@@ -267,9 +267,7 @@ func (r *run) mainPhase(ctx context.Context) error {
 	}
 
 	if final := r.wl.Final(); final != nil {
-		if r.cfg.partitions() {
-			r.nemesisOp(nemesis.StopPartition, r.heal)
-		}
+		nem.heal(ctx)
 		r.track.setPhase("recovery")
 		r.log.Infof("Waiting for recovery...")
 		if err := sleepCtx(ctx, r.cfg.RecoveryWait); err != nil {

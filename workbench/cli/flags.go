@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -16,6 +17,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/glomers/glomers/workbench"
+	"github.com/glomers/glomers/workbench/nemesis"
 	"github.com/glomers/glomers/workbench/workload"
 )
 
@@ -127,12 +129,16 @@ func testFlags(o *testOptions) []flagSpec {
 			}
 			return fmt.Errorf("--latency-dist must be constant, uniform or exponential, got %q", v)
 		}},
-		{[]string{"--nemesis"}, "FAULTS", "comma-separated faults to inject; only partition exists", func(_ *testOptions, v string) error {
-			for _, f := range splitList(v) {
-				if f != "partition" {
-					return fmt.Errorf("--nemesis: unknown fault %q (the only one is partition)", f)
+		{[]string{"--nemesis"}, "FAULTS", "comma-separated faults to inject: " + strings.Join(nemesis.Faults(), ", ") +
+			" (Maelstrom has partition only; kill restarts a node with empty memory, pause stops it with SIGSTOP, then SIGCONT)", func(_ *testOptions, v string) error {
+			faults := splitList(v)
+			if err := nemesis.CheckFaults(faults); err != nil {
+				return err
+			}
+			for _, f := range faults {
+				if !slices.Contains(c.Nemesis, f) {
+					c.Nemesis = append(c.Nemesis, f)
 				}
-				c.Nemesis = append(c.Nemesis, f)
 			}
 			return nil
 		}},

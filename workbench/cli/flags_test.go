@@ -103,7 +103,7 @@ func TestBadValuesAreRejected(t *testing.T) {
 		{"--bin", "b", "--concurrency", "0n"},
 		{"--bin", "b", "--latency", "1.5"},
 		{"--bin", "b", "--latency-dist", "normal"},
-		{"--bin", "b", "--nemesis", "partition,kill"},
+		{"--bin", "b", "--nemesis", "partition,bogus"},
 		{"--bin", "b", "--topology", "star"},
 		{"--bin", "b", "--frobnicate"},
 		{"--bin", "b", "--log-stderr=yes"},
@@ -176,6 +176,42 @@ func TestWorkloadNotImplementedYet(t *testing.T) {
 	t.Skip("every Maelstrom workload is implemented")
 }
 
+// Beyond Maelstrom's partition, --nemesis takes kill and pause in any
+// combination; an unknown fault is an error that lists the faults.
+func TestNemesisFaults(t *testing.T) {
+	for _, c := range []struct {
+		args []string
+		want []string
+	}{
+		{[]string{"--nemesis", "kill,pause"}, []string{"kill", "pause"}},
+		{[]string{"--nemesis", "partition, kill ,pause"}, []string{"partition", "kill", "pause"}},
+		{[]string{"--nemesis", "pause", "--nemesis", "partition,pause"}, []string{"pause", "partition"}},
+		{[]string{"--nemesis=kill"}, []string{"kill"}},
+	} {
+		o, err := parseTest(append([]string{"--bin", "b"}, c.args...))
+		if err != nil {
+			t.Errorf("%q: %v", c.args, err)
+			continue
+		}
+		if !reflect.DeepEqual(o.cfg.Nemesis, c.want) {
+			t.Errorf("%q: nemesis %q, want %q", c.args, o.cfg.Nemesis, c.want)
+		}
+	}
+	_, err := parseTest([]string{"--bin", "b", "--nemesis", "kill,bogus"})
+	if err == nil {
+		t.Fatal("--nemesis bogus accepted")
+	}
+	for _, want := range []string{`"bogus"`, "partition, pause, kill"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q does not mention %s", err, want)
+		}
+	}
+	code, _, stderr := run(t, "test", "-w", "echo", "--bin", "/bin/true", "--nemesis", "bogus", "--store", t.TempDir())
+	if code != ExitUsage || !strings.Contains(stderr, "partition, pause, kill") {
+		t.Errorf("--nemesis bogus: exit %d, stderr %q", code, stderr)
+	}
+}
+
 func TestHelp(t *testing.T) {
 	code, out, _ := run(t, "test", "--help")
 	if code != 0 || !strings.Contains(out, "--nemesis-interval") || !strings.Contains(out, "--latency-dist") {
@@ -185,6 +221,9 @@ func TestHelp(t *testing.T) {
 		if !strings.Contains(out, w) {
 			t.Errorf("help does not list workload %s", w)
 		}
+	}
+	if !strings.Contains(out, "partition, pause, kill") {
+		t.Errorf("help does not list the faults of --nemesis:\n%s", out)
 	}
 }
 

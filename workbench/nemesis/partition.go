@@ -1,6 +1,7 @@
-// Package nemesis computes the faults Maelstrom's partition nemesis injects:
-// which links a network partition cuts (a Grudge) and when the nemesis acts
-// (a Schedule).
+// Package nemesis computes the faults the nemesis injects: Maelstrom's
+// network partitions, and glomers' extra kill and pause faults. It says
+// which links a partition cuts (a Grudge), which node a kill or pause
+// targets (PickTarget) and when the nemesis acts (a Schedule).
 //
 // The package is pure logic. It never touches a network, starts goroutines
 // or reads the clock; the test runner applies the grudges and sleeps the

@@ -81,6 +81,10 @@ type Node struct {
 	stopOne sync.Once
 
 	kill func() // forcibly ends the node (OS process: SIGKILL)
+	pid  int    // the OS process id; 0 for an in-process node
+
+	pauseMu sync.Mutex
+	resumed chan struct{} // non-nil while paused; closed by Resume
 }
 
 // Start launches the node. Everything it writes to stderr goes to
@@ -166,6 +170,7 @@ func (p *Node) startBinary(spec Spec) error {
 	outW.Close() // the child has its copy
 	p.stdin, p.stdout = stdin, outR
 	pid := cmd.Process.Pid
+	p.pid = pid
 	p.kill = func() { _ = syscall.Kill(-pid, syscall.SIGKILL) }
 	go func() {
 		err := cmd.Wait()
@@ -203,12 +208,89 @@ func (p *Node) ID() string { return p.id }
 // Stdout is what the node prints; read it line by line with Lines.
 func (p *Node) Stdout() io.Reader { return p.stdout }
 
+// Pid returns the node's OS process id, or 0 for an in-process node.
+func (p *Node) Pid() int { return p.pid }
+
 // Write sends bytes to the node's stdin. The caller writes whole lines.
-func (p *Node) Write(b []byte) (int, error) { return p.stdin.Write(b) }
+// While the node is paused Write waits for Resume (or Stop, which makes it
+// fail), so what is sent to a paused node queues up before it.
+func (p *Node) Write(b []byte) (int, error) {
+	if !p.awake() {
+		return 0, fmt.Errorf("node %s stopped", p.id)
+	}
+	return p.stdin.Write(b)
+}
+
+// Pause freezes the node: an OS process and its process group get
+// SIGSTOP; for both kinds of node Write waits and Lines hands on no more
+// lines until Resume, so an in-process node (whose goroutines cannot be
+// frozen) handles nothing new and whatever it prints waits in its pipe.
+// Pausing a paused node does nothing.
+func (p *Node) Pause() error {
+	p.pauseMu.Lock()
+	defer p.pauseMu.Unlock()
+	if p.resumed != nil {
+		return nil
+	}
+	if p.pid != 0 {
+		if err := syscall.Kill(-p.pid, syscall.SIGSTOP); err != nil {
+			return fmt.Errorf("pause node %s (pid %d): %w", p.id, p.pid, err)
+		}
+	}
+	p.resumed = make(chan struct{})
+	return nil
+}
+
+// Resume undoes Pause: SIGCONT for an OS process, and what waited in
+// Write and Lines goes on. Resuming a node that is not paused does nothing.
+func (p *Node) Resume() error {
+	p.pauseMu.Lock()
+	defer p.pauseMu.Unlock()
+	if p.resumed == nil {
+		return nil
+	}
+	var err error
+	if p.pid != 0 {
+		if kerr := syscall.Kill(-p.pid, syscall.SIGCONT); kerr != nil && !errors.Is(kerr, syscall.ESRCH) {
+			err = fmt.Errorf("resume node %s (pid %d): %w", p.id, p.pid, kerr)
+		}
+	}
+	close(p.resumed)
+	p.resumed = nil
+	return err
+}
+
+// Paused reports whether the node is paused.
+func (p *Node) Paused() bool {
+	p.pauseMu.Lock()
+	defer p.pauseMu.Unlock()
+	return p.resumed != nil
+}
+
+// awake waits while the node is paused; it returns false once the node is
+// stopped.
+func (p *Node) awake() bool {
+	p.pauseMu.Lock()
+	ch := p.resumed
+	p.pauseMu.Unlock()
+	if ch != nil {
+		select {
+		case <-ch:
+		case <-p.stopped:
+		}
+	}
+	select {
+	case <-p.stopped:
+		return false
+	default:
+		return true
+	}
+}
 
 // Lines reads the node's stdout line by line (of any length) and calls
 // fn for each line without its newline, until stdout ends. It remembers
-// the last lines for crash reports.
+// the last lines for crash reports. While the node is paused it holds the
+// next line back until Resume or Stop.
 func (p *Node) Lines(fn func(line []byte)) error {
 	defer close(p.drained)
 	r := bufio.NewReaderSize(p.stdout, 64<<10)
@@ -217,6 +299,7 @@ func (p *Node) Lines(fn func(line []byte)) error {
 		if len(line) > 0 {
 			line = trimNewline(line)
 			p.outTail.add(string(line))
+			p.awake() // a line printed before a Stop still goes out
 			fn(line)
 		}
 		if err != nil {

@@ -79,6 +79,7 @@ const (
 	kindNumber // a json.Number literal
 	kindString
 	kindKeyword
+	kindSymbol
 	kindMap // kids alternate key, value
 	kindVector
 	kindList
@@ -191,6 +192,11 @@ func build(v any, depth int) (node, error) {
 	case Keyword:
 		t := ":" + string(x)
 		return node{kind: kindKeyword, text: t, raw: string(x), width: utf8.RuneCountInString(t)}, nil
+	case Symbol:
+		if !validSymbol(string(x)) {
+			return node{}, fmt.Errorf("edn: %q is not a symbol EDN can read", string(x))
+		}
+		return node{kind: kindSymbol, text: string(x), raw: string(x), width: utf8.RuneCountInString(string(x))}, nil
 	case Map:
 		kids := make([]node, 0, 2*len(x))
 		for _, e := range x {
@@ -248,6 +254,24 @@ func build(v any, depth int) (node, error) {
 		return node{kind: kindTagged, text: prefix, kids: []node{val}, width: w + val.width}, nil
 	}
 	return buildReflect(reflect.ValueOf(v), depth)
+}
+
+// validSymbol reports whether s reads back as one EDN symbol: not
+// empty, without whitespace, delimiters or quotes, and not starting with
+// a digit, ':' or '#' (or with a sign or '.' followed by a digit, which
+// reads as a number).
+func validSymbol(s string) bool {
+	if s == "" || strings.ContainsAny(s, " \t\n\r\f,;()[]{}\"\\`~@^") {
+		return false
+	}
+	first := s[0]
+	if first >= '0' && first <= '9' || first == ':' || first == '#' {
+		return false
+	}
+	if (first == '+' || first == '-' || first == '.') && len(s) > 1 && s[1] >= '0' && s[1] <= '9' {
+		return false
+	}
+	return true
 }
 
 func buildSeq[T any](k kind, xs []T, depth int) (node, error) {

@@ -10,7 +10,8 @@ import (
 // MarshalJSON returns compact JSON with the same structure as the EDN
 // Marshal would print, for tools that do not read EDN:
 //
-//   - a Keyword becomes a string without the colon (:valid? → "valid?");
+//   - a Keyword becomes a string without the colon (:valid? → "valid?"),
+//     a Symbol a string of its name (... → "...");
 //   - a Map becomes an object in insertion order, its keys turned into
 //     strings: strings and keyword names as they are, numbers, booleans
 //     and nil by their EDN text, other keys by their compact EDN;
@@ -62,7 +63,7 @@ func (n *node) writeJSON(buf *bytes.Buffer) {
 		} else {
 			buf.WriteString(n.text)
 		}
-	case kindString, kindKeyword:
+	case kindString, kindKeyword, kindSymbol:
 		writeJSONString(buf, n.raw)
 	case kindTagged:
 		n.kids[0].writeJSON(buf)
@@ -92,7 +93,7 @@ func (n *node) writeJSON(buf *bytes.Buffer) {
 // jsonKey is the object key a map key becomes in JSON.
 func (n *node) jsonKey() string {
 	switch n.kind {
-	case kindString, kindKeyword:
+	case kindString, kindKeyword, kindSymbol:
 		return n.raw
 	case kindNil, kindBool, kindInt, kindFloat, kindNumber:
 		return n.text

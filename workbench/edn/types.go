@@ -2,13 +2,20 @@
 // prints its results in, and in JSON with the same structure.
 //
 // The value model: nil, bool, all Go integer types, float32/float64,
-// string, json.Number (printed as its literal), Keyword, Map (ordered),
+// string, json.Number (printed as its literal), Keyword, Symbol, Map (ordered),
 // map[string]any (keys sorted, printed as strings), []any and Vector
 // (vectors), List, Set, and Tagged (a #tag record).
 package edn
 
 // Keyword is an EDN keyword, stored without the leading colon.
 type Keyword string
+
+// Symbol is an EDN symbol, printed bare: Symbol("...") prints as ...,
+// the marker Elle writes for an unknown prefix ([... 6]) or for
+// transactions left out between two others. In JSON it is a string. A
+// symbol must be a name EDN can read back: not empty, no whitespace or
+// delimiters, and not starting with a digit, ':' or '#'.
+type Symbol string
 
 // Entry is one key/value pair of an ordered Map.
 type Entry struct {

@@ -9,12 +9,11 @@ import (
 )
 
 // ellipsis stands for Elle's unknown-prefix marker, the symbol ... in
-// expected states ([... 6]) and dirty-update txns ([T1 ... T2]). Our EDN
-// printer has no symbols, so it prints as the keyword :... until it does.
+// expected states ([... 6]) and dirty-update txns ([T1 ... T2]).
 type ellipsis struct{}
 
-// EDN prints the marker.
-func (ellipsis) EDN() any { return edn.Keyword("...") }
+// EDN prints the marker as the bare symbol ..., as Elle does.
+func (ellipsis) EDN() any { return edn.Symbol("...") }
 
 // initElem is Elle's ::init, the version before any append, as printed.
 var initElem = edn.Keyword("elle.list-append/init")

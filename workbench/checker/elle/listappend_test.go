@@ -81,7 +81,7 @@ func TestLAInternalAndFutureRead(t *testing.T) {
 	// Maelstrom tutorial's :internal: an append, then a read without it.
 	ops := new(builder).seq(ok(0, ap(9, 6), rl(9)), ok(1, rl(9, 6))).ops
 	expectLA(t, ops, "read-committed", true, "()")
-	s := expectLA(t, ops, "strict-serializable", false, "(:internal)", ":mop [:r 9 nil], :expected [:... 6]")
+	s := expectLA(t, ops, "strict-serializable", false, "(:internal)", ":mop [:r 9 nil], :expected [... 6]")
 	if !strings.Contains(s, ":not #{:read-atomic}") {
 		t.Errorf("internal: :not #{:read-atomic} expected: %s", s)
 	}

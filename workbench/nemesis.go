@@ -219,7 +219,11 @@ func (r *run) restartOne(ctx context.Context, id string) {
 	if p := nc.current().Pid(); p != 0 {
 		pid = fmt.Sprintf(", pid %d", p)
 	}
-	r.log.Infof("%s is up again (init_ok%s); %d messages to it were dropped while it was down", id, pid, lost)
+	msgs := "messages"
+	if lost == 1 {
+		msgs = "message"
+	}
+	r.log.Infof("%s is up again (init_ok%s); %d %s to it were dropped while it was down", id, pid, lost, msgs)
 }
 
 func (r *run) pauseOne(id string) {

@@ -142,7 +142,7 @@ func testFlags(o *testOptions) []flagSpec {
 			}
 			return nil
 		}},
-		{[]string{"--nemesis-interval"}, "SECONDS", "mean seconds between nemesis operations (default 10)", func(_ *testOptions, v string) error {
+		{[]string{"--nemesis-interval"}, "SECONDS", "mean seconds between one fault's nemesis operations (default 10)", func(_ *testOptions, v string) error {
 			d, err := seconds("--nemesis-interval", v)
 			c.NemesisInterval = d
 			return err

@@ -7,7 +7,6 @@ import (
 	"path/filepath"
 	"slices"
 
-	"github.com/glomers/glomers/workbench/checker"
 	"github.com/glomers/glomers/workbench/edn"
 	"github.com/glomers/glomers/workbench/history"
 )
@@ -186,19 +185,18 @@ func (s *Store) WriteTimeline(ops []history.Op) error {
 
 // WritePlots writes latency-raw.png, latency-quantiles.png and rate.png
 // with the nemesis faults found in ops shaded (see the package function
-// WritePlots), and for a kafka history (one with polls) realtime-lag.png
+// WritePlots), and for a kafka history (one with :ok polls) realtime-lag.png
 // (see WriteRealtimeLagPlot).
 func (s *Store) WritePlots(ops []history.Op) error {
 	faults := FaultIntervals(ops)
 	if err := WritePlots(s.dir, ops, faults); err != nil {
 		return err
 	}
-	if !slices.ContainsFunc(ops, func(op history.Op) bool { return op.IsClient() && op.F == "poll" }) {
+	isKafka := slices.ContainsFunc(ops, func(op history.Op) bool {
+		return op.IsClient() && op.Type == history.OK && op.F == "poll"
+	})
+	if !isKafka {
 		return nil
 	}
-	lags := checker.KafkaRealtimeLags(ops)
-	if len(lags) == 0 {
-		return nil
-	}
-	return WriteRealtimeLagPlot(filepath.Join(s.dir, RealtimeLagPlot), lags, faults)
+	return WriteRealtimeLagPlot(filepath.Join(s.dir, RealtimeLagPlot), ops, faults)
 }

@@ -10,6 +10,7 @@ import (
 	"gonum.org/v1/plot/vg/draw"
 
 	"github.com/glomers/glomers/workbench/checker"
+	"github.com/glomers/glomers/workbench/history"
 )
 
 // RealtimeLagPlot is the file name of a kafka run's realtime-lag plot.
@@ -69,15 +70,21 @@ func lagSeries(points []lagPoint, dt, unit float64) []plotter.XYs {
 }
 
 // WriteRealtimeLagPlot writes one plot of a kafka run's realtime lag to
-// path, from the samples of checker.KafkaRealtimeLags: how long after a
-// message was known to exist a poll still had not seen it. Each poll is
-// a point at its invocation time with the lag of its most lagging key,
-// and a line follows the worst lag in each time bucket, broken where no
-// poll was made. The fault intervals are shaded as in WritePlots. The
-// lag axis is in milliseconds, or in seconds when the worst lag is a
-// second or more.
-func WriteRealtimeLagPlot(path string, lags []checker.KafkaLag, faults []FaultInterval) error {
-	points := pollLags(lags)
+// path, from the samples checker.KafkaRealtimeLags takes of the history:
+// how long after a message was known to exist a poll still had not seen
+// it. Each poll is a point at its invocation time with the lag of its
+// most lagging key, and a line follows the worst lag in each time
+// bucket, broken where no poll was made. The fault intervals and the
+// recovery wait are shaded as in WritePlots. The lag axis is in
+// milliseconds, or in seconds when the worst lag is a second or more.
+func WriteRealtimeLagPlot(path string, ops []history.Op, faults []FaultInterval) error {
+	ends := latencyPoints(ops)
+	var last float64
+	for _, p := range ends {
+		last = max(last, p.done)
+	}
+	_, _, gap := phases(ends, bucketWidth(last))
+	points := pollLags(checker.KafkaRealtimeLags(ops))
 	var end float64
 	var worst int64
 	for _, p := range points {
@@ -88,7 +95,7 @@ func WriteRealtimeLagPlot(path string, lags []checker.KafkaLag, faults []FaultIn
 	if worst >= 1e9 {
 		unit, unitName = 1e9, "s"
 	}
-	p := newPlot("Realtime lag of polls", "Lag ("+unitName+")", newBackdrop(faults, [2]float64{}))
+	p := newPlot("Realtime lag of polls", "Lag ("+unitName+")", newBackdrop(faults, gap))
 	p.Y.Min = 0
 	if len(points) > 0 {
 		xys := make(plotter.XYs, len(points))
@@ -104,8 +111,8 @@ func WriteRealtimeLagPlot(path string, lags []checker.KafkaLag, faults []FaultIn
 		p.Legend.Add("a poll's most lagging key", s)
 	}
 	// Headroom above the worst lag, so the line does not run along the
-	// frame.
-	p.Y.Max = max(p.Y.Max, 1.15*float64(worst)/unit)
+	// frame; an axis from 0 to 1 ms when every lag is zero.
+	p.Y.Max = max(p.Y.Max, 1.15*float64(worst)/unit, 1)
 	lineColour := color.NRGBA{0xd6, 0x27, 0x28, 0xff}
 	for i, xys := range lagSeries(points, bucketWidth(end), unit) {
 		l, err := plotter.NewLine(xys)

@@ -6,7 +6,7 @@ import "time"
 const (
 	// DefaultInlineCommits is how many recent commits' segments the root
 	// carries inline.
-	DefaultInlineCommits = 4
+	DefaultInlineCommits = 16
 	// DefaultCallTimeout bounds each request to lin-kv.
 	DefaultCallTimeout = 2 * time.Second
 	// DefaultGiveUpAfter is how long a transaction may wait to commit:

@@ -48,6 +48,7 @@ type server struct {
 	root    *root             // newest root known, nil when unknown
 	cache   map[int64]segment // segments by commit seq: immutable, so never stale
 	written map[int64]bool    // segments known to be stored in lin-kv
+	rtt     time.Duration     // moving average of a cas's round trip
 }
 
 // request is one txn request waiting for its batch to commit.
@@ -55,6 +56,7 @@ type request struct {
 	msg      node.Message
 	mops     []mop
 	writes   bool
+	arrived  time.Time
 	deadline time.Time
 }
 
@@ -106,7 +108,8 @@ func (s *server) txn(msg node.Message) error {
 	if err != nil {
 		return err
 	}
-	req.deadline = time.Now().Add(s.opts.GiveUpAfter)
+	req.arrived = time.Now()
+	req.deadline = req.arrived.Add(s.opts.GiveUpAfter)
 	s.mu.Lock()
 	s.queue = append(s.queue, req)
 	if s.committing {
@@ -147,8 +150,16 @@ func (s *server) run(pending []*request) {
 			return
 		}
 		writes := false
+		oldest := pending[0].arrived
 		for _, r := range pending {
 			writes = writes || r.writes
+			if r.arrived.Before(oldest) {
+				oldest = r.arrived
+			}
+		}
+		if d := s.yield(time.Since(oldest)); writes && d > 0 {
+			time.Sleep(d)
+			pending = append(pending, s.take(false)...)
 		}
 		// A batch that only reads needs a root that is current at some
 		// moment after every one of its transactions arrived: it reads
@@ -216,6 +227,28 @@ func (s *server) run(pending []*request) {
 			pending = again
 		}
 	}
+}
+
+// yield is how long a batch that writes, whose oldest transaction is
+// age old, waits before racing for the root. Nodes race by sending a
+// cas, and lin-kv takes the first to arrive: a node whose requests
+// happen to leave a little earlier in each round (its clients' phase)
+// would win round after round while the others' transactions wait for
+// seconds, and the winner cannot tell, since it never sees the others'
+// failures. So every node holds a fresh batch back for a quarter of a
+// cas round trip, less the older its oldest transaction is, and not at
+// all once that has waited two round trips: old transactions reach
+// lin-kv first. A single node never waits, and with lin-kv at no
+// distance nobody does.
+func (s *server) yield(age time.Duration) time.Duration {
+	if len(s.n.NodeIDs()) < 2 {
+		return 0
+	}
+	window := 2 * s.rtt
+	if age >= window {
+		return 0
+	}
+	return (window - age) / 8
 }
 
 // dropExpired refuses the requests whose time is up with txn-conflict:
@@ -453,8 +486,12 @@ func (s *server) commit(ctx context.Context, base, next *root) error {
 		from = base
 	}
 	cctx, cancel := context.WithTimeout(ctx, s.opts.CallTimeout)
+	start := time.Now()
 	err := s.kv.CompareAndSwap(cctx, rootKey, from, next, base.seq == 0)
 	cancel()
+	if err == nil || node.IsPreconditionFailed(err) {
+		s.rtt += (time.Since(start) - s.rtt) / 4
+	}
 	for _, seg := range writes {
 		if werr := <-done; werr == nil {
 			s.written[seg.seq] = true

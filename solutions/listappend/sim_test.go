@@ -138,29 +138,63 @@ func requirePass(t *testing.T, f figures) {
 	}
 }
 
-// The brief's command line, --node-count 3 --rate 100 --nemesis
-// partition, strict-serializable, over 20 seeds (10 s each in virtual
-// time).
-func TestStrictSerializable(t *testing.T) {
+// TestStrictSerializable runs --node-count 3 --rate 100 --nemesis
+// partition, strict-serializable, over 20 seeds (3 with -short), 10 s
+// each in virtual time: every run valid, every transaction :ok.
+func TestStrictSerializable(t *testing.T) { runSeeds(t, base) }
+
+// TestStrictSerializableSlowLinks is the same with --latency 100: every
+// lin-kv request costs at least 200 ms, three nodes race for the root
+// each round trip, and only one wins.
+func TestStrictSerializableSlowLinks(t *testing.T) { runSeeds(t, slowLinks) }
+
+func runSeeds(t *testing.T, sc scenario) {
+	var all []figures
 	for seed := range uint64(seeds(t)) {
 		t.Run(fmt.Sprintf("seed=%d", seed+1), func(t *testing.T) {
-			f := measure(workbenchtest.Run(t, base.config(seed+1, listappend.Options{})))
+			f := measure(workbenchtest.Run(t, sc.config(seed+1, listappend.Options{})))
 			t.Log(f)
 			requirePass(t, f)
+			all = append(all, f)
 		})
 	}
+	t.Logf("latency %v, %d seeds: %v", sc.latency, len(all), summarize(all))
 }
 
-// The same with 100 ms between nodes and lin-kv: every lin-kv request
-// costs at least 200 ms, three nodes race for the root, and batches grow.
-func TestStrictSerializableSlowLinks(t *testing.T) {
-	for seed := range uint64(seeds(t)) {
-		t.Run(fmt.Sprintf("seed=%d", seed+1), func(t *testing.T) {
-			f := measure(workbenchtest.Run(t, slowLinks.config(seed+1, listappend.Options{})))
-			t.Log(f)
-			requirePass(t, f)
-		})
+// summary is the spread of figures over seeds.
+type summary struct {
+	okMin                    float64
+	serversMean, allMean     float64
+	p50Mean, p99Mean, p99Max float64
+	opsMean                  float64
+}
+
+func (s summary) String() string {
+	return fmt.Sprintf(":ok-fraction min %.4f, msgs-per-op servers %.3f all %.3f (means), latency p50 %.1fms p99 %.1fms (means), worst p99 %.1fms, %.0f ops per run",
+		s.okMin, s.serversMean, s.allMean, s.p50Mean, s.p99Mean, s.p99Max, s.opsMean)
+}
+
+func summarize(fs []figures) summary {
+	s := summary{okMin: 1}
+	if len(fs) == 0 {
+		return s
 	}
+	for _, f := range fs {
+		s.okMin = min(s.okMin, f.okFraction)
+		s.serversMean += f.servers
+		s.allMean += f.all
+		s.p50Mean += f.p50
+		s.p99Mean += f.p99
+		s.p99Max = max(s.p99Max, f.p99)
+		s.opsMean += float64(f.ops)
+	}
+	n := float64(len(fs))
+	s.serversMean /= n
+	s.allMean /= n
+	s.p50Mean /= n
+	s.p99Mean /= n
+	s.opsMean /= n
+	return s
 }
 
 // The built binary as real processes: 3 nodes, --rate 100, partitions,

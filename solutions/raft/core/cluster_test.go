@@ -263,15 +263,25 @@ func (c *cluster) restart(id string) {
 
 // mayRestart reports whether restarting id keeps the assumption under
 // which the package documentation promises safety across restarts: no
-// node is still on probation, and every node that was ever heard from
-// stays known (its lowest incarnation recorded) to some node other than
-// itself and id. Without it a restarted node can be taken for a new one;
-// TestTotalAmnesiaIsIndistinguishableFromANewCluster shows the cost.
+// node is still on probation; fewer than a majority of the nodes, id
+// included, are pristine (term 0, empty log); and every node that was
+// ever heard from stays known (its lowest incarnation recorded) to some
+// node other than itself and id. Without it a restarted node can be
+// taken for a new one; TestTotalAmnesiaIsIndistinguishableFromANewCluster
+// shows the cost.
 func (c *cluster) mayRestart(id string) bool {
+	pristine := 1 // id, once restarted
 	for _, p := range c.ids {
-		if c.nodes[p].Status().Standing == core.Probation {
+		st := c.nodes[p].Status()
+		if st.Standing == core.Probation {
 			return false
 		}
+		if p != id && st.Term == 0 && st.Last == 0 {
+			pristine++
+		}
+	}
+	if pristine > len(c.ids)/2 {
+		return false
 	}
 	for _, w := range c.ids {
 		if !c.heard[w] {

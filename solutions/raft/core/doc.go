@@ -56,7 +56,11 @@
 // nodes that heard it. A node starts on probation and asks every peer
 // (MsgHello) whether it knows of an earlier life of it. If every peer
 // says no, the node becomes a voter; if any says yes, or the gossip shows
-// an earlier life of its own, it is amnesiac for the rest of its life. A
+// an earlier life of its own, it is amnesiac for the rest of its life.
+// One exception founds the cluster: a node that is pristine (term 0,
+// empty log) becomes a voter as soon as a majority of the nodes, itself
+// included, said no while pristine too, so a cluster partitioned from its
+// first instant still elects on its majority side. A
 // node that learns of an earlier life of a peer whose later life it has
 // heard from tells that peer so. Nodes on probation and amnesiac nodes
 // replicate the log and answer heartbeats, but they never vote, never
@@ -79,10 +83,13 @@
 //
 // The promise rests on one assumption: a restarted node must not be taken
 // for a new one, which needs someone to remember its earlier life. It
-// holds when, whenever a node restarts, (a) no node is still on probation
-// and (b) every node that was ever heard from is known to some node other
-// than itself and the restarting one. Kills one at a time, each after the
-// cluster has exchanged a heartbeat round, satisfy it. Nothing can make
+// holds when, whenever a node restarts, (a) no node is still on probation,
+// (b) fewer than a majority of the nodes, the restarting one included,
+// are pristine (so the founding rule cannot fire again), and (c) every
+// node that was ever heard from is known to some node other than itself
+// and the restarting one. Kills one at a time, each after the cluster has
+// elected a leader and exchanged a heartbeat round with every node,
+// satisfy it. Nothing can make
 // the promise unconditional without a disk: if every node that knew of a
 // life forgets it (at the extreme, every node restarts), the restarted
 // cluster is indistinguishable from a new one and elects leaders that

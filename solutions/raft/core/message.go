@@ -52,6 +52,9 @@ type Message struct {
 	// Known answers MsgHello: the answerer knows of an earlier life of the
 	// asker (directly or by gossip).
 	Known bool `json:"known,omitempty"`
+	// Pristine, on an answer to MsgHello: the answerer has seen nothing
+	// happen yet (term 0, empty log), as at the cluster's founding.
+	Pristine bool `json:"pristine,omitempty"`
 	// Voter: the sender is a voter (see Standing). A leader counts only
 	// voters' acknowledgements toward commitment, read rounds and its
 	// quorum check.

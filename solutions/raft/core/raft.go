@@ -127,7 +127,7 @@ type Raft struct {
 	maxEntries  int
 	rand        func(int) int
 	standing    Standing
-	fresh       map[string]bool  // peers that answered hello with "not known"
+	fresh       map[string]bool  // peers that answered hello with "not known": whether they were pristine
 	peerInc     map[string]int64 // newest incarnation heard from each peer
 	lives       map[string]int64 // lowest incarnation known of each node, self included
 	now         int              // ticks since start
@@ -328,7 +328,7 @@ func (r *Raft) Step(m Message) {
 	}
 	switch m.Type {
 	case MsgHello:
-		r.send(Message{Type: MsgHelloResp, To: m.From, Known: r.lives[m.From] < m.Inc, Lives: r.lives})
+		r.send(Message{Type: MsgHelloResp, To: m.From, Known: r.lives[m.From] < m.Inc, Pristine: r.pristine(), Lives: r.lives})
 		return
 	case MsgHelloResp:
 		r.onHelloResp(m)
@@ -512,7 +512,8 @@ func (r *Raft) becomeLeader() {
 	r.resetTimer()
 	r.prs = map[string]*progress{}
 	for _, p := range r.peers {
-		r.prs[p] = &progress{next: r.lastIndex() + 1, probing: true, lastHeard: r.now}
+		// Those who voted for us are voters; the others say so when they answer.
+		r.prs[p] = &progress{next: r.lastIndex() + 1, probing: true, lastHeard: r.now, voter: r.votes[p]}
 	}
 	r.round = 0
 	r.appendEntry(nil) // the no-op that lets the leader commit (Raft thesis §3.6.2)
@@ -551,7 +552,7 @@ func (r *Raft) forgot() {
 
 func (r *Raft) sendHellos() {
 	for _, p := range r.peers {
-		if !r.fresh[p] {
+		if _, answered := r.fresh[p]; !answered {
 			r.send(Message{Type: MsgHello, To: p})
 		}
 	}
@@ -565,11 +566,21 @@ func (r *Raft) onHelloResp(m Message) {
 	if r.standing != Probation {
 		return
 	}
-	r.fresh[m.From] = true
-	if len(r.fresh) == len(r.peers) {
+	r.fresh[m.From] = m.Pristine
+	founders := 1 // peers that answered "not known" while pristine, and this node
+	for _, p := range r.fresh {
+		if p {
+			founders++
+		}
+	}
+	if len(r.fresh) == len(r.peers) || (founders >= r.quorum && r.pristine()) {
 		r.standing = Voter
 	}
 }
+
+// pristine reports whether the node has seen nothing happen: term 0 and
+// an empty log, as every node is when the cluster is founded.
+func (r *Raft) pristine() bool { return r.term == 0 && r.lastIndex() == 0 }
 
 // ---- the log ----
 

@@ -485,3 +485,38 @@ func TestRepeatedHelloIsStillKnown(t *testing.T) {
 		t.Fatalf("restarted n1 is %v after its first answers were lost, want amnesiac", st.Standing)
 	}
 }
+
+// Founding: a cluster partitioned from its first instant still elects on
+// the majority side, whose nodes become voters on the answers of a
+// majority of pristine nodes; the minority stays on probation until the
+// partition heals, then hears from everyone and votes too.
+func TestFoundingMajorityElectsDespiteAPartition(t *testing.T) {
+	c := newClusterRand(t, 5, 8, firstTimesOut("n2"))
+	c.flight = nil // the first hellos are lost to the partition
+	c.partition([]string{"n0", "n1"})
+	for range 4 * electionTicks {
+		c.tickAll()
+		c.deliverAll()
+		if c.nodes["n2"].Status().Role == core.Leader {
+			break
+		}
+	}
+	if st := c.nodes["n2"].Status(); st.Role != core.Leader {
+		t.Fatalf("n2 not elected on the majority side: %+v", st)
+	}
+	for _, id := range []string{"n0", "n1"} {
+		if st := c.nodes[id].Status(); st.Standing != core.Probation {
+			t.Fatalf("%s on the minority side is %v, want probation", id, st.Standing)
+		}
+	}
+	c.heal()
+	for range 2 * electionTicks {
+		c.tickAll()
+		c.deliverAll()
+	}
+	for _, id := range c.ids {
+		if st := c.nodes[id].Status(); st.Standing != core.Voter {
+			t.Fatalf("%s is %v after the heal, want voter", id, st.Standing)
+		}
+	}
+}

@@ -97,6 +97,9 @@ func TestServerIndex(t *testing.T) {
 			">broadcast<", `background: ` + colourFail, `<td class="verdict">invalid</td>`, "2021-02-23 16:30:56 UTC",
 			`<td class="num">23.457</td>`, `<td class="num">0.988</td>`, "min 0 · p50 310 · p95 480 · max 900 ms",
 			`href="/files/broadcast/20210223T113056.288-0500/latency-quantiles.png"`,
+			`<td class="plots"><a href="/files/broadcast/20210223T113056.288-0500/latency-raw.png">latency-raw</a><br>` +
+				`<a href="/files/broadcast/20210223T113056.288-0500/latency-quantiles.png">latency-quantiles</a><br>` +
+				`<a href="/files/broadcast/20210223T113056.288-0500/rate.png">rate</a><br></td>`,
 			`href="/files/broadcast/20210223T113056.288-0500/latency-raw.png"`,
 			`href="/files/broadcast/20210223T113056.288-0500/rate.png"`,
 			`href="/files/broadcast/20210223T113056.288-0500/index.html"`,

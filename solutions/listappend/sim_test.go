@@ -236,3 +236,34 @@ func TestSweep(t *testing.T) {
 		}
 	}
 }
+
+// With exponentially distributed latency (mean 100 ms, so messages
+// overtake each other) and lin-kv requests abandoned after 300 ms, many
+// cas requests end in timeouts whose outcome is unknown (their
+// transactions end :info, and some of those commits land later), reads
+// of the root time out, and transactions are given up after 2 s
+// (:fail). Whatever happens, the history stays strict-serializable and
+// every transaction gets an answer.
+func TestTimeoutsStayStrictSerializable(t *testing.T) {
+	for seed := uint64(1); seed <= 3; seed++ {
+		t.Run(fmt.Sprintf("seed=%d", seed), func(t *testing.T) {
+			cfg := slowLinks.config(seed, listappend.Options{CallTimeout: 300 * time.Millisecond, GiveUpAfter: 2 * time.Second})
+			cfg.LatencyDist, cfg.Concurrency = "exponential", 10
+			res := workbenchtest.Run(t, cfg)
+			f := measure(res)
+			counts := map[history.Type]int{}
+			for _, op := range res.History {
+				if op.IsClient() {
+					counts[op.Type]++
+				}
+			}
+			t.Logf("%v; completions %v", f, counts)
+			if f.valid != checker.Valid {
+				t.Fatalf("judged %v: %v", f.valid, f.workload)
+			}
+			if counts[history.Info] == 0 || counts[history.OK] == 0 {
+				t.Errorf("want both :ok and :info transactions (timeouts), got %v", counts)
+			}
+		})
+	}
+}

@@ -607,7 +607,27 @@ func (s backdrop) Plot(c draw.Canvas, p *plot.Plot) {
 	if s.recovery[1] > s.recovery[0] {
 		band(s.recovery[0], s.recovery[1], recoveryFill)
 	}
+	// Where faults overlap their bands blend, so each kind also gets a
+	// strip of its own along the top, in a stronger shade.
+	for _, iv := range s.faults {
+		x0 := max(trX(float64(iv.From)/1e9), c.Min.X)
+		x1 := min(trX(float64(iv.To)/1e9), c.Max.X)
+		if x1 <= x0 {
+			continue
+		}
+		i := slices.Index(s.kinds, iv.Kind)
+		top := c.Max.Y - vg.Length(i)*faultStrip
+		fill := s.fills[iv.Kind]
+		fill.A = 0xa0
+		c.FillPolygon(fill, []vg.Point{
+			{X: x0, Y: top - faultStrip*3/4}, {X: x1, Y: top - faultStrip*3/4}, {X: x1, Y: top}, {X: x0, Y: top},
+		})
+	}
 }
+
+// faultStrip is the height of each fault kind's strip along the top of
+// a plot.
+const faultStrip = vg.Length(5)
 
 // bandThumb is the legend's sample of a band.
 type bandThumb struct{ fill color.Color }

@@ -136,6 +136,21 @@ func TestPlotsShadeEveryFault(t *testing.T) {
 		if want := overWhite(faultFills[k]); !hasPixel(im, want) {
 			t.Errorf("rate.png has no %s band (no pixel near %v)", k, want)
 		}
+		// Its strip along the top, over its own band (partition's grey
+		// strip cannot be told from antialiased black text, so only the
+		// coloured ones are looked for).
+		if k == "partition" {
+			continue
+		}
+		band, strip := overWhite(faultFills[k]), faultFills[k]
+		a := 0xa0 / 255.0
+		var want [3]int
+		for i, v := range []uint8{strip.R, strip.G, strip.B} {
+			want[i] = int(math.Round(float64(band[i])*(1-a) + float64(v)*a))
+		}
+		if !hasPixel(im, want) {
+			t.Errorf("rate.png has no %s strip (no pixel near %v)", k, want)
+		}
 	}
 }
 

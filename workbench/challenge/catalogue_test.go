@@ -7,8 +7,21 @@ import (
 
 func TestSelect(t *testing.T) {
 	all, err := Select([]string{"all"})
-	if err != nil || len(all) != 14 {
+	if err != nil || len(all) != len(All()) || len(all) < 15 {
 		t.Fatalf("all: %d, %v", len(all), err)
+	}
+	official, err := Select([]string{"official"})
+	if err != nil || len(official) != 14 || official[13].ID != "6c" {
+		t.Fatalf("official: %d, %v", len(official), err)
+	}
+	extras, err := Select([]string{"Extras", "1"})
+	if err != nil || len(extras) != len(all)-13 || extras[0].ID != "1" {
+		t.Fatalf("extras and 1: %v, %v", extras, err)
+	}
+	for _, c := range extras[1:] {
+		if !c.Extra || len(c.Official) != 0 {
+			t.Errorf("%s: extra %v with official targets %v", c.ID, c.Extra, c.Official)
+		}
 	}
 	some, err := Select([]string{"3E", "1"})
 	if err != nil || len(some) != 2 || some[0].ID != "1" || some[1].ID != "3e" {

@@ -58,6 +58,43 @@ func TestChallengeWithoutBinaryFails(t *testing.T) {
 	}
 }
 
+// An extra challenge (beyond fly.io's list) whose binary is missing fails
+// the command when the user names it, not when it only came with "all".
+func TestMissingExtraFailsOnlyWhenNamed(t *testing.T) {
+	code, out, _ := run(t, "challenge", "list-append", "--bin-dir", t.TempDir())
+	if code != ExitInvalid || !strings.Contains(out, "no binary txn-list-append") {
+		t.Errorf("named extra: exit %d\n%s", code, out)
+	}
+	var extra challenge.Challenge
+	for _, c := range challenge.All() {
+		if c.Extra {
+			extra = c
+		}
+	}
+	missing := row{c: extra, verdict: "missing"}
+	for _, c := range []struct {
+		ids      []string
+		optional bool
+	}{
+		{[]string{"all"}, true},
+		{[]string{"official", "list-append"}, false},
+		{[]string{"ALL", "1"}, true},
+		{[]string{"all", strings.ToUpper(extra.ID)}, false},
+		{[]string{"extras"}, false},
+	} {
+		if got := optionalMissing(missing, c.ids); got != c.optional {
+			t.Errorf("ids %v: optional %v, want %v", c.ids, got, c.optional)
+		}
+	}
+	if optionalMissing(row{c: extra, verdict: "false"}, []string{"all"}) {
+		t.Error("an invalid extra run was excused")
+	}
+	official := challenge.All()[0]
+	if optionalMissing(row{c: official, verdict: "missing"}, []string{"all"}) {
+		t.Error("a missing official challenge was excused")
+	}
+}
+
 // A --bin-dir that does not exist, or is a file, is a usage error.
 func TestChallengeBadBinDir(t *testing.T) {
 	file := filepath.Join(t.TempDir(), "f")

@@ -202,6 +202,55 @@ func TestKilledNodeOpsAreInfoNeverOK(t *testing.T) {
 	}
 }
 
+// A killed node's pending replies are lost with it: an operation whose
+// request it took but had not answered when it was killed ends :info
+// (the client's timeout), never :ok, even though a new life answers
+// later requests.
+func TestRepliesLostToAKillAreInfo(t *testing.T) {
+	const delay = time.Second
+	slowEcho := func(n *node.Node) {
+		n.Handle("echo", func(msg node.Message) error {
+			var b map[string]any
+			if err := msg.Unmarshal(&b); err != nil {
+				return err
+			}
+			time.Sleep(delay)
+			return n.Reply(msg, map[string]any{"type": "echo_ok", "echo": b["echo"]})
+		})
+	}
+	cfg := workbench.Config{
+		Workload: "echo", Node: workbench.InProcess(slowEcho), NodeIDs: workbench.NodeIDs(3), Concurrency: 9,
+		TimeLimit: 60 * time.Second, Rate: 20, Nemesis: []string{"kill"}, NemesisInterval: 3 * time.Second, Seed: 8,
+	}
+	ops := workbenchtest.Run(t, cfg).History
+	done := completions(ops)
+	var cut, okAfter int
+	for _, w := range faultWindows(t, ops, "kill", "start") {
+		for i, op := range ops {
+			if !op.IsClient() || op.Type != history.Invoke || nodeOf(cfg, op.Process) != w.node {
+				continue
+			}
+			c := done[i]
+			// Taken before the kill, due to be answered after it. (An
+			// in-process kill closes the node's pipes at once; its
+			// completion waits for the old handlers to return.)
+			if op.Time < w.beginInv && op.Time+int64(delay) > w.beginInv {
+				cut++
+				if c.Type != history.Info {
+					t.Errorf("op %d to %s at %v, answer due at %v after its kill at %v, ended %v; want :info",
+						i, w.node, time.Duration(op.Time), time.Duration(op.Time+int64(delay)), time.Duration(w.beginInv), c.Type)
+				}
+			}
+			if op.Time > w.endDone && c.Type == history.OK {
+				okAfter++
+			}
+		}
+	}
+	if cut < 5 || okAfter == 0 {
+		t.Errorf("%d ops cut off by a kill, %d answered after a restart; want some of each", cut, okAfter)
+	}
+}
+
 // An in-process node that is killed loses its memory: after the restart
 // it reads none of what it was told before the kill.
 func TestKilledInProcessNodeForgets(t *testing.T) {

@@ -7,6 +7,9 @@ const (
 	// DefaultInlineCommits is how many recent commits' segments the root
 	// carries inline.
 	DefaultInlineCommits = 16
+	// DefaultHotKeys is how many keys the root points to before the
+	// pointers of the least recently appended ones move to a cold map.
+	DefaultHotKeys = 128
 	// DefaultCallTimeout bounds each request to lin-kv.
 	DefaultCallTimeout = 2 * time.Second
 	// DefaultGiveUpAfter is how long a transaction may wait to commit:
@@ -24,6 +27,14 @@ type Options struct {
 	// and bigger roots. Zero means DefaultInlineCommits.
 	InlineCommits int
 
+	// HotKeys bounds the root's pointers: when it would point to more
+	// keys, the pointers to the oldest segments (half of them) move to a
+	// new cold map, an immutable value in lin-kv that the root names. The
+	// root, sent twice with every cas, stays small however many keys
+	// there are; a node reads each cold map once, and only if it needs a
+	// key the root does not point to. Zero means DefaultHotKeys.
+	HotKeys int
+
 	// CallTimeout bounds each request to lin-kv. A cas on the root that
 	// times out leaves its transactions' fate unknown: they are answered
 	// with the indefinite error crash (13). Zero means
@@ -40,6 +51,9 @@ type Options struct {
 func (o Options) withDefaults() Options {
 	if o.InlineCommits <= 0 {
 		o.InlineCommits = DefaultInlineCommits
+	}
+	if o.HotKeys <= 0 {
+		o.HotKeys = DefaultHotKeys
 	}
 	if o.CallTimeout <= 0 {
 		o.CallTimeout = DefaultCallTimeout

@@ -18,6 +18,9 @@ const rootKey = "root"
 // stored once it leaves the root's inline window.
 func segmentKey(seq int64) string { return "s" + strconv.FormatInt(seq, 10) }
 
+// coldKey is the lin-kv key of the cold pointer map commit seq made.
+func coldKey(seq int64) string { return "c" + strconv.FormatInt(seq, 10) }
+
 // segment is what one commit wrote: the whole new list of every key it
 // appended to. Segments are immutable: commit seq's segment is decided
 // by the cas that installs root seq, and nothing ever changes it.
@@ -27,14 +30,21 @@ type segment struct {
 }
 
 // root is a decoded root value: the commit sequence number of the
-// transaction batch that installed it, a pointer per key to the segment
-// holding that key's current list, and the segments of the last few
-// commits inline, newest first. The empty database is the root with
-// seq 0, no pointers and no segments (stored as no root key at all).
+// transaction batch that installed it, a pointer per recently appended
+// ("hot") key to the segment holding that key's current list, the
+// segments of the last few commits inline, newest first, and the commit
+// whose cold map holds the pointers of every other key (0: none). The
+// empty database is the root with seq 0, no pointers, no segments and no
+// cold map (stored as no root key at all).
 type root struct {
 	seq    int64
-	ptr    map[int64]int64 // key → seq of the segment with its list
+	ptr    map[int64]int64 // hot key → seq of the segment with its list
 	recent []segment       // newest first; recent[0].seq == seq when seq > 0
+	cold   int64           // commit whose cold map is current, 0 for none
+
+	// newCold is the cold map this root's commit made (cold == seq),
+	// held by the committer until it is stored; never encoded.
+	newCold map[int64]int64
 }
 
 // emptyRoot is the state before the first commit.
@@ -54,7 +64,7 @@ func (r *root) inline(seq int64) (segment, bool) {
 // strings and arrays only (so that Maelstrom's text of a failed cas,
 // which prints it as EDN, can be read back unambiguously):
 //
-//	[seq, [[key, segment-seq], …], [[seg-seq, [[key, [v, …]], …]], …]]
+//	[seq, [[key, segment-seq], …], [[seg-seq, [[key, [v, …]], …]], …], cold]
 //
 // Pointers and lists are sorted by key. lin-kv compares a cas's "from"
 // with the stored value structurally, so two encodings of one root must
@@ -79,8 +89,49 @@ func (r *root) MarshalJSON() ([]byte, error) {
 		writeLists(&b, s.lists)
 		b.WriteByte(']')
 	}
-	b.WriteString("]]")
+	b.WriteString("],")
+	b.WriteString(strconv.FormatInt(r.cold, 10))
+	b.WriteByte(']')
 	return b.Bytes(), nil
+}
+
+// encodePointers is the lin-kv value of a cold map: [[key, seg-seq], …].
+func encodePointers(ptr map[int64]int64) json.RawMessage {
+	var b bytes.Buffer
+	b.WriteByte('[')
+	for i, k := range slices.Sorted(maps.Keys(ptr)) {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		fmt.Fprintf(&b, "[%d,%d]", k, ptr[k])
+	}
+	b.WriteByte(']')
+	return b.Bytes()
+}
+
+// decodePointersJSON decodes a cold map read from lin-kv.
+func decodePointersJSON(raw []byte) (map[int64]int64, error) {
+	v, err := decodeJSON(raw)
+	if err != nil {
+		return nil, err
+	}
+	return pointersFromValue(v)
+}
+
+func pointersFromValue(v any) (map[int64]int64, error) {
+	ptrs, ok := v.([]any)
+	if !ok {
+		return nil, errors.New("pointers are not a list")
+	}
+	out := make(map[int64]int64, len(ptrs))
+	for _, p := range ptrs {
+		k, s, err := pair(p)
+		if err != nil {
+			return nil, fmt.Errorf("pointer: %w", err)
+		}
+		out[k] = s
+	}
+	return out, nil
 }
 
 // encodeSegment is the lin-kv value of a segment: [[key, [v, …]], …].
@@ -145,24 +196,19 @@ func decodeJSON(raw []byte) (any, error) {
 // json.Number) into a root.
 func rootFromValue(v any) (*root, error) {
 	parts, ok := v.([]any)
-	if !ok || len(parts) != 3 {
-		return nil, fmt.Errorf("root is not [seq pointers segments]: %v", v)
+	if !ok || len(parts) != 4 {
+		return nil, fmt.Errorf("root is not [seq pointers segments cold]: %.200v", v)
 	}
-	r := &root{ptr: map[int64]int64{}}
+	r := &root{}
 	var err error
 	if r.seq, err = toInt(parts[0]); err != nil {
 		return nil, fmt.Errorf("root seq: %w", err)
 	}
-	ptrs, ok := parts[1].([]any)
-	if !ok {
-		return nil, errors.New("root pointers are not a list")
+	if r.ptr, err = pointersFromValue(parts[1]); err != nil {
+		return nil, fmt.Errorf("root: %w", err)
 	}
-	for _, p := range ptrs {
-		k, s, err := pair(p)
-		if err != nil {
-			return nil, fmt.Errorf("root pointer: %w", err)
-		}
-		r.ptr[k] = s
+	if r.cold, err = toInt(parts[3]); err != nil {
+		return nil, fmt.Errorf("root cold map: %w", err)
 	}
 	segs, ok := parts[2].([]any)
 	if !ok {

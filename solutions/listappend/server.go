@@ -1,11 +1,13 @@
 package listappend
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"maps"
+	"slices"
 	"sync"
 	"time"
 
@@ -29,6 +31,7 @@ func RegisterWith(n *node.Node, opts Options) {
 		opts:    opts.withDefaults(),
 		cache:   map[int64]segment{},
 		written: map[int64]bool{},
+		colds:   map[int64]map[int64]int64{},
 	}
 	n.Handle("txn", s.txn)
 }
@@ -45,10 +48,11 @@ type server struct {
 
 	// Owned by the handler running the commit loop (one at a time; mu
 	// hands them over).
-	root    *root             // newest root known, nil when unknown
-	cache   map[int64]segment // segments by commit seq: immutable, so never stale
-	written map[int64]bool    // segments known to be stored in lin-kv
-	rtt     time.Duration     // moving average of a cas's round trip
+	root    *root                     // newest root known, nil when unknown
+	cache   map[int64]segment         // segments by commit seq: immutable, so never stale
+	written map[int64]bool            // segments known to be stored in lin-kv
+	colds   map[int64]map[int64]int64 // cold maps by the commit that made them: immutable too
+	rtt     time.Duration             // moving average of a cas's round trip
 }
 
 // request is one txn request waiting for its batch to commit.
@@ -196,6 +200,15 @@ func (s *server) run(pending []*request) {
 		case err == nil:
 			s.learn(next)
 			s.replyOK(pending, results)
+			if next.newCold != nil {
+				// Only the winner of commit n writes "c<n>", so it is
+				// written once, with the committed content; nodes that
+				// need it before it lands poll for it.
+				if err := s.store(ctx, coldKey(next.seq), encodePointers(next.newCold)); err != nil {
+					s.n.Logf("listappend: cold map %d: %v", next.seq, err)
+				}
+				next.newCold = nil
+			}
 			s.prune()
 			return
 		case node.IsPreconditionFailed(err):
@@ -300,6 +313,9 @@ func (s *server) learn(r *root) {
 	for _, seg := range r.recent {
 		s.cache[seg.seq] = seg
 	}
+	if r.newCold != nil {
+		s.colds[r.seq] = r.newCold
+	}
 }
 
 // prune forgets cached segments that the current root no longer points
@@ -316,6 +332,11 @@ func (s *server) prune() {
 		if !live[seq] {
 			delete(s.cache, seq)
 			delete(s.written, seq)
+		}
+	}
+	for seq := range s.colds {
+		if seq != s.root.cold {
+			delete(s.colds, seq)
 		}
 	}
 }
@@ -342,7 +363,7 @@ func (s *server) execute(ctx context.Context, r *root, reqs []*request) ([][]any
 		return nil, nil, err
 	}
 	committed := func(k int64) []int64 {
-		seq, ok := r.ptr[k]
+		seq, ok := s.pointer(r, k)
 		if !ok {
 			return nil
 		}
@@ -385,16 +406,102 @@ func (s *server) execute(ctx context.Context, r *root, reqs []*request) ([][]any
 		next.ptr[k] = next.seq
 	}
 	next.recent = append([]segment{{seq: next.seq, lists: changed}}, r.recent[:min(len(r.recent), s.opts.InlineCommits-1)]...)
+	next.cold = r.cold
+	if err := s.demote(ctx, r, next); err != nil {
+		return nil, nil, err
+	}
 	return results, next, nil
+}
+
+// demote keeps the root small: when next points to more than
+// Options.HotKeys keys, the pointers to the oldest segments move to a
+// new cold map (the current one plus them), which next names, until
+// half that many are left. Only pointers to segments that left the
+// inline window before this commit move: those segments were written
+// to lin-kv when they left it (a key pointed to them then), so nothing
+// a cold map points to ever waits to be written.
+func (s *server) demote(ctx context.Context, r, next *root) error {
+	if len(next.ptr) <= s.opts.HotKeys {
+		return nil
+	}
+	limit := next.seq - int64(s.opts.InlineCommits) // older than the segment this commit evicts
+	var old []int64
+	for k, seq := range next.ptr {
+		if seq < limit {
+			old = append(old, k)
+		}
+	}
+	if len(old) == 0 {
+		return nil
+	}
+	slices.SortFunc(old, func(a, b int64) int {
+		return cmp.Or(cmp.Compare(next.ptr[a], next.ptr[b]), cmp.Compare(a, b))
+	})
+	old = old[:min(len(old), len(next.ptr)-s.opts.HotKeys/2)]
+	cold := map[int64]int64{}
+	if r.cold != 0 {
+		m, err := s.coldMap(ctx, r.cold)
+		if err != nil {
+			return err
+		}
+		cold = maps.Clone(m)
+	}
+	for _, k := range old {
+		cold[k] = next.ptr[k]
+		delete(next.ptr, k)
+	}
+	next.cold, next.newCold = next.seq, cold
+	return nil
+}
+
+// pointer returns the seq of the segment with key k's list in r, if k
+// has one: from r's hot pointers, else from its cold map, which the
+// caller has fetched (see fetch).
+func (s *server) pointer(r *root, k int64) (int64, bool) {
+	if seq, ok := r.ptr[k]; ok {
+		return seq, true
+	}
+	if r.cold == 0 {
+		return 0, false
+	}
+	seq, ok := s.colds[r.cold][k]
+	return seq, ok
+}
+
+// coldMap returns the cold map commit seq made, reading it from lin-kv
+// the first time.
+func (s *server) coldMap(ctx context.Context, seq int64) (map[int64]int64, error) {
+	if m, ok := s.colds[seq]; ok {
+		return m, nil
+	}
+	raw, err := s.load(ctx, coldKey(seq))
+	if err != nil {
+		return nil, err
+	}
+	m, err := decodePointersJSON(raw)
+	if err != nil {
+		return nil, fmt.Errorf("cold map %d: %w", seq, err)
+	}
+	s.colds[seq] = m
+	return m, nil
 }
 
 // fetch makes sure every segment that reqs need from r is at hand,
 // reading the missing ones from lin-kv in parallel.
 func (s *server) fetch(ctx context.Context, r *root, reqs []*request) error {
+	if r.cold != 0 {
+		if _, ok := s.colds[r.cold]; !ok && slices.ContainsFunc(reqs, func(req *request) bool {
+			return slices.ContainsFunc(req.mops, func(m mop) bool { _, hot := r.ptr[m.k]; return !hot })
+		}) {
+			if _, err := s.coldMap(ctx, r.cold); err != nil {
+				return err
+			}
+		}
+	}
 	need := map[int64]bool{}
 	for _, req := range reqs {
 		for _, m := range req.mops {
-			seq, ok := r.ptr[m.k]
+			seq, ok := s.pointer(r, m.k)
 			if !ok || need[seq] {
 				continue
 			}
@@ -433,26 +540,36 @@ func (s *server) fetch(ctx context.Context, r *root, reqs []*request) error {
 	return errors.Join(errs...)
 }
 
-// readSegment reads commit seq's segment. A root may point to a segment
-// whose write is still on its way (it is written when it leaves the
-// inline window, alongside the cas that evicts it), so a missing one is
-// polled for a while.
+// readSegment reads commit seq's segment.
 func (s *server) readSegment(ctx context.Context, seq int64) (segment, error) {
+	raw, err := s.load(ctx, segmentKey(seq))
+	if err != nil {
+		return segment{}, err
+	}
+	return decodeSegmentJSON(seq, raw)
+}
+
+// load reads an immutable value. A root may name a segment or cold map
+// whose write is still on its way (segments are written when they leave
+// the inline window, alongside the cas that evicts them; cold maps right
+// after the cas that installs them), so a missing one is polled for a
+// while.
+func (s *server) load(ctx context.Context, key string) (json.RawMessage, error) {
 	give := time.Now().Add(s.opts.GiveUpAfter)
 	for {
 		cctx, cancel := context.WithTimeout(ctx, s.opts.CallTimeout)
 		var raw json.RawMessage
-		err := s.kv.ReadInto(cctx, segmentKey(seq), &raw)
+		err := s.kv.ReadInto(cctx, key, &raw)
 		cancel()
 		if err == nil {
-			return decodeSegmentJSON(seq, raw)
+			return raw, nil
 		}
 		if !node.IsKeyDoesNotExist(err) || time.Now().After(give) {
-			return segment{}, fmt.Errorf("read segment %d: %w", seq, err)
+			return nil, fmt.Errorf("read %s: %w", key, err)
 		}
 		select {
 		case <-ctx.Done():
-			return segment{}, fmt.Errorf("read segment %d: %w", seq, ctx.Err())
+			return nil, fmt.Errorf("read %s: %w", key, ctx.Err())
 		case <-time.After(retryPause):
 		}
 	}
@@ -479,7 +596,7 @@ func (s *server) commit(ctx context.Context, base, next *root) error {
 	}
 	done := make(chan error, len(writes))
 	for _, seg := range writes {
-		go func() { done <- s.writeSegment(ctx, seg) }()
+		go func() { done <- s.store(ctx, segmentKey(seg.seq), encodeSegment(seg)) }()
 	}
 	var from any // no root yet: create it
 	if base.seq > 0 {
@@ -503,16 +620,17 @@ func (s *server) commit(ctx context.Context, base, next *root) error {
 	return nil
 }
 
-// writeSegment stores a committed segment, retrying until it succeeds.
-func (s *server) writeSegment(ctx context.Context, seg segment) error {
+// store writes an immutable value, retrying until it succeeds (or the
+// node shuts down): committed roots may need it.
+func (s *server) store(ctx context.Context, key string, value json.RawMessage) error {
 	for {
 		cctx, cancel := context.WithTimeout(ctx, s.opts.CallTimeout)
-		err := s.kv.Write(cctx, segmentKey(seg.seq), encodeSegment(seg))
+		err := s.kv.Write(cctx, key, value)
 		cancel()
 		if err == nil || errors.Is(err, node.ErrClosed) || ctx.Err() != nil {
 			return err
 		}
-		s.n.Logf("listappend: write segment %d: %v; retrying", seg.seq, err)
+		s.n.Logf("listappend: write %s: %v; retrying", key, err)
 		select {
 		case <-ctx.Done():
 			return ctx.Err()

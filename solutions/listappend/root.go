@@ -43,7 +43,7 @@ type root struct {
 	cold   int64           // commit whose cold map is current, 0 for none
 
 	// newCold is the cold map this root's commit made (cold == seq),
-	// held by the committer until it is stored; never encoded.
+	// which its committer stores; never encoded.
 	newCold map[int64]int64
 }
 

@@ -9,6 +9,7 @@ import (
 	"maps"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/glomers/glomers/node"
@@ -25,22 +26,38 @@ func Register(n *node.Node) { RegisterWith(n, Options{}) }
 
 // RegisterWith is Register with explicit Options.
 func RegisterWith(n *node.Node, opts Options) {
-	s := &server{
-		n:       n,
-		kv:      node.NewLinKV(n),
-		opts:    opts.withDefaults(),
-		cache:   map[int64]segment{},
-		written: map[int64]bool{},
-		colds:   map[int64]map[int64]int64{},
+	opts = opts.withDefaults()
+	kv := node.NewLinKV(n)
+	latest := new(atomic.Pointer[root])
+	lane := func() *server {
+		return &server{n: n, kv: kv, opts: opts, latest: latest,
+			cache: map[int64]segment{}, written: map[int64]bool{}, colds: map[int64]map[int64]int64{}}
 	}
-	n.Handle("txn", s.txn)
+	// Two lanes: read-only transactions never wait behind a cas.
+	reads, writes := lane(), lane()
+	n.Handle("txn", func(msg node.Message) error {
+		req, err := decodeRequest(msg)
+		if err != nil {
+			return err
+		}
+		if req.writes {
+			writes.submit(req)
+		} else {
+			reads.submit(req)
+		}
+		return nil
+	})
 }
 
-// server is one node's transactor.
+// server is one lane of a node's transactor: a queue of transactions
+// and the loop that commits them in batches. A node has two, one for
+// transactions that append and one for those that only read, which
+// share nothing but the newest root either has seen.
 type server struct {
-	n    *node.Node
-	kv   *node.KV
-	opts Options
+	n      *node.Node
+	kv     *node.KV
+	opts   Options
+	latest *atomic.Pointer[root] // newest root this node knows, shared by its lanes; roots are immutable
 
 	mu         sync.Mutex
 	queue      []*request // arrived, not yet taken into a batch
@@ -104,28 +121,24 @@ func decodeRequest(msg node.Message) (*request, error) {
 	return req, nil
 }
 
-// txn queues the request; the first handler that finds no commit loop
-// running runs it until the queue is empty. Replies are sent by the
-// commit loop, so this handler returns without replying.
-func (s *server) txn(msg node.Message) error {
-	req, err := decodeRequest(msg)
-	if err != nil {
-		return err
-	}
+// submit queues the request; the first handler that finds no commit
+// loop running runs it until the queue is empty. Replies are sent by the
+// commit loop, so handlers return without replying.
+func (s *server) submit(req *request) {
 	req.arrived = time.Now()
 	req.deadline = req.arrived.Add(s.opts.GiveUpAfter)
 	s.mu.Lock()
 	s.queue = append(s.queue, req)
 	if s.committing {
 		s.mu.Unlock()
-		return nil
+		return
 	}
 	s.committing = true
 	s.mu.Unlock()
 	for {
 		batch := s.take(true)
 		if len(batch) == 0 {
-			return nil
+			return
 		}
 		s.run(batch)
 	}
@@ -148,6 +161,7 @@ func (s *server) take(last bool) []*request {
 // requests that arrived meanwhile joining in) until each is answered.
 func (s *server) run(pending []*request) {
 	ctx := s.n.Context()
+	mustRead := false // the root this lane knows is stale, and so may the shared one be
 	for len(pending) > 0 {
 		pending = s.dropExpired(pending)
 		if len(pending) == 0 {
@@ -169,6 +183,10 @@ func (s *server) run(pending []*request) {
 		// moment after every one of its transactions arrived: it reads
 		// one. A batch that writes may start from the root it believes
 		// current: its cas checks that belief.
+		if l := s.latest.Load(); l != nil && !mustRead && (s.root == nil || l.seq > s.root.seq) {
+			s.learn(l) // the other lane saw a newer root
+		}
+		mustRead = false
 		base := s.root
 		if !writes || base == nil {
 			r, err := s.readRoot(ctx)
@@ -207,18 +225,18 @@ func (s *server) run(pending []*request) {
 				if err := s.store(ctx, coldKey(next.seq), encodePointers(next.newCold)); err != nil {
 					s.n.Logf("listappend: cold map %d: %v", next.seq, err)
 				}
-				next.newCold = nil
 			}
 			s.prune()
 			return
 		case node.IsPreconditionFailed(err):
 			// Another node committed first. The error names the current
 			// root; run again on it, with whatever arrived meanwhile.
-			s.root = nil
+			s.root, mustRead = nil, true
 			var rpc *node.RPCError
 			if errors.As(err, &rpc) {
 				if cur, perr := rootFromCASFailure(rpc.Text); perr == nil {
 					s.learn(cur)
+					mustRead = false
 				}
 			}
 			pending = append(pending, s.take(false)...)
@@ -310,6 +328,12 @@ func (s *server) replyOK(reqs []*request, results [][]any) {
 // learn makes r the root we believe current and caches its segments.
 func (s *server) learn(r *root) {
 	s.root = r
+	for {
+		l := s.latest.Load()
+		if (l != nil && l.seq >= r.seq) || s.latest.CompareAndSwap(l, r) {
+			break
+		}
+	}
 	for _, seg := range r.recent {
 		s.cache[seg.seq] = seg
 	}

@@ -41,9 +41,11 @@
 //
 // # Transactions
 //
-// Each node queues incoming transactions. The handler that finds no
-// commit loop running runs one, which takes everything queued as one
-// batch:
+// Each node has two lanes, one for transactions that append and one for
+// those that only read, so that readers never wait behind a cas; the
+// lanes share only the newest root either has seen. Each lane queues its
+// transactions, and the handler that finds no loop running in its lane
+// runs one, which takes everything queued as one batch:
 //
 //   - it runs the batch's transactions one after the other on the root
 //     it believes current (in memory, with its reads from the segments:

@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"testing/synctest"
@@ -224,4 +225,85 @@ func TestPauseAndResumeInProcess(t *testing.T) {
 			t.Errorf("%d ticks and %d echoes; want ticks before and after the pause and the one echo", ticks, echoes)
 		}
 	})
+}
+
+// lockedWriters is an in-process node whose two goroutines print under
+// one sync.Mutex every millisecond, as a node library's writer does.
+func lockedWriters(stdin io.Reader, stdout, _ io.Writer) error {
+	var mu sync.Mutex
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	for i := range 2 {
+		wg.Go(func() {
+			for {
+				select {
+				case <-done:
+					return
+				case <-time.After(time.Millisecond):
+				}
+				mu.Lock()
+				_, err := fmt.Fprintf(stdout, "w%d\n", i)
+				mu.Unlock()
+				if err != nil {
+					<-done
+					return
+				}
+			}
+		})
+	}
+	io.Copy(io.Discard, stdin)
+	close(done)
+	wg.Wait()
+	return nil
+}
+
+// A paused in-process node never blocks on its output: a writer stuck
+// on the pipe while holding a lock would leave the other waiting on a
+// mutex, which is not durably blocked, and virtual time would stop for
+// good. The lines it prints meanwhile are held back until the resume.
+func TestPausedInProcessNodeKeepsVirtualTimeMoving(t *testing.T) {
+	finished := make(chan struct{})
+	go func() {
+		defer close(finished)
+		synctest.Test(t, func(t *testing.T) {
+			p, err := Start("n0", Spec{Func: lockedWriters}, io.Discard, nil)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			var mu sync.Mutex
+			var after int
+			var resumed bool
+			linesDone := make(chan struct{})
+			go func() {
+				defer close(linesDone)
+				p.Lines(func([]byte) {
+					mu.Lock()
+					defer mu.Unlock()
+					if resumed {
+						after++
+					}
+				})
+			}()
+			time.Sleep(10 * time.Millisecond)
+			p.Pause()
+			time.Sleep(time.Second)
+			synctest.Wait()
+			mu.Lock()
+			resumed = true
+			mu.Unlock()
+			p.Resume()
+			time.Sleep(10 * time.Millisecond)
+			p.Stop(time.Second)
+			<-linesDone
+			if after < 1000 {
+				t.Errorf("%d lines handed on after the resume; the ~2000 printed during the 1 s pause should have waited", after)
+			}
+		})
+	}()
+	select {
+	case <-finished:
+	case <-time.After(20 * time.Second):
+		t.Fatal("virtual time stopped: a paused in-process node blocked its writers")
+	}
 }

@@ -290,24 +290,80 @@ func (p *Node) awake() bool {
 // Lines reads the node's stdout line by line (of any length) and calls
 // fn for each line without its newline, until stdout ends. It remembers
 // the last lines for crash reports. While the node is paused it holds the
-// next line back until Resume or Stop.
+// lines back until Resume or Stop, but keeps reading them, so that an
+// in-process node never blocks on its output (a paused in-process node
+// whose writer blocked while holding a lock would stop virtual time).
 func (p *Node) Lines(fn func(line []byte)) error {
 	defer close(p.drained)
-	r := bufio.NewReaderSize(p.stdout, 64<<10)
+	q := &lineQueue{ready: make(chan struct{}, 1)}
+	go q.fill(p.stdout, p.outTail)
+	for {
+		line, ok := q.next()
+		if !ok {
+			break
+		}
+		p.awake() // a line printed before a Stop still goes out
+		fn(line)
+	}
+	if err := q.err; err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, io.ErrClosedPipe) && !errors.Is(err, os.ErrClosed) {
+		return fmt.Errorf("read stdout of %s: %w", p.id, err)
+	}
+	return nil
+}
+
+// lineQueue carries lines from the goroutine that reads a node's stdout
+// to the one that hands them on; it has no bound, so the reader never
+// waits.
+type lineQueue struct {
+	mu    sync.Mutex
+	lines [][]byte
+	done  bool
+	err   error // why reading ended; read only after next reports the end
+	ready chan struct{}
+}
+
+func (q *lineQueue) fill(stdout io.Reader, tail *ring) {
+	r := bufio.NewReaderSize(stdout, 64<<10)
 	for {
 		line, err := r.ReadBytes('\n')
+		q.mu.Lock()
 		if len(line) > 0 {
 			line = trimNewline(line)
-			p.outTail.add(string(line))
-			p.awake() // a line printed before a Stop still goes out
-			fn(line)
+			tail.add(string(line))
+			q.lines = append(q.lines, line)
 		}
 		if err != nil {
-			if errors.Is(err, io.EOF) || errors.Is(err, io.ErrClosedPipe) || errors.Is(err, os.ErrClosed) {
-				return nil
-			}
-			return fmt.Errorf("read stdout of %s: %w", p.id, err)
+			q.done, q.err = true, err
 		}
+		q.mu.Unlock()
+		select {
+		case q.ready <- struct{}{}:
+		default:
+		}
+		if err != nil {
+			return
+		}
+	}
+}
+
+// next returns the next line, waiting for one; false once stdout ended
+// and every line was taken.
+func (q *lineQueue) next() ([]byte, bool) {
+	for {
+		q.mu.Lock()
+		if len(q.lines) > 0 {
+			line := q.lines[0]
+			q.lines[0] = nil
+			q.lines = q.lines[1:]
+			q.mu.Unlock()
+			return line, true
+		}
+		done := q.done
+		q.mu.Unlock()
+		if done {
+			return nil, false
+		}
+		<-q.ready
 	}
 }
 

@@ -224,8 +224,8 @@ func (p *Node) Write(b []byte) (int, error) {
 // Pause freezes the node: an OS process and its process group get
 // SIGSTOP; for both kinds of node Write waits and Lines hands on no more
 // lines until Resume, so an in-process node (whose goroutines cannot be
-// frozen) handles nothing new and whatever it prints waits in its pipe.
-// Pausing a paused node does nothing.
+// frozen) handles nothing new and whatever it prints is held back (read,
+// but not handed on). Pausing a paused node does nothing.
 func (p *Node) Pause() error {
 	p.pauseMu.Lock()
 	defer p.pauseMu.Unlock()

@@ -356,9 +356,11 @@ type nopCloser struct{ io.Writer }
 func (nopCloser) Close() error { return nil }
 
 // killNode ends nc's current process (SIGKILL for an OS process; an
-// in-process node's pipes are closed, so it loses everything it held).
-// From now until its restart is through init, messages to it are dropped.
-// It returns the killed process's pid (0 in-process).
+// in-process node's pipes are closed, so it loses everything it held and
+// can send nothing more) and waits, up to stopTimeout, for it to end (an
+// in-process node's handlers still running must return). From now until
+// its restart is through init, messages to it are dropped. It returns the
+// killed process's pid (0 in-process).
 func (r *run) killNode(nc *nodeConn) int {
 	nc.mu.Lock()
 	nc.down = true
@@ -388,18 +390,18 @@ func (r *run) restartNode(ctx context.Context, nc *nodeConn) (lost int, err erro
 	nc.life++
 	life := nc.life
 	nc.initSrc = client.ID()
-	lost, nc.lost = nc.lost, 0
 	nc.mu.Unlock()
 	fmt.Fprintf(nc.logw, "\n=== glomers: life %d of node %s starts here: the kill nemesis restarted it with empty memory ===\n", life, nc.id)
 	if err := r.startLife(ctx, nc, client); err != nil {
 		if ctx.Err() == nil {
 			r.crash(fmt.Errorf("restart of a killed node: %w", err))
 		}
-		return lost, err
+		return 0, err
 	}
 	nc.mu.Lock()
 	nc.down = false
 	nc.initSrc = ""
+	lost, nc.lost = nc.lost, 0
 	nc.mu.Unlock()
 	return lost, nil
 }

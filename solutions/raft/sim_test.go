@@ -158,3 +158,47 @@ func TestPartitions(t *testing.T) {
 		})
 	}
 }
+
+// TestPauses: valid under the pause nemesis (a node stops, its messages
+// queue, then it resumes) over 20 seeds.
+func TestPauses(t *testing.T) {
+	for seed := range uint64(seeds(t, 20)) {
+		t.Run(fmt.Sprintf("seed=%d", seed+1), func(t *testing.T) {
+			res, f := run(t, seed+1, 20*time.Second, "pause")
+			t.Log(f)
+			if f.valid != checker.Valid {
+				t.Errorf("invalid: %v", workbenchtest.Get(t, res, "workload"))
+			}
+		})
+	}
+}
+
+// TestKills: under the kill nemesis (a node restarts with empty memory,
+// one at a time) every acknowledged write survives: the history stays
+// linearizable. Availability is what the package documentation says it
+// costs: each restarted node loses its vote, so once three of the five
+// have restarted nothing commits any more; the figures are logged.
+func TestKills(t *testing.T) {
+	for seed := range uint64(seeds(t, 20)) {
+		t.Run(fmt.Sprintf("seed=%d", seed+1), func(t *testing.T) {
+			res, f := run(t, seed+1, 20*time.Second, "kill")
+			t.Log(f)
+			if f.valid != checker.Valid {
+				t.Errorf("invalid: %v", workbenchtest.Get(t, res, "workload"))
+			}
+		})
+	}
+}
+
+// TestAllFaults: valid under partitions, pauses and kills together.
+func TestAllFaults(t *testing.T) {
+	for seed := range uint64(seeds(t, 10)) {
+		t.Run(fmt.Sprintf("seed=%d", seed+1), func(t *testing.T) {
+			res, f := run(t, seed+1, 20*time.Second, "partition", "kill", "pause")
+			t.Log(f)
+			if f.valid != checker.Valid {
+				t.Errorf("invalid: %v", workbenchtest.Get(t, res, "workload"))
+			}
+		})
+	}
+}

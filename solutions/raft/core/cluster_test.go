@@ -33,7 +33,8 @@ type cluster struct {
 	proposed   map[[2]uint64]bool // {index, term} the leaders returned from Propose
 	payload    map[[2]uint64][]byte
 	dropped    map[uint64]bool
-	heard      map[string]bool // nodes some life of which had a message delivered
+	heard      map[string]bool // nodes some voter life of which had a message delivered
+	wasVoter   map[string]bool // nodes some earlier life of which was a voter
 	nextRead   uint64
 	nextData   int
 	restarts   int
@@ -55,7 +56,7 @@ func newClusterRand(t failer, n int, maxEntries int, rnd func(id string) func(in
 		t: t, ids: ids, nodes: map[string]*core.Raft{}, inc: map[string]int64{},
 		cut: map[[2]string]bool{}, leaders: map[uint64]string{}, applied: map[string]int{},
 		readFloor: map[uint64]uint64{}, reads: map[uint64]uint64{}, proposed: map[[2]uint64]bool{},
-		payload: map[[2]uint64][]byte{}, dropped: map[uint64]bool{}, heard: map[string]bool{},
+		payload: map[[2]uint64][]byte{}, dropped: map[uint64]bool{}, heard: map[string]bool{}, wasVoter: map[string]bool{},
 	}
 	c.cfg = func(id string, inc int64) core.Config {
 		return core.Config{ID: id, Peers: ids, Incarnation: inc, HeartbeatTicks: 1, ElectionTicks: 10,
@@ -200,7 +201,9 @@ func (c *cluster) deliver(i int) {
 	if c.cut[[2]string{m.From, m.To}] {
 		return
 	}
-	c.heard[m.From] = true
+	if m.Voter {
+		c.heard[m.From] = true
+	}
 	c.nodes[m.To].Step(m)
 	c.collect(m.To)
 }
@@ -254,6 +257,9 @@ func (c *cluster) read(id string) uint64 {
 // restart replaces id by a new life with empty memory, as a killed and
 // restarted process would be.
 func (c *cluster) restart(id string) {
+	if c.nodes[id].Status().Standing != core.Probation {
+		c.wasVoter[id] = true // an amnesiac's earlier lives include a voter
+	}
 	c.inc[id]++
 	c.restarts++
 	c.nodes[id] = core.New(c.cfg(id, c.inc[id]))
@@ -263,17 +269,18 @@ func (c *cluster) restart(id string) {
 
 // mayRestart reports whether restarting id keeps the assumption under
 // which the package documentation promises safety across restarts: no
-// node is still on probation; fewer than a majority of the nodes, id
-// included, are pristine (term 0, empty log); and every node that was
-// ever heard from stays known (its lowest incarnation recorded) to some
-// node other than itself and id. Without it a restarted node can be
+// other node that had a voter life before is still on probation; fewer
+// than a majority of the nodes, id included, are pristine (term 0, empty
+// log); and every node that was heard from as a voter stays known (its
+// lowest voter incarnation recorded) to some node other than itself and
+// id. Without it a restarted node can be
 // taken for a new one; TestTotalAmnesiaIsIndistinguishableFromANewCluster
 // shows the cost.
 func (c *cluster) mayRestart(id string) bool {
 	pristine := 1 // id, once restarted
 	for _, p := range c.ids {
 		st := c.nodes[p].Status()
-		if st.Standing == core.Probation {
+		if p != id && st.Standing == core.Probation && c.wasVoter[p] {
 			return false
 		}
 		if p != id && st.Term == 0 && st.Last == 0 {

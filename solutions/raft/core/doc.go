@@ -47,52 +47,61 @@
 // for it as follows.
 //
 // Every life of a node has an incarnation number, larger after each
-// restart, carried by all its messages; peers remember the newest
-// incarnation they heard from each node and ignore messages from older
-// lives. Every node also keeps, for each node, the lowest incarnation it
-// knows that node had, learnt directly (even from a late message of a
-// dead life) or by gossip: hellos, heartbeats and their answers carry
-// the table, so the knowledge that a node lived before spreads beyond the
-// nodes that heard it. A node starts on probation and asks every peer
-// (MsgHello) whether it knows of an earlier life of it. If every peer
-// says no, the node becomes a voter; if any says yes, or the gossip shows
-// an earlier life of its own, it is amnesiac for the rest of its life.
-// One exception founds the cluster: a node that is pristine (term 0,
-// empty log) becomes a voter as soon as a majority of the nodes, itself
-// included, said no while pristine too, so a cluster partitioned from its
-// first instant still elects on its majority side. A
-// node that learns of an earlier life of a peer whose later life it has
-// heard from tells that peer so. Nodes on probation and amnesiac nodes
-// replicate the log and answer heartbeats, but they never vote, never
-// campaign, and the leader counts none of their acknowledgements: not
-// toward commitment, nor read rounds, nor its quorum check.
+// restart, carried by all its messages with a flag saying whether the
+// sender is a voter. Peers remember the newest incarnation they heard
+// from each node and ignore messages from older lives. Every node also
+// keeps, for each node, the lowest incarnation it knows that node had
+// as a voter, learnt directly (even from a late message of a dead life)
+// or by gossip: hellos, heartbeats and their answers carry the table,
+// so the knowledge that a node voted before spreads beyond the nodes
+// that heard it.
 //
-// Only voters' acknowledgements count because an amnesiac has forgotten
-// its promises too: having acknowledged term t it would still accept the
-// appends of a deposed leader of an older term, and that leader could
-// commit a conflicting entry with its help.
+// A node starts on probation and asks every peer (MsgHello) whether it
+// knows of an earlier voter life of it; a life that never became a
+// voter counted for nothing, so forgetting it is harmless. If every
+// peer says no, the node becomes a voter; if any says yes, or the
+// gossip shows an earlier voter life of its own, it is amnesiac for the
+// rest of its life. A node that learns of an earlier voter life of a
+// peer whose later life it has heard from tells that peer so. One
+// exception founds the cluster: a node that is pristine (term 0, empty
+// log) becomes a voter as soon as a majority of the nodes, itself
+// included, said no while pristine too, so a cluster partitioned from
+// its first instant still elects on its majority side.
+//
+// Nodes on probation and amnesiac nodes replicate the log and answer
+// heartbeats, but they never vote, never campaign, and the leader
+// counts none of their acknowledgements: not toward commitment, nor
+// read rounds, nor its quorum check. Acknowledgements must not count
+// because an amnesiac has forgotten its promises too: having
+// acknowledged term t it would still accept the appends of a deposed
+// leader of an older term, and that leader could commit a conflicting
+// entry with its help (TestAmnesiacAcknowledgementsDoNotCount).
 //
 // That keeps Raft's guarantees, with Raft's own argument restricted to
 // voters: a commit needs a majority of all n nodes among the voters, an
 // election a majority of all n votes from voters, so the two meet in a
 // voter, and a voter never lost its memory. The price is availability:
-// each node that restarts loses its vote for good, so a cluster of n
-// nodes can commit and elect only while a majority of all n has never
-// restarted (with 5 nodes, after 3 distinct restarts nothing is ever
-// committed again and every request is refused).
+// each node that restarts after it became a voter loses its vote for
+// good, so a cluster of n nodes can commit and elect only while a
+// majority of all n has never restarted since (with 5 nodes, after 3
+// such restarts nothing is ever committed again and every request is
+// refused).
 //
-// The promise rests on one assumption: a restarted node must not be taken
-// for a new one, which needs someone to remember its earlier life. It
-// holds when, whenever a node restarts, (a) no node is still on probation,
-// (b) fewer than a majority of the nodes, the restarting one included,
-// are pristine (so the founding rule cannot fire again), and (c) every
-// node that was ever heard from is known to some node other than itself
-// and the restarting one. Kills one at a time, each after the cluster has
-// elected a leader and exchanged a heartbeat round with every node,
-// satisfy it. Nothing can make
-// the promise unconditional without a disk: if every node that knew of a
-// life forgets it (at the extreme, every node restarts), the restarted
+// The promise rests on one assumption: a restarted node must not be
+// taken for a new one, which needs someone to remember its earlier
+// voter life. It holds when, whenever a node restarts, (a) no other
+// node that had a voter life before is still on probation, (b) fewer
+// than a majority of the nodes, the restarting one included, are
+// pristine (so the founding rule cannot fire again), and (c) every node
+// that was heard from as a voter is known to some node other than
+// itself and the restarting one. The property tests restart nodes
+// exactly when this holds (cluster.mayRestart). Kills one at a time,
+// each after the cluster has elected a leader and exchanged a heartbeat
+// round with every node, satisfy it. Nothing can make the promise
+// unconditional without a disk: if every node that knew of a voter life
+// forgets it (at the extreme, every node restarts), the restarted
 // cluster is indistinguishable from a new one and elects leaders that
-// lack committed entries. For the same reason a one-node cluster cannot
-// survive a restart at all.
+// lack committed entries
+// (TestTotalAmnesiaIsIndistinguishableFromANewCluster). For the same
+// reason a one-node cluster cannot survive a restart at all.
 package core

@@ -50,7 +50,7 @@ type Message struct {
 	// Context is the read round a heartbeat carries and its response echoes.
 	Context uint64 `json:"ctx,omitempty"`
 	// Known answers MsgHello: the answerer knows of an earlier life of the
-	// asker (directly or by gossip).
+	// asker that was a voter (directly or by gossip).
 	Known bool `json:"known,omitempty"`
 	// Pristine, on an answer to MsgHello: the answerer has seen nothing
 	// happen yet (term 0, empty log), as at the cluster's founding.
@@ -60,8 +60,8 @@ type Message struct {
 	// quorum check.
 	Voter bool `json:"voter,omitempty"`
 	// Lives gossips, for every node, the lowest incarnation the sender
-	// knows it had, so that the knowledge that a node lived before
-	// outlives the memory of the nodes that heard it directly. Hellos,
+	// knows it had as a voter, so that the knowledge that a node voted
+	// before outlives the memory of the nodes that heard it directly. Hellos,
 	// heartbeats and their answers carry it.
 	Lives map[string]int64 `json:"lives,omitempty"`
 }

@@ -129,7 +129,7 @@ type Raft struct {
 	standing    Standing
 	fresh       map[string]bool  // peers that answered hello with "not known": whether they were pristine
 	peerInc     map[string]int64 // newest incarnation heard from each peer
-	lives       map[string]int64 // lowest incarnation known of each node, self included
+	lives       map[string]int64 // lowest incarnation known to have been a voter, of each node, self included
 	now         int              // ticks since start
 	elapsed     int              // ticks since the last reset of the election timer
 	timeout     int              // randomised election timeout, in [E, 2E)
@@ -170,7 +170,7 @@ func New(cfg Config) *Raft {
 	r := &Raft{
 		id: cfg.ID, inc: cfg.Incarnation, hbTicks: cfg.HeartbeatTicks, elTicks: cfg.ElectionTicks,
 		maxEntries: cfg.MaxEntries, rand: cfg.Rand,
-		fresh: map[string]bool{}, peerInc: map[string]int64{}, lives: map[string]int64{cfg.ID: cfg.Incarnation},
+		fresh: map[string]bool{}, peerInc: map[string]int64{}, lives: map[string]int64{},
 	}
 	for _, p := range cfg.Peers {
 		if p != cfg.ID && !slices.Contains(r.peers, p) {
@@ -180,7 +180,7 @@ func New(cfg Config) *Raft {
 	r.quorum = (len(r.peers)+1)/2 + 1
 	r.becomeFollower(0, "")
 	if len(r.peers) == 0 {
-		r.standing = Voter
+		r.becomeVoter()
 	} else {
 		r.sendHellos()
 	}
@@ -212,8 +212,8 @@ func (r *Raft) Status() Status {
 	}
 }
 
-// Lives returns, for every node this life knows of, the lowest
-// incarnation it knows that node had (itself included), for tests.
+// Lives returns, for every node this life knows had a voter life, the
+// lowest incarnation it knows of such a life (itself included), for tests.
 func (r *Raft) Lives() map[string]int64 { return maps.Clone(r.lives) }
 
 // Log returns a copy of the node's log, for tests.
@@ -305,8 +305,11 @@ func (r *Raft) Step(m Message) {
 		return
 	}
 	// Even a message from an earlier life of its sender tells that the
-	// life existed; so does the gossip of what the sender knows.
-	r.learnLife(m.From, m.Inc)
+	// life existed and was a voter, if it says so; so does the gossip of
+	// what the sender knows.
+	if m.Voter {
+		r.learnLife(m.From, m.Inc)
+	}
 	for id, inc := range m.Lives {
 		if id == r.id || slices.Contains(r.peers, id) {
 			r.learnLife(id, inc)
@@ -328,7 +331,7 @@ func (r *Raft) Step(m Message) {
 	}
 	switch m.Type {
 	case MsgHello:
-		r.send(Message{Type: MsgHelloResp, To: m.From, Known: r.lives[m.From] < m.Inc, Pristine: r.pristine(), Lives: r.lives})
+		r.send(Message{Type: MsgHelloResp, To: m.From, Known: r.knewEarlier(m.From, m.Inc), Pristine: r.pristine(), Lives: r.lives})
 		return
 	case MsgHelloResp:
 		r.onHelloResp(m)
@@ -574,8 +577,22 @@ func (r *Raft) onHelloResp(m Message) {
 		}
 	}
 	if len(r.fresh) == len(r.peers) || (founders >= r.quorum && r.pristine()) {
-		r.standing = Voter
+		r.becomeVoter()
 	}
+}
+
+// becomeVoter ends probation well: from now on this life's votes and
+// acknowledgements count, so it records itself, for the gossip, as a
+// life that was a voter.
+func (r *Raft) becomeVoter() {
+	r.standing = Voter
+	r.learnLife(r.id, r.inc)
+}
+
+// knewEarlier reports whether id had a voter life before incarnation inc.
+func (r *Raft) knewEarlier(id string, inc int64) bool {
+	cur, ok := r.lives[id]
+	return ok && cur < inc
 }
 
 // pristine reports whether the node has seen nothing happen: term 0 and

@@ -44,7 +44,9 @@ func (c *cluster) deliverIf(keep func(core.Message) bool) {
 	c.flight = nil
 	for _, m := range batch {
 		if keep(m) && !c.cut[[2]string{m.From, m.To}] {
-			c.heard[m.From] = true
+			if m.Voter {
+				c.heard[m.From] = true
+			}
 			c.nodes[m.To].Step(m)
 			c.collect(m.To)
 		}

@@ -26,18 +26,29 @@
 // the number of the latest commit; a pointer from each recently
 // appended ("hot") key to the commit whose segment holds its current
 // list; the segments of the last [Options.InlineCommits] (16) commits
-// inline; and the commit c whose cold map holds the pointers of all the
-// other keys (0: none). A segment that leaves the inline window is
-// written to lin-kv under "s<n>" by the commit that pushes it out, in
-// parallel with that commit's cas, unless no key points to it any more
-// (its keys were all appended to again), in which case it is never
-// written at all. When the root would point to more than
-// [Options.HotKeys] (128) keys, the commit moves the pointers to the
-// oldest segments (down to half that) into a new cold map, the previous
-// one plus them, which its committer writes under "c<n>" once the cas
-// succeeded: the root, sent twice with every cas, stays a few kilobytes
-// however many keys there are (the tutorial's "persistent trees", two
-// levels deep). No root means the empty database.
+// inline; and the name c of the cold map that holds the pointers of all
+// the other keys ([] for none). A segment that leaves the inline window
+// is written to lin-kv under "s<n>" by the commit that pushes it out,
+// unless no key points to it any more (its keys were all appended to
+// again), in which case it is never written at all. When the root would
+// point to more than [Options.HotKeys] (128) keys, the commit moves the
+// pointers to the oldest segments (down to half that) into a new cold
+// map, the previous one plus them, under a name of its own: [n, the
+// committing node's index, a timestamp], stored as "c<n>.<node>.<t>".
+// The root, sent twice with every cas, stays a few kilobytes however
+// many keys there are (the tutorial's "persistent trees", two levels
+// deep). No root means the empty database.
+//
+// Those writes are sent just before the commit's cas, without waiting
+// for their replies: lin-kv, never partitioned, applies them, maybe
+// after the cas, and a node that needs one before it lands polls for
+// it. Because they leave before the cas, a node killed right after its
+// cas has still sent them: a root never names a value nobody is
+// storing. Segment keys are written only with committed content (a
+// segment leaves the window only from a committed root), so "s<n>" is
+// only ever written with one value; a cold map is sent before its
+// commit is decided, so a failed attempt leaves one behind, under a name
+// no other attempt uses.
 //
 // # Transactions
 //
@@ -101,9 +112,9 @@
 // answered, so it too took effect at an instant inside each of its
 // transactions' lifetimes. A transaction that finishes before another
 // starts therefore comes first in the order: strict serializability.
-// Values read come from segments and cold maps, which are written once
-// (under a key only the winner of that commit number writes) from
-// committed roots and never change, so every cache is always right.
+// Values read come from segments and cold maps, which never change once
+// written (each key is written with one value only), so every cache is
+// always right.
 //
 // Dropping the cas for read-only batches but running them on a cached
 // root would be serializable only: the tutorial's "stale reads" section
@@ -114,7 +125,7 @@
 // A batch that writes costs one cas when its node's root is current, one
 // more for each lost race, plus one write when the commit pushes a
 // still-referenced segment out of the inline window, and one more when
-// it starts a cold map (once per 64 new keys); a read-only batch costs
+// it starts a cold map (about once per 64 new keys); a read-only batch costs
 // one read; a segment or cold map missing from a node's cache costs one
 // read.
 // lin-kv requests are server messages, two per request.
@@ -135,7 +146,7 @@
 // At --rate 1000 with --concurrency 2n for 30 s (GLOMERS_LISTAPPEND_HIGH=1
 // go test -run TestHighRate ./solutions/listappend; about 30,000
 // transactions and 2,000 keys): valid, every transaction :ok, servers
-// msgs-per-op 3.69, largest cas 5.4 kB (56 kB without cold maps, when
+// msgs-per-op 3.7, largest cas 5.5 kB (56 kB without cold maps, when
 // the run took 7 times as long).
 //
 // Real processes (go build -o /tmp/tla ./cmd/txn-list-append && go run

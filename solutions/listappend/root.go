@@ -18,8 +18,16 @@ const rootKey = "root"
 // stored once it leaves the root's inline window.
 func segmentKey(seq int64) string { return "s" + strconv.FormatInt(seq, 10) }
 
-// coldKey is the lin-kv key of the cold pointer map commit seq made.
-func coldKey(seq int64) string { return "c" + strconv.FormatInt(seq, 10) }
+// coldRef names a cold map: the commit that made it, the index of the
+// node that made it (in the init message's node ids) and a timestamp
+// (nanoseconds, distinct for each attempt of that node's process). A
+// cold map is written before the cas that would install it, so failed
+// attempts leave cold maps behind too: the name keeps every attempt's
+// apart. The zero coldRef means no cold map.
+type coldRef struct{ seq, node, t int64 }
+
+// coldKey is the lin-kv key of the cold pointer map ref names.
+func coldKey(ref coldRef) string { return fmt.Sprintf("c%d.%d.%d", ref.seq, ref.node, ref.t) }
 
 // segment is what one commit wrote: the whole new list of every key it
 // appended to. Segments are immutable: commit seq's segment is decided
@@ -40,9 +48,9 @@ type root struct {
 	seq    int64
 	ptr    map[int64]int64 // hot key → seq of the segment with its list
 	recent []segment       // newest first; recent[0].seq == seq when seq > 0
-	cold   int64           // commit whose cold map is current, 0 for none
+	cold   coldRef         // the current cold map; zero for none
 
-	// newCold is the cold map this root's commit made (cold == seq),
+	// newCold is the cold map this root's commit made (cold.seq == seq),
 	// which its committer stores; never encoded.
 	newCold map[int64]int64
 }
@@ -64,7 +72,7 @@ func (r *root) inline(seq int64) (segment, bool) {
 // strings and arrays only (so that Maelstrom's text of a failed cas,
 // which prints it as EDN, can be read back unambiguously):
 //
-//	[seq, [[key, segment-seq], …], [[seg-seq, [[key, [v, …]], …]], …], cold]
+//	[seq, [[key, segment-seq], …], [[seg-seq, [[key, [v, …]], …]], …], [] or [cold-seq, node, t]]
 //
 // Pointers and lists are sorted by key. lin-kv compares a cas's "from"
 // with the stored value structurally, so two encodings of one root must
@@ -90,7 +98,11 @@ func (r *root) MarshalJSON() ([]byte, error) {
 		b.WriteByte(']')
 	}
 	b.WriteString("],")
-	b.WriteString(strconv.FormatInt(r.cold, 10))
+	if r.cold == (coldRef{}) {
+		b.WriteString("[]")
+	} else {
+		fmt.Fprintf(&b, "[%d,%d,%d]", r.cold.seq, r.cold.node, r.cold.t)
+	}
 	b.WriteByte(']')
 	return b.Bytes(), nil
 }
@@ -207,8 +219,18 @@ func rootFromValue(v any) (*root, error) {
 	if r.ptr, err = pointersFromValue(parts[1]); err != nil {
 		return nil, fmt.Errorf("root: %w", err)
 	}
-	if r.cold, err = toInt(parts[3]); err != nil {
-		return nil, fmt.Errorf("root cold map: %w", err)
+	switch c, ok := parts[3].([]any); {
+	case !ok || (len(c) != 0 && len(c) != 3):
+		return nil, fmt.Errorf("root cold map is not [] or [seq node t]: %v", parts[3])
+	case len(c) == 3:
+		for i, f := range []*int64{&r.cold.seq, &r.cold.node, &r.cold.t} {
+			if *f, err = toInt(c[i]); err != nil {
+				return nil, fmt.Errorf("root cold map: %w", err)
+			}
+		}
+		if r.cold == (coldRef{}) {
+			return nil, errors.New("root cold map [0 0 0]")
+		}
 	}
 	segs, ok := parts[2].([]any)
 	if !ok {

@@ -3,7 +3,6 @@ package listappend
 import (
 	"encoding/json"
 	"reflect"
-	"strings"
 	"testing"
 
 	"github.com/glomers/glomers/node"
@@ -19,7 +18,7 @@ func sampleRoot() *root {
 			{seq: 2, lists: map[int64][]int64{2: {7}, 1: {5}}},
 			{seq: 1, lists: map[int64][]int64{10: {-1}}},
 		},
-		cold: 1,
+		cold: coldRef{seq: 2, node: 1, t: 99},
 	}
 }
 
@@ -31,7 +30,7 @@ func TestRootJSONRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := `[3,[[1,3],[2,2],[10,1]],[[3,[[1,[5,6]]]],[2,[[1,[5]],[2,[7]]]],[1,[[10,[-1]]]]],1]`
+	want := `[3,[[1,3],[2,2],[10,1]],[[3,[[1,[5,6]]]],[2,[[1,[5]],[2,[7]]]],[1,[[10,[-1]]]]],[2,1,99]]`
 	if string(b) != want {
 		t.Fatalf("encoded %s, want %s", b, want)
 	}
@@ -51,8 +50,8 @@ func TestRootJSONRoundTrip(t *testing.T) {
 // of the parsed JSON: vectors with spaces), gives back the current root;
 // anything that is not exactly a root printed so is refused.
 func TestRootFromCASFailure(t *testing.T) {
-	cur := `[3 [[1 3] [2 2] [10 1]] [[3 [[1 [5 6]]]] [2 [[1 [5]] [2 [7]]]] [1 [[10 [-1]]]]] 1]`
-	from := `[2 [[1 2] [2 2] [10 1]] [[2 [[1 [5]] [2 [7]]]] [1 [[10 [-1]]]]] 0]`
+	cur := `[3 [[1 3] [2 2] [10 1]] [[3 [[1 [5 6]]]] [2 [[1 [5]] [2 [7]]]] [1 [[10 [-1]]]]] [2 1 99]]`
+	from := `[2 [[1 2] [2 2] [10 1]] [[2 [[1 [5]] [2 [7]]]] [1 [[10 [-1]]]]] []]`
 	r, err := rootFromCASFailure("current value " + cur + " is not " + from)
 	if err != nil {
 		t.Fatal(err)
@@ -60,24 +59,32 @@ func TestRootFromCASFailure(t *testing.T) {
 	if !reflect.DeepEqual(r, sampleRoot()) {
 		t.Fatalf("parsed %+v, want %+v", r, sampleRoot())
 	}
+	good := "[3 [[1 3]] [[3 [[1 [5]]]]] []]"
+	if _, err := rootFromCASFailure("current value " + good + " is not nil"); err != nil {
+		t.Fatalf("%s: %v", good, err)
+	}
 	for _, bad := range []string{
-		"current value " + cur,                                                 // no " is not "
-		"value " + cur + " is not nil",                                         // another text
-		"current value nil is not " + from,                                     // no root at all
-		"current value [3 [[2 2] [1 3]] [] 0] is not nil",                      // pointers out of order: not our encoding
-		"current value [3, [[1 3]], [], 0] is not nil",                         // commas: not as Clojure prints
-		"current value {\"seq\" 3} is not nil",                                 // a map
-		"current value [3 [[1 3]] [[3 [[1 [\"x\"]]]]] 0] is not nil",           // a string value
-		"current value [99999999999999999999 [] [] 0] is not nil",              // out of range
-		"current value [3 [[1 3]] [[3 [[1 [5]]]]] is not nil",                  // unbalanced
-		"current value [3 [[1 3]] [[3 [[1 [5]]]]]] trailing is not nil",        // junk
-		"current value [3 [[1 3 4]] [[3 [[1 [5]]]]] 0] is not nil",             // a triple for a pointer
-		"current value [3 [[1 3]] [[3 [[1 [5]]]]] [4]] is not nil",             // four parts
-		"current value [3 [[1 3]] [[3 [[1 [5]] [1 [6]]]]] 0] is not nil",       // a key twice in a segment
-		"current value [3 [[1 3] [1 3]] [[3 [[1 [5]]]]] 0] is not nil",         // a key twice in the pointers
-		"current value [- [] [] 0] is not nil",                                 // a lone minus
-		"current value [3 [[1 3]] [[3 [[1 [5]]]]]]",                            // cut short
-		"current value [3 [[1 3]] [[3 [[1 [5]]]]] 0]" + strings.Repeat("]", 3), // extra brackets
+		"current value " + cur,                                            // no " is not "
+		"value " + cur + " is not nil",                                    // another text
+		"current value nil is not " + from,                                // no root at all
+		"current value [3 [[2 2] [1 3]] [] []] is not nil",                // pointers out of order: not our encoding
+		"current value [3, [[1 3]], [[3 [[1 [5]]]]], []] is not nil",      // commas: not as Clojure prints
+		"current value {\"seq\" 3} is not nil",                            // a map
+		"current value [3 [[1 3]] [[3 [[1 [\"x\"]]]]] []] is not nil",     // a string value
+		"current value [99999999999999999999 [] [] []] is not nil",        // out of range
+		"current value [3 [[1 3]] [[3 [[1 [5]]]]] [] is not nil",          // unbalanced
+		"current value " + good + " trailing is not nil",                  // junk
+		"current value " + good,                                           // cut short
+		"current value " + good + "]] is not nil",                         // extra brackets
+		"current value [3 [[1 3 4]] [[3 [[1 [5]]]]] []] is not nil",       // a triple for a pointer
+		"current value [3 [[1 3]] [[3 [[1 [5]]]]]] is not nil",            // three parts
+		"current value [3 [[1 3]] [[3 [[1 [5]]]]] [] []] is not nil",      // five parts
+		"current value [3 [[1 3]] [[3 [[1 [5]]]]] 0] is not nil",          // a number for the cold map
+		"current value [3 [[1 3]] [[3 [[1 [5]]]]] [2 1]] is not nil",      // a pair for the cold map
+		"current value [3 [[1 3]] [[3 [[1 [5]]]]] [0 0 0]] is not nil",    // the zero cold map spelt out
+		"current value [3 [[1 3]] [[3 [[1 [5]] [1 [6]]]]] []] is not nil", // a key twice in a segment
+		"current value [3 [[1 3] [1 3]] [[3 [[1 [5]]]]] []] is not nil",   // a key twice in the pointers
+		"current value [- [] [] []] is not nil",                           // a lone minus
 	} {
 		if r, err := rootFromCASFailure(bad); err == nil {
 			t.Errorf("%q parsed as %+v", bad, r)

@@ -31,7 +31,7 @@ func RegisterWith(n *node.Node, opts Options) {
 	latest := new(atomic.Pointer[root])
 	lane := func() *server {
 		return &server{n: n, kv: kv, opts: opts, latest: latest,
-			cache: map[int64]segment{}, written: map[int64]bool{}, colds: map[int64]map[int64]int64{}}
+			cache: map[int64]segment{}, written: map[int64]bool{}, colds: map[coldRef]map[int64]int64{}}
 	}
 	// Two lanes: read-only transactions never wait behind a cas.
 	reads, writes := lane(), lane()
@@ -65,11 +65,12 @@ type server struct {
 
 	// Owned by the handler running the commit loop (one at a time; mu
 	// hands them over).
-	root    *root                     // newest root known, nil when unknown
-	cache   map[int64]segment         // segments by commit seq: immutable, so never stale
-	written map[int64]bool            // segments known to be stored in lin-kv
-	colds   map[int64]map[int64]int64 // cold maps by the commit that made them: immutable too
-	rtt     time.Duration             // moving average of a cas's round trip
+	root    *root                       // newest root known, nil when unknown
+	cache   map[int64]segment           // segments by commit seq: immutable, so never stale
+	written map[int64]bool              // segments known to be stored in lin-kv
+	colds   map[coldRef]map[int64]int64 // cold maps: immutable too
+	lastT   int64                       // the last cold map timestamp this lane used
+	rtt     time.Duration               // moving average of a cas's round trip
 }
 
 // request is one txn request waiting for its batch to commit.
@@ -218,14 +219,6 @@ func (s *server) run(pending []*request) {
 		case err == nil:
 			s.learn(next)
 			s.replyOK(pending, results)
-			if next.newCold != nil {
-				// Only the winner of commit n writes "c<n>", so it is
-				// written once, with the committed content; nodes that
-				// need it before it lands poll for it.
-				if err := s.store(ctx, coldKey(next.seq), encodePointers(next.newCold)); err != nil {
-					s.n.Logf("listappend: cold map %d: %v", next.seq, err)
-				}
-			}
 			s.prune()
 			return
 		case node.IsPreconditionFailed(err):
@@ -338,7 +331,7 @@ func (s *server) learn(r *root) {
 		s.cache[seg.seq] = seg
 	}
 	if r.newCold != nil {
-		s.colds[r.seq] = r.newCold
+		s.colds[r.cold] = r.newCold
 	}
 }
 
@@ -358,9 +351,9 @@ func (s *server) prune() {
 			delete(s.written, seq)
 		}
 	}
-	for seq := range s.colds {
-		if seq != s.root.cold {
-			delete(s.colds, seq)
+	for ref := range s.colds {
+		if ref != s.root.cold {
+			delete(s.colds, ref)
 		}
 	}
 }
@@ -463,7 +456,7 @@ func (s *server) demote(ctx context.Context, r, next *root) error {
 	})
 	old = old[:min(len(old), len(next.ptr)-s.opts.HotKeys/2)]
 	cold := map[int64]int64{}
-	if r.cold != 0 {
+	if r.cold != (coldRef{}) {
 		m, err := s.coldMap(ctx, r.cold)
 		if err != nil {
 			return err
@@ -474,7 +467,10 @@ func (s *server) demote(ctx context.Context, r, next *root) error {
 		cold[k] = next.ptr[k]
 		delete(next.ptr, k)
 	}
-	next.cold, next.newCold = next.seq, cold
+	t := max(time.Now().UnixNano(), s.lastT+1)
+	s.lastT = t
+	next.cold = coldRef{seq: next.seq, node: int64(slices.Index(s.n.NodeIDs(), s.n.ID())), t: t}
+	next.newCold = cold
 	return nil
 }
 
@@ -485,35 +481,35 @@ func (s *server) pointer(r *root, k int64) (int64, bool) {
 	if seq, ok := r.ptr[k]; ok {
 		return seq, true
 	}
-	if r.cold == 0 {
+	if r.cold == (coldRef{}) {
 		return 0, false
 	}
 	seq, ok := s.colds[r.cold][k]
 	return seq, ok
 }
 
-// coldMap returns the cold map commit seq made, reading it from lin-kv
-// the first time.
-func (s *server) coldMap(ctx context.Context, seq int64) (map[int64]int64, error) {
-	if m, ok := s.colds[seq]; ok {
+// coldMap returns the cold map ref names, reading it from lin-kv the
+// first time.
+func (s *server) coldMap(ctx context.Context, ref coldRef) (map[int64]int64, error) {
+	if m, ok := s.colds[ref]; ok {
 		return m, nil
 	}
-	raw, err := s.load(ctx, coldKey(seq))
+	raw, err := s.load(ctx, coldKey(ref))
 	if err != nil {
 		return nil, err
 	}
 	m, err := decodePointersJSON(raw)
 	if err != nil {
-		return nil, fmt.Errorf("cold map %d: %w", seq, err)
+		return nil, fmt.Errorf("cold map %s: %w", coldKey(ref), err)
 	}
-	s.colds[seq] = m
+	s.colds[ref] = m
 	return m, nil
 }
 
 // fetch makes sure every segment that reqs need from r is at hand,
 // reading the missing ones from lin-kv in parallel.
 func (s *server) fetch(ctx context.Context, r *root, reqs []*request) error {
-	if r.cold != 0 {
+	if r.cold != (coldRef{}) {
 		if _, ok := s.colds[r.cold]; !ok && slices.ContainsFunc(reqs, func(req *request) bool {
 			return slices.ContainsFunc(req.mops, func(m mop) bool { _, hot := r.ptr[m.k]; return !hot })
 		}) {
@@ -574,10 +570,8 @@ func (s *server) readSegment(ctx context.Context, seq int64) (segment, error) {
 }
 
 // load reads an immutable value. A root may name a segment or cold map
-// whose write is still on its way (segments are written when they leave
-// the inline window, alongside the cas that evicts them; cold maps right
-// after the cas that installs them), so a missing one is polled for a
-// while.
+// whose write is still on its way (see commit), so a missing one is
+// polled for a while.
 func (s *server) load(ctx context.Context, key string) (json.RawMessage, error) {
 	give := time.Now().Add(s.opts.GiveUpAfter)
 	for {
@@ -599,28 +593,31 @@ func (s *server) load(ctx context.Context, key string) (json.RawMessage, error) 
 	}
 }
 
-// commit installs next in place of base with a cas on the root. The
-// segment that next pushes out of the inline window is written to lin-kv
-// at the same time if next still points to it and it is not known to be
-// stored. It returns the cas's error; the segment write is retried until
-// it succeeds (or the node shuts down), since committed roots may need
-// it.
+// commit installs next in place of base with a cas on the root. Before
+// the cas it sends the writes next needs stored: the segment next pushes
+// out of the inline window, if next still points to it and it is not
+// known to be stored, and the cold map next starts, if any. They are sent
+// first and not awaited: lin-kv (never partitioned, never losing a
+// message) will apply them, maybe after the cas, and nodes that need
+// them before they land poll for them. Sent before the cas, they land
+// even if this node dies right after: a root never names a value that
+// nobody is storing.
 func (s *server) commit(ctx context.Context, base, next *root) error {
-	var writes []segment
 	for _, seg := range base.recent {
 		if _, kept := next.inline(seg.seq); kept || s.written[seg.seq] {
 			continue
 		}
 		for _, seq := range next.ptr {
 			if seq == seg.seq {
-				writes = append(writes, seg)
+				if s.send(segmentKey(seg.seq), encodeSegment(seg)) {
+					s.written[seg.seq] = true
+				}
 				break
 			}
 		}
 	}
-	done := make(chan error, len(writes))
-	for _, seg := range writes {
-		go func() { done <- s.store(ctx, segmentKey(seg.seq), encodeSegment(seg)) }()
+	if next.newCold != nil && next.cold.seq == next.seq {
+		s.send(coldKey(next.cold), encodePointers(next.newCold))
 	}
 	var from any // no root yet: create it
 	if base.seq > 0 {
@@ -633,32 +630,29 @@ func (s *server) commit(ctx context.Context, base, next *root) error {
 	if err == nil || node.IsPreconditionFailed(err) {
 		s.rtt += (time.Since(start) - s.rtt) / 4
 	}
-	for _, seg := range writes {
-		if werr := <-done; werr == nil {
-			s.written[seg.seq] = true
-		}
-	}
 	if err != nil {
 		return fmt.Errorf("cas root %d→%d: %w", base.seq, next.seq, err)
 	}
 	return nil
 }
 
-// store writes an immutable value, retrying until it succeeds (or the
-// node shuts down): committed roots may need it.
-func (s *server) store(ctx context.Context, key string, value json.RawMessage) error {
-	for {
-		cctx, cancel := context.WithTimeout(ctx, s.opts.CallTimeout)
-		err := s.kv.Write(cctx, key, value)
-		cancel()
-		if err == nil || errors.Is(err, node.ErrClosed) || ctx.Err() != nil {
-			return err
+// send writes an immutable value to lin-kv without waiting for the
+// reply, and reports whether the request left.
+func (s *server) send(key string, value json.RawMessage) bool {
+	body := struct {
+		Type  string          `json:"type"`
+		Key   string          `json:"key"`
+		Value json.RawMessage `json:"value"`
+	}{"write", key, value}
+	err := s.n.RPC(node.LinKV, body, func(m node.Message) error {
+		if e := m.RPCError(); e != nil {
+			s.n.Logf("listappend: write %s: %v", key, e)
 		}
-		s.n.Logf("listappend: write %s: %v; retrying", key, err)
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(retryPause):
-		}
+		return nil
+	})
+	if err != nil {
+		s.n.Logf("listappend: write %s: %v", key, err)
+		return false
 	}
+	return true
 }

@@ -334,3 +334,33 @@ func TestHighRate(t *testing.T) {
 	t.Logf("%v; largest lin-kv request %d bytes, largest cas %d bytes", f, largest, largestCAS)
 	requirePass(t, f)
 }
+
+// Nodes are killed and restarted with empty memory (and partitioned):
+// a restarted node knows nothing but what lin-kv holds, and a node
+// killed between its cas and the writes it owes must not leave the
+// root pointing at values nobody will ever store. Transactions whose
+// node dies end :info; the rest must go on committing.
+func TestKills(t *testing.T) {
+	for seed := uint64(1); seed <= 5; seed++ {
+		t.Run(fmt.Sprintf("seed=%d", seed), func(t *testing.T) {
+			cfg := base.config(seed, listappend.Options{HotKeys: 8, InlineCommits: 2})
+			cfg.Nemesis, cfg.NemesisInterval, cfg.Latency = []string{"partition", "kill"}, time.Second, 5*time.Millisecond
+			cfg.Concurrency = 6
+			res := workbenchtest.Run(t, cfg)
+			f := measure(res)
+			counts := map[history.Type]int{}
+			for _, op := range res.History {
+				if op.IsClient() {
+					counts[op.Type]++
+				}
+			}
+			t.Logf("%v; completions %v", f, counts)
+			if f.valid != checker.Valid {
+				t.Fatalf("judged %v: %v", f.valid, f.workload)
+			}
+			if f.okFraction < 0.9 {
+				t.Errorf(":ok-fraction %.3f: transactions stopped committing", f.okFraction)
+			}
+		})
+	}
+}

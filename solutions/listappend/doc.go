@@ -153,9 +153,10 @@
 // ./cmd/glomers test -w txn-list-append --bin /tmp/tla --node-count 3
 // --rate 100 --time-limit 30 --consistency-models strict-serializable
 // --nemesis partition), final binary, three runs: each valid with every
-// transaction :ok (2856–2993 of them), msgs-per-op servers 3.69–3.86,
-// all 5.69–5.87, latency p50 3.5–6.0 ms, p99 12–89 ms (a two-core machine
-// shared with other work, load average about 4: latencies vary from run
-// to run). The same with --latency 100: valid, 167 transactions all
+// transaction :ok (2856–2941 of them), msgs-per-op servers 3.83–3.87,
+// all 5.84–5.87, latency p50 5.8–6.2 ms, p99 32–89 ms (a two-core
+// machine shared with other work, load average about 4: latencies vary
+// from run to run; an unloaded moment gave p50 3.5 ms, p99 12 ms).
+// The same with --latency 100: valid, 167 transactions all
 // :ok, servers 5.41, all 7.45, p50 480 ms, p99 1510 ms, max 1703 ms.
 package listappend

@@ -156,7 +156,8 @@
 // transaction :ok (2856–2941 of them), msgs-per-op servers 3.83–3.87,
 // all 5.84–5.87, latency p50 5.8–6.2 ms, p99 32–89 ms (a two-core
 // machine shared with other work, load average about 4: latencies vary
-// from run to run; an unloaded moment gave p50 3.5 ms, p99 12 ms).
+// from run to run; the build before, at a quieter moment, gave p50
+// 3.5 ms, p99 12 ms).
 // The same with --latency 100: valid, 167 transactions all
 // :ok, servers 5.41, all 7.45, p50 480 ms, p99 1510 ms, max 1703 ms.
 package listappend

@@ -17,7 +17,7 @@ import (
 
 // retryPause is how long the transactor waits before retrying after a
 // lin-kv request failed for a reason other than a lost cas race, and
-// between polls for a segment not yet stored.
+// between polls for a value not yet stored.
 const retryPause = 5 * time.Millisecond
 
 // Register makes n a txn-list-append transactor with the default
@@ -212,6 +212,7 @@ func (s *server) run(pending []*request) {
 		}
 		if next == nil {
 			s.replyOK(pending, results)
+			s.prune()
 			return
 		}
 		err = s.commit(ctx, base, next)

@@ -2,7 +2,9 @@
 // the services and the simulated network, drives the workload's clients
 // and the nemesis, runs the final phase, checks the history and stores
 // everything under store/. It is a pure-Go re-implementation of
-// `maelstrom test`; see the project's spec for the behaviour it follows.
+// `maelstrom test` as Maelstrom 0.2.4 runs it (src/maelstrom/core.clj
+// and the Jepsen 0.3.7 it builds on); each part names the source it
+// follows.
 package workbench
 
 import (

@@ -30,7 +30,7 @@ type figures struct {
 }
 
 func (f figures) String() string {
-	return fmt.Sprintf("valid=%v served=%.4f ok-fraction=%.4f ok=%d fail=%d (20/22: %d) info=%d servers-msgs-per-op=%.2f ok-latency p50=%.1fms p99=%.1fms unavailable-latency p99=%.1fms",
+	return fmt.Sprintf("valid=%v served=%.4f ok-fraction=%.4f ok=%d fail=%d (20/22: %d) info=%d servers-msgs-per-op=%.2f ok-latency p50=%.1fms p99=%.1fms other-fail-latency p99=%.1fms",
 		f.valid, f.served, f.okFraction, f.ok, f.fail, f.refused, f.info, f.servers, f.p50, f.p99, f.failP99)
 }
 
@@ -105,6 +105,17 @@ func figuresOf(t *testing.T, res *workbench.Result) figures {
 	return f
 }
 
+// nemesisOps counts the completed nemesis operations f in the history.
+func nemesisOps(res *workbench.Result, f string) int {
+	n := 0
+	for _, op := range res.History {
+		if !op.IsClient() && op.F == f && op.Type != history.Invoke {
+			n++
+		}
+	}
+	return n
+}
+
 // seeds is how many seeds a test runs: all of them, or two with -short.
 // GLOMERS_RAFT_SEEDS overrides.
 func seeds(t *testing.T, all int) int {
@@ -166,6 +177,9 @@ func TestPauses(t *testing.T) {
 		t.Run(fmt.Sprintf("seed=%d", seed+1), func(t *testing.T) {
 			res, f := run(t, seed+1, 20*time.Second, "pause")
 			t.Log(f)
+			if nemesisOps(res, "pause") == 0 {
+				t.Errorf("no node was paused")
+			}
 			if f.valid != checker.Valid {
 				t.Errorf("invalid: %v", workbenchtest.Get(t, res, "workload"))
 			}
@@ -183,6 +197,9 @@ func TestKills(t *testing.T) {
 		t.Run(fmt.Sprintf("seed=%d", seed+1), func(t *testing.T) {
 			res, f := run(t, seed+1, 20*time.Second, "kill")
 			t.Log(f)
+			if nemesisOps(res, "kill") == 0 {
+				t.Errorf("no node was killed")
+			}
 			if f.valid != checker.Valid {
 				t.Errorf("invalid: %v", workbenchtest.Get(t, res, "workload"))
 			}

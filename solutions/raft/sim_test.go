@@ -1,8 +1,11 @@
 package raft_test
 
 import (
+	"context"
 	"fmt"
 	"os"
+	"os/exec"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"testing"
@@ -217,5 +220,37 @@ func TestAllFaults(t *testing.T) {
 				t.Errorf("invalid: %v", workbenchtest.Get(t, res, "workload"))
 			}
 		})
+	}
+}
+
+// TestRealProcesses builds cmd/lin-kv and runs it as real processes for
+// 5 s under partitions (GLOMERS_RAFT_REAL=60s for the full length).
+func TestRealProcesses(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs real processes")
+	}
+	limit := 5 * time.Second
+	if v := os.Getenv("GLOMERS_RAFT_REAL"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			t.Fatalf("GLOMERS_RAFT_REAL: %v", err)
+		}
+		limit = d
+	}
+	bin := filepath.Join(t.TempDir(), "lin-kv")
+	if out, err := exec.Command("go", "build", "-o", bin, "../../cmd/lin-kv").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	res, err := workbench.Run(context.Background(), workbench.Config{
+		Workload: "lin-kv", Bin: bin, NodeIDs: workbench.NodeIDs(5), Concurrency: 10, Rate: 50,
+		TimeLimit: limit, Nemesis: []string{"partition"}, Seed: 1,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := figuresOf(t, res)
+	t.Logf("real processes, partition, %v: %v", limit, f)
+	if f.valid != checker.Valid {
+		t.Errorf("invalid: %v", workbenchtest.Get(t, res, "workload"))
 	}
 }

@@ -210,14 +210,20 @@ func TestKills(t *testing.T) {
 	}
 }
 
-// TestAllFaults: valid under partitions, pauses and kills together.
+// TestAllFaults: linearizable under partitions, pauses and kills
+// together. Only the workload's verdict is required: some schedules
+// leave fewer than three voters able to talk for the whole run (seed 9
+// isolates two nodes at once, then pauses one of the other three and
+// kills another), so nothing can commit, and the stats checker calls a
+// run where some operation never succeeded invalid.
 func TestAllFaults(t *testing.T) {
 	for seed := range uint64(seeds(t, 10)) {
 		t.Run(fmt.Sprintf("seed=%d", seed+1), func(t *testing.T) {
 			res, f := run(t, seed+1, 20*time.Second, "partition", "kill", "pause")
 			t.Log(f)
-			if f.valid != checker.Valid {
-				t.Errorf("invalid: %v", workbenchtest.Get(t, res, "workload"))
+			w, _ := workbenchtest.Get(t, res, "workload").(edn.Map)
+			if checker.ValidityOf(w) != checker.Valid {
+				t.Errorf("not linearizable: %v", w)
 			}
 		})
 	}

@@ -9,6 +9,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/glomers/glomers/workbench/challenge"
+	"github.com/glomers/glomers/workbench/edn"
+	"github.com/glomers/glomers/workbench/history"
 )
 
 // --maelstrom sends the official command line to the tool given and reads
@@ -67,7 +69,7 @@ func TestMissingExtraFailsOnlyWhenNamed(t *testing.T) {
 	}
 	var extra challenge.Challenge
 	for _, c := range challenge.All() {
-		if c.Extra {
+		if c.ID == "list-append" {
 			extra = c
 		}
 	}
@@ -173,5 +175,34 @@ func TestRelativeTargetUsesTheReferenceRun(t *testing.T) {
 	resolveOfficial(rows)
 	if !rows[1].ok || len(rows[1].official) != 0 {
 		t.Errorf("5c with 5b's own binary: ok %v, targets %v; want the relative target dropped", rows[1].ok, rows[1].official)
+	}
+}
+
+// The served fraction counts :ok and the refusals the data calls for (20,
+// 22) over every client operation; timeouts, other errors (11: no
+// leader) and operations still open count against it, nemesis ops not at
+// all.
+func TestServedFraction(t *testing.T) {
+	fail := func(p int, code string) []history.Op {
+		return []history.Op{{Type: history.Invoke, Process: p, F: "cas"},
+			{Type: history.Fail, Process: p, F: "cas", Error: []any{edn.Keyword(code), "text"}}}
+	}
+	var ops []history.Op
+	ops = append(ops, history.Op{Type: history.Invoke, Process: 0, F: "read"}, history.Op{Type: history.OK, Process: 0, F: "read"})
+	ops = append(ops, fail(1, "precondition-failed")...)
+	ops = append(ops, fail(2, "key-does-not-exist")...)
+	ops = append(ops, fail(3, "temporarily-unavailable")...)
+	ops = append(ops, history.Op{Type: history.Invoke, Process: 4, F: "write"},
+		history.Op{Type: history.Info, Process: 4, F: "write", Error: edn.Keyword("net-timeout")})
+	ops = append(ops, history.Op{Type: history.Invoke, Process: 5, F: "write"}) // never completed
+	ops = append(ops, history.Op{Type: history.Info, Process: history.NemesisProcess, F: "start-partition"},
+		history.Op{Type: history.Info, Process: history.NemesisProcess, F: "start-partition"})
+	f := figures(edn.K(), ops)
+	if got := f[challenge.ServedFraction]; got != 0.5 {
+		t.Errorf("served fraction %v, want 3 of 6 = 0.5", got)
+	}
+	tgt := challenge.Target{Metric: challenge.ServedFraction, Bound: 0.75}
+	if tgt.Met(0.5) || !tgt.Met(0.75) || tgt.String() != "served-fraction ≥ 0.75" {
+		t.Errorf("served-fraction target: met(0.5)=%v met(0.75)=%v %q", tgt.Met(0.5), tgt.Met(0.75), tgt.String())
 	}
 }

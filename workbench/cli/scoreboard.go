@@ -180,20 +180,39 @@ func figures(res edn.Map, ops []history.Op) map[challenge.Metric]float64 {
 		}
 	}
 	var ls []int64
-	notOK := 0
+	notOK, served, pairs := 0, 0, 0
 	for _, p := range history.Pairs(ops) {
+		pairs++
 		switch {
 		case p.Complete != nil && p.Complete.Type == history.OK:
 			ls = append(ls, p.Complete.Time-p.Invoke.Time)
+			served++
 		case p.Invoke.F != "crash": // kafka's crash op sends no request
 			notOK++
+			if refusedForTheData(p.Complete) {
+				served++
+			}
 		}
 	}
 	out[challenge.NotOKRequests] = float64(notOK)
+	if pairs > 0 {
+		out[challenge.ServedFraction] = float64(served) / float64(pairs)
+	}
 	if len(ls) > 0 {
 		slices.Sort(ls)
 		out[challenge.OpP50] = float64(checker.Quantile(ls, 0.5)) / 1e6
 		out[challenge.OpP99] = float64(checker.Quantile(ls, 0.99)) / 1e6
 	}
 	return out
+}
+
+// refusedForTheData reports whether a completion is a definite refusal
+// that the data called for, not the store's unavailability: error 20
+// (key-does-not-exist) or 22 (precondition-failed).
+func refusedForTheData(op *history.Op) bool {
+	if op == nil || op.Type != history.Fail {
+		return false
+	}
+	e, ok := op.Error.([]any)
+	return ok && len(e) > 0 && (e[0] == edn.Keyword("key-does-not-exist") || e[0] == edn.Keyword("precondition-failed"))
 }

@@ -44,7 +44,7 @@ func TestNetViews(t *testing.T) {
 }
 
 func TestNetEchoExample(t *testing.T) {
-	// network.md §7: one node, 12 echo ops: 12 requests, 12 replies, init, init_ok.
+	// Maelstrom's net/checker.clj: one node, 12 echo ops: 12 requests, 12 replies, init, init_ok.
 	var events []NetEvent
 	var id int64
 	pair := func(src, dest string) {

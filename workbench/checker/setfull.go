@@ -94,7 +94,7 @@ type setFullTrack struct {
 	lastPresent, lastAbsent *history.Op
 }
 
-// SetFullAnalysis runs Jepsen's set-full analysis (workloads.md §3.1) over
+// SetFullAnalysis runs Jepsen's set-full analysis (jepsen/checker.clj, set-full, as Maelstrom's broadcast workload runs it) over
 // the client operations: :add ops with the element as value and :read ops
 // whose :ok completions return a list of elements. Each add invocation
 // (re)starts tracking its element; every :ok read then updates every

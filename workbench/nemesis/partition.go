@@ -9,7 +9,8 @@
 // run is repeatable from its seed.
 //
 // The four partition specs follow Jepsen's nemesis as Maelstrom uses it
-// (spec network.md §6.2), with n nodes and majority(n) = ⌊n/2⌋+1:
+// (Jepsen 0.3.7: jepsen/nemesis/combined.clj, partition-package, and the
+// grudges of jepsen/nemesis.clj), with n nodes and majority(n) = ⌊n/2⌋+1:
 //
 //	one              isolate one random node from all the others
 //	majority         split a shuffled list into ⌊n/2⌋ nodes and the rest

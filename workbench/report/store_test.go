@@ -17,7 +17,8 @@ import (
 	"github.com/glomers/glomers/workbench/history"
 )
 
-// start is a fixed test start in a -05:00 zone, the example of cli.md §2.
+// start is a fixed test start in a -05:00 zone, like the store paths in
+// Maelstrom's README.
 var start = time.Date(2021, 2, 23, 10, 30, 56, 288_000_000, time.FixedZone("EST", -5*3600))
 
 func newTestStore(t *testing.T, root, name string, at time.Time) *Store {

@@ -18,7 +18,7 @@ import (
 
 // These tests drive a key/value service through the simulated network
 // with several concurrent callers, record what they saw as a lin-kv
-// history ([k v] tuples, workloads.md §6) and check it with
+// history ([k v] tuples, as Maelstrom's lin-kv workload records them) and check it with
 // checker.LinearizableKV. lin-kv must pass every time; stores that serve
 // stale reads must be caught.
 

@@ -1,6 +1,7 @@
 // Package service implements the pseudo-nodes Maelstrom provides to every
 // test: the key/value stores lin-kv, seq-kv and lww-kv, and the timestamp
-// oracle lin-tso (spec services.md).
+// oracle lin-tso (Maelstrom 0.2.4 doc/services.md and
+// src/maelstrom/service.clj).
 //
 // A Service is a small state machine. The bench delivers it one request
 // body at a time, from the service's own goroutine, and sends back the body
@@ -29,15 +30,13 @@
 //   - seq-kv answers the same requests from a buffer of the last 32
 //     states. Each caller (request src) remembers the state it last
 //     observed, i; a request is tried on a random state j with
-//     i ≤ j < newest (j = i when i is the newest), read modulo the buffer,
-//     and, if it would change that state, is re-applied to the newest
-//     state instead, which it extends. So reads are stale until the
-//     caller's own next mutating request; views never go backwards; a
-//     write of the value a key already had in the chosen state is
-//     acknowledged without reaching the newest state. Note that j never
-//     equals the newest index while the caller lags: reading alone never
-//     catches a caller up (spec services.md §4 says j ≤ last; Maelstrom's
-//     rand-int excludes it).
+//     i ≤ j ≤ newest, read modulo the buffer, and, if it would change
+//     that state, is re-applied to the newest state instead, which it
+//     extends. So reads may be stale, views never go backwards, and a
+//     caller that only reads catches up sooner or later (Maelstrom 0.2.3
+//     made j's range include the newest state); a write of the value a
+//     key already had in the chosen state is acknowledged without
+//     reaching the newest state (see seqKV).
 //   - lww-kv keeps two replicas that never converge; each request goes to
 //     a random one. create_if_not_exists is ignored, and a failed cas
 //     prints "from" with Clojure's str (strings unquoted).

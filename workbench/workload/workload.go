@@ -210,7 +210,7 @@ func ErrorName(code int64) (string, bool) {
 }
 
 // call performs one RPC and turns its outcome into a completion of inv
-// using Maelstrom's standard error handling (protocol.md §5): an ok reply
+// using Maelstrom's standard error handling (Maelstrom's src/maelstrom/client.clj and doc/protocol.md, errors): an ok reply
 // goes to onOK; a definite error is :fail; an indefinite error or a
 // timeout is :info, or :fail when idempotent; a malformed reply is :info
 // with an exception. With wrap false (g-set and the counters) every

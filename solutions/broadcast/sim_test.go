@@ -84,13 +84,13 @@ func (sc scenario) run(t *testing.T, seed uint64) figures {
 			f.ops++
 		}
 	}
-	f.msgsPerOp = toFloat(lookup(res.Results, "net", "servers", "msgs-per-op"))
+	f.msgsPerOp = workbenchtest.Number(lookup(res.Results, "net", "servers", "msgs-per-op"))
 	f.lost = toInt(lookup(res.Results, "workload", "lost-count"))
 	f.stable = toInt(lookup(res.Results, "workload", "stable-count"))
 	f.attempts = toInt(lookup(res.Results, "workload", "attempt-count"))
 	if q, ok := lookup(res.Results, "workload", "stable-latencies").(edn.Map); ok {
 		for _, e := range q {
-			switch k := toFloat(e.Key); k {
+			switch k := workbenchtest.Number(e.Key); k {
 			case 0.5:
 				f.median = toInt(e.Val)
 			case 1:
@@ -148,21 +148,7 @@ func toInt(v any) int64 {
 	return -1
 }
 
-func toFloat(v any) float64 {
-	switch x := v.(type) {
-	case int:
-		return float64(x)
-	case int64:
-		return float64(x)
-	case float32:
-		return float64(x)
-	case float64:
-		return x
-	}
-	return -1
-}
-
-// The challenges' set-ups (see challenges.md), in virtual time.
+// The challenges' set-ups (fly.io's challenge pages), in virtual time.
 var (
 	setup3a = scenario{nodes: 1, rate: 10, limit: 20 * time.Second}
 	setup3b = scenario{nodes: 5, rate: 10, limit: 20 * time.Second}

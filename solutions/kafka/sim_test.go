@@ -69,10 +69,10 @@ func runKafka(t *testing.T, nodes int, seed uint64, opts kafka.Options, strict b
 func figuresOf(t *testing.T, res *workbench.Result) kafkaFigures {
 	t.Helper()
 	f := kafkaFigures{valid: res.Valid}
-	f.servers = toFloat(workbenchtest.Get(t, res, "net", "servers", "msgs-per-op"))
-	f.all = toFloat(workbenchtest.Get(t, res, "net", "all", "msgs-per-op"))
-	f.available = toFloat(workbenchtest.Get(t, res, "availability", "ok-fraction"))
-	f.lag = toFloat(workbenchtest.Get(t, res, "workload", "worst-realtime-lag", "lag"))
+	f.servers = workbenchtest.Number(workbenchtest.Get(t, res, "net", "servers", "msgs-per-op"))
+	f.all = workbenchtest.Number(workbenchtest.Get(t, res, "net", "all", "msgs-per-op"))
+	f.available = workbenchtest.Number(workbenchtest.Get(t, res, "availability", "ok-fraction"))
+	f.lag = workbenchtest.Number(workbenchtest.Get(t, res, "workload", "worst-realtime-lag", "lag"))
 	f.strict = checker.Unknown
 	if m, ok := workbenchtest.Get(t, res, "glomers").(edn.Map); ok {
 		f.strict = checker.ValidityOf(m)
@@ -121,20 +121,6 @@ func quantilesOf(xs []float64) quantiles {
 	slices.Sort(xs)
 	at := func(q float64) float64 { return xs[min(len(xs)-1, int(q*float64(len(xs))))] }
 	return quantiles{at(0.5), at(0.99), xs[len(xs)-1]}
-}
-
-func toFloat(v any) float64 {
-	switch x := v.(type) {
-	case float32:
-		return float64(x)
-	case float64:
-		return x
-	case int64:
-		return float64(x)
-	case int:
-		return float64(x)
-	}
-	return -1
 }
 
 // TestChallenges runs 5a, 5b and 5c in virtual time: 3 seeds each, 20

@@ -8,7 +8,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -71,8 +70,8 @@ func (f figures) String() string {
 func measure(res *workbench.Result) figures {
 	get := func(path ...any) any { v, _ := res.Results.Path(path...); return v }
 	f := figures{valid: res.Valid, workload: get("workload")}
-	f.servers = toFloat(get("net", "servers", "msgs-per-op"))
-	f.all = toFloat(get("net", "all", "msgs-per-op"))
+	f.servers = workbenchtest.Number(get("net", "servers", "msgs-per-op"))
+	f.all = workbenchtest.Number(get("net", "all", "msgs-per-op"))
 	invoked := map[int]int64{}
 	var lat []int64
 	for _, op := range res.History {
@@ -96,36 +95,6 @@ func measure(res *workbench.Result) figures {
 		f.p50, f.p99, f.max = ms(checker.Quantile(lat, 0.5)), ms(checker.Quantile(lat, 0.99)), ms(lat[len(lat)-1])
 	}
 	return f
-}
-
-func toFloat(v any) float64 {
-	switch x := v.(type) {
-	case int:
-		return float64(x)
-	case int64:
-		return float64(x)
-	case float32:
-		return float64(x)
-	case float64:
-		return x
-	}
-	return -1
-}
-
-// seeds is how many seeds the scenario tests run: 20 (3 with -short),
-// or GLOMERS_LISTAPPEND_SEEDS.
-func seeds(t *testing.T) int {
-	if s := os.Getenv("GLOMERS_LISTAPPEND_SEEDS"); s != "" {
-		n, err := strconv.Atoi(s)
-		if err != nil || n < 1 {
-			t.Fatalf("GLOMERS_LISTAPPEND_SEEDS=%q: want a positive integer", s)
-		}
-		return n
-	}
-	if testing.Short() {
-		return 3
-	}
-	return 20
 }
 
 // requirePass fails unless the run is strict-serializable with every
@@ -152,7 +121,7 @@ func TestStrictSerializableSlowLinks(t *testing.T) { runSeeds(t, slowLinks) }
 
 func runSeeds(t *testing.T, sc scenario) {
 	var all []figures
-	for seed := range uint64(seeds(t)) {
+	for seed := range uint64(workbenchtest.Seeds(t, "GLOMERS_LISTAPPEND_SEEDS", 20, 3)) {
 		t.Run(fmt.Sprintf("seed=%d", seed+1), func(t *testing.T) {
 			f := measure(workbenchtest.Run(t, sc.config(seed+1, listappend.Options{})))
 			t.Log(f)

@@ -7,7 +7,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"testing"
 	"time"
 
@@ -119,29 +118,13 @@ func nemesisOps(res *workbench.Result, f string) int {
 	return n
 }
 
-// seeds is how many seeds a test runs: all of them, or two with -short.
-// GLOMERS_RAFT_SEEDS overrides.
-func seeds(t *testing.T, all int) int {
-	if v := os.Getenv("GLOMERS_RAFT_SEEDS"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil {
-			t.Fatalf("GLOMERS_RAFT_SEEDS: %v", err)
-		}
-		return n
-	}
-	if testing.Short() {
-		return 2
-	}
-	return all
-}
-
 // TestNoFaults: valid, and at least 99 % of the operations served: :ok,
 // or refused for the data's sake (a cas whose key is missing or holds
 // another value, a read of a missing key). Those refusals are :fail in
 // Maelstrom's :ok-fraction, which no lin-kv service can lift near 0.99:
 // most cas ask for a value the key does not hold.
 func TestNoFaults(t *testing.T) {
-	for seed := range uint64(seeds(t, 5)) {
+	for seed := range uint64(workbenchtest.Seeds(t, "GLOMERS_RAFT_SEEDS", 5, 2)) {
 		t.Run(fmt.Sprintf("seed=%d", seed+1), func(t *testing.T) {
 			res, f := run(t, seed+1, 20*time.Second)
 			t.Log(f)
@@ -159,7 +142,7 @@ func TestNoFaults(t *testing.T) {
 // seeds, with at least 75 % of the operations served (the minority
 // side's share of the time bounds it near 0.8).
 func TestPartitions(t *testing.T) {
-	for seed := range uint64(seeds(t, 20)) {
+	for seed := range uint64(workbenchtest.Seeds(t, "GLOMERS_RAFT_SEEDS", 20, 2)) {
 		t.Run(fmt.Sprintf("seed=%d", seed+1), func(t *testing.T) {
 			res, f := run(t, seed+1, 20*time.Second, "partition")
 			t.Log(f)
@@ -176,7 +159,7 @@ func TestPartitions(t *testing.T) {
 // TestPauses: valid under the pause nemesis (a node stops, its messages
 // queue, then it resumes) over 20 seeds.
 func TestPauses(t *testing.T) {
-	for seed := range uint64(seeds(t, 20)) {
+	for seed := range uint64(workbenchtest.Seeds(t, "GLOMERS_RAFT_SEEDS", 20, 2)) {
 		t.Run(fmt.Sprintf("seed=%d", seed+1), func(t *testing.T) {
 			res, f := run(t, seed+1, 20*time.Second, "pause")
 			t.Log(f)
@@ -196,7 +179,7 @@ func TestPauses(t *testing.T) {
 // costs: each restarted node loses its vote, so once three of the five
 // have restarted nothing commits any more; the figures are logged.
 func TestKills(t *testing.T) {
-	for seed := range uint64(seeds(t, 20)) {
+	for seed := range uint64(workbenchtest.Seeds(t, "GLOMERS_RAFT_SEEDS", 20, 2)) {
 		t.Run(fmt.Sprintf("seed=%d", seed+1), func(t *testing.T) {
 			res, f := run(t, seed+1, 20*time.Second, "kill")
 			t.Log(f)
@@ -217,7 +200,7 @@ func TestKills(t *testing.T) {
 // kills another), so nothing can commit, and the stats checker calls a
 // run where some operation never succeeded invalid.
 func TestAllFaults(t *testing.T) {
-	for seed := range uint64(seeds(t, 10)) {
+	for seed := range uint64(workbenchtest.Seeds(t, "GLOMERS_RAFT_SEEDS", 10, 2)) {
 		t.Run(fmt.Sprintf("seed=%d", seed+1), func(t *testing.T) {
 			res, f := run(t, seed+1, 20*time.Second, "partition", "kill", "pause")
 			t.Log(f)

@@ -3,11 +3,9 @@ package txn_test
 import (
 	"context"
 	"fmt"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"testing"
 	"time"
 
@@ -97,25 +95,25 @@ func measure(res *workbench.Result) figures {
 	}
 	get := func(path ...any) any { v, _ := res.Results.Path(path...); return v }
 	f.workload = get("workload")
-	f.okFraction = toFloat(get("availability", "ok-fraction"))
-	f.msgsPerOp = toFloat(get("net", "servers", "msgs-per-op"))
+	f.okFraction = workbenchtest.Number(get("availability", "ok-fraction"))
+	f.msgsPerOp = workbenchtest.Number(get("net", "servers", "msgs-per-op"))
 	vis := []any{"glomers", "workload"}
 	q := func(m any, k float64) float64 {
 		mm, _ := m.(edn.Map)
 		for _, e := range mm {
-			if toFloat(e.Key) == k {
-				return toFloat(e.Val)
+			if workbenchtest.Number(e.Key) == k {
+				return workbenchtest.Number(e.Val)
 			}
 		}
 		return -1
 	}
 	lags := get(append(vis, "lag-ms")...)
 	f.lagMedian, f.lagP99, f.lagMax = q(lags, 0.5), q(lags, 0.99), q(lags, 1)
-	f.healMax = toFloat(get(append(vis, "after-heal", "max-ms")...))
-	f.heals = int64(toFloat(get(append(vis, "after-heal", "heals")...)))
+	f.healMax = workbenchtest.Number(get(append(vis, "after-heal", "max-ms")...))
+	f.heals = int64(workbenchtest.Number(get(append(vis, "after-heal", "heals")...)))
 	seen := get(append(vis, "first-seen-ms")...)
 	f.seenMedian, f.seenP99 = q(seen, 0.5), q(seen, 0.99)
-	f.neverSeen = int64(toFloat(get(append(vis, "never-seen-writes")...)))
+	f.neverSeen = int64(workbenchtest.Number(get(append(vis, "never-seen-writes")...)))
 	f.visibility = checker.ValidityOf(asMap(get(vis...)))
 	var lat []int64
 	invoked := map[int]int64{}
@@ -139,33 +137,6 @@ func measure(res *workbench.Result) figures {
 }
 
 func asMap(v any) edn.Map { m, _ := v.(edn.Map); return m }
-
-func toFloat(v any) float64 {
-	switch x := v.(type) {
-	case int:
-		return float64(x)
-	case int64:
-		return float64(x)
-	case float32:
-		return float64(x)
-	case float64:
-		return x
-	}
-	return -1
-}
-
-// seedCount is how many seeds the scenario tests run: 3, or
-// GLOMERS_TXN_SEEDS (the issue asks for at least 20).
-func seedCount(t *testing.T) int {
-	if s := os.Getenv("GLOMERS_TXN_SEEDS"); s != "" {
-		n, err := strconv.Atoi(s)
-		if err != nil || n < 1 {
-			t.Fatalf("GLOMERS_TXN_SEEDS=%q: want a positive integer", s)
-		}
-		return n
-	}
-	return 3
-}
 
 // requirePass fails unless the run is what the challenge asks for:
 // valid, and (total availability) every transaction :ok.
@@ -191,7 +162,7 @@ func requireTargets(t *testing.T, sc scenario, seed uint64, f figures) {
 }
 
 func TestChallenge6a(t *testing.T) {
-	for seed := range uint64(seedCount(t)) {
+	for seed := range uint64(workbenchtest.Seeds(t, "GLOMERS_TXN_SEEDS", 3, 3)) {
 		f := setup6a.run(t, seed+1, txn.Options{})
 		requirePass(t, setup6a, seed+1, f)
 		if f.msgsPerOp != 0 {
@@ -203,7 +174,7 @@ func TestChallenge6a(t *testing.T) {
 
 func TestChallenge6b(t *testing.T) {
 	for _, sc := range []scenario{setup6b1, setup6b2} {
-		for seed := range uint64(seedCount(t)) {
+		for seed := range uint64(workbenchtest.Seeds(t, "GLOMERS_TXN_SEEDS", 3, 3)) {
 			f := sc.run(t, seed+1, txn.Options{})
 			requirePass(t, sc, seed+1, f)
 			requireTargets(t, sc, seed+1, f)
@@ -214,7 +185,7 @@ func TestChallenge6b(t *testing.T) {
 
 func TestChallenge6c(t *testing.T) {
 	for _, sc := range []scenario{setup6c, setup6cFrequent} {
-		for seed := range uint64(seedCount(t)) {
+		for seed := range uint64(workbenchtest.Seeds(t, "GLOMERS_TXN_SEEDS", 3, 3)) {
 			f := sc.run(t, seed+1, txn.Options{})
 			requirePass(t, sc, seed+1, f)
 			requireTargets(t, sc, seed+1, f)

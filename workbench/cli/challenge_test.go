@@ -45,7 +45,7 @@ func TestChallengeThroughAnotherMaelstrom(t *testing.T) {
 
 	// An invalid verdict (exit 1) is reported as such and fails the command.
 	os.WriteFile(tool, []byte("#!/bin/sh\necho 'Analysis invalid!'\nexit 1\n"), 0o755)
-	code, out, _ = run(t, "challenge", "1", "--bin-dir", dir, "--maelstrom", tool)
+	code, out, _ = run(t, "challenge", "1", "--bin-dir", dir, "--maelstrom", tool, "--store", store)
 	if code != ExitInvalid || !strings.Contains(out, "false") {
 		t.Errorf("invalid run: exit %d\n%s", code, out)
 	}

@@ -18,6 +18,8 @@ package workbenchtest
 import (
 	"bytes"
 	"context"
+	"os"
+	"strconv"
 	"testing"
 	"testing/synctest"
 
@@ -55,6 +57,40 @@ func Get(t testing.TB, res *workbench.Result, path ...any) any {
 		t.Fatalf("no %v in the results", path)
 	}
 	return v
+}
+
+// Number converts a value of the results map to a float64 (EDN integers
+// and floats alike), or -1 when it is not a number.
+func Number(v any) float64 {
+	switch x := v.(type) {
+	case int:
+		return float64(x)
+	case int64:
+		return float64(x)
+	case float32:
+		return float64(x)
+	case float64:
+		return x
+	}
+	return -1
+}
+
+// Seeds returns how many seeds a scenario test runs: n, or short with
+// -short, or the positive count in the environment variable env when it
+// is set (to run more, or fewer, without editing the test).
+func Seeds(t testing.TB, env string, n, short int) int {
+	t.Helper()
+	if s := os.Getenv(env); s != "" {
+		k, err := strconv.Atoi(s)
+		if err != nil || k < 1 {
+			t.Fatalf("%s=%q: want a positive integer", env, s)
+		}
+		return k
+	}
+	if testing.Short() {
+		return short
+	}
+	return n
 }
 
 func tail(s string, n int) string {

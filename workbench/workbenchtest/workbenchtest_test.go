@@ -31,3 +31,25 @@ func TestRunAndGet(t *testing.T) {
 		t.Errorf("%d ok ops in a virtual minute at rate 10", n)
 	}
 }
+
+func TestNumber(t *testing.T) {
+	for v, want := range map[any]float64{int64(3): 3, 2.5: 2.5, 7: 7, float32(0.5): 0.5, "3": -1, nil: -1} {
+		if got := workbenchtest.Number(v); got != want {
+			t.Errorf("Number(%#v) = %v, want %v", v, got, want)
+		}
+	}
+}
+
+func TestSeeds(t *testing.T) {
+	full := 20
+	if testing.Short() {
+		full = 3
+	}
+	if got := workbenchtest.Seeds(t, "GLOMERS_TEST_SEEDS_UNSET", 20, 3); got != full {
+		t.Errorf("without the variable: %d seeds, want %d", got, full)
+	}
+	t.Setenv("GLOMERS_TEST_SEEDS", "7")
+	if got := workbenchtest.Seeds(t, "GLOMERS_TEST_SEEDS", 20, 3); got != 7 {
+		t.Errorf("GLOMERS_TEST_SEEDS=7: %d seeds", got)
+	}
+}

@@ -2,6 +2,7 @@ package workbench_test
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
@@ -191,6 +192,23 @@ func TestKilledNodeOpsAreInfoNeverOK(t *testing.T) {
 	}
 	if answeredAfter == 0 {
 		t.Error("no restarted node answered an op")
+	}
+	// Requests that reach a down node are lost, not journalled as
+	// received: at least one echo per op sent while down goes unreceived.
+	var sent, received int
+	for _, e := range res.Journal {
+		var body struct{ Type string }
+		if json.Unmarshal(e.Msg.Body, &body) != nil || body.Type != "echo" {
+			continue
+		}
+		if e.Recv {
+			received++
+		} else {
+			sent++
+		}
+	}
+	if sent-received < whileDown {
+		t.Errorf("%d echo requests sent, %d journalled as received, yet %d ops went to a down node", sent, received, whileDown)
 	}
 	for _, want := range []string{"Killing n", "Restarting n", "is up again (init_ok)"} {
 		if !strings.Contains(log.String(), want) {

@@ -121,24 +121,30 @@ func (r *run) startNode(ctx context.Context, nc *nodeConn, initClient *netsim.Cl
 
 // deliver hands the messages the network delivers for nc to its current
 // process. While the node is down (killed, or restarted but not yet
-// through init) they are dropped, as a dead process's queue is lost; only
-// the restart's init passes. A message a process no longer takes (it
-// died, or was killed while it waited) is lost too.
+// through init) they are dropped, as a dead process's queue is lost, and
+// not journalled as received; only the restart's init passes. A message
+// a process no longer takes (it died, or was killed while it waited) is
+// lost too.
 func (r *run) deliver(ctx context.Context, nc *nodeConn) {
 	var buf []byte
+	up := func(m *netsim.Message) bool {
+		nc.mu.Lock()
+		defer nc.mu.Unlock()
+		if nc.down && m.Src != nc.initSrc {
+			nc.lost++
+			return false
+		}
+		return true
+	}
 	for {
-		m, err := nc.ep.Recv(ctx)
+		m, err := nc.ep.RecvIf(ctx, up)
 		if err != nil {
 			return
 		}
 		nc.mu.Lock()
 		proc := nc.proc
-		ok := !nc.down || m.Src == nc.initSrc
-		if !ok {
-			nc.lost++
-		}
 		nc.mu.Unlock()
-		if !ok || proc == nil {
+		if proc == nil {
 			continue
 		}
 		buf = append(m.AppendJSON(buf[:0]), '\n')

@@ -356,6 +356,14 @@ func (e *Endpoint) close() {
 // taken is then lost, as in a receiver that is stopped), and ErrClosed
 // once the endpoint is closed.
 func (e *Endpoint) Recv(ctx context.Context) (*Message, error) {
+	return e.RecvIf(ctx, nil)
+}
+
+// RecvIf is Recv for a receiver that may refuse a message once it is due
+// (a node that is down loses what reaches it): a message keep rejects is
+// dropped without being journalled as delivered, like one a partition
+// drops, and the next is taken. A nil keep accepts everything.
+func (e *Endpoint) RecvIf(ctx context.Context, keep func(*Message) bool) (*Message, error) {
 	for {
 		it, err := e.take(ctx)
 		if err != nil {
@@ -372,6 +380,9 @@ func (e *Endpoint) Recv(ctx context.Context) (*Message, error) {
 				t.Stop()
 				return nil, ctx.Err()
 			}
+		}
+		if keep != nil && !keep(it.msg) {
+			continue
 		}
 		e.net.record(Event{Recv: true, Time: e.net.Since().Nanoseconds(), Msg: it.msg})
 		if e.net.cfg.OnRecv != nil {

@@ -358,3 +358,42 @@ func TestClientIgnoresQuotedInReplyTo(t *testing.T) {
 		}
 	})
 }
+
+// RecvIf drops a message its receiver refuses once it is due (a node that
+// is down): the message is journalled as sent but never as received, and
+// the next one is delivered.
+func TestRecvIfRefusedMessagesAreNotDelivered(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		n := mustNet(t, Config{Latency: 10 * time.Millisecond})
+		eps := mustRegister(t, n, "n0", "n1")
+		n.Send("n0", "n1", json.RawMessage(`"lost"`))
+		n.Send("n0", "n1", json.RawMessage(`"kept"`))
+		var refused []string
+		keep := func(m *Message) bool {
+			if string(m.Body) == `"lost"` {
+				refused = append(refused, string(m.Body))
+				return false
+			}
+			return true
+		}
+		m, err := eps[1].RecvIf(t.Context(), keep)
+		if err != nil || string(m.Body) != `"kept"` {
+			t.Fatalf("got %v %v, want the second message", m, err)
+		}
+		if len(refused) != 1 {
+			t.Errorf("keep saw the refused message %d times", len(refused))
+		}
+		var recvs []string
+		sends := 0
+		for _, e := range n.Journal() {
+			if e.Recv {
+				recvs = append(recvs, string(e.Msg.Body))
+			} else {
+				sends++
+			}
+		}
+		if sends != 2 || len(recvs) != 1 || recvs[0] != `"kept"` {
+			t.Errorf("journal: %d sends, receptions %v; want 2 sends and only \"kept\" received", sends, recvs)
+		}
+	})
+}

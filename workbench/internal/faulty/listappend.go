@@ -46,13 +46,7 @@ func TxnLinKVPerKey(n *node.Node) {
 		if err != nil {
 			return err
 		}
-		var keys []int64
-		for _, m := range txn {
-			if m.F != "r" && !slices.Contains(keys, m.K) {
-				keys = append(keys, m.K)
-			}
-		}
-		slices.Sort(keys)
+		keys := writtenKeys(txn)
 		token := n.ID() + "/" + strconv.FormatInt(tokens.Add(1), 10)
 		ctx := n.Context()
 		var held []int64

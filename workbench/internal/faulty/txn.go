@@ -54,6 +54,20 @@ func (m txnMop) MarshalJSON() ([]byte, error) {
 	return json.Marshal([]any{m.F, m.K, v})
 }
 
+// writtenKeys lists the keys a transaction writes or appends to, each
+// once, in ascending order: the order a store that locks them must take
+// their locks in to avoid deadlocks.
+func writtenKeys(txn []txnMop) []int64 {
+	var keys []int64
+	for _, m := range txn {
+		if m.F != "r" && !slices.Contains(keys, m.K) {
+			keys = append(keys, m.K)
+		}
+	}
+	slices.Sort(keys)
+	return keys
+}
+
 // decodeTxn reads the micro-operations of a txn request.
 func decodeTxn(msg node.Message) ([]txnMop, error) {
 	var body struct {
@@ -281,13 +295,7 @@ func TxnReadCommittedAppend(n *node.Node) {
 		if err != nil {
 			return err
 		}
-		var keys []int64
-		for _, m := range txn {
-			if m.F != "r" && !slices.Contains(keys, m.K) {
-				keys = append(keys, m.K)
-			}
-		}
-		slices.Sort(keys)
+		keys := writtenKeys(txn)
 		mu.Lock()
 		held := make([]chan struct{}, len(keys))
 		for i, k := range keys {

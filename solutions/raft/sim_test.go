@@ -16,6 +16,7 @@ import (
 	"github.com/glomers/glomers/workbench/edn"
 	"github.com/glomers/glomers/workbench/history"
 	"github.com/glomers/glomers/workbench/workbenchtest"
+	"github.com/glomers/glomers/workbench/workload"
 )
 
 // figures are the numbers a lin-kv run is judged by.
@@ -83,7 +84,7 @@ func figuresOf(t *testing.T, res *workbench.Result) figures {
 			oks = append(oks, ms)
 		case history.Fail:
 			f.fail++
-			if e, ok := op.Error.([]any); ok && len(e) > 0 && (e[0] == edn.Keyword("key-does-not-exist") || e[0] == edn.Keyword("precondition-failed")) {
+			if workload.RefusedForTheData(op) {
 				f.refused++
 			} else {
 				fails = append(fails, ms)
@@ -158,13 +159,17 @@ func TestPartitions(t *testing.T) {
 
 // TestPauses: valid under the pause nemesis (a node stops, its messages
 // queue, then it resumes) over 20 seeds.
-func TestPauses(t *testing.T) {
+func TestPauses(t *testing.T) { requireValidUnder(t, "pause") }
+
+// requireValidUnder runs 20 seeds under one nemesis fault, each of which
+// must really happen, and requires every run to be valid.
+func requireValidUnder(t *testing.T, fault string) {
 	for seed := range uint64(workbenchtest.Seeds(t, "GLOMERS_RAFT_SEEDS", 20, 2)) {
 		t.Run(fmt.Sprintf("seed=%d", seed+1), func(t *testing.T) {
-			res, f := run(t, seed+1, 20*time.Second, "pause")
+			res, f := run(t, seed+1, 20*time.Second, fault)
 			t.Log(f)
-			if nemesisOps(res, "pause") == 0 {
-				t.Errorf("no node was paused")
+			if nemesisOps(res, fault) == 0 {
+				t.Errorf("no %s happened", fault)
 			}
 			if f.valid != checker.Valid {
 				t.Errorf("invalid: %v", workbenchtest.Get(t, res, "workload"))
@@ -178,20 +183,7 @@ func TestPauses(t *testing.T) {
 // linearizable. Availability is what the package documentation says it
 // costs: each restarted node loses its vote, so once three of the five
 // have restarted nothing commits any more; the figures are logged.
-func TestKills(t *testing.T) {
-	for seed := range uint64(workbenchtest.Seeds(t, "GLOMERS_RAFT_SEEDS", 20, 2)) {
-		t.Run(fmt.Sprintf("seed=%d", seed+1), func(t *testing.T) {
-			res, f := run(t, seed+1, 20*time.Second, "kill")
-			t.Log(f)
-			if nemesisOps(res, "kill") == 0 {
-				t.Errorf("no node was killed")
-			}
-			if f.valid != checker.Valid {
-				t.Errorf("invalid: %v", workbenchtest.Get(t, res, "workload"))
-			}
-		})
-	}
-}
+func TestKills(t *testing.T) { requireValidUnder(t, "kill") }
 
 // TestAllFaults: linearizable under partitions, pauses and kills
 // together. Only the workload's verdict is required: some schedules

@@ -12,6 +12,7 @@ import (
 	"github.com/glomers/glomers/workbench/checker"
 	"github.com/glomers/glomers/workbench/edn"
 	"github.com/glomers/glomers/workbench/history"
+	"github.com/glomers/glomers/workbench/workload"
 )
 
 // printScoreboard prints one narrow line per run (under 100 columns),
@@ -189,7 +190,7 @@ func figures(res edn.Map, ops []history.Op) map[challenge.Metric]float64 {
 			served++
 		case p.Invoke.F != "crash": // kafka's crash op sends no request
 			notOK++
-			if refusedForTheData(p.Complete) {
+			if p.Complete != nil && workload.RefusedForTheData(*p.Complete) {
 				served++
 			}
 		}
@@ -204,15 +205,4 @@ func figures(res edn.Map, ops []history.Op) map[challenge.Metric]float64 {
 		out[challenge.OpP99] = float64(checker.Quantile(ls, 0.99)) / 1e6
 	}
 	return out
-}
-
-// refusedForTheData reports whether a completion is a definite refusal
-// that the data called for, not the store's unavailability: error 20
-// (key-does-not-exist) or 22 (precondition-failed).
-func refusedForTheData(op *history.Op) bool {
-	if op == nil || op.Type != history.Fail {
-		return false
-	}
-	e, ok := op.Error.([]any)
-	return ok && len(e) > 0 && (e[0] == edn.Keyword("key-does-not-exist") || e[0] == edn.Keyword("precondition-failed"))
 }

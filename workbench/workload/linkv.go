@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/glomers/glomers/node"
 	"github.com/glomers/glomers/workbench/checker"
 	"github.com/glomers/glomers/workbench/edn"
 	"github.com/glomers/glomers/workbench/history"
@@ -151,3 +152,21 @@ func (w *linKV) Invoke(ctx context.Context, c Caller, op history.Op) history.Op 
 const linKVCheckTimeout = time.Minute
 
 func (*linKV) Check(ops []history.Op) edn.Map { return checker.LinearizableKV(ops, linKVCheckTimeout) }
+
+// RefusedForTheData reports whether op is a completion that a correct
+// key-value store gives because of the data, not for want of
+// availability: :fail with error 20 (key-does-not-exist, a read or cas of
+// a missing key) or 22 (precondition-failed, a cas whose from is not the
+// current value). Most lin-kv cas end so, which keeps :ok-fraction near
+// 0.75 for a perfect store; availability figures count them as served.
+func RefusedForTheData(op history.Op) bool {
+	if op.Type != history.Fail {
+		return false
+	}
+	e, ok := op.Error.([]any)
+	if !ok || len(e) == 0 {
+		return false
+	}
+	return e[0] == edn.Keyword(node.Code(node.KeyDoesNotExist).String()) ||
+		e[0] == edn.Keyword(node.Code(node.PreconditionFailed).String())
+}

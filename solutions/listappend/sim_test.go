@@ -60,6 +60,7 @@ type figures struct {
 	all        float64 // :net :all :msgs-per-op
 	p50, p99   float64 // latency of :ok transactions, ms
 	max        float64
+	completed  map[history.Type]int // client completions by type
 }
 
 func (f figures) String() string {
@@ -69,7 +70,7 @@ func (f figures) String() string {
 
 func measure(res *workbench.Result) figures {
 	get := func(path ...any) any { v, _ := res.Results.Path(path...); return v }
-	f := figures{valid: res.Valid, workload: get("workload")}
+	f := figures{valid: res.Valid, workload: get("workload"), completed: map[history.Type]int{}}
 	f.servers = workbenchtest.Number(get("net", "servers", "msgs-per-op"))
 	f.all = workbenchtest.Number(get("net", "all", "msgs-per-op"))
 	invoked := map[int]int64{}
@@ -77,6 +78,9 @@ func measure(res *workbench.Result) figures {
 	for _, op := range res.History {
 		if !op.IsClient() {
 			continue
+		}
+		if op.Type != history.Invoke {
+			f.completed[op.Type]++
 		}
 		switch op.Type {
 		case history.Invoke:
@@ -222,18 +226,12 @@ func TestTimeoutsStayStrictSerializable(t *testing.T) {
 			cfg.LatencyDist, cfg.Concurrency = "exponential", 10
 			res := workbenchtest.Run(t, cfg)
 			f := measure(res)
-			counts := map[history.Type]int{}
-			for _, op := range res.History {
-				if op.IsClient() {
-					counts[op.Type]++
-				}
-			}
-			t.Logf("%v; completions %v", f, counts)
+			t.Logf("%v; completions %v", f, f.completed)
 			if f.valid != checker.Valid {
 				t.Fatalf("judged %v: %v", f.valid, f.workload)
 			}
-			if counts[history.Info] == 0 || counts[history.OK] == 0 {
-				t.Errorf("want both :ok and :info transactions (timeouts), got %v", counts)
+			if f.completed[history.Info] == 0 || f.completed[history.OK] == 0 {
+				t.Errorf("want both :ok and :info transactions (timeouts), got %v", f.completed)
 			}
 		})
 	}
@@ -317,13 +315,7 @@ func TestKills(t *testing.T) {
 			cfg.Concurrency = 6
 			res := workbenchtest.Run(t, cfg)
 			f := measure(res)
-			counts := map[history.Type]int{}
-			for _, op := range res.History {
-				if op.IsClient() {
-					counts[op.Type]++
-				}
-			}
-			t.Logf("%v; completions %v", f, counts)
+			t.Logf("%v; completions %v", f, f.completed)
 			if f.valid != checker.Valid {
 				t.Fatalf("judged %v: %v", f.valid, f.workload)
 			}

@@ -127,6 +127,7 @@ func (r *run) startNode(ctx context.Context, nc *nodeConn, initClient *netsim.Cl
 // lost too.
 func (r *run) deliver(ctx context.Context, nc *nodeConn) {
 	var buf []byte
+	var proc *process.Node // the life that takes the message up accepted
 	up := func(m *netsim.Message) bool {
 		nc.mu.Lock()
 		defer nc.mu.Unlock()
@@ -134,6 +135,7 @@ func (r *run) deliver(ctx context.Context, nc *nodeConn) {
 			nc.lost++
 			return false
 		}
+		proc = nc.proc
 		return true
 	}
 	for {
@@ -141,9 +143,6 @@ func (r *run) deliver(ctx context.Context, nc *nodeConn) {
 		if err != nil {
 			return
 		}
-		nc.mu.Lock()
-		proc := nc.proc
-		nc.mu.Unlock()
 		if proc == nil {
 			continue
 		}

@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"runtime"
 	"slices"
 	"strings"
 	"time"
@@ -158,6 +159,9 @@ func (c *Config) Validate() error {
 	}
 	if err := nemesis.CheckFaults(c.Nemesis); err != nil {
 		errs = append(errs, err)
+	}
+	if c.Node == nil && !process.PauseSupported && c.fault(nemesis.FaultPause) {
+		errs = append(errs, fmt.Errorf("--nemesis pause needs SIGSTOP, which %s does not have; use partition or kill here", runtime.GOOS))
 	}
 	if c.NemesisInterval <= 0 {
 		errs = append(errs, fmt.Errorf("--nemesis-interval must be positive, got %v", c.NemesisInterval))

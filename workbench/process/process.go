@@ -146,9 +146,9 @@ func (p *Node) startBinary(spec Spec) error {
 	}
 	cmd.Stderr = p.stderr
 	// The node gets a process group of its own, so that Stop kills
-	// whatever it started too; and it must not outlive the bench, even
-	// if the bench is killed.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	// whatever it started too; where the OS can, it must not outlive the
+	// bench even if the bench is killed (see sysProcAttr per platform).
+	cmd.SysProcAttr = sysProcAttr()
 	// A descendant that keeps stderr open must not hang Wait.
 	cmd.WaitDelay = 2 * time.Second
 	stdin, err := cmd.StdinPipe()
@@ -171,7 +171,8 @@ func (p *Node) startBinary(spec Spec) error {
 	p.stdin, p.stdout = stdin, outR
 	pid := cmd.Process.Pid
 	p.pid = pid
-	p.kill = func() { _ = syscall.Kill(-pid, syscall.SIGKILL) }
+	proc := cmd.Process
+	p.kill = func() { killGroup(proc) }
 	go func() {
 		err := cmd.Wait()
 		p.stderr.flush()
@@ -233,7 +234,7 @@ func (p *Node) Pause() error {
 		return nil
 	}
 	if p.pid != 0 {
-		if err := syscall.Kill(-p.pid, syscall.SIGSTOP); err != nil {
+		if err := stopGroup(p.pid); err != nil {
 			return fmt.Errorf("pause node %s (pid %d): %w", p.id, p.pid, err)
 		}
 	}
@@ -251,7 +252,7 @@ func (p *Node) Resume() error {
 	}
 	var err error
 	if p.pid != 0 {
-		if kerr := syscall.Kill(-p.pid, syscall.SIGCONT); kerr != nil && !errors.Is(kerr, syscall.ESRCH) {
+		if kerr := continueGroup(p.pid); kerr != nil {
 			err = fmt.Errorf("resume node %s (pid %d): %w", p.id, p.pid, kerr)
 		}
 	}

@@ -4,9 +4,7 @@ import (
 	"math/rand"
 	"runtime"
 	"sort"
-	"syscall"
 	"testing"
-	"time"
 
 	"github.com/glomers/glomers/workbench/edn"
 	"github.com/glomers/glomers/workbench/history"
@@ -240,17 +238,6 @@ func maelstromRun(txns int, lagMs float64, appendMode bool) genOpts {
 	return genOpts{txns: txns, processes: 4, nodes: 2, keyCount: 10, maxTxnLen: 4, maxWrites: 16,
 		lagMs: lagMs, seed: 1, appendMode: appendMode, failRate: 0.01, infoRate: 0.002,
 		durationSec: 60 * float64(txns) / 26500}
-}
-
-// cpuTime is the CPU time this process has used (all threads, GC
-// included): on a shared machine it says what a check costs better than
-// wall time does.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // measure runs check b.N times and reports, besides ns/op, the CPU time

@@ -2,14 +2,17 @@ package cli
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/glomers/glomers/workbench/challenge"
@@ -66,10 +69,14 @@ func (o *challengeOptions) binaries(ctx context.Context, chosen []challenge.Chal
 	dir := filepath.Join(o.modRoot, "bin")
 	fmt.Fprintf(o.stdout, "Building %d solutions into %s (a minute or more on a fresh clone)…\n", len(pkgs), o.display(dir))
 	start := time.Now()
-	stop := o.heartbeat("building", start)
-	cmd := exec.CommandContext(ctx, "go", append([]string{"build", "-o", dir + string(filepath.Separator)}, pkgs...)...)
+	var doing buildStep
+	stop := o.heartbeat(doing.String, start)
+	// -v names each package as it is compiled, and go names each module it
+	// downloads: the heartbeat shows the latest, so a first build that
+	// fetches and compiles for a minute or more says what it is doing.
+	cmd := exec.CommandContext(ctx, "go", append([]string{"build", "-v", "-o", dir + string(filepath.Separator)}, pkgs...)...)
 	cmd.Dir = o.modRoot
-	msg, err := cmd.CombinedOutput()
+	msg, err := doing.run(cmd)
 	stop()
 	if err != nil {
 		return nil, fmt.Errorf("build the solutions: %v\n%s", err, msg)
@@ -82,9 +89,10 @@ func (o *challengeOptions) binaries(ctx context.Context, chosen []challenge.Chal
 	return out, nil
 }
 
-// heartbeat shows that a long step is alive: a redrawn line on a
-// terminal, a plain line every 10 s elsewhere. The returned func stops it.
-func (o *challengeOptions) heartbeat(what string, start time.Time) func() {
+// heartbeat shows that a long step is alive, with what it is doing now:
+// a redrawn line on a terminal, a plain line every 10 s elsewhere. The
+// returned func stops it.
+func (o *challengeOptions) heartbeat(what func() string, start time.Time) func() {
 	done := make(chan struct{})
 	finished := make(chan struct{})
 	go func() {
@@ -104,9 +112,9 @@ func (o *challengeOptions) heartbeat(what string, start time.Time) func() {
 				return
 			case <-t.C:
 				if o.terminal {
-					fmt.Fprintf(o.stdout, "\r\033[K  %s… %.0fs", what, time.Since(start).Seconds())
+					fmt.Fprintf(o.stdout, "\r\033[K  %s… %.0fs", what(), time.Since(start).Seconds())
 				} else {
-					fmt.Fprintf(o.stdout, "  still %s (%.0fs)\n", what, time.Since(start).Seconds())
+					fmt.Fprintf(o.stdout, "  still %s (%.0fs)\n", what(), time.Since(start).Seconds())
 				}
 			}
 		}
@@ -114,6 +122,70 @@ func (o *challengeOptions) heartbeat(what string, start time.Time) func() {
 	return func() {
 		close(done)
 		<-finished
+	}
+}
+
+// buildStep follows a `go build -v`: what it is doing now, and its output
+// for an error report.
+type buildStep struct {
+	mu       sync.Mutex
+	now      string
+	compiled int
+	out      bytes.Buffer
+}
+
+// buildOutputCap bounds the build output kept for an error report.
+const buildOutputCap = 64 << 10
+
+// String says what the build is doing, e.g. "compiling gonum.org/v1/plot
+// (57 packages so far)".
+func (b *buildStep) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.now == "" {
+		return "building"
+	}
+	return b.now
+}
+
+// run runs cmd, following its combined output line by line, and returns
+// that output (its first 64 KiB) when it is done.
+func (b *buildStep) run(cmd *exec.Cmd) ([]byte, error) {
+	pr, pw := io.Pipe()
+	cmd.Stdout, cmd.Stderr = pw, pw
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	read := make(chan struct{})
+	go func() {
+		defer close(read)
+		sc := bufio.NewScanner(pr)
+		sc.Buffer(make([]byte, 0, 4096), 1<<20)
+		for sc.Scan() {
+			b.line(sc.Text())
+		}
+		_, _ = io.Copy(io.Discard, pr) // a line over the scanner's limit: drain the rest
+	}()
+	err := cmd.Wait()
+	pw.Close()
+	<-read
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return bytes.Clone(b.out.Bytes()), err
+}
+
+func (b *buildStep) line(l string) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.out.Len() < buildOutputCap {
+		b.out.WriteString(l + "\n")
+	}
+	switch {
+	case strings.HasPrefix(l, "go: downloading "):
+		b.now = "downloading module " + strings.TrimPrefix(l, "go: downloading ")
+	case !strings.ContainsAny(l, " \t:") && l != "":
+		b.compiled++
+		b.now = fmt.Sprintf("compiling %s (%d packages so far)", l, b.compiled)
 	}
 }
 

@@ -18,6 +18,7 @@ import (
 	"github.com/glomers/glomers/workbench"
 	"github.com/glomers/glomers/workbench/challenge"
 	"github.com/glomers/glomers/workbench/checker"
+	"github.com/glomers/glomers/workbench/process"
 	"github.com/glomers/glomers/workbench/workload"
 )
 
@@ -42,11 +43,16 @@ type challengeOptions struct {
 	binDir, maelstrom, store string
 	seed                     uint64
 	wide, help               bool
+	jobs                     int // runs at once; 0: defaultJobs
+	total                    int // rows planned
 	flags                    *pflag.FlagSet
 	stdout                   io.Writer
 	terminal                 bool   // stdout is a terminal: live progress lines
 	tool                     string // how the printed command lines call glomers
 	modRoot                  string // the repository, when running inside it
+	// nodes, when set (by tests), runs these binaries' challenges with
+	// in-process nodes instead, keyed by binary name.
+	nodes map[string]process.Func
 }
 
 func parseChallenge(args []string) (*challengeOptions, error) {
@@ -57,6 +63,7 @@ func parseChallenge(args []string) (*challengeOptions, error) {
 	fs.StringVar(&o.maelstrom, "maelstrom", "", "run the same command lines through a real Maelstrom at `PATH`")
 	fs.StringVar(&o.store, "store", "store", "where test results go")
 	fs.Uint64Var(&o.seed, "seed", 0, "seed for every test (default: from the clock; each run prints its own)")
+	fs.IntVarP(&o.jobs, "jobs", "j", 0, "run up to `N` challenge runs at once (default: cores + 1, and 1 with --maelstrom); heavy runs (--rate 1000) never overlap each other")
 	fs.BoolVar(&o.wide, "wide", false, "also list every target with its figure, and each run's seed and store folder")
 	fs.BoolVarP(&o.help, "help", "h", false, "print this help")
 	o.flags = fs
@@ -110,6 +117,10 @@ func runChallengeCommand(ctx context.Context, args []string, stdout, stderr io.W
 		fmt.Fprintf(stderr, "glomers challenge: %v\n", err)
 		return ExitUsage
 	}
+	if o.jobs < 0 {
+		fmt.Fprintf(stderr, "glomers challenge: --jobs must be at least 1, got %d (see glomers challenge --help)\n", o.jobs)
+		return ExitUsage
+	}
 	if err := o.resolvePaths(); err != nil {
 		fmt.Fprintf(stderr, "glomers challenge: %v\n", err)
 		return ExitUsage
@@ -125,52 +136,10 @@ func runChallengeCommand(ctx context.Context, args []string, stdout, stderr io.W
 		fmt.Fprintf(stderr, "glomers challenge: %v\n", err)
 		return ExitInternal
 	}
-
-	implemented := map[string]bool{}
-	for _, n := range workload.Names() {
-		implemented[n] = true
-	}
-	total := 0
-	for _, c := range chosen {
-		total += len(c.Variants)
-	}
-	var rows []row
-	for _, c := range chosen {
-		for _, v := range c.Variants {
-			if ctx.Err() != nil {
-				break
-			}
-			r := row{c: c, variant: v, verdict: "not run"}
-			fmt.Fprintf(stdout, "\n[%d/%d] %s %s: %s\n", len(rows)+1, total, r.label(), c.Name, c.Criteria)
-			bin, ok := bins[c.Binary]
-			r.bin = bin
-			switch {
-			case !ok:
-				r.verdict, r.note = "missing", "no binary "+c.Binary
-				if o.binDir != "" {
-					r.note += " in " + o.binDir
-				}
-			case o.maelstrom == "" && !implemented[c.Workload]:
-				r.verdict, r.note = "missing", "workload "+c.Workload+" is not in this bench yet"
-			default:
-				fmt.Fprintf(stdout, "  $ %s\n", c.Command(o.tool, o.display(bin), v))
-				if o.maelstrom != "" {
-					r = o.runMaelstrom(ctx, r, bin)
-				} else {
-					r = o.runOurs(ctx, r, bin)
-				}
-			}
-			if ctx.Err() != nil && r.verdict != "true" && r.verdict != "false" {
-				r.verdict, r.note = "interrupted", ""
-			}
-			fmt.Fprintf(stdout, "  → %s%s\n", r.verdict, suffix(r.note))
-			rows = append(rows, r)
-		}
-	}
-	resolveOfficial(rows)
+	rows := o.runAll(ctx, o.plan(chosen, bins))
 	printScoreboard(stdout, rows, o.wide)
 	if ctx.Err() != nil {
-		fmt.Fprintf(stderr, "glomers challenge: interrupted after %d of %d runs\n", len(rows), total)
+		fmt.Fprintf(stderr, "glomers challenge: interrupted after %d of %d runs\n", len(rows), o.total)
 		return ExitInterrupted
 	}
 	for _, r := range rows {
@@ -179,6 +148,94 @@ func runChallengeCommand(ctx context.Context, args []string, stdout, stderr io.W
 		}
 	}
 	return ExitValid
+}
+
+// plan lays out the scoreboard's rows in the catalogue's order: one per
+// variant of each chosen challenge, those that cannot run (no binary, a
+// workload this bench lacks) with their verdict already given. A user's
+// binaries (--bin-dir) get one row per challenge and no node arguments of
+// ours: broadcast's modes are this repository's, and a node that parses
+// its flags would refuse --mode.
+func (o *challengeOptions) plan(chosen []challenge.Challenge, bins map[string]string) []row {
+	implemented := map[string]bool{}
+	for _, n := range workload.Names() {
+		implemented[n] = true
+	}
+	var rows []row
+	for _, c := range chosen {
+		variants := c.Variants
+		if o.binDir != "" && len(variants) > 1 {
+			variants = []challenge.Variant{{}}
+		}
+		for _, v := range variants {
+			r := row{c: c, variant: v}
+			bin, ok := bins[c.Binary]
+			r.bin = bin
+			switch {
+			case !ok:
+				r.verdict, r.note = "missing", "no binary "+c.Binary
+				if fly := flyNames[c.Binary]; fly != "" && o.binDir != "" {
+					r.note += " (or " + fly + ")"
+				}
+				if o.binDir != "" {
+					r.note += " in " + o.binDir
+				}
+			case o.maelstrom == "" && !implemented[c.Workload]:
+				r.verdict, r.note = "missing", "workload "+c.Workload+" is not in this bench yet"
+			}
+			rows = append(rows, r)
+		}
+	}
+	o.total = len(rows)
+	return rows
+}
+
+// runAll runs the planned rows, --jobs at a time (see runRows), printing
+// each run's start, progress and verdict as they happen, and returns the
+// rows in the catalogue's order with their official targets resolved.
+// After an interruption only the rows that ran are returned.
+func (o *challengeOptions) runAll(ctx context.Context, rows []row) []row {
+	out := newConsole(o.stdout, o.terminal)
+	jobs := o.jobs
+	switch {
+	case jobs == 0 && o.maelstrom != "":
+		jobs = 1 // a real Maelstrom is a JVM that keeps every core busy
+	case jobs == 0:
+		jobs = defaultJobs()
+	}
+	if jobs > 1 {
+		out.printf("Running %d challenge runs, up to %d at once (--jobs 1: one at a time).\n", len(rows), jobs)
+	}
+	for i, r := range rows {
+		if r.verdict != "" {
+			out.printf("\n[%d/%d] %s %s: %s\n  → %s%s\n", i+1, len(rows), r.label(), r.c.Name, r.c.Criteria, r.verdict, suffix(r.note))
+		}
+	}
+	runRows(ctx, rows, jobs, func(ctx context.Context, i int) row {
+		r := rows[i]
+		out.printf("\n[%d/%d] %s %s: %s\n  $ %s\n", i+1, len(rows), r.label(), r.c.Name, r.c.Criteria,
+			r.c.Command(o.tool, o.display(r.bin), r.variant))
+		progress := out.start(r.label())
+		if o.maelstrom != "" {
+			r = o.runMaelstrom(ctx, r, r.bin)
+		} else {
+			r = o.runOurs(ctx, r, progress)
+		}
+		out.finish(r.label())
+		if ctx.Err() != nil && r.verdict != "true" && r.verdict != "false" {
+			r.verdict, r.note = "interrupted", ""
+		}
+		out.printf("[%d/%d] %s → %s%s\n", i+1, len(rows), r.label(), r.verdict, suffix(r.note))
+		return r
+	})
+	ran := rows[:0:0]
+	for _, r := range rows {
+		if r.verdict != "not run" {
+			ran = append(ran, r)
+		}
+	}
+	resolveOfficial(ran)
+	return ran
 }
 
 // optionalMissing reports whether r is an extra challenge (beyond fly.io's
@@ -256,25 +313,26 @@ func suffix(note string) string {
 	return " (" + note + ")"
 }
 
-// runOurs runs one challenge variant in this bench. The test's log goes
-// to the store; the terminal gets a progress line.
-func (o *challengeOptions) runOurs(ctx context.Context, r row, bin string) row {
+// runOurs runs one challenge variant in this bench, reporting its
+// progress; the test's log goes to the store.
+func (o *challengeOptions) runOurs(ctx context.Context, r row, progress func(workbench.Progress)) row {
 	// Our options go first: everything after the variant's "--" is the node's.
 	args := []string{"--store", o.store}
 	if o.seed != 0 {
 		args = append(args, "--seed", strconv.FormatUint(o.seed, 10))
 	}
-	args = append(args, r.c.TestArgs(bin, r.variant)...)
+	args = append(args, r.c.TestArgs(r.bin, r.variant)...)
 	t, err := parseTest(args)
 	if err != nil {
 		r.verdict, r.note = "error", oneLine(err)
 		return r
 	}
-	pr := newProgressPrinter(o.stdout, o.terminal)
-	t.cfg.Progress = pr.update
+	if fn, ok := o.nodes[r.c.Binary]; ok {
+		t.cfg.Bin, t.cfg.Node = "", fn
+	}
+	t.cfg.Progress = progress
 	start := time.Now()
 	res, err := workbench.Run(ctx, t.cfg)
-	pr.done()
 	r.took = time.Since(start)
 	if res != nil {
 		r.dir, r.seed = res.Dir, res.Seed

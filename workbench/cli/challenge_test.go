@@ -206,3 +206,31 @@ func TestServedFraction(t *testing.T) {
 		t.Errorf("served-fraction target: met(0.5)=%v met(0.75)=%v %q", tgt.Met(0.5), tgt.Met(0.75), tgt.String())
 	}
 }
+
+// A user's binaries (--bin-dir) get one row per challenge and none of our
+// node arguments (broadcast's --mode is ours: a node that parses its flags
+// would refuse it); ours run in both modes. A missing binary's note names
+// both file names it was looked for under.
+func TestPlanForUserBinaries(t *testing.T) {
+	chosen, err := challenge.Select([]string{"3c"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ours := (&challengeOptions{}).plan(chosen, map[string]string{"broadcast": "bin/broadcast"})
+	if len(ours) != 2 || len(ours[0].variant.NodeArgs) == 0 {
+		t.Errorf("our broadcast: %d rows, node args %v", len(ours), ours[0].variant.NodeArgs)
+	}
+	dir := t.TempDir()
+	theirs := (&challengeOptions{binDir: dir}).plan(chosen, map[string]string{"broadcast": dir + "/maelstrom-broadcast"})
+	if len(theirs) != 1 || len(theirs[0].variant.NodeArgs) != 0 || theirs[0].verdict != "" {
+		t.Fatalf("a user's broadcast: %+v", theirs)
+	}
+	if cmd := theirs[0].c.Command("glomers", theirs[0].bin, theirs[0].variant); strings.Contains(cmd, "--mode") {
+		t.Errorf("a user's binary gets our arguments: %s", cmd)
+	}
+	missing := (&challengeOptions{binDir: dir}).plan(chosen, map[string]string{})
+	if len(missing) != 1 || missing[0].verdict != "missing" ||
+		!strings.Contains(missing[0].note, "broadcast") || !strings.Contains(missing[0].note, "maelstrom-broadcast") {
+		t.Errorf("missing: %+v", missing)
+	}
+}

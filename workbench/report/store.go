@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -49,15 +50,13 @@ func NewStore(root, testName string, start time.Time) (*Store, error) {
 	if testName == "latest" || testName == "current" {
 		return nil, fmt.Errorf("report: test name %q would clash with the store's %s symlink", testName, testName)
 	}
-	stamp := start.Format(TimeLayout)
 	parent := filepath.Join(root, testName)
 	if err := os.MkdirAll(parent, 0o755); err != nil {
 		return nil, fmt.Errorf("report: create store: %w", err)
 	}
-	dir := filepath.Join(parent, stamp)
-	if err := os.Mkdir(dir, 0o755); err != nil {
-		// Mkdir, not MkdirAll: two tests must never share a directory.
-		return nil, fmt.Errorf("report: create test directory: %w", err)
+	stamp, dir, err := newTestDir(parent, start)
+	if err != nil {
+		return nil, err
 	}
 	if err := os.Mkdir(filepath.Join(dir, "node-logs"), 0o755); err != nil {
 		return nil, fmt.Errorf("report: create node-logs: %w", err)
@@ -76,6 +75,26 @@ func NewStore(root, testName string, start time.Time) (*Store, error) {
 		return nil, err
 	}
 	return s, nil
+}
+
+// newTestDir creates parent/<stamp> for a test that started at start.
+// Two tests must never share a directory (so Mkdir, not MkdirAll), yet two
+// runs of one workload may start in the same millisecond (glomers
+// challenge runs several at once; in virtual time they start at the same
+// instant): the later one takes the next free millisecond, which keeps
+// the name a timestamp and the runs in order.
+func newTestDir(parent string, start time.Time) (stamp, dir string, err error) {
+	for try := 0; ; try++ {
+		stamp = start.Add(time.Duration(try) * time.Millisecond).Format(TimeLayout)
+		dir = filepath.Join(parent, stamp)
+		err = os.Mkdir(dir, 0o755)
+		if err == nil {
+			return stamp, dir, nil
+		}
+		if !errors.Is(err, fs.ErrExist) || try == 999 {
+			return "", "", fmt.Errorf("report: create test directory: %w", err)
+		}
+	}
 }
 
 // Dir is the test's directory.

@@ -144,8 +144,12 @@ func TestNewStoreRejects(t *testing.T) {
 	}
 	s := newTestStore(t, root, "echo", start)
 	defer s.Close()
-	if _, err := NewStore(root, "echo", start); err == nil {
-		t.Error("a second store with the same start time succeeded")
+	// A second test at the same instant never shares the directory: it
+	// takes the next free millisecond (see TestNewStoreSameInstant).
+	if s2, err := NewStore(root, "echo", start); err != nil || s2.Dir() == s.Dir() {
+		t.Errorf("a second store with the same start time: %v", err)
+	} else {
+		s2.Close()
 	}
 	for _, id := range []string{"", "../n0", "n/0"} {
 		if _, err := s.NodeLog(id); err == nil {
@@ -286,5 +290,28 @@ func TestWriteTestAndJournal(t *testing.T) {
 	}
 	if string(got[2].Body) != "null" {
 		t.Errorf("empty body written as %s", got[2].Body)
+	}
+}
+
+// Two tests of one workload that start in the same millisecond get
+// directories of their own, the later one at the next free millisecond.
+func TestNewStoreSameInstant(t *testing.T) {
+	root := t.TempDir()
+	start := time.Date(2026, 12, 7, 12, 0, 0, 0, time.UTC)
+	a, err := NewStore(root, "echo", start)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	b, err := NewStore(root, "echo", start)
+	if err != nil {
+		t.Fatalf("a second test at the same instant: %v", err)
+	}
+	defer b.Close()
+	if a.Dir() == b.Dir() {
+		t.Fatalf("both tests in %s", a.Dir())
+	}
+	if want := start.Add(time.Millisecond).Format(TimeLayout); filepath.Base(b.Dir()) != want {
+		t.Errorf("second test in %s, want %s", filepath.Base(b.Dir()), want)
 	}
 }

@@ -37,7 +37,8 @@ func noneRunning(t *testing.T, bin string) {
 // a paused one resumes and answers; the node log marks each new life;
 // and no process is left when the test ends.
 func TestRealKillAndPause(t *testing.T) {
-	bin := filepath.Join(binaries(t), "echo")
+	t.Parallel()
+	bin := ownBinary(t, "echo")
 	var log bytes.Buffer
 	store := t.TempDir()
 	cfg := workbench.Config{
@@ -131,7 +132,8 @@ func TestRealKillAndPause(t *testing.T) {
 // final phase to heal them) leaves no process behind; neither does one
 // that is interrupted.
 func TestRealFaultsLeaveNothingRunning(t *testing.T) {
-	bin := filepath.Join(binaries(t), "echo")
+	t.Parallel()
+	bin := ownBinary(t, "echo")
 	for _, interrupt := range []bool{false, true} {
 		var log bytes.Buffer
 		ctx, cancel := context.WithCancel(context.Background())

@@ -4,11 +4,13 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -56,12 +58,43 @@ func binaries(t testing.TB) string {
 	return binDir
 }
 
+// realParallel is how many real-process tests run at once when -parallel
+// is not given: they spend their time waiting on nodes and timers, not
+// computing, so more than the cores (go test's default) fit.
+const realParallel = 8
+
 func TestMain(m *testing.M) {
+	flag.Parse()
+	explicit := false
+	flag.Visit(func(f *flag.Flag) { explicit = explicit || f.Name == "test.parallel" })
+	if !explicit {
+		_ = flag.Set("test.parallel", strconv.Itoa(realParallel))
+	}
 	code := m.Run()
 	if binDir != "" {
 		os.RemoveAll(binDir)
 	}
 	os.Exit(code)
+}
+
+// ownBinary gives the test its own path to a built binary (a hard link,
+// or a copy), so that a check for leftover processes by path (pgrep -f)
+// sees this test's nodes only, while other tests run in parallel.
+func ownBinary(t *testing.T, name string) string {
+	t.Helper()
+	src := filepath.Join(binaries(t), name)
+	dst := filepath.Join(t.TempDir(), name)
+	if err := os.Link(src, dst); err == nil {
+		return dst
+	}
+	b, err := os.ReadFile(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(dst, b, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return dst
 }
 
 func cliRun(t *testing.T, args ...string) (int, string, string) {
@@ -72,6 +105,7 @@ func cliRun(t *testing.T, args ...string) (int, string, string) {
 }
 
 func TestRealEcho(t *testing.T) {
+	t.Parallel()
 	bin := binaries(t)
 	store := t.TempDir()
 	code, out, stderr := cliRun(t, "test", "-w", "echo", "--bin", filepath.Join(bin, "echo"), "--node-count", "1",
@@ -93,6 +127,7 @@ func TestRealEcho(t *testing.T) {
 }
 
 func TestRealUniqueIDsWithPartitions(t *testing.T) {
+	t.Parallel()
 	bin := binaries(t)
 	code, out, stderr := cliRun(t, "test", "-w", "unique-ids", "--bin", filepath.Join(bin, "unique-ids"), "--node-count", "3",
 		"--time-limit", "3", "--rate", "300", "--availability", "total", "--nemesis", "partition", "--nemesis-interval", "1",
@@ -103,6 +138,7 @@ func TestRealUniqueIDsWithPartitions(t *testing.T) {
 }
 
 func TestRealBroadcast(t *testing.T) {
+	t.Parallel()
 	bin := binaries(t)
 	res, err := workbench.Run(context.Background(), workbench.Config{
 		Workload: "broadcast", Bin: filepath.Join(bin, "broadcast"), NodeIDs: workbench.NodeIDs(5), TimeLimit: 3 * time.Second,
@@ -120,9 +156,11 @@ func TestRealBroadcast(t *testing.T) {
 // The counter and set workloads, each against its real binary, with
 // partitions and a short recovery.
 func TestRealCountersAndSets(t *testing.T) {
+	t.Parallel()
 	bin := binaries(t)
 	for _, w := range []string{"g-counter", "pn-counter", "g-set"} {
 		t.Run(w, func(t *testing.T) {
+			t.Parallel()
 			res, err := workbench.Run(context.Background(), workbench.Config{
 				Workload: w, Bin: filepath.Join(bin, w), NodeIDs: workbench.NodeIDs(3), TimeLimit: 3 * time.Second,
 				Rate: 50, Nemesis: []string{"partition"}, NemesisInterval: time.Second, RecoveryWait: 5 * time.Second, Seed: 8,
@@ -138,6 +176,7 @@ func TestRealCountersAndSets(t *testing.T) {
 }
 
 func TestRealFaultyNodesAreInvalid(t *testing.T) {
+	t.Parallel()
 	bin := binaries(t)
 	for _, c := range []struct{ fault, workload, nodes string }{
 		{"mangled-echo", "echo", "1"},
@@ -156,6 +195,7 @@ func TestRealFaultyNodesAreInvalid(t *testing.T) {
 }
 
 func TestRealCrashes(t *testing.T) {
+	t.Parallel()
 	bin := binaries(t)
 	store := t.TempDir()
 	code, _, stderr := cliRun(t, "test", "-w", "echo", "--bin", filepath.Join(bin, "faulty"), "crash-echo",
@@ -186,13 +226,14 @@ func TestRealCrashes(t *testing.T) {
 }
 
 func TestInterruptStopsNodesAndKeepsData(t *testing.T) {
-	bin := binaries(t)
+	t.Parallel()
+	echo := ownBinary(t, "echo")
 	store := t.TempDir()
 	ctx, cancel := context.WithTimeout(context.Background(), 1500*time.Millisecond)
 	defer cancel()
 	start := time.Now()
 	res, err := workbench.Run(ctx, workbench.Config{
-		Workload: "echo", Bin: filepath.Join(bin, "echo"), NodeIDs: workbench.NodeIDs(3), TimeLimit: 60 * time.Second,
+		Workload: "echo", Bin: echo, NodeIDs: workbench.NodeIDs(3), TimeLimit: 60 * time.Second,
 		Rate: 10, StoreRoot: store, Log: &bytes.Buffer{},
 	})
 	if err == nil || !errors.Is(err, context.DeadlineExceeded) {
@@ -208,10 +249,7 @@ func TestInterruptStopsNodesAndKeepsData(t *testing.T) {
 		t.Errorf("interrupted run lost its history: %v", err)
 	}
 	// No node process may survive: pgrep for the binary's path.
-	out, _ := exec.Command("pgrep", "-f", filepath.Join(bin, "echo")).Output()
-	if len(bytes.TrimSpace(out)) > 0 {
-		t.Errorf("node processes still running: %s", out)
-	}
+	noneRunning(t, echo)
 }
 
 // BenchmarkStartup25 measures the bench's own start-up with 25 real

@@ -174,8 +174,11 @@ var modeTargets = map[broadcast.Mode]targets{
 
 var modes = []broadcast.Mode{broadcast.Efficient, broadcast.Fast}
 
-// seeds is how many seeds the scenario tests run per mode.
-const seeds = 20
+// seeds is how many seeds the scenario tests run per mode: 2 by default,
+// 20 in the long suite (GLOMERS_LONG=1), or GLOMERS_BROADCAST_SEEDS.
+func seeds(t *testing.T) uint64 {
+	return uint64(workbenchtest.Seeds(t, "GLOMERS_BROADCAST_SEEDS", 20, 2))
+}
 
 // requireComplete fails unless the run is valid with every value stable.
 func requireComplete(t *testing.T, seed uint64, f figures) {
@@ -214,9 +217,10 @@ func TestPartitions3c(t *testing.T) {
 	t.Parallel()
 	sc := setup3c
 	sc.recovery = 5 * time.Second
+	n := seeds(t)
 	for _, mode := range modes {
 		retransmits := 0
-		for seed := uint64(1); seed <= seeds; seed++ {
+		for seed := uint64(1); seed <= n; seed++ {
 			f := sc.with(broadcast.Options{Mode: mode}).run(t, seed)
 			requireComplete(t, seed, f)
 			retransmits += f.retransmits
@@ -225,7 +229,7 @@ func TestPartitions3c(t *testing.T) {
 		// The partitions must actually have cost messages, or this test
 		// proves nothing about recovery.
 		if retransmits == 0 {
-			t.Errorf("%v: no retransmissions in %d partitioned runs", mode, seeds)
+			t.Errorf("%v: no retransmissions in %d partitioned runs", mode, n)
 		}
 	}
 }
@@ -234,9 +238,10 @@ func TestPartitions3c(t *testing.T) {
 // for every seed, not on average.
 func TestEfficiency3d3e(t *testing.T) {
 	t.Parallel()
+	n := seeds(t)
 	for _, mode := range modes {
 		want := modeTargets[mode]
-		for seed := uint64(1); seed <= seeds; seed++ {
+		for seed := uint64(1); seed <= n; seed++ {
 			t.Run(fmt.Sprintf("%v/seed%d", mode, seed), func(t *testing.T) {
 				t.Parallel()
 				f := setup3d.with(broadcast.Options{Mode: mode}).run(t, seed)

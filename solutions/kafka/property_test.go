@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
-	"os"
 	"slices"
 	"strconv"
 	"sync"
@@ -14,6 +13,7 @@ import (
 
 	"github.com/glomers/glomers/node/nodetest"
 	"github.com/glomers/glomers/solutions/kafka"
+	"github.com/glomers/glomers/workbench/workbenchtest"
 )
 
 // cluster is a few kafka nodes joined by a lossy, reordering network of
@@ -245,10 +245,8 @@ func TestRandomHistories(t *testing.T) {
 	}
 }
 
-// seeds is short in a normal run and long with GLOMERS_KAFKA_SEEDS=1.
-func seeds(t *testing.T, short, long int) int {
-	if os.Getenv("GLOMERS_KAFKA_SEEDS") != "" {
-		return long
-	}
-	return short
+// seeds is how many seeds a test runs: quick by default, long in the long
+// suite or with GLOMERS_KAFKA_SEEDS=N (N seeds).
+func seeds(t *testing.T, quick, long int) int {
+	return workbenchtest.Seeds(t, "GLOMERS_KAFKA_SEEDS", long, quick)
 }

@@ -125,7 +125,7 @@ func TestStrictSerializableSlowLinks(t *testing.T) { runSeeds(t, slowLinks) }
 
 func runSeeds(t *testing.T, sc scenario) {
 	var all []figures
-	for seed := range uint64(workbenchtest.Seeds(t, "GLOMERS_LISTAPPEND_SEEDS", 20, 3)) {
+	for seed := range uint64(workbenchtest.Seeds(t, "GLOMERS_LISTAPPEND_SEEDS", 20, 2)) {
 		t.Run(fmt.Sprintf("seed=%d", seed+1), func(t *testing.T) {
 			f := measure(workbenchtest.Run(t, sc.config(seed+1, listappend.Options{})))
 			t.Log(f)

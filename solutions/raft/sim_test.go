@@ -125,7 +125,7 @@ func nemesisOps(res *workbench.Result, f string) int {
 // Maelstrom's :ok-fraction, which no lin-kv service can lift near 0.99:
 // most cas ask for a value the key does not hold.
 func TestNoFaults(t *testing.T) {
-	for seed := range uint64(workbenchtest.Seeds(t, "GLOMERS_RAFT_SEEDS", 5, 2)) {
+	for seed := range uint64(workbenchtest.Seeds(t, "GLOMERS_RAFT_SEEDS", 5, 1)) {
 		t.Run(fmt.Sprintf("seed=%d", seed+1), func(t *testing.T) {
 			res, f := run(t, seed+1, 20*time.Second)
 			t.Log(f)
@@ -143,7 +143,7 @@ func TestNoFaults(t *testing.T) {
 // seeds, with at least 75 % of the operations served (the minority
 // side's share of the time bounds it near 0.8).
 func TestPartitions(t *testing.T) {
-	for seed := range uint64(workbenchtest.Seeds(t, "GLOMERS_RAFT_SEEDS", 20, 2)) {
+	for seed := range uint64(workbenchtest.Seeds(t, "GLOMERS_RAFT_SEEDS", 20, 1)) {
 		t.Run(fmt.Sprintf("seed=%d", seed+1), func(t *testing.T) {
 			res, f := run(t, seed+1, 20*time.Second, "partition")
 			t.Log(f)
@@ -164,7 +164,7 @@ func TestPauses(t *testing.T) { requireValidUnder(t, "pause") }
 // requireValidUnder runs 20 seeds under one nemesis fault, each of which
 // must really happen, and requires every run to be valid.
 func requireValidUnder(t *testing.T, fault string) {
-	for seed := range uint64(workbenchtest.Seeds(t, "GLOMERS_RAFT_SEEDS", 20, 2)) {
+	for seed := range uint64(workbenchtest.Seeds(t, "GLOMERS_RAFT_SEEDS", 20, 1)) {
 		t.Run(fmt.Sprintf("seed=%d", seed+1), func(t *testing.T) {
 			res, f := run(t, seed+1, 20*time.Second, fault)
 			t.Log(f)
@@ -192,7 +192,7 @@ func TestKills(t *testing.T) { requireValidUnder(t, "kill") }
 // kills another), so nothing can commit, and the stats checker calls a
 // run where some operation never succeeded invalid.
 func TestAllFaults(t *testing.T) {
-	for seed := range uint64(workbenchtest.Seeds(t, "GLOMERS_RAFT_SEEDS", 10, 2)) {
+	for seed := range uint64(workbenchtest.Seeds(t, "GLOMERS_RAFT_SEEDS", 10, 1)) {
 		t.Run(fmt.Sprintf("seed=%d", seed+1), func(t *testing.T) {
 			res, f := run(t, seed+1, 20*time.Second, "partition", "kill", "pause")
 			t.Log(f)

@@ -162,7 +162,7 @@ func requireTargets(t *testing.T, sc scenario, seed uint64, f figures) {
 }
 
 func TestChallenge6a(t *testing.T) {
-	for seed := range uint64(workbenchtest.Seeds(t, "GLOMERS_TXN_SEEDS", 3, 3)) {
+	for seed := range uint64(workbenchtest.Seeds(t, "GLOMERS_TXN_SEEDS", 3, 1)) {
 		f := setup6a.run(t, seed+1, txn.Options{})
 		requirePass(t, setup6a, seed+1, f)
 		if f.msgsPerOp != 0 {
@@ -174,7 +174,7 @@ func TestChallenge6a(t *testing.T) {
 
 func TestChallenge6b(t *testing.T) {
 	for _, sc := range []scenario{setup6b1, setup6b2} {
-		for seed := range uint64(workbenchtest.Seeds(t, "GLOMERS_TXN_SEEDS", 3, 3)) {
+		for seed := range uint64(workbenchtest.Seeds(t, "GLOMERS_TXN_SEEDS", 3, 1)) {
 			f := sc.run(t, seed+1, txn.Options{})
 			requirePass(t, sc, seed+1, f)
 			requireTargets(t, sc, seed+1, f)
@@ -185,7 +185,7 @@ func TestChallenge6b(t *testing.T) {
 
 func TestChallenge6c(t *testing.T) {
 	for _, sc := range []scenario{setup6c, setup6cFrequent} {
-		for seed := range uint64(workbenchtest.Seeds(t, "GLOMERS_TXN_SEEDS", 3, 3)) {
+		for seed := range uint64(workbenchtest.Seeds(t, "GLOMERS_TXN_SEEDS", 3, 1)) {
 			f := sc.run(t, seed+1, txn.Options{})
 			requirePass(t, sc, seed+1, f)
 			requireTargets(t, sc, seed+1, f)

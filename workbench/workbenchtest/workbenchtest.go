@@ -75,10 +75,31 @@ func Number(v any) float64 {
 	return -1
 }
 
-// Seeds returns how many seeds a scenario test runs: n, or short with
-// -short, or the positive count in the environment variable env when it
-// is set (to run more, or fewer, without editing the test).
-func Seeds(t testing.TB, env string, n, short int) int {
+// LongEnv is the environment variable that asks for the long suite:
+// GLOMERS_LONG=1 go test ./... runs the many-seed sweeps and the long
+// real-process runs that the default suite leaves out (CI runs both).
+const LongEnv = "GLOMERS_LONG"
+
+// Long reports whether the long suite was asked for (see LongEnv).
+func Long() bool {
+	v := os.Getenv(LongEnv)
+	return v != "" && v != "0"
+}
+
+// SkipUnlessLong skips t unless the long suite was asked for, saying how
+// to run it.
+func SkipUnlessLong(t testing.TB) {
+	t.Helper()
+	if !Long() {
+		t.Skipf("part of the long suite: %s=1 go test runs it", LongEnv)
+	}
+}
+
+// Seeds returns how many seeds a scenario test runs: quick in the default
+// suite (and with -short), n in the long suite (see Long), or the
+// positive count in the environment variable env when it is set (to run
+// more, or fewer, without editing the test).
+func Seeds(t testing.TB, env string, n, quick int) int {
 	t.Helper()
 	if s := os.Getenv(env); s != "" {
 		k, err := strconv.Atoi(s)
@@ -87,10 +108,10 @@ func Seeds(t testing.TB, env string, n, short int) int {
 		}
 		return k
 	}
-	if testing.Short() {
-		return short
+	if Long() && !testing.Short() {
+		return n
 	}
-	return n
+	return quick
 }
 
 func tail(s string, n int) string {

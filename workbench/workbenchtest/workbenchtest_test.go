@@ -41,15 +41,22 @@ func TestNumber(t *testing.T) {
 }
 
 func TestSeeds(t *testing.T) {
-	full := 20
-	if testing.Short() {
-		full = 3
+	t.Setenv(workbenchtest.LongEnv, "")
+	if got := workbenchtest.Seeds(t, "GLOMERS_TEST_SEEDS_UNSET", 20, 3); got != 3 {
+		t.Errorf("default suite: %d seeds, want 3", got)
 	}
-	if got := workbenchtest.Seeds(t, "GLOMERS_TEST_SEEDS_UNSET", 20, 3); got != full {
-		t.Errorf("without the variable: %d seeds, want %d", got, full)
+	if !testing.Short() {
+		t.Setenv(workbenchtest.LongEnv, "1")
+		if got := workbenchtest.Seeds(t, "GLOMERS_TEST_SEEDS_UNSET", 20, 3); got != 20 {
+			t.Errorf("long suite: %d seeds, want 20", got)
+		}
 	}
 	t.Setenv("GLOMERS_TEST_SEEDS", "7")
 	if got := workbenchtest.Seeds(t, "GLOMERS_TEST_SEEDS", 20, 3); got != 7 {
 		t.Errorf("GLOMERS_TEST_SEEDS=7: %d seeds", got)
+	}
+	t.Setenv(workbenchtest.LongEnv, "0")
+	if workbenchtest.Long() {
+		t.Errorf("%s=0 counts as the long suite", workbenchtest.LongEnv)
 	}
 }

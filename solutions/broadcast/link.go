@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"slices"
 	"time"
+
+	"github.com/glomers/glomers/solutions/internal/stream"
 )
 
 // gossip is the one node-to-node message. Each direction of a link is a
@@ -34,74 +36,8 @@ type gossip struct {
 	Relay map[string]int `json:"relay,omitempty"`
 }
 
-// span is the half-open range [lo, hi) of stream positions.
-type span struct{ lo, hi int }
-
 // inbound is what a node knows about one peer's stream to it.
-type inbound struct {
-	// next is the length of the prefix of the stream held in full: the
-	// cumulative acknowledgement sent back.
-	next int
-	// ahead holds ranges received beyond next (after a loss, or when
-	// latency reorders batches): sorted, disjoint, not touching, every
-	// lo > next. They are merged into next when the gap fills, so a
-	// reordered batch causes no retransmission.
-	ahead []span
-	// ackDue is when an acknowledgement must go out at the latest; zero
-	// when nothing is owed.
-	ackDue time.Time
-	// urgent: the acknowledgement owed is for a retransmission, and goes
-	// straight to the peer.
-	urgent bool
-}
-
-// add records that positions [lo, hi) arrived.
-func (in *inbound) add(lo, hi int) {
-	if hi <= lo || hi <= in.next {
-		return
-	}
-	if lo > in.next {
-		in.insertAhead(span{lo, hi})
-		return
-	}
-	in.next = hi
-	// Swallow the ranges the new prefix reaches.
-	k := 0
-	for k < len(in.ahead) && in.ahead[k].lo <= in.next {
-		in.next = max(in.next, in.ahead[k].hi)
-		k++
-	}
-	in.ahead = slices.Delete(in.ahead, 0, k)
-}
-
-// insertAhead adds s (with s.lo > next) to ahead, merging ranges that
-// overlap or touch.
-func (in *inbound) insertAhead(s span) {
-	i := 0
-	for i < len(in.ahead) && in.ahead[i].hi < s.lo {
-		i++
-	}
-	j := i
-	for j < len(in.ahead) && in.ahead[j].lo <= s.hi {
-		s.lo = min(s.lo, in.ahead[j].lo)
-		s.hi = max(s.hi, in.ahead[j].hi)
-		j++
-	}
-	in.ahead = slices.Replace(in.ahead, i, j, s)
-}
-
-// owe schedules an acknowledgement: at once for an urgent batch, else
-// within delay of the oldest unacknowledged batch.
-func (in *inbound) owe(now time.Time, urgent bool, delay time.Duration) {
-	due := now.Add(delay)
-	if urgent {
-		due = now
-		in.urgent = true
-	}
-	if in.ackDue.IsZero() || due.Before(in.ackDue) {
-		in.ackDue = due
-	}
-}
+type inbound = stream.Inbound[int]
 
 // outbound is one node's stream to one peer.
 type outbound struct {
@@ -172,8 +108,8 @@ func (l *link) enqueue(v json.RawMessage) {
 func (l *link) receive(g *gossip, now time.Time, t timing) {
 	l.acknowledged(g.Ack)
 	if len(g.Values) > 0 && g.From >= 0 {
-		l.in.add(g.From, g.From+len(g.Values))
-		l.in.owe(now, g.Urgent, t.ackDelay)
+		l.in.Add(g.From, g.From+len(g.Values))
+		l.in.Owe(now, g.Urgent, t.ackDelay)
 	}
 }
 
@@ -217,16 +153,16 @@ func (l *link) poll(now time.Time, t timing, delegate bool) (g *gossip, next tim
 		o.flights = append(o.flights, flight{end: end, at: now})
 	case len(l.relay) > 0 && !now.Before(l.relayDue):
 		g = &gossip{}
-	case !l.in.ackDue.IsZero() && !now.Before(l.in.ackDue):
-		if delegate && !l.in.urgent {
+	case l.in.Owed() && !now.Before(l.in.AckDue):
+		if delegate && !l.in.Urgent {
 			return nil, l.nextPoll(t.rto), true
 		}
 		g = &gossip{}
 	}
 	if g != nil {
 		g.Type = "gossip"
-		g.Ack = l.in.next
-		l.in.ackDue, l.in.urgent = time.Time{}, false
+		g.Ack = l.in.Next
+		l.in.Acked()
 		if len(l.relay) > 0 {
 			g.Relay, l.relay, l.relayDue = l.relay, nil, time.Time{}
 		}
@@ -259,8 +195,8 @@ func (l *link) nextPoll(rto time.Duration) time.Time {
 	if len(o.flights) > 0 {
 		earliest(o.retransmitAt(rto))
 	}
-	if !l.in.ackDue.IsZero() {
-		earliest(l.in.ackDue)
+	if l.in.Owed() {
+		earliest(l.in.AckDue)
 	}
 	if len(l.relay) > 0 {
 		earliest(l.relayDue)

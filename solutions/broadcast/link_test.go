@@ -2,7 +2,6 @@ package broadcast
 
 import (
 	"encoding/json"
-	"math/rand/v2"
 	"reflect"
 	"strconv"
 	"testing"
@@ -19,80 +18,6 @@ func vals(vs ...int) []json.RawMessage {
 		out[i] = json.RawMessage(strconv.Itoa(v))
 	}
 	return out
-}
-
-func TestInboundAdd(t *testing.T) {
-	tests := []struct {
-		name  string
-		adds  []span
-		next  int
-		ahead []span
-	}{
-		{"in order", []span{{0, 2}, {2, 5}}, 5, nil},
-		{"duplicate", []span{{0, 3}, {0, 3}, {1, 2}}, 3, nil},
-		{"overlapping", []span{{0, 3}, {2, 6}}, 6, nil},
-		{"gap stays open", []span{{0, 2}, {4, 6}}, 2, []span{{4, 6}}},
-		{"gap fills", []span{{0, 2}, {4, 6}, {2, 4}}, 6, nil},
-		{"ranges ahead merge when they touch", []span{{5, 6}, {3, 4}, {4, 5}}, 0, []span{{3, 6}}},
-		{"ranges ahead stay apart", []span{{7, 8}, {3, 4}, {5, 6}}, 0, []span{{3, 4}, {5, 6}, {7, 8}}},
-		{"a range swallows several", []span{{3, 4}, {5, 6}, {7, 8}, {2, 9}}, 0, []span{{2, 9}}},
-		{"prefix swallows part of ahead", []span{{3, 4}, {6, 8}, {0, 5}}, 5, []span{{6, 8}}},
-		{"empty and stale ranges", []span{{0, 4}, {2, 2}, {1, 3}, {6, 5}}, 4, nil},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			var in inbound
-			for _, s := range tt.adds {
-				in.add(s.lo, s.hi)
-			}
-			if len(in.ahead) == 0 {
-				in.ahead = nil
-			}
-			if in.next != tt.next || !reflect.DeepEqual(in.ahead, tt.ahead) {
-				t.Errorf("after %v: next %d, ahead %v; want %d, %v", tt.adds, in.next, in.ahead, tt.next, tt.ahead)
-			}
-		})
-	}
-}
-
-// TestInboundMatchesASet feeds random, overlapping, reordered ranges and
-// checks next and ahead against a plain set of positions after each one.
-func TestInboundMatchesASet(t *testing.T) {
-	r := rand.New(rand.NewPCG(1, 2))
-	for trial := range 200 {
-		const n = 60
-		var in inbound
-		have := make([]bool, n)
-		for step := 0; step < 40; step++ {
-			lo := r.IntN(n)
-			hi := min(n, lo+r.IntN(6))
-			in.add(lo, hi)
-			if len(in.ahead) == 0 {
-				in.ahead = nil
-			}
-			for i := lo; i < hi; i++ {
-				have[i] = true
-			}
-			next := 0
-			for next < n && have[next] {
-				next++
-			}
-			var ahead []span
-			for i := next; i < n; i++ {
-				if !have[i] {
-					continue
-				}
-				if len(ahead) > 0 && ahead[len(ahead)-1].hi == i {
-					ahead[len(ahead)-1].hi++
-				} else {
-					ahead = append(ahead, span{i, i + 1})
-				}
-			}
-			if in.next != next || !reflect.DeepEqual(in.ahead, ahead) {
-				t.Fatalf("trial %d step %d: next %d ahead %v; the set says %d %v", trial, step, in.next, in.ahead, next, ahead)
-			}
-		}
-	}
 }
 
 // mustPoll polls l at now and fails unless a message goes out.
@@ -210,7 +135,7 @@ func TestLinkPiggybacksAcknowledgements(t *testing.T) {
 	if g.Ack != 1 || !reflect.DeepEqual(g.Values, vals(1)) {
 		t.Fatalf("batch %+v, want it to carry ack 1", g)
 	}
-	if !l.in.ackDue.IsZero() {
+	if !l.in.AckDue.IsZero() {
 		t.Fatal("the ack is still owed after riding on a batch")
 	}
 }
@@ -222,7 +147,7 @@ func TestLinkDelegatesAcknowledgements(t *testing.T) {
 	if g != nil || !delegated {
 		t.Fatalf("poll sent %+v, delegated %v; want the ack delegated", g, delegated)
 	}
-	if l.in.ackDue.IsZero() {
+	if l.in.AckDue.IsZero() {
 		t.Fatal("a delegated ack must stay owed until the caller bundles it")
 	}
 	// Acks for retransmissions are never delegated: they go straight back.

@@ -317,9 +317,9 @@ func (s *Server) poll(now time.Time) (out []outgoing, next time.Time) {
 		if l.peer == s.hub {
 			continue
 		}
-		if !l.in.ackDue.IsZero() {
-			acks[l.peer] = l.in.next
-			l.in.ackDue, l.in.urgent = time.Time{}, false
+		if l.in.Owed() {
+			acks[l.peer] = l.in.Next
+			l.in.Acked()
 		}
 	}
 	hub := s.link(s.hub)
@@ -329,8 +329,8 @@ func (s *Server) poll(now time.Time) (out []outgoing, next time.Time) {
 			return out, next
 		}
 	}
-	g := &gossip{Type: "gossip", Ack: hub.in.next, Acks: acks}
-	hub.in.ackDue = time.Time{}
+	g := &gossip{Type: "gossip", Ack: hub.in.Next, Acks: acks}
+	hub.in.AckDue = time.Time{}
 	return append(out, outgoing{dest: s.hub, body: g}), next
 }
 

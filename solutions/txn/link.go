@@ -3,6 +3,8 @@ package txn
 import (
 	"slices"
 	"time"
+
+	"github.com/glomers/glomers/solutions/internal/stream"
 )
 
 // syncMsg is the one node-to-node message. A node numbers the transactions
@@ -27,69 +29,10 @@ type syncMsg struct {
 	Urgent bool `json:"urgent,omitempty"`
 }
 
-// span is the half-open range [lo, hi) of stream positions.
-type span struct{ lo, hi int64 }
-
-// inbound is what a node knows about one peer's stream to it.
-type inbound struct {
-	// next is the length of the prefix of the stream held in full: the
-	// cumulative acknowledgement sent back.
-	next int64
-	// ahead holds ranges received beyond next (when latency reorders
-	// batches): sorted, disjoint, not touching, every lo > next. Their
-	// writes are merged at once (merging is commutative); only the
-	// acknowledgement waits for the gap to fill.
-	ahead []span
-	// ackDue is when an acknowledgement must go out at the latest; zero
-	// when nothing is owed.
-	ackDue time.Time
-}
-
-// add records that positions [lo, hi) arrived.
-func (in *inbound) add(lo, hi int64) {
-	if hi <= lo || hi <= in.next {
-		return
-	}
-	if lo > in.next {
-		in.insertAhead(span{lo, hi})
-		return
-	}
-	in.next = hi
-	k := 0
-	for k < len(in.ahead) && in.ahead[k].lo <= in.next {
-		in.next = max(in.next, in.ahead[k].hi)
-		k++
-	}
-	in.ahead = slices.Delete(in.ahead, 0, k)
-}
-
-// insertAhead adds s (with s.lo > next) to ahead, merging ranges that
-// overlap or touch.
-func (in *inbound) insertAhead(s span) {
-	i := 0
-	for i < len(in.ahead) && in.ahead[i].hi < s.lo {
-		i++
-	}
-	j := i
-	for j < len(in.ahead) && in.ahead[j].lo <= s.hi {
-		s.lo = min(s.lo, in.ahead[j].lo)
-		s.hi = max(s.hi, in.ahead[j].hi)
-		j++
-	}
-	in.ahead = slices.Replace(in.ahead, i, j, s)
-}
-
-// owe schedules an acknowledgement: at once for a retransmission, else
-// within delay.
-func (in *inbound) owe(now time.Time, urgent bool, delay time.Duration) {
-	due := now.Add(delay)
-	if urgent {
-		due = now
-	}
-	if in.ackDue.IsZero() || due.Before(in.ackDue) {
-		in.ackDue = due
-	}
-}
+// inbound is what a node knows about one peer's stream to it. Writes of
+// ranges received ahead of a gap are merged at once (merging is
+// commutative); only the acknowledgement waits for the gap to fill.
+type inbound = stream.Inbound[int64]
 
 // flight is one batch in flight: it covered positions up to end and left
 // at time at.
@@ -172,11 +115,11 @@ func (l *link) poll(now time.Time, end int64, t timing) (p plan, send bool, next
 		p, send = plan{lo: o.sent, hi: end}, true
 		o.sent, o.lastData = end, now
 		o.flights = append(o.flights, flight{end: end, at: now})
-	case !l.in.ackDue.IsZero() && !now.Before(l.in.ackDue):
+	case l.in.Owed() && !now.Before(l.in.AckDue):
 		p, send = plan{lo: end, hi: end}, true
 	}
 	if send {
-		l.in.ackDue = time.Time{}
+		l.in.Acked()
 	}
 	return p, send, l.nextPoll(end, t)
 }
@@ -196,8 +139,8 @@ func (l *link) nextPoll(end int64, t timing) time.Time {
 	if len(o.flights) > 0 {
 		earliest(o.flights[0].at.Add(t.rto))
 	}
-	if !l.in.ackDue.IsZero() {
-		earliest(l.in.ackDue)
+	if l.in.Owed() {
+		earliest(l.in.AckDue)
 	}
 	return next
 }

@@ -210,8 +210,8 @@ func (s *Server) handleSync(msg node.Message) error {
 	}
 	l.acknowledged(m.Ack)
 	if m.Hi > m.Lo {
-		l.in.add(m.Lo, m.Hi)
-		l.in.owe(time.Now(), m.Urgent, s.t.ackDelay)
+		l.in.Add(m.Lo, m.Hi)
+		l.in.Owe(time.Now(), m.Urgent, s.t.ackDelay)
 	}
 	s.trim()
 	soon := s.dueSoon()
@@ -287,7 +287,7 @@ func (s *Server) poll(now time.Time) (out []outgoing, next time.Time) {
 	for _, l := range s.links {
 		p, send, due := l.poll(now, end, s.t)
 		if send {
-			m := &syncMsg{Type: syncType, Ack: l.in.next, Urgent: p.urgent}
+			m := &syncMsg{Type: syncType, Ack: l.in.Next, Urgent: p.urgent}
 			if p.lo < p.hi {
 				m.Lo, m.Hi, m.Writes = p.lo, p.hi, s.writes(p.lo, p.hi)
 			}

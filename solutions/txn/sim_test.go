@@ -162,6 +162,7 @@ func requireTargets(t *testing.T, sc scenario, seed uint64, f figures) {
 }
 
 func TestChallenge6a(t *testing.T) {
+	t.Parallel()
 	for seed := range uint64(workbenchtest.Seeds(t, "GLOMERS_TXN_SEEDS", 3, 1)) {
 		f := setup6a.run(t, seed+1, txn.Options{})
 		requirePass(t, setup6a, seed+1, f)
@@ -173,6 +174,7 @@ func TestChallenge6a(t *testing.T) {
 }
 
 func TestChallenge6b(t *testing.T) {
+	t.Parallel()
 	for _, sc := range []scenario{setup6b1, setup6b2} {
 		for seed := range uint64(workbenchtest.Seeds(t, "GLOMERS_TXN_SEEDS", 3, 1)) {
 			f := sc.run(t, seed+1, txn.Options{})
@@ -184,6 +186,7 @@ func TestChallenge6b(t *testing.T) {
 }
 
 func TestChallenge6c(t *testing.T) {
+	t.Parallel()
 	for _, sc := range []scenario{setup6c, setup6cFrequent} {
 		for seed := range uint64(workbenchtest.Seeds(t, "GLOMERS_TXN_SEEDS", 3, 1)) {
 			f := sc.run(t, seed+1, txn.Options{})
@@ -200,6 +203,7 @@ func TestChallenge6c(t *testing.T) {
 // Maelstrom, and the visibility check fails. (Without partitions: the
 // check judges writes made during a partition only after its heal.)
 func TestVisibilityCatchesAStoreThatDoesNotReplicate(t *testing.T) {
+	t.Parallel()
 	sc := setup6b1
 	sc.model = "read-committed"
 	sc.limit = 10 * time.Second
@@ -214,6 +218,7 @@ func TestVisibilityCatchesAStoreThatDoesNotReplicate(t *testing.T) {
 // The built binary, as real processes, on the 6c set-up shortened to
 // 5 s with a partition every second or so.
 func TestRealProcesses6c(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("builds and runs real processes")
 	}

@@ -180,6 +180,7 @@ func resendingStore(n *node.Node) {
 // challenge 6a's parameters (1 node, 20 s, --rate 1000, --concurrency 2n)
 // with every transaction acknowledged.
 func TestTxnAtomicStoreIsStrictSerializable(t *testing.T) {
+	t.Parallel()
 	res := txnRun{nodes: 1, seconds: 20, rate: 1000, models: []string{"strict-serializable"}, seed: 1}.run(t, atomicStore)
 	if res.Valid != checker.Valid {
 		t.Fatalf("judged %v: %v", res.Valid, workbenchtest.Get(t, res, "workload"))
@@ -200,6 +201,7 @@ func TestTxnAtomicStoreIsStrictSerializable(t *testing.T) {
 // Each faulty store is invalid under the model that forbids its anomaly,
 // and the anomaly is named.
 func TestFaultyTxnStoresAreInvalid(t *testing.T) {
+	t.Parallel()
 	nodes := faulty.Nodes()
 	for _, c := range []struct {
 		fault   string
@@ -211,8 +213,10 @@ func TestFaultyTxnStoresAreInvalid(t *testing.T) {
 		{"txn-intermediate", 1, "read-committed", "G1b"},
 		{"txn-lost-update", 2, "strict-serializable", "lost-update"},
 	} {
-		for seed := uint64(1); seed <= 2; seed++ {
+		for seed := range uint64(workbenchtest.Seeds(t, "GLOMERS_TXN_SEEDS", 2, 1)) {
+			seed++
 			t.Run(fmt.Sprintf("%s/seed%d", c.fault, seed), func(t *testing.T) {
+				t.Parallel()
 				res := txnRun{nodes: c.nodes, seconds: 5, rate: 1000, models: []string{c.model}, seed: seed}.run(t, nodes[c.fault])
 				if res.Valid != checker.Invalid {
 					t.Fatalf("%s judged %v under %s, want invalid: %v", c.fault, res.Valid, c.model, workbenchtest.Get(t, res, "workload"))
@@ -230,6 +234,7 @@ func TestFaultyTxnStoresAreInvalid(t *testing.T) {
 // anomaly (aborted reads under read-uncommitted, lost updates under
 // read-committed).
 func TestFaultyTxnStoresPassWeakerModels(t *testing.T) {
+	t.Parallel()
 	nodes := faulty.Nodes()
 	for _, c := range []struct {
 		fault string
@@ -251,6 +256,7 @@ func TestFaultyTxnStoresPassWeakerModels(t *testing.T) {
 // Two nodes that never replicate pass read-committed, as in Maelstrom,
 // but not the visibility check, which counts with --strict.
 func TestTxnVisibilityCatchesAStoreThatNeverReplicates(t *testing.T) {
+	t.Parallel()
 	res := txnRun{nodes: 2, seconds: 10, rate: 1000, models: []string{"read-committed"}, strict: true, seed: 4}.run(t, atomicStore)
 	if v, _ := res.Results.Path("workload", "valid?"); v != true {
 		t.Fatalf("workload judged %v: %v", v, workbenchtest.Get(t, res, "workload"))
@@ -265,6 +271,7 @@ func TestTxnVisibilityCatchesAStoreThatNeverReplicates(t *testing.T) {
 // Stores that replicate every 50 ms pass the visibility check; the one
 // that resends what partitions dropped passes it with partitions too.
 func TestTxnVisibilityOfReplicatingStores(t *testing.T) {
+	t.Parallel()
 	for _, c := range []struct {
 		name       string
 		register   func(*node.Node)
@@ -276,6 +283,7 @@ func TestTxnVisibilityOfReplicatingStores(t *testing.T) {
 		{"lost-update", faulty.TxnLostUpdate, false, checker.Valid},
 	} {
 		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
 			res := txnRun{nodes: 2, seconds: 10, rate: 1000, models: []string{"read-committed"},
 				partitions: c.partitions, latency: 5 * time.Millisecond, seed: 5}.run(t, c.register)
 			vis := workbenchtest.Get(t, res, "glomers", "workload").(edn.Map)
@@ -319,6 +327,7 @@ func atomicListStore(n *node.Node) {
 // that commits atomically, in write-lock order, but reads whatever is
 // committed at each read is read-committed and no more.
 func TestTxnListAppendStores(t *testing.T) {
+	t.Parallel()
 	for _, c := range []struct {
 		name     string
 		register func(*node.Node)

@@ -163,18 +163,64 @@ func lastOrInit(l []any) any {
 	return l[len(l)-1]
 }
 
+// analyseListAppend finds every anomaly of a list-append history, the way
+// Elle's list-append/check composes its parts: validate the history,
+// then the cases that need no graph (G1a, G1b, internal and future reads,
+// duplicate elements, incompatible orders, dirty and lost updates), then
+// the cycles of the dependency graph.
 func analyseListAppend(ops []history.Op, opts Options, models []string) (Anomalies, error) {
 	txns, client, err := parseTxns(ops)
 	if err != nil {
 		return nil, err
 	}
-	out := Anomalies{}
+	invokes, err := listAppendInvocations(client)
+	if err != nil {
+		return nil, err
+	}
+	if err := verifyMopTypes([][]*txn{invokes, txns}, "append"); err != nil {
+		return nil, err
+	}
+	all := inHistoryOrder(invokes, txns)
+	var possible []*txn // :ok and :info transactions
+	for _, t := range txns {
+		if t.op.Type == history.OK || t.op.Type == history.Info {
+			possible = append(possible, t)
+		}
+	}
 
-	// verify-mop-types and verify-unique-appends, over every client op.
+	out := Anomalies{}
+	g1a, g1b := listAppendG1Cases(ops, all, txns)
+	out.Add("G1a", g1a...)
+	out.Add("G1b", g1b...)
+	internal, future := listAppendTxnCases(txns)
+	out.Add("internal", internal...)
+	out.Add("future-read", future...)
+	out.Add("duplicate-elements", duplicateElementCases(possible)...)
+	sv := sortedValues(possible)
+	out.Add("incompatible-order", incompatibleOrderCases(sv)...)
+	dirty, err := dirtyUpdateCases(all, txns)
+	if err != nil {
+		return nil, err
+	}
+	out.Add("dirty-update", dirty...)
+	out.Add("lost-update", lostUpdateCases(possible, "append")...)
+
+	g := listAppendGraph(possible, sv, client, models)
+	if g.Len() == 0 {
+		out["empty-transaction-graph"] = []edn.Map{nil}
+	}
+	for t, cs := range g.Cycles(CycleOptions{Timeout: opts.CycleSearchTimeout}) {
+		out.Add(t, cs...)
+	}
+	return out, nil
+}
+
+// listAppendInvocations parses every invocation's transaction and checks
+// Elle's verify-unique-appends: no value is appended to a key twice.
+func listAppendInvocations(client []history.Op) ([]*txn, error) {
 	var invokes []*txn
 	appended := map[vkey]bool{}
-	for i := range client {
-		op := client[i]
+	for _, op := range client {
 		if op.Type != history.Invoke {
 			continue
 		}
@@ -185,42 +231,58 @@ func analyseListAppend(ops []history.Op, opts Options, models []string) (Anomali
 		t := &txn{op: op, mops: mops}
 		invokes = append(invokes, t)
 		for _, m := range mops {
-			if m.f == "append" {
-				if appended[vkey{m.k, m.v}] {
-					return nil, fmt.Errorf("duplicate-appends: value %s appended to key %s multiple times!",
-						edn1s(printableV(t, m.k, m.v)), edn1s(printable(t, m.k)))
-				}
-				appended[vkey{m.k, m.v}] = true
+			if m.f != "append" {
+				continue
 			}
+			if appended[vkey{m.k, m.v}] {
+				return nil, fmt.Errorf("duplicate-appends: value %s appended to key %s multiple times!",
+					edn1s(printableV(t, m.k, m.v)), edn1s(printable(t, m.k)))
+			}
+			appended[vkey{m.k, m.v}] = true
 		}
 	}
-	for _, ts := range [][]*txn{invokes, txns} {
+	return invokes, nil
+}
+
+// verifyMopTypes is Elle's verify-mop-types: every micro-op is a read or
+// the workload's write (write, or append).
+func verifyMopTypes(groups [][]*txn, write string) error {
+	for _, ts := range groups {
 		for _, t := range ts {
 			for _, m := range t.mops {
-				if m.f != "r" && m.f != "append" {
-					return nil, fmt.Errorf("unexpected-txn-micro-op-types: history contained operations other than appends or reads: %s",
-						edn1s(t.op.EDN()))
+				if m.f != "r" && m.f != write {
+					return fmt.Errorf("unexpected-txn-micro-op-types: history contained operations other than %ss or reads: %s",
+						write, edn1s(t.op.EDN()))
 				}
 			}
 		}
 	}
+	return nil
+}
 
-	// G1a, G1b.
-	failed := map[vkey]int{}
-	interm := map[vkey]int{}
-	all := make([]*txn, 0, len(invokes)+len(txns)) // client ops in history order
-	{
-		i, j := 0, 0
-		for i < len(invokes) || j < len(txns) {
-			if j >= len(txns) || (i < len(invokes) && invokes[i].op.Index < txns[j].op.Index) {
-				all = append(all, invokes[i])
-				i++
-			} else {
-				all = append(all, txns[j])
-				j++
-			}
+// inHistoryOrder merges invocations and completions, each in history
+// order, into one list of client transactions in history order.
+func inHistoryOrder(invokes, completions []*txn) []*txn {
+	all := make([]*txn, 0, len(invokes)+len(completions))
+	i, j := 0, 0
+	for i < len(invokes) || j < len(completions) {
+		if j >= len(completions) || (i < len(invokes) && invokes[i].op.Index < completions[j].op.Index) {
+			all = append(all, invokes[i])
+			i++
+		} else {
+			all = append(all, completions[j])
+			j++
 		}
 	}
+	return all
+}
+
+// listAppendG1Cases finds aborted reads (G1a: an :ok read saw an element
+// a failed transaction appended) and intermediate reads (G1b: an :ok read
+// ends with an element its writer appended to before it committed).
+func listAppendG1Cases(ops []history.Op, all, txns []*txn) (g1a, g1b []edn.Map) {
+	failed := map[vkey]int{}
+	interm := map[vkey]int{}
 	for _, t := range all {
 		for i, m := range t.mops {
 			if m.f != "append" {
@@ -237,12 +299,7 @@ func analyseListAppend(ops []history.Op, opts Options, models []string) (Anomali
 			}
 		}
 	}
-	var g1a, g1b, internal, future, dups []edn.Map
-	var possible []*txn
 	for _, t := range txns {
-		if t.op.Type == history.OK || t.op.Type == history.Info {
-			possible = append(possible, t)
-		}
 		if t.op.Type != history.OK {
 			continue
 		}
@@ -262,6 +319,17 @@ func analyseListAppend(ops []history.Op, opts Options, models []string) (Anomali
 				}
 			}
 		}
+	}
+	return g1a, g1b
+}
+
+// listAppendTxnCases finds, in each :ok transaction alone, an internal
+// inconsistency and a read of the transaction's own future appends.
+func listAppendTxnCases(txns []*txn) (internal, future []edn.Map) {
+	for _, t := range txns {
+		if t.op.Type != history.OK {
+			continue
+		}
 		if c := laInternal(t); c != nil {
 			internal = append(internal, c)
 		}
@@ -269,12 +337,16 @@ func analyseListAppend(ops []history.Op, opts Options, models []string) (Anomali
 			future = append(future, c)
 		}
 	}
+	return internal, future
+}
+
+// duplicateElementCases finds reads (of :ok and :info transactions) that
+// hold an element more than once, with each duplicate's count.
+func duplicateElementCases(possible []*txn) []edn.Map {
+	var dups []edn.Map
 	for _, t := range possible {
 		for _, m := range t.mops {
-			if m.f != "r" || len(m.list) < 2 {
-				continue
-			}
-			if !hasDuplicate(m.list) {
+			if m.f != "r" || len(m.list) < 2 || !hasDuplicate(m.list) {
 				continue
 			}
 			counts := map[any]int{}
@@ -295,66 +367,66 @@ func analyseListAppend(ops []history.Op, opts Options, models []string) (Anomali
 			dups = append(dups, edn.K("op", t.op.EDN(), "mop", m.raw, "duplicates", dm))
 		}
 	}
-	out.Add("G1a", g1a...)
-	out.Add("G1b", g1b...)
-	out.Add("internal", internal...)
-	out.Add("future-read", future...)
-	out.Add("duplicate-elements", dups...)
+	return dups
+}
 
-	// Incompatible orders, over :ok and :info ops.
-	sv := sortedValues(possible)
+// incompatibleOrderCases finds, per key, the first two reads of which
+// neither is a prefix of the other.
+func incompatibleOrderCases(sv map[any][][]any) []edn.Map {
+	var out []edn.Map
 	for _, k := range sortedKeys(sv) {
 		vs := sv[k]
 		for i := 0; i+1 < len(vs); i++ {
 			if !isPrefix(vs[i], vs[i+1]) {
-				out.Add("incompatible-order", edn.K("key", denorm(k), "values", edn.Vector{denormList(vs[i]), denormList(vs[i+1])}))
+				out = append(out, edn.K("key", denorm(k), "values", edn.Vector{denormList(vs[i]), denormList(vs[i+1])}))
 				break
 			}
 		}
 	}
+	return out
+}
 
-	// Dirty updates: the version order from every client op, writers
-	// including :fail ones.
-	{
-		var completions []*txn
-		completions = append(completions, txns...)
-		svAll := sortedValues(all)
-		ai := appendIndex(svAll)
-		wi := writeIndex(completions)
-		for _, k := range sortedKeys(ai) {
-			t1Type := history.OK
-			var t1 *txn
-			var vs []any
-			for _, v := range ai[k].values {
-				vs = append(vs, v)
-				t2 := wi[vkey{k, v}]
-				if t2 == nil {
-					return nil, fmt.Errorf("java.lang.AssertionError: Assert failed: No transaction wrote %s %s",
-						edn1s(denorm(k)), edn1s(denorm(v)))
-				}
-				switch t2.op.Type {
-				case history.OK:
-					if t1Type == history.Fail {
-						out.Add("dirty-update", edn.K("key", denorm(k), "values", denormList(vs),
-							"txns", edn.Vector{t1.op.EDN(), ellipsis{}, t2.op.EDN()}))
-					}
-					t1, t1Type, vs = t2, history.OK, []any{v}
-				case history.Fail:
-					if t1Type != history.Fail {
-						t1, t1Type, vs = t2, history.Fail, []any{v}
-					}
-				}
-				// :info writers: keep t1 and the range
+// dirtyUpdateCases is Elle's dirty-update-cases: along each key's version
+// order (taken from every client transaction, failed writers included),
+// a committed append that follows a failed one.
+func dirtyUpdateCases(all, completions []*txn) ([]edn.Map, error) {
+	var out []edn.Map
+	ai := appendIndex(sortedValues(all))
+	wi := writeIndex(completions)
+	for _, k := range sortedKeys(ai) {
+		t1Type := history.OK
+		var t1 *txn
+		var vs []any
+		for _, v := range ai[k].values {
+			vs = append(vs, v)
+			t2 := wi[vkey{k, v}]
+			if t2 == nil {
+				return nil, fmt.Errorf("java.lang.AssertionError: Assert failed: No transaction wrote %s %s",
+					edn1s(denorm(k)), edn1s(denorm(v)))
 			}
+			switch t2.op.Type {
+			case history.OK:
+				if t1Type == history.Fail {
+					out = append(out, edn.K("key", denorm(k), "values", denormList(vs),
+						"txns", edn.Vector{t1.op.EDN(), ellipsis{}, t2.op.EDN()}))
+				}
+				t1, t1Type, vs = t2, history.OK, []any{v}
+			case history.Fail:
+				if t1Type != history.Fail {
+					t1, t1Type, vs = t2, history.Fail, []any{v}
+				}
+			}
+			// :info writers: keep t1 and the range
 		}
 	}
+	return out, nil
+}
 
-	// Lost updates, over :ok and :info ops (only :ok ones count).
-	out.Add("lost-update", lostUpdateCases(possible, "append")...)
-
-	// The dependency graph over :ok and :info ops.
-	ai := appendIndex(sv)
-	wi := writeIndex(possible)
+// listAppendGraph is the dependency graph over :ok and :info
+// transactions: wr (a read saw an append), ww (appends in version order),
+// rw (a read missed the next append), plus realtime or process order when
+// the models ask for it; each edge explains itself through laGraph.
+func listAppendGraph(possible []*txn, sv map[any][][]any, client []history.Op, models []string) *Graph {
 	ri := map[vkey][]*txn{} // key, last element (or init) -> readers
 	for _, t := range possible {
 		for _, m := range t.mops {
@@ -365,7 +437,7 @@ func analyseListAppend(ops []history.Op, opts Options, models []string) (Anomali
 			ri[vk] = append(ri[vk], t)
 		}
 	}
-	la := &laGraph{ai: ai, wi: wi, ri: ri}
+	la := &laGraph{ai: appendIndex(sv), wi: writeIndex(possible), ri: ri}
 	g := newGraphSized(len(possible))
 	for _, t := range possible {
 		for _, m := range t.mops {
@@ -391,9 +463,6 @@ func analyseListAppend(ops []history.Op, opts Options, models []string) (Anomali
 	} else if NeedsProcess(models) {
 		g.AddProcess(client)
 	}
-	if g.Len() == 0 {
-		out["empty-transaction-graph"] = []edn.Map{nil}
-	}
 	byIndex := make(map[int]*txn, len(possible))
 	for _, t := range possible {
 		byIndex[t.op.Index] = t
@@ -401,10 +470,7 @@ func analyseListAppend(ops []history.Op, opts Options, models []string) (Anomali
 	g.explain = func(a, b history.Op, r Rel) edn.Map {
 		return la.explain(byIndex[a.Index], byIndex[b.Index], r)
 	}
-	for t, cs := range g.Cycles(CycleOptions{Timeout: opts.CycleSearchTimeout}) {
-		out.Add(t, cs...)
-	}
-	return out, nil
+	return g
 }
 
 // laInternal is Elle's op-int-case for list-append: the first read that

@@ -44,7 +44,7 @@ func TestTooLongLineIsCountedNotBuffered(t *testing.T) {
 		}
 		io.WriteString(stdout, "\r\nafter\n")
 		io.WriteString(stdout, strings.Repeat("y", MaxLineBytes)+"\n") // exactly the cap: accepted
-		io.WriteString(stdout, strings.Repeat("z", MaxLineBytes+1))     // over by one, and never ended
+		io.WriteString(stdout, strings.Repeat("z", MaxLineBytes+1))    // over by one, and never ended
 		return errors.New("exit status 1")
 	}
 	var before, after runtime.MemStats

@@ -1,13 +1,18 @@
 package workbench_test
 
 import (
+	"bytes"
+	"context"
+	"errors"
 	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"testing/synctest"
 	"time"
 
+	"github.com/glomers/glomers/solutions/echo"
 	"github.com/glomers/glomers/workbench"
 	"github.com/glomers/glomers/workbench/checker"
 	"github.com/glomers/glomers/workbench/edn"
@@ -59,5 +64,39 @@ func TestLineCutByTheBenchIsNotAProtocolError(t *testing.T) {
 	})
 	if bad := workbenchtest.Get(t, res, "glomers", "protocol-errors").(edn.Map); len(bad) != 0 {
 		t.Errorf(":protocol-errors %v, want none: the bench cut that line", bad)
+	}
+}
+
+// A node's control characters reach the terminal escaped: in the stderr
+// lines --log-stderr copies, and in the crash report and error of a node
+// that dies.
+func TestNodeTextReachesTheTerminalEscaped(t *testing.T) {
+	const title = "\x1b]0;PWNED\a"
+	noisy := func(stdin io.Reader, stdout, stderr io.Writer) error {
+		io.WriteString(stderr, "hello "+title+"\n")
+		return workbench.InProcess(echo.Register)(stdin, stdout, stderr)
+	}
+	var log bytes.Buffer
+	workbenchtest.Run(t, workbench.Config{
+		Workload: "echo", Node: noisy, NodeIDs: workbench.NodeIDs(1), TimeLimit: time.Second, Rate: 5, LogStderr: true, Log: &log,
+	})
+	if strings.ContainsAny(log.String(), "\x1b\a") || !strings.Contains(log.String(), `n0 stderr: hello \x1b]0;PWNED\x07`) {
+		t.Errorf("log with --log-stderr: %q", tail(log.String(), 500))
+	}
+
+	dying := func(stdin io.Reader, stdout, stderr io.Writer) error {
+		io.WriteString(stdout, "not json "+title+"\n")
+		io.WriteString(stderr, "bye "+title+"\n")
+		return errors.New("exit status 2")
+	}
+	log.Reset()
+	var err error
+	synctest.Test(t, func(t *testing.T) {
+		_, err = workbench.Run(context.Background(), workbench.Config{
+			Workload: "echo", Node: dying, NodeIDs: workbench.NodeIDs(1), TimeLimit: time.Second, Log: &log,
+		})
+	})
+	if err == nil || strings.ContainsAny(err.Error()+log.String(), "\x1b\a") {
+		t.Errorf("err %q\nlog %q", err, tail(log.String(), 800))
 	}
 }

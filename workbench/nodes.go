@@ -61,10 +61,16 @@ func (r *run) startServices(ctx context.Context) error {
 		r.bg.Add(1)
 		go func() {
 			defer r.bg.Done()
-			service.Serve(ctx, r.net, ep, svc, r.log.Warnf)
+			service.Serve(ctx, r.net, ep, svc, r.nodeWarnf)
 		}()
 	}
 	return nil
+}
+
+// nodeWarnf logs a warning that quotes what a node sent: shortened and
+// with its control characters escaped, as all node text on the terminal.
+func (r *run) nodeWarnf(format string, args ...any) {
+	r.log.Warnf("%s", printable(fmt.Sprintf(format, args...), 2048))
 }
 
 // startNodes launches every node in parallel and performs the init

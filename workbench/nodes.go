@@ -61,10 +61,16 @@ func (r *run) startServices(ctx context.Context) error {
 		r.bg.Add(1)
 		go func() {
 			defer r.bg.Done()
-			service.Serve(ctx, r.net, ep, svc, r.log.Warnf)
+			service.Serve(ctx, r.net, ep, svc, r.nodeWarnf)
 		}()
 	}
 	return nil
+}
+
+// nodeWarnf logs a warning that quotes what a node sent: shortened and
+// with its control characters escaped, as all node text on the terminal.
+func (r *run) nodeWarnf(format string, args ...any) {
+	r.log.Warnf("%s", printable(fmt.Sprintf(format, args...), 2048))
 }
 
 // startNodes launches every node in parallel and performs the init
@@ -109,7 +115,9 @@ func (r *run) startNode(ctx context.Context, nc *nodeConn, initClient *netsim.Cl
 		}
 		logw = w
 	}
-	nc.logw = logw
+	// One cap for all the node's lives: a node that floods stderr cannot
+	// fill the disk, and is still never blocked on it.
+	nc.logw = process.NewLogCap(logw, process.MaxLogBytes)
 	nc.life = 1
 	r.bg.Add(1)
 	go func() { // network → stdin, for every life
@@ -171,7 +179,7 @@ func (r *run) startLife(ctx context.Context, nc *nodeConn, initClient *netsim.Cl
 	r.bg.Add(2)
 	go func() { // stdout → network
 		defer r.bg.Done()
-		if err := proc.Lines(func(line []byte) { r.fromNode(nc, line) }); err != nil {
+		if err := proc.Lines(func(line []byte, bad error) { r.fromNode(nc, line, bad) }); err != nil {
 			r.log.Warnf("%v", err)
 		}
 	}()
@@ -215,7 +223,7 @@ func (r *run) startLife(ctx context.Context, nc *nodeConn, initClient *netsim.Cl
 		return fmt.Errorf("init of node %s: %w", nc.id, err)
 	}
 	if reply.Type() != "init_ok" {
-		return fmt.Errorf("expected an init_ok message, but node %s responded with %s", nc.id, reply.Raw)
+		return fmt.Errorf("expected an init_ok message, but node %s responded with %s", nc.id, printable(reply.Raw, 512))
 	}
 	return nil
 }
@@ -224,10 +232,18 @@ func (r *run) startLife(ctx context.Context, nc *nodeConn, initClient *netsim.Cl
 // checks Maelstrom makes. After the first line that breaks the protocol
 // (not JSON, wrong envelope, unknown destination) Maelstrom stops reading
 // that node's stdout for the rest of the test; so do we, faithfully, and
-// say so in the log. Messages to clients that were already closed are
-// dropped with a warning instead (Maelstrom would also stop reading).
-func (r *run) fromNode(nc *nodeConn, line []byte) {
+// say so in the log. A line the process package refused as too long (bad)
+// and JSON nested deeper than maxJSONDepth break the protocol the same
+// way: they are this bench's limits, where Maelstrom's JSON parser has
+// its own. Messages to clients that were already closed are dropped with
+// a warning instead (Maelstrom would also stop reading).
+func (r *run) fromNode(nc *nodeConn, line []byte, bad error) {
 	if nc.protocolError() != nil {
+		return
+	}
+	if bad != nil {
+		nc.breakProtocol(bad, "")
+		r.log.Errorf("Error! node %s %v. Ignoring everything it prints from now on, as Maelstrom does after a malformed line.", nc.id, bad)
 		return
 	}
 	src, dest, body, err := parseEnvelope(line)
@@ -240,17 +256,29 @@ func (r *run) fromNode(nc *nodeConn, line []byte) {
 			nc.mu.Lock()
 			nc.dropped++
 			nc.mu.Unlock()
-			r.log.Warnf("node %s sent a message to %s, a client that has already closed; dropped: %s", nc.id, dest, line)
+			r.log.Warnf("node %s sent a message to %s, a client that has already closed; dropped: %s", nc.id, printable(dest, 64), printable(line, 512))
 			return
 		}
 	}
 	if err != nil {
-		nc.mu.Lock()
-		nc.badLine = fmt.Errorf("%w; the line was: %s", err, truncate(line, 512))
-		close(nc.broke)
-		nc.mu.Unlock()
-		r.log.Errorf("Error! node %s: %v; the line was: %s. Ignoring everything it prints from now on, as Maelstrom does.", nc.id, err, truncate(line, 512))
+		shown := printable(line, 512)
+		nc.breakProtocol(err, shown)
+		r.log.Errorf("Error! node %s: %v; the line was: %s. Ignoring everything it prints from now on, as Maelstrom does.", nc.id, err, shown)
 	}
+}
+
+// breakProtocol records the first line of nc that broke the protocol.
+func (nc *nodeConn) breakProtocol(err error, line string) {
+	nc.mu.Lock()
+	defer nc.mu.Unlock()
+	if nc.badLine != nil {
+		return
+	}
+	if line != "" {
+		err = fmt.Errorf("%w; the line was: %s", err, line)
+	}
+	nc.badLine = err
+	close(nc.broke)
 }
 
 func (nc *nodeConn) protocolError() error {
@@ -262,6 +290,9 @@ func (nc *nodeConn) protocolError() error {
 // parseEnvelope checks one stdout line: a JSON object with string src and
 // dest, a body, an optional integer id and nothing else.
 func parseEnvelope(line []byte) (src, dest string, body json.RawMessage, err error) {
+	if d := jsonDepth(line, maxJSONDepth); d > maxJSONDepth {
+		return "", "", nil, fmt.Errorf("printed a line to STDOUT with JSON nested more than %d levels deep, deeper than this bench accepts", maxJSONDepth)
+	}
 	var env map[string]json.RawMessage
 	if err := json.Unmarshal(line, &env); err != nil || env == nil {
 		return "", "", nil, fmt.Errorf("printed a line to STDOUT which was not well-formed JSON")
@@ -291,11 +322,57 @@ func parseEnvelope(line []byte) (src, dest string, body json.RawMessage, err err
 	return src, dest, body, nil
 }
 
-func truncate(b []byte, n int) string {
+// printable shortens a node's text to n bytes (saying how long it was)
+// and escapes its control characters, for the log and the terminal.
+func printable[T ~string | ~[]byte](b T, n int) string {
 	if len(b) <= n {
-		return string(b)
+		return process.Printable(string(b))
 	}
-	return fmt.Sprintf("%s… (%d bytes)", b[:n], len(b))
+	return fmt.Sprintf("%s… (%d bytes)", process.Printable(string(b[:n])), len(b))
+}
+
+// maxJSONDepth is how deeply a node's message may nest arrays and
+// objects. Maelstrom's bodies nest a few levels (a transaction is a list
+// of lists); 100 leaves room for any message of one's own design, while
+// a hostile reply nested ten thousand levels deep, which would cost the
+// checkers and the store's writers dearly, is refused before it is parsed.
+const maxJSONDepth = 100
+
+// jsonDepth returns how deeply the JSON text b nests arrays and objects,
+// or a number above limit as soon as it goes deeper. It only counts
+// brackets outside strings; whether b is valid JSON is json.Unmarshal's
+// business.
+func jsonDepth(b []byte, limit int) int {
+	depth, deepest := 0, 0
+	inString, escaped := false, false
+	for _, c := range b {
+		if inString {
+			switch {
+			case escaped:
+				escaped = false
+			case c == '\\':
+				escaped = true
+			case c == '"':
+				inString = false
+			}
+			continue
+		}
+		switch c {
+		case '"':
+			inString = true
+		case '[', '{':
+			depth++
+			if depth > deepest {
+				deepest = depth
+				if deepest > limit {
+					return deepest
+				}
+			}
+		case ']', '}':
+			depth--
+		}
+	}
+	return deepest
 }
 
 func (r *run) crash(err error) {

@@ -228,6 +228,9 @@ func (o *challengeOptions) runAll(ctx context.Context, rows []row) []row {
 		out.printf("[%d/%d] %s → %s%s\n", i+1, len(rows), r.label(), r.verdict, suffix(r.note))
 		return r
 	})
+	// Every run has ended: what their nodes left behind goes now (runs
+	// overlap, so not after each one; see process.ReapOrphans).
+	process.ReapOrphans()
 	ran := rows[:0:0]
 	for _, r := range rows {
 		if r.verdict != "not run" {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/glomers/glomers/workbench"
 	"github.com/glomers/glomers/workbench/checker"
+	"github.com/glomers/glomers/workbench/process"
 )
 
 const usage = `glomers: write, run and verify Maelstrom nodes with nothing but Go.
@@ -63,6 +64,19 @@ func runTestCommand(ctx context.Context, args []string, stdout, stderr io.Writer
 	status := ExitValid
 	for i := 0; i < o.testCount; i++ {
 		res, err := workbench.Run(ctx, o.cfg)
+		// What the nodes left behind goes now (where the OS lets the
+		// bench find it, see process.BecomeSubreaper).
+		process.ReapOrphans()
+		if ctx.Err() != nil {
+			// Ctrl-C or SIGTERM: Run has stopped the nodes and kept what
+			// was collected.
+			where := ""
+			if res != nil && res.Dir != "" {
+				where = fmt.Sprintf("; what was collected is in %s", res.Dir)
+			}
+			fmt.Fprintf(stderr, "glomers test: interrupted%s\n", where)
+			return ExitInterrupted
+		}
 		if code := runError(stderr, res, err); code != 0 {
 			return code
 		}

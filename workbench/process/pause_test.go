@@ -54,7 +54,7 @@ func TestPauseAndResumeAProcess(t *testing.T) {
 	}
 	defer p.Stop(time.Second)
 	got := make(chan string, 4)
-	go p.Lines(func(b []byte) { got <- string(b) })
+	go p.Lines(func(b []byte, _ error) { got <- string(b) })
 	pid := p.Pid()
 	if pid <= 0 {
 		t.Fatalf("pid %d", pid)
@@ -106,7 +106,7 @@ func TestStopAPausedProcess(t *testing.T) {
 	if err != nil {
 		t.Skipf("no /bin/cat: %v", err)
 	}
-	go p.Lines(func([]byte) {})
+	go p.Lines(func([]byte, error) {})
 	if err := p.Pause(); err != nil {
 		t.Fatal(err)
 	}
@@ -172,7 +172,7 @@ func TestPauseAndResumeInProcess(t *testing.T) {
 		linesDone := make(chan struct{})
 		go func() {
 			defer close(linesDone)
-			p.Lines(func(b []byte) { got <- line{time.Now(), string(b)} })
+			p.Lines(func(b []byte, _ error) { got <- line{time.Now(), string(b)} })
 		}()
 		time.Sleep(55 * time.Millisecond)
 		if err := p.Pause(); err != nil {
@@ -275,7 +275,7 @@ func TestPausedInProcessNodeKeepsVirtualTimeMoving(t *testing.T) {
 			linesDone := make(chan struct{})
 			go func() {
 				defer close(linesDone)
-				p.Lines(func([]byte) {
+				p.Lines(func([]byte, error) {
 					mu.Lock()
 					defer mu.Unlock()
 					if resumed {

@@ -16,6 +16,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 )
@@ -79,6 +80,9 @@ type Node struct {
 	drained chan struct{} // closed when Lines has read stdout to its end
 	stopped chan struct{}
 	stopOne sync.Once
+	// cut is set when Stop ends a node that was still running: a last
+	// line it had not finished is then the bench's doing, not the node's.
+	cut atomic.Bool
 
 	kill func() // forcibly ends the node (OS process: SIGKILL)
 	pid  int    // the OS process id; 0 for an in-process node
@@ -92,7 +96,7 @@ type Node struct {
 func Start(id string, spec Spec, stderr io.Writer, onStderrLine func(line string)) (*Node, error) {
 	p := &Node{
 		id:      id,
-		stderr:  &lineTee{w: stderr, tail: newRing(tailLines), onLine: onStderrLine},
+		stderr:  &lineTee{w: stderr, tail: newRing(tailLines), onLine: onStderrLine, max: maxKeptLine},
 		outTail: newRing(tailLines),
 		exited:  make(chan struct{}),
 		drained: make(chan struct{}),
@@ -288,23 +292,69 @@ func (p *Node) awake() bool {
 	}
 }
 
-// Lines reads the node's stdout line by line (of any length) and calls
-// fn for each line without its newline, until stdout ends. It remembers
-// the last lines for crash reports. While the node is paused it holds the
-// lines back until Resume or Stop, but keeps reading them, so that an
-// in-process node never blocks on its output (a paused in-process node
-// whose writer blocked while holding a lock would stop virtual time).
-func (p *Node) Lines(fn func(line []byte)) error {
+// MaxLineBytes is the longest line, newline excluded, that the bench
+// takes from a node's stdout. Longer lines are never buffered whole: they
+// are read to their newline while counting, and handed on as a
+// *LineTooLongError, which the bench treats like any malformed line.
+// Legitimate lines are far shorter: in 30 s runs of the challenges the
+// longest line our solutions print is 99 KB (a final kafka poll at rate
+// 1000; txn-list-append's reads stay under 5 KB), so the cap leaves room
+// for runs forty times as long while bounding what one line can cost.
+const MaxLineBytes = 4 << 20
+
+// maxQueuedBytes bounds what an OS process may have printed and the bench
+// not yet handled; beyond it the node waits on its stdout pipe, as with
+// any slow reader.
+const maxQueuedBytes = 2 * MaxLineBytes
+
+// maxKeptLine is how much of each line the tails (crash reports) and the
+// stderr line handler keep; the rest is counted, not stored.
+const maxKeptLine = 4 << 10
+
+// LineTooLongError is what Lines hands on instead of a stdout line longer
+// than MaxLineBytes.
+type LineTooLongError struct {
+	Len     int64 // the line's length: its bytes before the newline
+	Partial bool  // stdout ended before the newline
+}
+
+func (e *LineTooLongError) Error() string {
+	s := fmt.Sprintf("printed a line of %d bytes to STDOUT, longer than the %d bytes (%d MiB) this bench accepts", e.Len, MaxLineBytes, MaxLineBytes>>20)
+	if e.Partial {
+		s += " (its stdout ended before the newline)"
+	}
+	return s
+}
+
+// Lines reads the node's stdout line by line and calls fn for each line
+// without its newline, until stdout ends; a line longer than MaxLineBytes
+// is discarded as it is read and reported to fn as a *LineTooLongError
+// (with a nil line). It remembers the beginnings of the last lines for
+// crash reports. The unfinished last line of a node that Stop ended while
+// it ran is dropped: it was cut by the bench. While the node is paused
+// Lines holds the lines back until Resume or Stop, but keeps reading them,
+// so that an in-process node never blocks on its output (a paused
+// in-process node whose writer blocked while holding a lock would stop
+// virtual time); an OS process that prints faster than fn handles lines
+// waits on its pipe once maxQueuedBytes are queued.
+func (p *Node) Lines(fn func(line []byte, err error)) error {
 	defer close(p.drained)
-	q := &lineQueue{ready: make(chan struct{}, 1)}
-	go q.fill(p.stdout, p.outTail)
+	q := &lineQueue{ready: make(chan struct{}, 1), space: make(chan struct{}, 1)}
+	if p.pid != 0 {
+		q.limit = maxQueuedBytes
+	}
+	go q.fill(p.stdout, p.outTail, p.cut.Load)
 	for {
-		line, ok := q.next()
+		it, ok := q.next()
 		if !ok {
 			break
 		}
 		p.awake() // a line printed before a Stop still goes out
-		fn(line)
+		if it.tooLong != nil {
+			fn(nil, it.tooLong)
+		} else {
+			fn(it.line, nil)
+		}
 	}
 	if err := q.err; err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, io.ErrClosedPipe) && !errors.Is(err, os.ErrClosed) {
 		return fmt.Errorf("read stdout of %s: %w", p.id, err)
@@ -312,57 +362,142 @@ func (p *Node) Lines(fn func(line []byte)) error {
 	return nil
 }
 
+// queued is one line read from stdout, or the note that it was too long.
+type queued struct {
+	line    []byte
+	tooLong *LineTooLongError
+}
+
 // lineQueue carries lines from the goroutine that reads a node's stdout
-// to the one that hands them on; it has no bound, so the reader never
-// waits.
+// to the one that hands them on. With limit 0 it has no bound, so the
+// reader never waits; otherwise the reader waits while more than limit
+// bytes are queued.
 type lineQueue struct {
 	mu    sync.Mutex
-	lines [][]byte
+	items []queued
+	bytes int
+	limit int
 	done  bool
 	err   error // why reading ended; read only after next reports the end
 	ready chan struct{}
+	space chan struct{}
 }
 
-func (q *lineQueue) fill(stdout io.Reader, tail *ring) {
+// fill reads stdout into the queue. cut reports whether the bench stopped
+// the node while it ran, in which case an unfinished last line is dropped.
+func (q *lineQueue) fill(stdout io.Reader, tail *ring, cut func() bool) {
 	r := bufio.NewReaderSize(stdout, 64<<10)
+	var line []byte // the line so far, while it is within MaxLineBytes
+	var over int64  // the length so far of a line found too long; 0 otherwise
 	for {
-		line, err := r.ReadBytes('\n')
-		q.mu.Lock()
-		if len(line) > 0 {
-			line = trimNewline(line)
-			tail.add(string(line))
-			q.lines = append(q.lines, line)
+		chunk, err := r.ReadSlice('\n')
+		ended := err == nil // chunk ends with the newline
+		if errors.Is(err, bufio.ErrBufferFull) {
+			err = nil
 		}
-		if err != nil {
-			q.done, q.err = true, err
+		n := len(chunk)
+		if ended {
+			n-- // the newline
 		}
-		q.mu.Unlock()
-		select {
-		case q.ready <- struct{}{}:
+		switch {
+		case over > 0:
+			over += int64(n)
+		case len(line)+n > MaxLineBytes+1: // +1: a \r before the newline is not counted
+			over = int64(len(line) + n)
+			line = nil
 		default:
+			line = append(line, chunk[:n]...)
 		}
-		if err != nil {
+		var it *queued
+		switch {
+		case ended:
+			it = q.take(line, over, false)
+			over = 0
+			if cap(line) > 1<<20 {
+				line = nil // a rare long line: free its buffer
+			} else {
+				line = line[:0]
+			}
+		case err != nil && (len(line) > 0 || over > 0) && !cut():
+			it = q.take(line, over, true)
+		}
+		if it != nil {
+			if it.tooLong != nil {
+				tail.add(fmt.Sprintf("[a line of %d bytes, not kept]", it.tooLong.Len))
+			} else {
+				tail.add(keep(it.line))
+			}
+		}
+		if !q.push(it, err) {
 			return
 		}
 	}
 }
 
+// take makes the queue item for a finished line: a copy of its bytes, or
+// the note that it was too long.
+func (q *lineQueue) take(line []byte, over int64, partial bool) *queued {
+	if over == 0 {
+		line = trimNewline(line)
+		if len(line) <= MaxLineBytes {
+			return &queued{line: append([]byte(nil), line...)}
+		}
+		over = int64(len(line))
+	}
+	return &queued{tooLong: &LineTooLongError{Len: over, Partial: partial}}
+}
+
+// push queues it (if not nil) and, when err is not nil, the end of stdout;
+// it reports whether reading goes on. While the queue is over its limit it
+// waits for the consumer to take lines.
+func (q *lineQueue) push(it *queued, err error) bool {
+	q.mu.Lock()
+	if it != nil {
+		q.items = append(q.items, *it)
+		q.bytes += len(it.line)
+	}
+	if err != nil {
+		q.done, q.err = true, err
+	}
+	full := q.limit > 0 && q.bytes > q.limit
+	q.mu.Unlock()
+	select {
+	case q.ready <- struct{}{}:
+	default:
+	}
+	if err != nil {
+		return false
+	}
+	for full {
+		<-q.space
+		q.mu.Lock()
+		full = q.bytes > q.limit
+		q.mu.Unlock()
+	}
+	return true
+}
+
 // next returns the next line, waiting for one; false once stdout ended
 // and every line was taken.
-func (q *lineQueue) next() ([]byte, bool) {
+func (q *lineQueue) next() (queued, bool) {
 	for {
 		q.mu.Lock()
-		if len(q.lines) > 0 {
-			line := q.lines[0]
-			q.lines[0] = nil
-			q.lines = q.lines[1:]
+		if len(q.items) > 0 {
+			it := q.items[0]
+			q.items[0] = queued{}
+			q.items = q.items[1:]
+			q.bytes -= len(it.line)
 			q.mu.Unlock()
-			return line, true
+			select {
+			case q.space <- struct{}{}:
+			default:
+			}
+			return it, true
 		}
 		done := q.done
 		q.mu.Unlock()
 		if done {
-			return nil, false
+			return queued{}, false
 		}
 		<-q.ready
 	}
@@ -373,6 +508,15 @@ func trimNewline(b []byte) []byte {
 		b = b[:len(b)-1]
 	}
 	return b
+}
+
+// keep returns the part of a line a tail keeps: all of it, or its first
+// maxKeptLine bytes and its length.
+func keep(b []byte) string {
+	if len(b) <= maxKeptLine {
+		return string(b)
+	}
+	return fmt.Sprintf("%s… (%d bytes)", b[:maxKeptLine], len(b))
 }
 
 // Exited is closed once the node has ended, for whatever reason.
@@ -446,6 +590,11 @@ func (p *Node) waitDrained() {
 // timeout for it to finish and reports whether it did.
 func (p *Node) Stop(timeout time.Duration) error {
 	p.stopOne.Do(func() {
+		select {
+		case <-p.exited:
+		default:
+			p.cut.Store(true)
+		}
 		close(p.stopped)
 		if c, ok := p.stdin.(io.Closer); ok {
 			_ = c.Close()
@@ -468,52 +617,74 @@ func (p *Node) Stop(timeout time.Duration) error {
 }
 
 // lineTee copies a node's stderr to a log writer, keeping the last lines
-// and handing each complete line to onLine.
+// and handing each complete line to onLine. It looks at each byte once,
+// whatever the length of the lines, and keeps at most max bytes of a line
+// (the rest is counted): a node may print anything to stderr without the
+// bench slowing down or growing. The log writer gets the raw bytes; tails
+// and onLine get the kept part, its control characters escaped.
 type lineTee struct {
 	mu      sync.Mutex
 	w       io.Writer
 	tail    *ring
 	onLine  func(string)
-	partial []byte
+	max     int
+	partial []byte // the kept beginning of the current line
+	n       int64  // the current line's length so far
 }
 
 func (t *lineTee) Write(b []byte) (int, error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	n := len(b)
 	if t.w != nil {
 		if _, err := t.w.Write(b); err != nil {
 			t.w = nil // keep the node running even if its log cannot be written
 		}
 	}
-	t.partial = append(t.partial, b...)
-	for {
-		i := bytes.IndexByte(t.partial, '\n')
+	for len(b) > 0 {
+		i := bytes.IndexByte(b, '\n')
 		if i < 0 {
+			t.add(b)
 			break
 		}
-		line := string(t.partial[:i])
-		t.partial = t.partial[i+1:]
-		t.tail.add(line)
-		if t.onLine != nil {
-			t.onLine(line)
-		}
+		t.add(b[:i])
+		t.endLine()
+		b = b[i+1:]
 	}
-	return len(b), nil
+	return n, nil
+}
+
+// add appends to the current line, keeping up to max bytes of it.
+func (t *lineTee) add(b []byte) {
+	t.n += int64(len(b))
+	if room := t.max - len(t.partial); room > 0 {
+		t.partial = append(t.partial, b[:min(room, len(b))]...)
+	}
+}
+
+// endLine hands on the current line.
+func (t *lineTee) endLine() {
+	line := string(trimNewline(t.partial))
+	if t.n > int64(len(t.partial)) {
+		line = fmt.Sprintf("%s… (%d bytes)", line, t.n)
+	}
+	t.partial, t.n = t.partial[:0], 0
+	t.tail.add(line)
+	if t.onLine != nil {
+		t.onLine(Printable(line))
+	}
 }
 
 func (t *lineTee) flush() {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if len(t.partial) > 0 {
-		t.tail.add(string(t.partial))
-		if t.onLine != nil {
-			t.onLine(string(t.partial))
-		}
-		t.partial = nil
+	if t.n > 0 {
+		t.endLine()
 	}
 }
 
-// ring keeps the last n lines.
+// ring keeps the last n lines, as the node printed them; String and
+// last escape their control characters.
 type ring struct {
 	mu    sync.Mutex
 	lines []string
@@ -541,7 +712,7 @@ func (r *ring) last() string {
 	if !r.full && r.next == 0 {
 		return ""
 	}
-	return r.lines[i]
+	return Printable(r.lines[i])
 }
 
 func (r *ring) String() string {
@@ -552,5 +723,5 @@ func (r *ring) String() string {
 		out = append(out, r.lines[r.next:]...)
 	}
 	out = append(out, r.lines[:r.next]...)
-	return strings.Join(out, "\n")
+	return Printable(strings.Join(out, "\n"))
 }

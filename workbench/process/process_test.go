@@ -48,7 +48,7 @@ func TestInProcessRoundTripAndStop(t *testing.T) {
 		t.Fatal(err)
 	}
 	got := make(chan []byte, 3)
-	go p.Lines(func(b []byte) { got <- append([]byte(nil), b...) })
+	go p.Lines(func(b []byte, _ error) { got <- append([]byte(nil), b...) })
 	long := strings.Repeat("x", 200_000)
 	for _, s := range []string{"a\n", long + "\r\n"} {
 		if _, err := p.Write([]byte(s)); err != nil {
@@ -90,7 +90,7 @@ func TestCrashReportKeepsLastLines(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p.Lines(func([]byte) {})
+	p.Lines(func([]byte, error) {})
 	<-p.Exited()
 	crashed, why := p.Crashed()
 	if !crashed || why == nil {
@@ -117,7 +117,7 @@ func TestCrashReportOfASilentNode(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p.Lines(func([]byte) {})
+	p.Lines(func([]byte, error) {})
 	<-p.Exited()
 	if r := p.CrashReport(); strings.Contains(r, "STDOUT") || !strings.Contains(r, "wrote nothing to STDERR") {
 		t.Errorf("report of a silent node:\n%s", r)
@@ -155,7 +155,7 @@ func TestOSProcessThatExits(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p.Lines(func([]byte) {})
+	p.Lines(func([]byte, error) {})
 	<-p.Exited()
 	crashed, why := p.Crashed()
 	if !crashed || !strings.Contains(why.Error(), "4") || !strings.Contains(p.CrashReport(), "bye") {
@@ -172,7 +172,7 @@ func TestStopKillsDescendants(t *testing.T) {
 	}
 	lines := make(chan string, 1)
 	done := make(chan error, 1)
-	go func() { done <- p.Lines(func(b []byte) { lines <- string(b) }) }()
+	go func() { done <- p.Lines(func(b []byte, _ error) { lines <- string(b) }) }()
 	if got := <-lines; got != "started" {
 		t.Fatalf("got %q", got)
 	}
@@ -199,7 +199,7 @@ func TestCrashReportHasTheLastLine(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		go p.Lines(func([]byte) {})
+		go p.Lines(func([]byte, error) {})
 		<-p.Exited()
 		if r := p.CrashReport(); !strings.Contains(r, "THE-LAST-LINE") {
 			t.Fatalf("crash report lost the last line:\n%s", r[max(0, len(r)-300):])

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
 	"strings"
 	"time"
 
@@ -24,6 +25,17 @@ func main() {
 		crashEcho()
 		return
 	}
+	if os.Args[1] == "setsid-echo" {
+		setsidEcho()
+		return
+	}
+	if run, ok := faulty.Hostile()[os.Args[1]]; ok {
+		if err := run(os.Stdin, os.Stdout, os.Stderr); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		return
+	}
 	register, ok := faulty.Nodes()[os.Args[1]]
 	if !ok {
 		fmt.Fprintf(os.Stderr, "faulty: unknown fault %q (one of %s)\n", os.Args[1], strings.Join(faulty.Names(), ", "))
@@ -31,6 +43,36 @@ func main() {
 	}
 	n := node.New()
 	register(n)
+	node.Main(n)
+}
+
+// setsidEcho is an echo node that first starts `setsid sleep 300`, a
+// grandchild in a session of its own that the kill of the node's process
+// group does not reach, and appends its pid to the file named by
+// $GLOMERS_TEST_PIDFILE.
+func setsidEcho() {
+	cmd := exec.Command("setsid", "sleep", "300")
+	if err := cmd.Start(); err != nil {
+		fmt.Fprintln(os.Stderr, "setsid-echo:", err)
+		os.Exit(1)
+	}
+	if path := os.Getenv("GLOMERS_TEST_PIDFILE"); path != "" {
+		f, err := os.OpenFile(path, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
+		if err == nil {
+			fmt.Fprintln(f, cmd.Process.Pid)
+			f.Close()
+		}
+	}
+	n := node.New()
+	n.Handle("echo", func(msg node.Message) error {
+		var body struct {
+			Echo any `json:"echo"`
+		}
+		if err := msg.Unmarshal(&body); err != nil {
+			return err
+		}
+		return n.Reply(msg, map[string]any{"type": "echo_ok", "echo": body.Echo})
+	})
 	node.Main(n)
 }
 

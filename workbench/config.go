@@ -44,12 +44,13 @@ type Config struct {
 	// one), and glomers' extras "kill" and "pause" (see nemesis.Faults).
 	Nemesis         []string
 	NemesisInterval time.Duration // mean time between nemesis operations
+	Availability    string        // "", "total" or a fraction
+
 	// FaultPlan, when not nil, replaces the random schedule of Nemesis
 	// with these operations at these times (see nemesis.Plan); every
 	// fault it uses must be in Nemesis, which still ends them all before
 	// the final phase. An empty, non-nil plan injects no faults.
 	FaultPlan nemesis.Plan
-	Availability    string        // "", "total" or a fraction
 
 	Topology          string   // broadcast topology
 	KeyCount          int      // txn and kafka key pool size; 0 = workload default

@@ -25,6 +25,16 @@ func TestChallenge(t *testing.T) {
 	}
 }
 
+// TestKillAndPause: the counter lives in seq-kv, so nodes that are
+// killed (and restarted with empty memory) or paused lose nothing.
+func TestKillAndPause(t *testing.T) {
+	examplestest.RequireValid(t, workbench.Config{
+		Workload: "g-counter", Node: maelstrom.InProcess(setup),
+		NodeIDs: workbench.NodeIDs(3), TimeLimit: 20 * time.Second, Rate: 100,
+		Nemesis: []string{"partition", "kill", "pause"}, NemesisInterval: 3 * time.Second, Seed: 1,
+	})
+}
+
 // TestBinary builds the node and runs it as processes, as
 // `glomers test -w g-counter --node-count 3 --rate 100 --time-limit 3
 // --nemesis partition --nemesis-interval 1` does, with a shorter recovery.

@@ -9,6 +9,12 @@ import "io"
 // whose own log lines go to the node's log; setup registers its handlers
 // and must not call Run. Inside a testing/synctest bubble
 // (workbench/workbenchtest) the whole test then runs in virtual time.
+//
+// A goroutine the node starts with a bare go statement outlives it
+// in-process; one that calls the node after it stopped is ended there
+// (see the package documentation), but one that only sleeps and never
+// calls the node again makes synctest report "blocked goroutines remain"
+// when the test ends.
 func InProcess(setup func(*Node)) func(stdin io.Reader, stdout, stderr io.Writer) error {
 	return func(stdin io.Reader, stdout, stderr io.Writer) error {
 		n := newNode(stderr)

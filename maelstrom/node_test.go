@@ -222,6 +222,22 @@ func TestHandlerErrors(t *testing.T) {
 	}
 }
 
+// TestHandlerErrorWithoutMsgID: the demo library answers a failed
+// message that had no msg_id too, with "in_reply_to": 0.
+func TestHandlerErrorWithoutMsgID(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		n := maelstrom.NewNode()
+		n.Handle("gossip", func(msg maelstrom.Message) error { return errors.New("no") })
+		c := start(t, n)
+		c.initNode("n1", "n1", "n2")
+		c.send(`{"src":"n2","dest":"n1","body":{"type":"gossip"}}`)
+		c.expect(`{"src":"n1","dest":"n2","body":{"type":"error","code":13,"text":"no","in_reply_to":0}}`)
+		if err := c.stop(); err != nil {
+			t.Fatal(err)
+		}
+	})
+}
+
 // TestRunErrors: where the demo library's Run returns an error (and a
 // node's main exits), so does this one's.
 func TestRunErrors(t *testing.T) {

@@ -13,6 +13,11 @@
 //			t.Fatal(workbenchtest.Get(t, res, "workload"))
 //		}
 //	}
+//
+// Explore runs a configuration over many seeds and, when one fails,
+// shrinks it to the smallest configuration that still fails (see
+// Explore). Nodes written against Jepsen's Go library run in-process
+// through package maelstrom (maelstrom.InProcess).
 package workbenchtest
 
 import (

@@ -38,6 +38,10 @@ import (
 // that finds no free node (a one-node test with both faults) acts on
 // nobody, and its value is empty.
 //
+// With Config.FaultPlan the faults are data instead: each performs its
+// planned operations at their times (from the start of relative time),
+// with the planned grudges and targets, and draws nothing from the seed.
+//
 // All faults share Jepsen's single nemesis thread: their operations are
 // performed one at a time, in the order they fall due (ties in the order
 // partition, pause, kill), and a slow restart delays the others.

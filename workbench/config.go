@@ -46,6 +46,12 @@ type Config struct {
 	NemesisInterval time.Duration // mean time between nemesis operations
 	Availability    string        // "", "total" or a fraction
 
+	// FaultPlan, when not nil, replaces the random schedule of Nemesis
+	// with these operations at these times (see nemesis.Plan); every
+	// fault it uses must be in Nemesis, which still ends them all before
+	// the final phase. An empty, non-nil plan injects no faults.
+	FaultPlan nemesis.Plan
+
 	Topology          string   // broadcast topology
 	KeyCount          int      // txn and kafka key pool size; 0 = workload default
 	MaxTxnLength      int      // txn length bound
@@ -162,6 +168,11 @@ func (c *Config) Validate() error {
 	}
 	if c.Node == nil && !process.PauseSupported && c.fault(nemesis.FaultPause) {
 		errs = append(errs, fmt.Errorf("--nemesis pause needs SIGSTOP, which %s does not have; use partition or kill here", runtime.GOOS))
+	}
+	if c.FaultPlan != nil {
+		if err := c.FaultPlan.Check(c.NodeIDs, c.Nemesis); err != nil {
+			errs = append(errs, err)
+		}
 	}
 	if c.NemesisInterval <= 0 {
 		errs = append(errs, fmt.Errorf("--nemesis-interval must be positive, got %v", c.NemesisInterval))

@@ -38,6 +38,10 @@ import (
 // that finds no free node (a one-node test with both faults) acts on
 // nobody, and its value is empty.
 //
+// With Config.FaultPlan the faults are data instead: each performs its
+// planned operations at their times (from the start of relative time),
+// with the planned grudges and targets, and draws nothing from the seed.
+//
 // All faults share Jepsen's single nemesis thread: their operations are
 // performed one at a time, in the order they fall due (ties in the order
 // partition, pause, kill), and a slow restart delays the others.
@@ -55,7 +59,15 @@ type fault struct {
 	next     string    // the operation of the next turn
 	due      time.Time // when the next turn is due; zero: at once
 	targets  []string  // nodes killed or paused now
+
+	// With Config.FaultPlan: planned is set, and plan holds the fault's
+	// events not yet performed, the next turn's first.
+	planned bool
+	plan    []nemesis.Event
 }
+
+// never is the due time of a planned fault with no events left.
+var never = time.Unix(1<<62, 0)
 
 // The streams of each fault's randomness: the partition's is the one it
 // always had, so partition-only runs repeat across versions.
@@ -69,6 +81,17 @@ func (r *run) newNemesis(pool *threadPool) *nemesisLoop {
 	n := &nemesisLoop{r: r, pool: pool}
 	for _, name := range nemesis.Faults() {
 		if !r.cfg.fault(name) {
+			continue
+		}
+		if r.cfg.FaultPlan != nil {
+			f := &fault{name: name, planned: true}
+			for _, e := range r.cfg.FaultPlan {
+				if nemesis.FaultOf(e.Op) == name {
+					f.plan = append(f.plan, e)
+				}
+			}
+			f.advance(r.hist.Start(), false)
+			n.faults = append(n.faults, f)
 			continue
 		}
 		rng := rand.New(rand.NewPCG(r.cfg.Seed, faultStreams[name]))
@@ -90,10 +113,27 @@ func (n *nemesisLoop) turn(ctx context.Context) {
 		}
 		n.pool.nemesisBusy()
 		n.perform(ctx, f, f.next)
+		if f.planned {
+			f.advance(n.r.hist.Start(), true)
+			continue
+		}
 		var delay time.Duration
 		f.next, delay = f.schedule.Next()
 		f.due = time.Now().Add(delay)
 	}
+}
+
+// advance sets a planned fault's next turn from its plan, after dropping
+// the event just performed when done is set.
+func (f *fault) advance(start time.Time, done bool) {
+	if done && len(f.plan) > 0 {
+		f.plan = f.plan[1:]
+	}
+	if len(f.plan) == 0 {
+		f.next, f.due = "", never
+		return
+	}
+	f.next, f.due = f.plan[0].Op, start.Add(f.plan[0].At)
 }
 
 // soonest returns the fault whose turn is due first (nil without faults).
@@ -129,6 +169,12 @@ func (n *nemesisLoop) perform(ctx context.Context, f *fault, op string) {
 	switch op {
 	case nemesis.StartPartition:
 		r.nemesisOp(op, nil, func() any {
+			if f.planned {
+				g := f.plan[0].Grudge
+				r.net.Partition(g)
+				r.log.Infof("Partition (planned): %s", partitionLine(g))
+				return g.Isolated()
+			}
 			spec, g := nemesis.RandomPartition(r.cfg.NodeIDs, f.rng)
 			r.net.Partition(g)
 			r.log.Infof("Partition %s: %s", spec, partitionLine(g))
@@ -138,7 +184,9 @@ func (n *nemesisLoop) perform(ctx context.Context, f *fault, op string) {
 		r.nemesisOp(op, nil, r.heal)
 	case nemesis.KillOp, nemesis.PauseOp:
 		targets := []string{}
-		if id, ok := nemesis.PickTarget(r.cfg.NodeIDs, n.busy(f), f.rng); ok {
+		if f.planned {
+			targets = slices.Clone(f.plan[0].Nodes)
+		} else if id, ok := nemesis.PickTarget(r.cfg.NodeIDs, n.busy(f), f.rng); ok {
 			targets = []string{id}
 		}
 		f.targets = targets

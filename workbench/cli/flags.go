@@ -147,6 +147,14 @@ func testFlags(o *testOptions) []flagSpec {
 			c.NemesisInterval = d
 			return err
 		}},
+		{[]string{"--nemesis-plan"}, "PLAN", "replay these faults instead of random ones, e.g. '0s start-partition n0:n1,n1:n0; 2s stop-partition' (as workbenchtest.Explore prints them; each fault must be in --nemesis)", func(_ *testOptions, v string) error {
+			p, err := nemesis.ParsePlan(v)
+			if err != nil {
+				return fmt.Errorf("--nemesis-plan: %w", err)
+			}
+			c.FaultPlan = p
+			return nil
+		}},
 		{[]string{"--availability"}, "EXPECTED", "total, or the fraction of operations that must succeed", func(_ *testOptions, v string) error {
 			c.Availability = v
 			return nil

@@ -13,6 +13,11 @@
 //			t.Fatal(workbenchtest.Get(t, res, "workload"))
 //		}
 //	}
+//
+// Explore runs a configuration over many seeds and, when one fails,
+// shrinks it to the smallest configuration that still fails (see
+// Explore). Nodes written against Jepsen's Go library run in-process
+// through package maelstrom (maelstrom.InProcess).
 package workbenchtest
 
 import (
@@ -22,6 +27,7 @@ import (
 	"strconv"
 	"testing"
 	"testing/synctest"
+	"time"
 
 	"github.com/glomers/glomers/workbench"
 )
@@ -40,6 +46,7 @@ func Run(t *testing.T, cfg workbench.Config) *workbench.Result {
 	var err error
 	synctest.Test(t, func(t *testing.T) {
 		res, err = workbench.Run(context.Background(), cfg)
+		settle()
 	})
 	if err != nil {
 		t.Fatalf("run: %v\nlog:\n%s", err, tail(log.String(), 3000))
@@ -113,6 +120,18 @@ func Seeds(t testing.TB, env string, n, quick int) int {
 	}
 	return quick
 }
+
+// settle lets goroutines a node left behind (a gossip ticker started
+// with a bare go statement) wake once more after the test: a node of
+// package maelstrom ends the goroutine that sends after it stopped, and
+// synctest.Test fails if any goroutine is still asleep when the test
+// function returns. It costs nothing when no goroutine is left, since the
+// bubble's clock jumps to the end of the sleep.
+func settle() { time.Sleep(settleTime) }
+
+// settleTime is how long settle waits, in virtual time: longer than any
+// gossip period.
+const settleTime = 10 * time.Second
 
 func tail(s string, n int) string {
 	if len(s) <= n {

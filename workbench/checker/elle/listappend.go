@@ -29,18 +29,8 @@ var initElem = edn.Keyword("elle.list-append/init")
 // it reports :duplicate-elements, :internal, :future-read, :G1a, :G1b,
 // :dirty-update and :lost-update.
 func CheckListAppend(ops []history.Op, opts Options) edn.Map {
-	models := modelsOrDefault(opts.ConsistencyModels)
-	for _, m := range models {
-		if !KnownModel(m) {
-			return edn.K("valid?", edn.Keyword("unknown"),
-				"error", fmt.Sprintf("Unknown consistency model %s", m))
-		}
-	}
-	anomalies, err := analyseListAppend(ops, opts, models)
-	if err != nil {
-		return edn.K("valid?", edn.Keyword("unknown"), "error", err.Error())
-	}
-	return Result(anomalies, models)
+	res, _ := checkWith(ops, opts, analyseListAppend)
+	return res
 }
 
 // laKey is one key's version order: the distinct elements of its longest

@@ -253,18 +253,11 @@ type vedge struct{ k, a, b any }
 // models. The result is {:valid? :anomaly-types :anomalies [:not
 // :also-not]} as Maelstrom prints it.
 func CheckRWRegister(ops []history.Op, opts Options) edn.Map {
-	models := modelsOrDefault(opts.ConsistencyModels)
-	for _, m := range models {
-		if !KnownModel(m) {
-			return edn.K("valid?", edn.Keyword("unknown"),
-				"error", fmt.Sprintf("Unknown consistency model %s", m))
-		}
+	res, ok := checkWith(ops, opts, analyseRWRegister)
+	if !ok {
+		return res
 	}
-	anomalies, err := analyseRWRegister(ops, opts, models)
-	if err != nil {
-		return edn.K("valid?", edn.Keyword("unknown"), "error", err.Error())
-	}
-	return maelstromWrap(Result(anomalies, models))
+	return maelstromWrap(res)
 }
 
 // maelstromWrap is Maelstrom's txn-rw-register checker wrapper.
@@ -296,21 +289,76 @@ func maelstromWrap(res edn.Map) edn.Map {
 	return res.Set(edn.Keyword("valid?"), len(kept) == 0)
 }
 
+// checkWith is what Elle's checkers share: the models named (or the
+// default), refused when unknown, then analyse's anomalies judged against
+// them. ok is false when the result is an error ({:valid? :unknown}).
+func checkWith(ops []history.Op, opts Options, analyse func([]history.Op, Options, []string) (Anomalies, error)) (res edn.Map, ok bool) {
+	models := modelsOrDefault(opts.ConsistencyModels)
+	for _, m := range models {
+		if !KnownModel(m) {
+			return edn.K("valid?", edn.Keyword("unknown"),
+				"error", fmt.Sprintf("Unknown consistency model %s", m)), false
+		}
+	}
+	anomalies, err := analyse(ops, opts, models)
+	if err != nil {
+		return edn.K("valid?", edn.Keyword("unknown"), "error", err.Error()), false
+	}
+	return Result(anomalies, models), true
+}
+
 // analyseRWRegister finds every anomaly Elle's rw-register check finds,
-// reportable or not.
+// reportable or not, composed as Elle composes it: the cases that need no
+// graph (internal, G1a, G1b, lost updates), the version orders of each
+// key (with cyclic versions), then the cycles of the transaction graph.
 func analyseRWRegister(ops []history.Op, opts Options, models []string) (Anomalies, error) {
 	txns, client, err := parseTxns(ops)
 	if err != nil {
 		return nil, err
 	}
-	out := Anomalies{}
 	byIndex := make(map[int]*txn, len(txns))
 	for _, t := range txns {
 		t.computeExt()
 		byIndex[t.op.Index] = t
 	}
+	out := Anomalies{}
+	internal, g1a, g1b := rwRegisterTxnCases(ops, client, txns, byIndex)
+	out.Add("internal", internal...)
+	out.Add("G1a", g1a...)
+	out.Add("G1b", g1b...)
+	out.Add("lost-update", lostUpdateCases(txns, "w")...)
 
-	// :internal, :G1a, :G1b, :lost-update.
+	vs := rwVersions(txns)
+	cyclic := vs.cyclicVersionCases()
+	out.Add("cyclic-versions", cyclic...)
+
+	g, vedges, err := vs.graph(len(txns), len(cyclic) == 0)
+	if err != nil {
+		return nil, err
+	}
+	if NeedsRealtime(models) {
+		g.AddRealtime(client)
+	} else if NeedsProcess(models) {
+		g.AddProcess(client)
+	}
+	if g.Len() == 0 {
+		out["empty-transaction-graph"] = []edn.Map{nil}
+	}
+	g.explain = func(a, b history.Op, r Rel) edn.Map {
+		return explainRW(byIndex[a.Index], byIndex[b.Index], r, vedges)
+	}
+	for t, cs := range g.Cycles(CycleOptions{Timeout: opts.CycleSearchTimeout}) {
+		out.Add(t, cs...)
+	}
+	return out, nil
+}
+
+// rwRegisterTxnCases finds internal inconsistencies (a read that
+// disagrees with the transaction's own earlier write or read of the key),
+// aborted reads (G1a: a read of a failed transaction's write) and
+// intermediate reads (G1b: a read of a write its transaction overwrote),
+// in :ok transactions.
+func rwRegisterTxnCases(ops, client []history.Op, txns []*txn, byIndex map[int]*txn) (internal, g1a, g1b []edn.Map) {
 	failed := map[vkey]int{} // key/value -> index of the :fail op that wrote it
 	interm := map[vkey]int{} // key/value -> index of the op that overwrote it in-txn
 	for _, op := range client {
@@ -347,7 +395,6 @@ func analyseRWRegister(ops []history.Op, opts Options, models []string) (Anomali
 			}
 		}
 	}
-	var internal, g1a, g1b []edn.Map
 	var state alist[any]
 	for _, t := range txns {
 		if t.op.Type != history.OK {
@@ -378,20 +425,28 @@ func analyseRWRegister(ops []history.Op, opts Options, models []string) (Anomali
 			}
 		}
 	}
-	out.Add("internal", internal...)
-	out.Add("G1a", g1a...)
-	out.Add("G1b", g1b...)
-	out.Add("lost-update", lostUpdateCases(txns, "w")...)
+	return internal, g1a, g1b
+}
 
-	// Version graphs: initial state, then writes-follow-reads.
-	keys := map[any]*rwKey{}
-	var keyOrder []any
+// rwVersionInfo is what the version orders of a history's keys rest on:
+// per key, its writers and readers of each value, the versions that
+// follow the initial state, and the writes-follow-reads edges; keys in
+// Elle's sort order.
+type rwVersionInfo struct {
+	keys  map[any]*rwKey
+	order []any
+}
+
+// rwVersions collects the version information of :ok transactions (and
+// the versions :info transactions may have written).
+func rwVersions(txns []*txn) *rwVersionInfo {
+	vs := &rwVersionInfo{keys: map[any]*rwKey{}}
 	keyOf := func(k any, t *txn) *rwKey {
-		ki, ok := keys[k]
+		ki, ok := vs.keys[k]
 		if !ok {
 			ki = &rwKey{writers: map[any][]*txn{}, readers: map[any][]*txn{}, nilSeen: map[any]bool{}, orig: printable(t, k)}
-			keys[k] = ki
-			keyOrder = append(keyOrder, k)
+			vs.keys[k] = ki
+			vs.order = append(vs.order, k)
 		}
 		return ki
 	}
@@ -425,24 +480,33 @@ func analyseRWRegister(ops []history.Op, opts Options, models []string) (Anomali
 			}
 		}
 	}
-	sort.SliceStable(keyOrder, func(i, j int) bool { return lessValue(keyOrder[i], keyOrder[j]) })
-	useWFR := true
+	sort.SliceStable(vs.order, func(i, j int) bool { return lessValue(vs.order[i], vs.order[j]) })
+	return vs
+}
+
+// cyclicVersionCases finds, per key, the cycles of the version order
+// that the initial state and writes-follow-reads imply.
+func (vs *rwVersionInfo) cyclicVersionCases() []edn.Map {
 	var cyclic []edn.Map
-	for _, k := range keyOrder {
-		for _, scc := range valueSCCs(keys[k].wfr) {
+	for _, k := range vs.order {
+		for _, scc := range valueSCCs(vs.keys[k].wfr) {
 			set := make(edn.Set, len(scc))
 			for i, v := range scc {
 				set[i] = printableV(nil, k, v)
 			}
-			cyclic = append(cyclic, edn.K("key", keys[k].orig, "scc", set,
+			cyclic = append(cyclic, edn.K("key", vs.keys[k].orig, "scc", set,
 				"sources", kws("initial-state", "wfr-keys")))
-			useWFR = false
 		}
 	}
-	out.Add("cyclic-versions", cyclic...)
+	return cyclic
+}
 
-	// The transaction graph.
-	g := newGraphSized(len(txns))
+// graph is the transaction graph the version orders give: wr from each
+// value's one writer to its readers, ww and rw along each version edge
+// (the initial state's, and writes-follow-reads' unless those were
+// cyclic). It returns the version edges too, which explain ww and rw.
+func (vs *rwVersionInfo) graph(size int, useWFR bool) (*Graph, map[vedge]bool, error) {
+	g := newGraphSized(size)
 	g.SetExplainOrder(rwRegisterExplainOrder[:]...)
 	vedges := map[vedge]bool{}
 	linkAll := func(as, bs []*txn, r Rel) {
@@ -452,8 +516,8 @@ func analyseRWRegister(ops []history.Op, opts Options, models []string) (Anomali
 			}
 		}
 	}
-	for _, k := range keyOrder {
-		ki := keys[k]
+	for _, k := range vs.order {
+		ki := vs.keys[k]
 		// wr: a value read must have exactly one :ok writer to relate.
 		for v, rs := range ki.readers {
 			if v == nil {
@@ -461,7 +525,7 @@ func analyseRWRegister(ops []history.Op, opts Options, models []string) (Anomali
 			}
 			ws := ki.writers[v]
 			if len(ws) > 1 {
-				return nil, fmt.Errorf("java.lang.IllegalArgumentException: Key %s had value %s written by more than one op: %s",
+				return nil, nil, fmt.Errorf("java.lang.IllegalArgumentException: Key %s had value %s written by more than one op: %s",
 					edn1s(ki.orig), edn1s(printableV(ws[0], k, v)), edn1s(opsEDN(ws)))
 			}
 			if len(ws) == 1 {
@@ -485,21 +549,7 @@ func analyseRWRegister(ops []history.Op, opts Options, models []string) (Anomali
 			linkAll(ki.readers[e[0]], ki.writers[e[1]], RW)
 		}
 	}
-	if NeedsRealtime(models) {
-		g.AddRealtime(client)
-	} else if NeedsProcess(models) {
-		g.AddProcess(client)
-	}
-	if g.Len() == 0 {
-		out["empty-transaction-graph"] = []edn.Map{nil}
-	}
-	g.explain = func(a, b history.Op, r Rel) edn.Map {
-		return explainRW(byIndex[a.Index], byIndex[b.Index], r, vedges)
-	}
-	for t, cs := range g.Cycles(CycleOptions{Timeout: opts.CycleSearchTimeout}) {
-		out.Add(t, cs...)
-	}
-	return out, nil
+	return g, vedges, nil
 }
 
 type vkey struct{ k, v any }

@@ -155,148 +155,200 @@ type linFailure struct {
 // linearizable for the CAS register. It returns a nil failure when they
 // are, or an error if it gave up: deadline passed (a zero deadline means
 // none), search too large, or stop set by the caller.
+//
+// It walks the calls and returns in time order, carrying the set of
+// configurations the history so far allows (see linConfig): a call adds
+// an obligation to each, a return keeps only the configurations that can
+// linearize the returning operation by then (see linSearch.complete).
 func linearSearch(pops []porcupine.Operation, deadline time.Time, stop *atomic.Bool) (*linFailure, error) {
-	var events []linEvent
-	var definite []*linOp
+	s := newLinSearch(pops, deadline, stop)
+	configs := []*linConfig{{state: registerInit}}
+	var previousOK *linOp
+	for _, e := range s.events {
+		if !e.ret {
+			s.call(configs, e.op)
+			continue
+		}
+		next, err := s.complete(configs, e.op)
+		if err != nil {
+			return nil, err
+		}
+		if next.size == 0 {
+			return &linFailure{op: e.op, configs: configs, previousOK: previousOK, definite: s.definite}, nil
+		}
+		configs = next.list()
+		previousOK = e.op
+	}
+	return nil, nil
+}
+
+// linSearch is one linearizability search: the history's events and
+// operations, and the limits it runs under.
+type linSearch struct {
+	events   []linEvent
+	definite []*linOp        // operations with a known outcome, by id
+	kindIn   []RegisterInput // indeterminate operations' inputs, by kind
+	// readKey[id] is the state a definite read saw ("" for other ops).
+	readKey  []string
+	deadline time.Time
+	stop     *atomic.Bool
+	steps    int
+}
+
+// newLinSearch orders pops' calls and returns as porcupine does (closed
+// intervals: at equal times calls come first), numbers the definite
+// operations in call order, and groups the indeterminate ones into kinds
+// (same function and arguments), which the search treats as a pool.
+// Definite reads of nil are left out: they fit every state at every
+// moment.
+func newLinSearch(pops []porcupine.Operation, deadline time.Time, stop *atomic.Bool) *linSearch {
+	s := &linSearch{deadline: deadline, stop: stop}
 	kinds := map[string]int32{}
-	var kindIn []RegisterInput // by kind
 	for i := range pops {
 		p := &pops[i]
 		in, out := p.Input.(RegisterInput), p.Output.(RegisterOutput)
 		o := &linOp{pop: p, definite: !out.Unknown}
 		if o.definite {
 			if in.F == "read" && out.Value == nil {
-				continue // consistent with every state at every moment
-			}
-			events = append(events, linEvent{p.Call, false, o}, linEvent{p.Return, true, o})
-		} else {
-			k := in.F + " " + registerKey(in.Value) + " " + registerKey(in.From) + " " + registerKey(in.To)
-			if _, ok := kinds[k]; !ok {
-				kinds[k] = int32(len(kindIn))
-				kindIn = append(kindIn, in)
-			}
-			o.kind = kinds[k]
-			events = append(events, linEvent{p.Call, false, o})
-		}
-	}
-	// Closed intervals, as porcupine: at equal times calls come first.
-	sort.SliceStable(events, func(i, j int) bool {
-		if events[i].time != events[j].time {
-			return events[i].time < events[j].time
-		}
-		return !events[i].ret && events[j].ret
-	})
-	for _, e := range events {
-		if e.op.definite && !e.ret {
-			e.op.id = int32(len(definite))
-			definite = append(definite, e.op)
-		}
-	}
-
-	// A pending read that matches the current state is linearized at once:
-	// it changes nothing and leaves one obligation fewer, so the
-	// configuration without it dominates the one with it.
-	readKey := make([]string, len(definite))
-	for i, o := range definite {
-		if in := o.pop.Input.(RegisterInput); in.F == "read" {
-			readKey[i] = registerKey(o.pop.Output.(RegisterOutput).Value)
-		}
-	}
-	settle := func(state string, pending []int32) []int32 {
-		var out []int32
-		for i, id := range pending {
-			if readKey[id] != state {
-				if out != nil {
-					out = append(out, id)
-				}
 				continue
 			}
-			if out == nil {
-				out = append(make([]int32, 0, len(pending)-1), pending[:i]...)
-			}
+			s.events = append(s.events, linEvent{p.Call, false, o}, linEvent{p.Return, true, o})
+			continue
 		}
-		if out == nil {
-			return pending
+		k := in.F + " " + registerKey(in.Value) + " " + registerKey(in.From) + " " + registerKey(in.To)
+		if _, ok := kinds[k]; !ok {
+			kinds[k] = int32(len(s.kindIn))
+			s.kindIn = append(s.kindIn, in)
 		}
-		return out
+		o.kind = kinds[k]
+		s.events = append(s.events, linEvent{p.Call, false, o})
 	}
+	sort.SliceStable(s.events, func(i, j int) bool {
+		if s.events[i].time != s.events[j].time {
+			return s.events[i].time < s.events[j].time
+		}
+		return !s.events[i].ret && s.events[j].ret
+	})
+	for _, e := range s.events {
+		if e.op.definite && !e.ret {
+			e.op.id = int32(len(s.definite))
+			s.definite = append(s.definite, e.op)
+		}
+	}
+	s.readKey = make([]string, len(s.definite))
+	for i, o := range s.definite {
+		if in := o.pop.Input.(RegisterInput); in.F == "read" {
+			s.readKey[i] = registerKey(o.pop.Output.(RegisterOutput).Value)
+		}
+	}
+	return s
+}
 
-	configs := []*linConfig{{state: registerInit}}
-	var previousOK *linOp
-	steps := 0
-	for _, e := range events {
-		if !e.ret {
-			for i, c := range configs {
-				n := *c
-				if !e.op.definite {
-					n.pool = addKind(c.pool, e.op.kind, 1)
-				} else if readKey[e.op.id] != c.state {
-					n.pending = insertID(c.pending, e.op.id)
-				}
-				configs[i] = &n
+// settle linearizes at once every pending read that matches state: it
+// changes nothing and leaves one obligation fewer, so the configuration
+// without it dominates the one with it.
+func (s *linSearch) settle(state string, pending []int32) []int32 {
+	var out []int32
+	for i, id := range pending {
+		if s.readKey[id] != state {
+			if out != nil {
+				out = append(out, id)
 			}
 			continue
 		}
-		next := newConfigSet()
-		seen := newConfigSet()
-		var stack []*linConfig
-		for _, c := range configs {
-			if !hasID(c.pending, e.op.id) {
-				next.add(c) // linearized earlier
+		if out == nil {
+			out = append(make([]int32, 0, len(pending)-1), pending[:i]...)
+		}
+	}
+	if out == nil {
+		return pending
+	}
+	return out
+}
+
+// call adds op's obligation to every configuration: a definite op joins
+// the pending ones (unless it is a read the state already matches), an
+// indeterminate one the pool of its kind.
+func (s *linSearch) call(configs []*linConfig, op *linOp) {
+	for i, c := range configs {
+		n := *c
+		if !op.definite {
+			n.pool = addKind(c.pool, op.kind, 1)
+		} else if s.readKey[op.id] != c.state {
+			n.pending = insertID(c.pending, op.id)
+		}
+		configs[i] = &n
+	}
+}
+
+// complete returns the configurations that have linearized op by its
+// return: those that already had, and those reached by linearizing
+// pending or pooled operations, depth first, until op is among them.
+func (s *linSearch) complete(configs []*linConfig, op *linOp) (*configSet, error) {
+	next := newConfigSet()
+	seen := newConfigSet()
+	var stack []*linConfig
+	for _, c := range configs {
+		if !hasID(c.pending, op.id) {
+			next.add(c) // linearized earlier
+			continue
+		}
+		if seen.add(c) {
+			stack = append(stack, c)
+		}
+	}
+	// reached files a configuration one step on: done with op, or to
+	// explore further.
+	reached := func(n *linConfig) {
+		if !hasID(n.pending, op.id) {
+			next.add(n)
+		} else if seen.add(n) {
+			stack = append(stack, n)
+		}
+	}
+	for len(stack) > 0 {
+		if err := s.checkLimits(seen.size + next.size); err != nil {
+			return nil, err
+		}
+		c := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		for _, id := range c.pending {
+			o := s.definite[id]
+			ok, st := registerStep(c.state, o.pop.Input, o.pop.Output)
+			if !ok {
 				continue
 			}
-			if seen.add(c) {
-				stack = append(stack, c)
-			}
+			n := &linConfig{state: st.(string), pool: c.pool}
+			n.pending = s.settle(n.state, removeID(c.pending, id))
+			reached(n)
 		}
-		for len(stack) > 0 {
-			if steps++; steps%1024 == 0 {
-				if stop.Load() {
-					return nil, errStopped
-				}
-				if !deadline.IsZero() && time.Now().After(deadline) {
-					return nil, errTimeout
-				}
+		for _, kc := range c.pool {
+			st, changed := applyKind(c.state, s.kindIn[kc.kind])
+			if !changed {
+				continue // applying it now would change nothing
 			}
-			if seen.size+next.size > maxConfigs {
-				return nil, errSearchTooLarge
-			}
-			c := stack[len(stack)-1]
-			stack = stack[:len(stack)-1]
-			for _, id := range c.pending {
-				o := definite[id]
-				ok, s := registerStep(c.state, o.pop.Input, o.pop.Output)
-				if !ok {
-					continue
-				}
-				n := &linConfig{state: s.(string), pool: c.pool}
-				n.pending = settle(n.state, removeID(c.pending, id))
-				if !hasID(n.pending, e.op.id) {
-					next.add(n)
-				} else if seen.add(n) {
-					stack = append(stack, n)
-				}
-			}
-			for _, kc := range c.pool {
-				s, changed := applyKind(c.state, kindIn[kc.kind])
-				if !changed {
-					continue // applying it now would change nothing
-				}
-				n := &linConfig{state: s, pending: settle(s, c.pending), pool: addKind(c.pool, kc.kind, -1)}
-				if !hasID(n.pending, e.op.id) {
-					next.add(n)
-				} else if seen.add(n) {
-					stack = append(stack, n)
-				}
-			}
+			reached(&linConfig{state: st, pending: s.settle(st, c.pending), pool: addKind(c.pool, kc.kind, -1)})
 		}
-		if next.size == 0 {
-			return &linFailure{op: e.op, configs: configs, previousOK: previousOK, definite: definite}, nil
-		}
-		configs = next.list()
-		previousOK = e.op
 	}
-	return nil, nil
+	return next, nil
+}
+
+// checkLimits counts a step and says whether the search must give up:
+// stopped by the caller or out of time (both checked every 1024 steps),
+// or holding too many configurations.
+func (s *linSearch) checkLimits(configs int) error {
+	if s.steps++; s.steps%1024 == 0 {
+		if s.stop.Load() {
+			return errStopped
+		}
+		if !s.deadline.IsZero() && time.Now().After(s.deadline) {
+			return errTimeout
+		}
+	}
+	if configs > maxConfigs {
+		return errSearchTooLarge
+	}
+	return nil
 }
 
 // applyKind applies an indeterminate write or cas to state and reports

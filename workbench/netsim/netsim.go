@@ -14,7 +14,8 @@
 // partition that begins during the sleep does not stop the message
 // (Maelstrom's src/maelstrom/net.clj, recv!). Every send and every
 // delivery is written to a journal, from which the :net statistics and
-// the Lamport diagram are computed.
+// the Lamport diagram are computed: kept in memory, or handed one event
+// at a time to Config.Record.
 //
 // The network reads the clock only through package time, so a whole test
 // runs in virtual time inside a testing/synctest bubble.
@@ -112,6 +113,13 @@ type Config struct {
 	// OnSend and OnRecv, when set, are called for every send and every
 	// delivery (for --log-net-send and --log-net-recv). They must not block.
 	OnSend, OnRecv func(m *Message)
+	// Record, when set, receives every journal event in the journal's
+	// order, one call at a time under the journal's lock (so it must not
+	// call back into the network); the network then keeps no journal of
+	// its own and Journal returns nil. A runner streams the journal to
+	// disk and counts what its statistics need through it, so that the
+	// memory the journal takes does not grow with the traffic.
+	Record func(Event)
 }
 
 // Validate reports a configuration Maelstrom would refuse.
@@ -286,11 +294,16 @@ func (n *Network) Known(id string) bool {
 
 func (n *Network) record(ev Event) {
 	n.jmu.Lock()
-	n.journal = append(n.journal, ev)
+	if n.cfg.Record != nil {
+		n.cfg.Record(ev)
+	} else {
+		n.journal = append(n.journal, ev)
+	}
 	n.jmu.Unlock()
 }
 
-// Journal returns a copy of every event so far, in the order recorded.
+// Journal returns a copy of every event so far, in the order recorded;
+// nil when Config.Record takes the events instead.
 func (n *Network) Journal() []Event {
 	n.jmu.Lock()
 	defer n.jmu.Unlock()

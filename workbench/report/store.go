@@ -35,8 +35,8 @@ type Store struct {
 	log     *os.File
 	logBuf  *bufio.Writer
 	nodeLog map[string]*nodeLog
-	// messageParts are the message diagrams written, for index.html.
-	messageParts []MessageSlice
+	// messages describes the Lamport diagram's windows, for index.html.
+	messages *MessagesIndex
 }
 
 // NewStore creates root/<testName>/<start formatted with TimeLayout>/ and
@@ -206,10 +206,10 @@ func (s *Store) Close() error {
 			errs = append(errs, fmt.Errorf("report: close node log %s: %w", id, err))
 		}
 	}
-	parts := s.messageParts
+	messages := s.messages
 	s.mu.Unlock()
 
-	if err := WriteRunPage(s.dir, parts); err != nil {
+	if err := WriteRunPage(s.dir, messages); err != nil {
 		errs = append(errs, err)
 	}
 	rel := filepath.Join(s.testName, s.stamp)
@@ -249,4 +249,23 @@ func checkName(name string) error {
 		return fmt.Errorf("%q is not a plain file name", name)
 	}
 	return nil
+}
+
+// DirSize is the total size of the regular files under dir.
+func DirSize(dir string) (int64, error) {
+	var size int64
+	err := filepath.WalkDir(dir, func(_ string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.Type().IsRegular() {
+			info, err := d.Info()
+			if err != nil {
+				return err
+			}
+			size += info.Size()
+		}
+		return nil
+	})
+	return size, err
 }

@@ -3,6 +3,7 @@ package report
 import (
 	"bufio"
 	"bytes"
+	"compress/gzip"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -270,10 +271,10 @@ func TestWriteTestAndJournal(t *testing.T) {
 		{Recv: true, Time: 20, ID: 0, Src: "c1", Dest: "n0", Body: json.RawMessage(`{"type":"echo","echo":"<x>","msg_id":1}`)},
 		{Recv: false, Time: 30, ID: 1, Src: "n0", Dest: "c1"},
 	}
-	if err := s.WriteJournal(entries); err != nil {
+	if err := s.WriteJournal(entries, []string{"n0"}); err != nil {
 		t.Fatal(err)
 	}
-	sc := bufio.NewScanner(strings.NewReader(readFile(t, s.Path("net-journal.jsonl"))))
+	sc := bufio.NewScanner(strings.NewReader(readGzip(t, s.Path(JournalFile))))
 	var got []JournalEntry
 	for sc.Scan() {
 		var e JournalEntry
@@ -314,4 +315,23 @@ func TestNewStoreSameInstant(t *testing.T) {
 	if want := start.Add(time.Millisecond).Format(TimeLayout); filepath.Base(b.Dir()) != want {
 		t.Errorf("second test in %s, want %s", filepath.Base(b.Dir()), want)
 	}
+}
+
+// readGzip returns the decompressed content of a gzip file.
+func readGzip(t *testing.T, name string) string {
+	t.Helper()
+	f, err := os.Open(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	zr, err := gzip.NewReader(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := io.ReadAll(zr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
 }

@@ -194,9 +194,11 @@ func (j *JournalWriter) Close() error {
 	j.closed = true
 	errs := []error{j.err}
 	if j.idx.Truncated != "" {
-		marker, _ := json.Marshal(map[string]any{
-			"truncated": j.idx.Truncated, "events": j.idx.Events, "written": j.idx.Written,
-		})
+		marker, _ := json.Marshal(struct {
+			Truncated string `json:"truncated"`
+			Events    int64  `json:"events"`
+			Written   int64  `json:"written"`
+		}{j.idx.Truncated, j.idx.Events, j.idx.Written})
 		_, err := j.gz.Write(append(marker, '\n'))
 		errs = append(errs, err)
 	}

@@ -45,6 +45,10 @@ func (r *run) finish(res *Result, runErr error) *Result {
 		res.Startup = r.hist.Start().Sub(r.began)
 	}
 	res.Journal = r.journal.inMemory()
+	if r.net != nil && r.net.Overflowed() > 0 {
+		lost := r.net.Overflowed()
+		r.log.Warnf("%d messages were lost because %d MB were already waiting to be delivered: a node sends faster than its peers read.", lost, maxQueued>>20)
+	}
 	if runErr == nil {
 		if r.track != nil {
 			r.track.setPhase("analysis")
@@ -77,6 +81,11 @@ func (r *run) finish(res *Result, runErr error) *Result {
 	}
 	return res
 }
+
+// maxQueued bounds the message bodies waiting in the network's queues
+// (see netsim.Config.MaxQueued): far above what any well-behaved run
+// keeps in flight, far below what a flood would pile up.
+const maxQueued = 64 << 20
 
 // largeRun is the size of a run's folder above which glomers test says
 // how large it is and how to clean up.

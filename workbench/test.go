@@ -100,7 +100,8 @@ func (r *run) execute(parent context.Context) (res *Result, err error) {
 	// Everything that can refuse the configuration comes before the store,
 	// so a usage error leaves no half-made test directory behind.
 	r.journal = &journal{}
-	netCfg := netsim.Config{Latency: r.cfg.Latency, Dist: r.cfg.LatencyDist, Seed: r.cfg.Seed ^ 0x6c6174, Record: r.journal.record}
+	netCfg := netsim.Config{Latency: r.cfg.Latency, Dist: r.cfg.LatencyDist, Seed: r.cfg.Seed ^ 0x6c6174,
+		Record: r.journal.record, MaxQueued: maxQueued}
 	if r.cfg.LogNetSend {
 		netCfg.OnSend = func(m *netsim.Message) { r.log.Infof(":send %s", m.AppendJSON(nil)) }
 	}

@@ -57,3 +57,40 @@ func TestRecordKeepsNothing(t *testing.T) {
 		t.Errorf("heap in use reached %d MB while 200 MB of bodies went through", peak>>20)
 	}
 }
+
+// TestMaxQueuedBoundsWaitingBytes floods an endpoint that does not read:
+// once MaxQueued bytes wait, further messages are journalled as sent
+// and lost, and counted; once the reader drains the queue, messages
+// flow again.
+func TestMaxQueuedBoundsWaitingBytes(t *testing.T) {
+	sends := 0
+	n := mustNet(t, Config{MaxQueued: 1 << 20, Record: func(e Event) {
+		if !e.Recv {
+			sends++
+		}
+	}})
+	eps := mustRegister(t, n, "n0", "n1")
+	body := json.RawMessage(`"` + strings.Repeat("x", 10_000) + `"`)
+	for range 1000 {
+		if _, err := n.Send("n0", "n1", body); err != nil {
+			t.Fatal(err)
+		}
+	}
+	waiting := eps[1].Pending()
+	if waiting < 90 || waiting > 105 || n.Overflowed() != int64(1000-waiting) || sends != 1000 {
+		t.Fatalf("%d waiting, %d lost, %d journalled; want about 100 of 10 kB in 1 MB, the rest lost, all journalled",
+			waiting, n.Overflowed(), sends)
+	}
+	for range waiting {
+		if _, err := eps[1].Recv(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := n.Send("n0", "n1", body); err != nil || eps[1].Pending() != 1 {
+		t.Errorf("after draining, a send is queued: %v, %d waiting", err, eps[1].Pending())
+	}
+	n.Close("n1")
+	if q := n.queued.Load(); q != 0 {
+		t.Errorf("%d bytes still counted as queued after the endpoint closed", q)
+	}
+}

@@ -34,6 +34,9 @@ type Result struct {
 	Results edn.Map          // the results map, as printed and stored
 	Valid   checker.Validity // its :valid?
 	History []history.Op
+	// Journal is every network event, kept only when the run has no
+	// store (tests); a stored run writes it to net-journal.jsonl.gz as
+	// it goes and keeps none of it in memory.
 	Journal []netsim.Event
 	Dir     string // the store directory, "" when nothing was stored
 	Seed    uint64

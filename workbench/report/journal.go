@@ -322,16 +322,16 @@ func WriteMessagesFromJournal(w io.Writer, dir fs.FS, i int) error {
 	if err != nil {
 		return err
 	}
-	slices := x.Slices()
-	if i < 0 || i >= len(slices) {
-		return fmt.Errorf("report: window %d of %d: %w", i, len(slices), fs.ErrNotExist)
+	wins := x.Slices()
+	if i < 0 || i >= len(wins) {
+		return fmt.Errorf("report: window %d of %d: %w", i, len(wins), fs.ErrNotExist)
 	}
 	f, err := openRegular(dir, JournalFile)
 	if err != nil {
 		return err
 	}
 	defer f.Close()
-	v, err := scanWindow(f, slices[i])
+	v, err := scanWindow(f, wins[i])
 	if err != nil {
 		return fmt.Errorf("report: %s: %w", JournalFile, err)
 	}

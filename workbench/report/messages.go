@@ -499,35 +499,21 @@ func compactJSON(raw []byte) string {
 // decides: its id starts with "c".
 func isClient(id string) bool { return strings.HasPrefix(id, "c") }
 
-// diagramLanes lists the diagram's lanes in order: "clients" first when
-// the journal has any, then the servers in nodeOrder, then every other
-// endpoint (the services) by name.
+// diagramLanes lists the lanes of an in-memory journal's diagram, as
+// lanesOf orders them.
 func diagramLanes(entries []JournalEntry, nodeOrder []string) []string {
-	seen := map[string]bool{}
-	var lanes, others []string
-	hasClients := false
-	for _, n := range nodeOrder {
-		if !seen[n] && !isClient(n) {
-			seen[n] = true
-			lanes = append(lanes, n)
-		}
-	}
+	clients := false
+	endpoints := map[string]bool{}
 	for _, e := range entries {
 		for _, id := range []string{e.Src, e.Dest} {
-			switch {
-			case isClient(id):
-				hasClients = true
-			case !seen[id]:
-				seen[id] = true
-				others = append(others, id)
+			if isClient(id) {
+				clients = true
+			} else {
+				endpoints[id] = true
 			}
 		}
 	}
-	slices.Sort(others)
-	if hasClients {
-		lanes = append([]string{clientsLane}, lanes...)
-	}
-	return append(lanes, others...)
+	return lanesOf(nodeOrder, clients, endpoints)
 }
 
 // num formats a coordinate compactly, to a hundredth of a pixel.

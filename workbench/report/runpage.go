@@ -219,14 +219,14 @@ func WriteRunPage(dir string, messages *MessagesIndex) error {
 	}
 	p.Plots = plotsOf(p.Files)
 	if messages != nil {
-		slices := messages.Slices()
-		for _, m := range slices[:min(len(slices), maxListedWindows)] {
+		wins := messages.Slices()
+		for _, m := range wins[:min(len(wins), maxListedWindows)] {
 			p.Messages = append(p.Messages, messagePart{m.File, m.Label()})
 		}
-		if len(slices) > maxListedWindows {
-			p.MoreWindows = fmt.Sprintf("… and %d more windows, up to messages-%03d.svg.", len(slices)-maxListedWindows, len(slices)-1)
+		if len(wins) > maxListedWindows {
+			p.MoreWindows = fmt.Sprintf("… and %d more windows, up to messages-%03d.svg.", len(wins)-maxListedWindows, len(wins)-1)
 		}
-		p.Served = len(slices) > 1
+		p.Served = len(wins) > 1
 		if messages.Truncated != "" {
 			p.JournalNote = fmt.Sprintf("The journal was truncated after %d of %d events: %s.", messages.Written, messages.Events, messages.Truncated)
 		}

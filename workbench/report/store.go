@@ -34,6 +34,8 @@ type Store struct {
 	closed  bool
 	log     *os.File
 	logBuf  *bufio.Writer
+	logged  int64 // bytes written to jepsen.log
+	logFull bool  // jepsen.log reached MaxLogBytes
 	nodeLog map[string]*nodeLog
 	// messages describes the Lamport diagram's windows, for index.html.
 	messages *MessagesIndex
@@ -103,9 +105,16 @@ func (s *Store) Dir() string { return s.dir }
 // Path is the path of a file in the test's directory.
 func (s *Store) Path(name string) string { return filepath.Join(s.dir, name) }
 
+// MaxLogBytes bounds jepsen.log: a run logging every message
+// (--log-net-send, --log-net-recv) with a node that floods would
+// otherwise fill the disk. Past it the file ends with a line saying so;
+// the console still shows everything.
+const MaxLogBytes = 64 << 20
+
 // Log returns the writer behind jepsen.log; the runner tees its console
 // log into it. Writes are serialised and buffered until Close; after
-// Close they fail with os.ErrClosed.
+// Close they fail with os.ErrClosed. Past MaxLogBytes they are accepted
+// and dropped.
 func (s *Store) Log() io.Writer { return logWriter{s} }
 
 type logWriter struct{ s *Store }
@@ -116,6 +125,15 @@ func (w logWriter) Write(p []byte) (int, error) {
 	if w.s.closed {
 		return 0, os.ErrClosed
 	}
+	if w.s.logged+int64(len(p)) > MaxLogBytes {
+		if !w.s.logFull {
+			w.s.logFull = true
+			fmt.Fprintf(w.s.logBuf, "\n[jepsen.log truncated after %d MB: the console shows the rest]\n", MaxLogBytes>>20)
+			w.s.logBuf.Flush()
+		}
+		return len(p), nil
+	}
+	w.s.logged += int64(len(p))
 	n, err := w.s.logBuf.Write(p)
 	if err == nil && w.s.logBuf.Buffered() > 0 && p[len(p)-1] == '\n' {
 		// Flush whole lines so jepsen.log can be followed live.

@@ -335,3 +335,33 @@ func readGzip(t *testing.T, name string) string {
 	}
 	return string(b)
 }
+
+// TestLogStopsAtItsBound checks that jepsen.log stops growing at
+// MaxLogBytes with a line saying so, while writes keep succeeding (the
+// console, teed with it, must go on).
+func TestLogStopsAtItsBound(t *testing.T) {
+	s := newTestStore(t, t.TempDir(), "echo", start)
+	line := []byte(strings.Repeat("m", 1023) + "\n")
+	for range MaxLogBytes/len(line) + 100 {
+		if n, err := s.Log().Write(line); err != nil || n != len(line) {
+			t.Fatalf("write: %d, %v", n, err)
+		}
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	info, err := os.Stat(s.Path("jepsen.log"))
+	if err != nil || info.Size() > MaxLogBytes+200 || info.Size() < MaxLogBytes-2048 {
+		t.Fatalf("jepsen.log: %v bytes, %v", info.Size(), err)
+	}
+	f, err := os.Open(s.Path("jepsen.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	tail := make([]byte, 200)
+	f.ReadAt(tail, info.Size()-200)
+	if !strings.Contains(string(tail), "jepsen.log truncated after 64 MB") {
+		t.Errorf("jepsen.log ends %q", tail)
+	}
+}

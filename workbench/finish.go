@@ -85,7 +85,7 @@ func (r *run) finish(res *Result, runErr error) *Result {
 // maxQueued bounds the message bodies waiting in the network's queues
 // (see netsim.Config.MaxQueued): far above what any well-behaved run
 // keeps in flight, far below what a flood would pile up.
-const maxQueued = 64 << 20
+const maxQueued = 32 << 20
 
 // largeRun is the size of a run's folder above which glomers test says
 // how large it is and how to clean up.

@@ -108,7 +108,7 @@ func (f *flooder) node(stdin io.Reader, stdout, _ io.Writer) error {
 }
 
 // TestFloodingNodeStoreStaysBounded runs echo with a node that floods
-// its neighbour with 12,000 messages of 16 KB (192 MB, journalled twice:
+// its neighbour with 6,000 messages of 16 KB (96 MB, journalled twice:
 // sent and delivered) and checks that the bench's heap does not grow
 // with the flood (it keeps no message once journalled), that the :net
 // figures count every message, and that the store holds every file
@@ -117,7 +117,7 @@ func TestFloodingNodeStoreStaysBounded(t *testing.T) {
 	if testing.Short() {
 		t.Skip("pushes 96 MB through the network")
 	}
-	f := &flooder{count: 12000, size: 16 << 10}
+	f := &flooder{count: 6000, size: 16 << 10}
 	f.sample()
 	store := t.TempDir()
 	res := workbenchtest.Run(t, workbench.Config{
@@ -135,7 +135,7 @@ func TestFloodingNodeStoreStaysBounded(t *testing.T) {
 	t.Logf("heap in use: %d MB before the flood, %d MB at its peak", f.base>>20, f.peak>>20)
 	f.mu.Unlock()
 	if !f.done || grown > 48<<20 {
-		t.Errorf("the heap grew by %d MB during a 192 MB flood (flood sent: %v)", grown>>20, f.done)
+		t.Errorf("the heap grew by %d MB during a 96 MB flood (flood sent: %v)", grown>>20, f.done)
 	}
 	if res.Journal != nil {
 		t.Errorf("a stored run kept %d journal events in memory", len(res.Journal))

@@ -102,6 +102,9 @@ type JournalWriter struct {
 	clients   bool
 	err       error
 	closed    bool
+	// The bounds of the file, MaxJournalBytes and MaxJournalRawBytes
+	// (lowered by tests).
+	maxBytes, maxRaw int64
 }
 
 type countingWriter struct {
@@ -127,6 +130,7 @@ func (s *Store) OpenJournal(nodeOrder []string) (*JournalWriter, error) {
 		dir: s.dir, nodeOrder: slices.Clone(nodeOrder), f: f,
 		idx:       MessagesIndex{Window: DiagramEventsPerWindow},
 		endpoints: map[string]bool{},
+		maxBytes:  MaxJournalBytes, maxRaw: MaxJournalRawBytes,
 	}
 	j.count.w = f
 	// Compression runs on the network's path. Level 5 shrinks a journal
@@ -150,11 +154,11 @@ func (j *JournalWriter) Add(e JournalEntry) {
 		return
 	}
 	switch {
-	case j.count.n >= MaxJournalBytes:
-		j.idx.Truncated = fmt.Sprintf("the journal file reached %d MB compressed", MaxJournalBytes>>20)
+	case j.count.n >= j.maxBytes:
+		j.idx.Truncated = fmt.Sprintf("the journal file reached %d MB compressed", j.maxBytes>>20)
 		return
-	case j.raw >= MaxJournalRawBytes:
-		j.idx.Truncated = fmt.Sprintf("the journal reached %d MB", MaxJournalRawBytes>>20)
+	case j.raw >= j.maxRaw:
+		j.idx.Truncated = fmt.Sprintf("the journal reached %d MB", j.maxRaw>>20)
 		return
 	}
 	j.line = appendJournalLine(j.line[:0], e)

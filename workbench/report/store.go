@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strings"
@@ -247,9 +248,19 @@ func (s *Store) Close() error {
 // older link atomically: the new link is made under a temporary name and
 // renamed over the old one, so readers never see it missing.
 func symlink(dir, name, target string) error {
-	tmp := filepath.Join(dir, fmt.Sprintf(".%s.%d.%d.tmp", name, os.Getpid(), time.Now().UnixNano()))
-	if err := os.Symlink(target, tmp); err != nil {
-		return fmt.Errorf("report: symlink %s: %w", name, err)
+	// A random part, not the clock: tests running at once in one
+	// process (and in a synctest bubble, whose clock stands still) would
+	// otherwise pick the same temporary name.
+	var tmp string
+	for attempt := 0; ; attempt++ {
+		tmp = filepath.Join(dir, fmt.Sprintf(".%s.%d.%x.tmp", name, os.Getpid(), rand.Uint64()))
+		err := os.Symlink(target, tmp)
+		if err == nil {
+			break
+		}
+		if !errors.Is(err, fs.ErrExist) || attempt == 10 {
+			return fmt.Errorf("report: symlink %s: %w", name, err)
+		}
 	}
 	if err := os.Rename(tmp, filepath.Join(dir, name)); err != nil {
 		os.Remove(tmp)

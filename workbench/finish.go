@@ -3,6 +3,7 @@ package workbench
 import (
 	"fmt"
 	"io"
+	"slices"
 	"sort"
 	"sync"
 	"time"
@@ -43,15 +44,17 @@ func (r *run) finish(res *Result, runErr error) *Result {
 		res.History = r.hist.Ops()
 		res.Startup = r.hist.Start().Sub(r.began)
 	}
-	if r.net != nil {
-		res.Journal = r.net.Journal()
+	res.Journal = r.journal.inMemory()
+	if r.net != nil && r.net.Overflowed() > 0 {
+		lost := r.net.Overflowed()
+		r.log.Warnf("%d messages were lost because %d MB were already waiting to be delivered: a node sends faster than its peers read.", lost, maxQueued>>20)
 	}
 	if runErr == nil {
 		if r.track != nil {
 			r.track.setPhase("analysis")
 		}
-		r.log.Infof("Analysing %d history entries and %d network events...", len(res.History), len(res.Journal))
-		res.Results = r.analyse(res.History, res.Journal)
+		r.log.Infof("Analysing %d history entries and %d network events...", len(res.History), r.journal.count())
+		res.Results = r.analyse(res.History)
 		res.Valid = checker.ValidityOf(res.Results)
 	}
 	if r.store != nil {
@@ -74,24 +77,109 @@ func (r *run) finish(res *Result, runErr error) *Result {
 		if err := r.store.Close(); err != nil {
 			r.log.Warnf("store: %v", err)
 		}
+		r.sayIfLarge(r.store.Dir())
 	}
 	return res
 }
 
+// maxQueued bounds the message bodies waiting in the network's queues
+// (see netsim.Config.MaxQueued): far above what any well-behaved run
+// keeps in flight, far below what a flood would pile up.
+const maxQueued = 32 << 20
+
+// largeRun is the size of a run's folder above which glomers test says
+// how large it is and how to clean up.
+const largeRun = 20 << 20
+
+// sayIfLarge prints the size of a run's folder when it is large.
+func (r *run) sayIfLarge(dir string) {
+	size, err := report.DirSize(dir)
+	if err != nil || size <= largeRun {
+		return
+	}
+	r.log.Infof("This run's folder %s holds %d MB. Every run is kept: delete old ones with rm -rf %s (or the whole store, rm -rf %s).",
+		dir, size>>20, dir, r.cfg.StoreRoot)
+}
+
+// journal takes every network event as it happens (see
+// netsim.Config.Record): it counts what the :net statistics need and
+// writes the event to the store's journal file, so the bench keeps no
+// message in memory; without a store (tests) it keeps every event in
+// memory instead, for Result.Journal.
+type journal struct {
+	mu     sync.Mutex
+	net    checker.NetCounter
+	events int64
+	file   *report.JournalWriter
+	mem    []netsim.Event
+}
+
+func (j *journal) record(e netsim.Event) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	j.net.Add(checker.NetEvent{Recv: e.Recv, MsgID: e.Msg.ID, Src: e.Msg.Src, Dest: e.Msg.Dest})
+	j.events++
+	if j.file != nil {
+		j.file.Add(report.JournalEntry{Recv: e.Recv, Time: e.Time, ID: e.Msg.ID, Src: e.Msg.Src, Dest: e.Msg.Dest, Body: e.Msg.Body})
+		return
+	}
+	j.mem = append(j.mem, e)
+}
+
+// writeTo makes the journal write its events to w from now on instead
+// of keeping them.
+func (j *journal) writeTo(w *report.JournalWriter) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	j.file, j.mem = w, nil
+}
+
+func (j *journal) count() int64 {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	return j.events
+}
+
+// inMemory returns the events kept, nil when they went to a file.
+func (j *journal) inMemory() []netsim.Event {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	return slices.Clone(j.mem)
+}
+
+// netResult is the :net map of the events so far.
+func (j *journal) netResult(ops []history.Op) edn.Map {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	return j.net.Result(ops)
+}
+
+// closeFile ends the journal file, if there is one, and says when it
+// was truncated.
+func (j *journal) closeFile(log *logger) (bool, error) {
+	j.mu.Lock()
+	f := j.file
+	j.mu.Unlock()
+	if f == nil {
+		return false, nil
+	}
+	err := f.Close()
+	if events, written, why := f.Summary(); why != "" {
+		log.Warnf("The network journal holds only the first %d of %d events: %s.", written, events, why)
+	}
+	return true, err
+}
+
 // analyse runs Maelstrom's composed checker, then our own extra checks
 // in a separate :glomers section that counts only with --strict.
-func (r *run) analyse(ops []history.Op, journal []netsim.Event) edn.Map {
-	events := make([]checker.NetEvent, len(journal))
-	for i, e := range journal {
-		events[i] = checker.NetEvent{Recv: e.Recv, MsgID: e.Msg.ID, Src: e.Msg.Src, Dest: e.Msg.Dest}
-	}
+func (r *run) analyse(ops []history.Op) edn.Map {
 	results := checker.Compose(edn.Map{
 		{Key: edn.Keyword("perf"), Val: checker.Perf()},
 		{Key: edn.Keyword("timeline"), Val: checker.Timeline()},
 		{Key: edn.Keyword("exceptions"), Val: checker.Exceptions(ops)},
 		{Key: edn.Keyword("stats"), Val: checker.Stats(ops)},
 		{Key: edn.Keyword("availability"), Val: checker.Availability(ops, r.cfg.Availability)},
-		{Key: edn.Keyword("net"), Val: checker.Net(events, ops)},
+		{Key: edn.Keyword("net"), Val: r.journal.netResult(ops)},
 		{Key: edn.Keyword("workload"), Val: r.wl.Check(ops)},
 	})
 	extra := r.extraChecks()
@@ -150,12 +238,11 @@ func (r *run) save(res *Result) {
 		}
 	}
 	try("history", st.WriteHistory(res.History))
-	entries := make([]report.JournalEntry, len(res.Journal))
-	for i, e := range res.Journal {
-		entries[i] = report.JournalEntry{Recv: e.Recv, Time: e.Time, ID: e.Msg.ID, Src: e.Msg.Src, Dest: e.Msg.Dest, Body: e.Msg.Body}
+	wrote, err := r.journal.closeFile(r.log)
+	try("journal", err)
+	if wrote {
+		try("messages.svg", st.WriteMessagesSVG())
 	}
-	try("journal", st.WriteJournal(entries))
-	try("messages.svg", st.WriteMessagesSVG(entries, r.cfg.NodeIDs))
 	if res.Results != nil {
 		try("results", st.WriteResults(res.Results))
 	}

@@ -34,6 +34,9 @@ type Result struct {
 	Results edn.Map          // the results map, as printed and stored
 	Valid   checker.Validity // its :valid?
 	History []history.Op
+	// Journal is every network event, kept only when the run has no
+	// store (tests); a stored run writes it to net-journal.jsonl.gz as
+	// it goes and keeps none of it in memory.
 	Journal []netsim.Event
 	Dir     string // the store directory, "" when nothing was stored
 	Seed    uint64
@@ -76,9 +79,11 @@ type run struct {
 	log   *logger
 	store *report.Store
 	net   *netsim.Network
-	wl    workload.Workload
-	hist  *history.History
-	track *tracker // progress of the run, once relative time began
+	// journal takes the network's events: counts, and the journal file.
+	journal *journal
+	wl      workload.Workload
+	hist    *history.History
+	track   *tracker // progress of the run, once relative time began
 
 	nodes     map[string]*nodeConn
 	clientMu  sync.Mutex
@@ -97,7 +102,9 @@ func (r *run) execute(parent context.Context) (res *Result, err error) {
 
 	// Everything that can refuse the configuration comes before the store,
 	// so a usage error leaves no half-made test directory behind.
-	netCfg := netsim.Config{Latency: r.cfg.Latency, Dist: r.cfg.LatencyDist, Seed: r.cfg.Seed ^ 0x6c6174}
+	r.journal = &journal{}
+	netCfg := netsim.Config{Latency: r.cfg.Latency, Dist: r.cfg.LatencyDist, Seed: r.cfg.Seed ^ 0x6c6174,
+		Record: r.journal.record, MaxQueued: maxQueued}
 	if r.cfg.LogNetSend {
 		netCfg.OnSend = func(m *netsim.Message) { r.log.Infof(":send %s", m.AppendJSON(nil)) }
 	}
@@ -126,6 +133,11 @@ func (r *run) execute(parent context.Context) (res *Result, err error) {
 		}
 		r.store = st
 		r.log.add(st.Log())
+		if jw, err := st.OpenJournal(r.cfg.NodeIDs); err != nil {
+			r.log.Warnf("store: %v (the run keeps its statistics, not its journal)", err)
+		} else {
+			r.journal.writeTo(jw)
+		}
 	}
 	r.log.Infof("Running test %s with seed %d", r.cfg.Workload, r.cfg.Seed)
 	if r.store != nil {

@@ -7,7 +7,9 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/netip"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -89,7 +91,11 @@ func runServeCommand(ctx context.Context, args []string, stdout, stderr io.Write
 		fmt.Fprintf(stderr, "glomers serve: %s\n", listenError(addr, err))
 		return ExitInternal
 	}
-	srv := &http.Server{Handler: report.NewServer(o.store), ReadHeaderTimeout: 10 * time.Second}
+	var handler http.Handler = report.NewServer(o.store)
+	if isLoopback(o.host) {
+		handler = loopbackHostsOnly(handler)
+	}
+	srv := newServeServer(handler)
 	stopped := make(chan struct{})
 	go func() {
 		defer close(stopped)
@@ -115,6 +121,21 @@ func runServeCommand(ctx context.Context, args []string, stdout, stderr io.Write
 	return ExitValid
 }
 
+// newServeServer is serve's http.Server: a client that stalls while
+// sending its request, or sits idle, loses its connection after a few
+// seconds or minutes, so stuck clients cannot pile up.
+func newServeServer(h http.Handler) *http.Server {
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		// Long enough for the largest store file over a slow link; a
+		// stuck reader holds a connection no longer.
+		WriteTimeout: 5 * time.Minute,
+		IdleTimeout:  2 * time.Minute,
+	}
+}
+
 // listenError explains why addr could not be bound, in one line.
 func listenError(addr string, err error) string {
 	switch {
@@ -130,4 +151,33 @@ func listenError(addr string, err error) string {
 		err = op.Err
 	}
 	return fmt.Sprintf("cannot listen on %s: %v", addr, err)
+}
+
+// isLoopback reports whether a --host value names the loopback
+// interface only.
+func isLoopback(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip, err := netip.ParseAddr(host)
+	return err == nil && ip.IsLoopback()
+}
+
+// loopbackHostsOnly refuses a request whose Host header is not a
+// loopback name (localhost, 127.x.y.z or [::1], with any port): a page
+// on another site could otherwise point a name of its own at 127.0.0.1
+// (DNS rebinding) and read the store through the visitor's browser.
+func loopbackHostsOnly(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		host := r.Host
+		if hp, _, err := net.SplitHostPort(host); err == nil {
+			host = hp
+		}
+		host = strings.TrimSuffix(strings.TrimPrefix(host, "["), "]")
+		if host == "" || !isLoopback(host) {
+			http.Error(w, "glomers serve answers only to localhost, 127.0.0.1 or [::1] when it listens on the loopback interface", http.StatusMisdirectedRequest)
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
 }

@@ -244,3 +244,80 @@ func TestServeTopLevelHelpAgrees(t *testing.T) {
 		}
 	}
 }
+
+// getWithHost fetches url with the given Host header.
+func getWithHost(t *testing.T, url, host string) (*http.Response, string) {
+	t.Helper()
+	req, err := http.NewRequest("GET", url, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Host = host
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	return resp, string(body)
+}
+
+// TestServeRefusesForeignHostOnLoopback checks the DNS-rebinding guard:
+// on the loopback interface, serve answers to loopback names only,
+// whatever the port, and with --host 0.0.0.0 (published on purpose) to
+// any name.
+func TestServeRefusesForeignHostOnLoopback(t *testing.T) {
+	url := startServe(t, "--port", "0", "--store", t.TempDir())
+	_, port, _ := net.SplitHostPort(strings.TrimSuffix(strings.TrimPrefix(url, "http://"), "/"))
+	for host, ok := range map[string]bool{
+		"127.0.0.1:" + port: true, "localhost:" + port: true, "LOCALHOST": true, "[::1]:" + port: true,
+		"127.1.2.3:8080": true, "evil.example:" + port: false, "evil.example": false,
+		"127.0.0.1.evil.example:" + port: false, "10.0.0.1:" + port: false, "localhost.evil.example": false,
+	} {
+		resp, body := getWithHost(t, url, host)
+		if got := resp.StatusCode == http.StatusOK; got != ok {
+			t.Errorf("Host %q: %d %.80q, want accepted=%v", host, resp.StatusCode, body, ok)
+		}
+		if !ok && resp.StatusCode != http.StatusMisdirectedRequest {
+			t.Errorf("Host %q refused with %d, want 421", host, resp.StatusCode)
+		}
+	}
+	open := startServe(t, "--host", "0.0.0.0", "--port", "0", "--store", t.TempDir())
+	_, port, _ = net.SplitHostPort(strings.TrimSuffix(strings.TrimPrefix(open, "http://"), "/"))
+	if resp, _ := getWithHost(t, "http://127.0.0.1:"+port+"/", "evil.example"); resp.StatusCode != http.StatusOK {
+		t.Errorf("serve on every interface refused a Host: %d", resp.StatusCode)
+	}
+}
+
+// TestServeSecurityHeaders checks that every answer, pages and errors
+// alike, forbids content sniffing and carries the policy.
+func TestServeSecurityHeaders(t *testing.T) {
+	url := startServe(t, "--port", "0", "--store", t.TempDir())
+	for _, path := range []string{"", "files/nothing-here", "files/../etc/passwd"} {
+		resp, err := http.Get(url + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if got := resp.Header.Get("X-Content-Type-Options"); got != "nosniff" {
+			t.Errorf("/%s: X-Content-Type-Options %q", path, got)
+		}
+		if csp := resp.Header.Get("Content-Security-Policy"); !strings.Contains(csp, "default-src 'none'") || !strings.Contains(csp, "script-src 'sha256-") {
+			t.Errorf("/%s: Content-Security-Policy %q", path, csp)
+		}
+	}
+}
+
+// TestServeTimeouts checks that serve's server bounds how long a client
+// may take to send its request, to read the answer and to sit idle.
+func TestServeTimeouts(t *testing.T) {
+	srv := newServeServer(http.NotFoundHandler())
+	for name, d := range map[string]time.Duration{
+		"ReadHeaderTimeout": srv.ReadHeaderTimeout, "ReadTimeout": srv.ReadTimeout,
+		"WriteTimeout": srv.WriteTimeout, "IdleTimeout": srv.IdleTimeout,
+	} {
+		if d <= 0 || d > 10*time.Minute {
+			t.Errorf("%s = %v, want a bound of minutes at most", name, d)
+		}
+	}
+}

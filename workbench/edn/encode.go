@@ -18,9 +18,17 @@ import (
 // break across lines where Maelstrom's do.
 const PrettyWidth = 70
 
-// maxDepth bounds nesting so that a slice holding itself fails with an
-// error instead of overflowing the stack.
-const maxDepth = 10000
+// MaxDepth bounds the nesting every encoder of this package writes. A
+// value nested deeper (a node's reply of ten thousand nested arrays, or a
+// slice holding itself) has each part below that depth replaced by the
+// string TooDeep, so encoding it takes memory and stack in proportion to
+// its size rather than to its depth squared, and what is written still
+// reads back as EDN or JSON. Maelstrom's own results never come near it.
+const MaxDepth = 256
+
+// TooDeep is the marker written in place of a value nested deeper than
+// MaxDepth.
+var TooDeep = fmt.Sprintf("…cut: nested deeper than %d levels", MaxDepth)
 
 // jsonNumber is the JSON number grammar; json.Number literals must match
 // it, since they are copied into both EDN and JSON output verbatim.
@@ -147,8 +155,8 @@ func container(k kind, kids []node) node {
 
 // build converts a Go value to a node.
 func build(v any, depth int) (node, error) {
-	if depth > maxDepth {
-		return node{}, fmt.Errorf("edn: value nested deeper than %d levels (does it contain itself?)", maxDepth)
+	if depth > MaxDepth {
+		return build(TooDeep, 0)
 	}
 	switch x := v.(type) {
 	case nil:

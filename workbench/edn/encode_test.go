@@ -127,8 +127,6 @@ func TestMarshalCollections(t *testing.T) {
 
 func TestMarshalRejects(t *testing.T) {
 	type named int
-	cyclic := []any{nil}
-	cyclic[0] = cyclic
 	cases := []struct {
 		name string
 		in   any
@@ -139,7 +137,6 @@ func TestMarshalRejects(t *testing.T) {
 		{"chan", make(chan int), "chan int"},
 		{"func inside a map", K("f", func() {}), "func()"},
 		{"bad json.Number", json.Number("12abc"), `"12abc"`},
-		{"cycle", cyclic, "nested deeper"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -14,7 +14,8 @@
 // partition that begins during the sleep does not stop the message
 // (Maelstrom's src/maelstrom/net.clj, recv!). Every send and every
 // delivery is written to a journal, from which the :net statistics and
-// the Lamport diagram are computed.
+// the Lamport diagram are computed: kept in memory, or handed one event
+// at a time to Config.Record.
 //
 // The network reads the clock only through package time, so a whole test
 // runs in virtual time inside a testing/synctest bubble.
@@ -30,6 +31,7 @@ import (
 	"math/rand/v2"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -112,7 +114,26 @@ type Config struct {
 	// OnSend and OnRecv, when set, are called for every send and every
 	// delivery (for --log-net-send and --log-net-recv). They must not block.
 	OnSend, OnRecv func(m *Message)
+	// Record, when set, receives every journal event in the journal's
+	// order, one call at a time under the journal's lock (so it must not
+	// call back into the network); the network then keeps no journal of
+	// its own and Journal returns nil. A runner streams the journal to
+	// disk and counts what its statistics need through it, so that the
+	// memory the journal takes does not grow with the traffic.
+	Record func(Event)
+	// MaxQueued, when above 0, bounds the bytes of message bodies waiting
+	// in every queue together: a message sent while that many wait is
+	// journalled as sent and then lost, as a message to a partitioned
+	// node is, and counted (see Overflowed). A node that floods a peer
+	// which does not read (or reads slowly) then costs the bench at
+	// most this much memory. Well-behaved nodes keep a few megabytes in
+	// flight at most.
+	MaxQueued int64
 }
+
+// queuedOverhead is what a queued message costs besides its body: the
+// Message, its ids and the queue's item.
+const queuedOverhead = 160
 
 // Validate reports a configuration Maelstrom would refuse.
 func (c Config) Validate() error {
@@ -159,7 +180,18 @@ type Network struct {
 
 	jmu     sync.Mutex
 	journal []Event
+
+	queued     atomic.Int64 // bytes waiting in queues, by queuedSize
+	overflowed atomic.Int64 // messages lost to MaxQueued
 }
+
+func queuedSize(m *Message) int64 {
+	return int64(len(m.Body)+len(m.Src)+len(m.Dest)) + queuedOverhead
+}
+
+// Overflowed returns how many messages were lost because MaxQueued
+// bytes were already waiting.
+func (n *Network) Overflowed() int64 { return n.overflowed.Load() }
 
 // New returns a network whose journal clock starts now.
 func New(cfg Config) (*Network, error) {
@@ -272,8 +304,20 @@ func (n *Network) Send(src, dest string, body json.RawMessage) (*Message, error)
 	if n.cfg.OnSend != nil {
 		n.cfg.OnSend(m)
 	}
+	if size := queuedSize(m); n.cfg.MaxQueued > 0 && n.queued.Add(size) > n.cfg.MaxQueued {
+		n.queued.Add(-size)
+		n.overflowed.Add(1)
+		return m, nil
+	}
 	e.push(now.Add(delay), m)
 	return m, nil
+}
+
+// unqueue accounts for a message leaving the queues.
+func (n *Network) unqueue(m *Message) {
+	if n.cfg.MaxQueued > 0 {
+		n.queued.Add(-queuedSize(m))
+	}
 }
 
 // Known reports whether id is currently registered.
@@ -286,11 +330,16 @@ func (n *Network) Known(id string) bool {
 
 func (n *Network) record(ev Event) {
 	n.jmu.Lock()
-	n.journal = append(n.journal, ev)
+	if n.cfg.Record != nil {
+		n.cfg.Record(ev)
+	} else {
+		n.journal = append(n.journal, ev)
+	}
 	n.jmu.Unlock()
 }
 
-// Journal returns a copy of every event so far, in the order recorded.
+// Journal returns a copy of every event so far, in the order recorded;
+// nil when Config.Record takes the events instead.
 func (n *Network) Journal() []Event {
 	n.jmu.Lock()
 	defer n.jmu.Unlock()
@@ -326,6 +375,7 @@ func (e *Endpoint) push(deadline time.Time, m *Message) {
 	e.mu.Lock()
 	if e.closed {
 		e.mu.Unlock()
+		e.net.unqueue(m)
 		return
 	}
 	heap.Push(&e.queue, item{deadline: deadline, seq: e.seq, msg: m})
@@ -340,8 +390,12 @@ func (e *Endpoint) push(deadline time.Time, m *Message) {
 func (e *Endpoint) close() {
 	e.mu.Lock()
 	e.closed = true
+	dropped := e.queue
 	e.queue = nil
 	e.mu.Unlock()
+	for _, it := range dropped {
+		e.net.unqueue(it.msg)
+	}
 	select {
 	case e.wake <- struct{}{}:
 	default:
@@ -403,6 +457,7 @@ func (e *Endpoint) take(ctx context.Context) (item, error) {
 		if len(e.queue) > 0 {
 			it := heap.Pop(&e.queue).(item)
 			e.mu.Unlock()
+			e.net.unqueue(it.msg)
 			return it, nil
 		}
 		e.mu.Unlock()

@@ -120,58 +120,44 @@ type JournalEntry struct {
 	Body json.RawMessage `json:"body"` // the message body as JSON
 }
 
-// WriteJournal writes net-journal.jsonl, one JSON object per event:
-// {"recv":false,"time":1200,"id":0,"src":"c1","dest":"n0","body":{...}}.
-func (s *Store) WriteJournal(entries []JournalEntry) error {
-	return s.WriteFile("net-journal.jsonl", func(w io.Writer) error {
-		enc := json.NewEncoder(w) // Encode ends each object with a newline
-		enc.SetEscapeHTML(false)
-		for i := range entries {
-			e := entries[i]
-			if len(e.Body) == 0 {
-				e.Body = json.RawMessage("null")
-			}
-			if err := enc.Encode(&e); err != nil {
-				return fmt.Errorf("journal event %d: %w", i, err)
-			}
-		}
-		return nil
-	})
+// WriteJournal writes a whole journal at once to net-journal.jsonl.gz
+// and messages.json (see OpenJournal); a running test streams its
+// journal through a JournalWriter instead.
+func (s *Store) WriteJournal(entries []JournalEntry, nodeOrder []string) error {
+	j, err := s.OpenJournal(nodeOrder)
+	if err != nil {
+		return err
+	}
+	for _, e := range entries {
+		j.Add(e)
+	}
+	return j.Close()
 }
 
-// WriteMessagesSVG writes the Lamport diagram of the journal: with more
-// than DiagramEventsPerWindow events, one SVG per window of the run,
-// messages-000.svg, messages-001.svg, ..., and messages.svg, the name
-// Maelstrom uses, as a copy of the first. The run's index.html links
+// WriteMessagesSVG draws messages.svg, the name Maelstrom uses, from the
+// journal file written before (see OpenJournal): the Lamport diagram of
+// its first DiagramEventsPerWindow events. The later windows,
+// messages-001.svg, messages-002.svg, ..., are not written: `glomers
+// serve` draws each from the journal when it is asked for, so a long run
+// does not leave hundreds of diagrams behind. The run's index.html lists
 // every window with its time span.
-func (s *Store) WriteMessagesSVG(entries []JournalEntry, nodeOrder []string) error {
-	windows := MessageWindows(entries)
-	d := newDiagram(entries, nodeOrder)
-	names := []string{"messages.svg"}
-	if len(windows) > 1 {
-		names = append(names, windows[0].File)
+func (s *Store) WriteMessagesSVG() error {
+	root, err := openRoot(s.dir)
+	if err != nil {
+		return fmt.Errorf("report: messages.svg: %w", err)
 	}
-	for _, name := range names {
-		if err := s.WriteFile(name, func(w io.Writer) error {
-			return d.write(w, windows[0])
-		}); err != nil {
-			return err
-		}
+	defer root.Close()
+	x, err := ReadMessagesIndex(root)
+	if err != nil {
+		return fmt.Errorf("report: messages.svg: %w", err)
 	}
-	for _, win := range windows[1:] {
-		if err := s.WriteFile(win.File, func(w io.Writer) error {
-			return d.write(w, win)
-		}); err != nil {
-			return err
-		}
-	}
-	parts := []MessageSlice{windows[0]}
-	parts[0].File = "messages.svg"
-	if len(windows) > 1 {
-		parts = windows
+	if err := s.WriteFile("messages.svg", func(w io.Writer) error {
+		return WriteMessagesFromJournal(w, root, 0)
+	}); err != nil {
+		return err
 	}
 	s.mu.Lock()
-	s.messageParts = parts
+	s.messages = x
 	s.mu.Unlock()
 	return nil
 }

@@ -3,6 +3,8 @@ package report
 import (
 	"bufio"
 	"bytes"
+	"crypto/sha256"
+	"encoding/base64"
 	"encoding/json"
 	"encoding/xml"
 	"fmt"
@@ -11,6 +13,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // DiagramEventsPerWindow is how many journal events one SVG of the
@@ -55,7 +58,7 @@ func (m MessageSlice) Label() string {
 }
 
 // MessageWindows splits a journal of n events into the windows that
-// WriteMessagesWindow draws, named messages-000.svg, messages-001.svg,
+// WriteMessagesWindow draws, named messages.svg, messages-001.svg,
 // ...; an empty journal has one empty window.
 func MessageWindows(entries []JournalEntry) []MessageSlice {
 	n := len(entries)
@@ -64,7 +67,7 @@ func MessageWindows(entries []JournalEntry) []MessageSlice {
 	for i := range out {
 		first := i * DiagramEventsPerWindow
 		end := min(first+DiagramEventsPerWindow, n)
-		out[i] = MessageSlice{File: fmt.Sprintf("messages-%03d.svg", i), First: first, End: end, Total: n}
+		out[i] = MessageSlice{File: windowFile(i), First: first, End: end, Total: n}
 		if end > first {
 			out[i].From, out[i].To = entries[first].Time, entries[end-1].Time
 		}
@@ -98,13 +101,12 @@ func WriteMessagesWindow(w io.Writer, entries []JournalEntry, nodeOrder []string
 	return newDiagram(entries, nodeOrder).write(w, win)
 }
 
-// diagram is what every window of a journal's Lamport diagram shares:
-// the lanes, and where each message was sent and delivered, so arrows
+// diagram is an in-memory journal ready to be drawn window by window:
+// its lanes, and where each message was sent and delivered, so arrows
 // crossing a window's edges can be drawn.
 type diagram struct {
 	entries        []JournalEntry
 	lanes          []string
-	column         map[string]int
 	sentAt, recvAt map[int64]int // message id → journal index
 }
 
@@ -114,10 +116,6 @@ func newDiagram(entries []JournalEntry, nodeOrder []string) *diagram {
 		lanes:   diagramLanes(entries, nodeOrder),
 		sentAt:  make(map[int64]int, len(entries)/2),
 		recvAt:  make(map[int64]int, len(entries)/2),
-	}
-	d.column = make(map[string]int, len(d.lanes))
-	for i, n := range d.lanes {
-		d.column[n] = i
 	}
 	for i, e := range entries {
 		if e.Recv {
@@ -131,21 +129,73 @@ func newDiagram(entries []JournalEntry, nodeOrder []string) *diagram {
 	return d
 }
 
-// laneX is the x coordinate of a lane's line.
-func (d *diagram) laneX(lane string) float64 {
-	return timeGutter + (float64(d.column[lane])+0.5)*laneWidth
+func (d *diagram) write(w io.Writer, win MessageSlice) error {
+	win.First = min(max(win.First, 0), len(d.entries))
+	win.End = min(max(win.End, win.First), len(d.entries))
+	v := windowView{
+		win:   win,
+		lanes: d.lanes,
+		sentBefore: func(id int64) bool {
+			i, ok := d.sentAt[id]
+			return ok && i < win.First
+		},
+		recvLater: map[int64]bool{},
+	}
+	for _, e := range d.entries[win.First:win.End] {
+		v.shown = append(v.shown, shownOf(e))
+		if to, ok := d.recvAt[e.ID]; ok && !e.Recv && to >= win.End {
+			v.recvLater[e.ID] = true
+		}
+	}
+	return v.write(w)
 }
 
-func (d *diagram) write(w io.Writer, win MessageSlice) error {
-	entries, lanes, sentAt, recvAt := d.entries, d.lanes, d.sentAt, d.recvAt
-	win.First = min(max(win.First, 0), len(entries))
-	win.End = min(max(win.End, win.First), len(entries))
-	shown := entries[win.First:win.End]
+// shownEvent is a journal event as a window draws it: its body already
+// reduced to what the arrow shows, so a window holds at most a few
+// kilobytes per event whatever the bodies weigh.
+type shownEvent struct {
+	Recv      bool
+	Time, ID  int64
+	Src, Dest string
+	arrow     arrowText
+}
+
+func shownOf(e JournalEntry) shownEvent {
+	return shownEvent{Recv: e.Recv, Time: e.Time, ID: e.ID, Src: e.Src, Dest: e.Dest, arrow: describeArrow(e)}
+}
+
+// windowView is everything drawing one window takes: its events, the
+// run's lanes, which messages delivered in it were sent before it, and
+// which sent in it are delivered after it.
+type windowView struct {
+	win        MessageSlice
+	lanes      []string
+	shown      []shownEvent
+	sentBefore func(id int64) bool
+	recvLater  map[int64]bool
+}
+
+func (v *windowView) write(w io.Writer) error {
+	win, lanes, shown := v.win, v.lanes, v.shown
+	column := make(map[string]int, len(lanes))
+	for i, n := range lanes {
+		column[n] = i
+	}
+	laneX := func(lane string) float64 {
+		return timeGutter + (float64(column[lane])+0.5)*laneWidth
+	}
 	x := func(endpoint string) float64 {
 		if isClient(endpoint) {
-			return d.laneX(clientsLane)
+			return laneX(clientsLane)
 		}
-		return d.laneX(endpoint)
+		return laneX(endpoint)
+	}
+	// Where each message sent in the window was sent, by step.
+	sentIn := make(map[int64]int, len(shown)/2)
+	for i, e := range shown {
+		if _, ok := sentIn[e.ID]; !e.Recv && !ok {
+			sentIn[e.ID] = i
+		}
 	}
 	width := timeGutter + len(lanes)*laneWidth
 	y := func(step int) float64 { return float64(diagramTop + step*diagramStep) }
@@ -153,7 +203,91 @@ func (d *diagram) write(w io.Writer, win MessageSlice) error {
 	height := y(steps) + 3*diagramStep
 
 	bw := bufio.NewWriter(w)
-	fmt.Fprintf(bw, `<?xml version="1.0" encoding="UTF-8"?>
+	fmt.Fprintf(bw, diagramHead, width, num(height), width, num(height), escape(win.Label()), diagramScript)
+	for _, c := range []string{colourError, colourClient, colourServer} {
+		fmt.Fprintf(bw, `<marker id="head%s" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="8" markerHeight="8" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" fill="%s"/></marker>
+`, c[1:], c)
+	}
+	bw.WriteString("</defs>\n")
+	fmt.Fprintf(bw, `<text class="heading" x="8" y="16">Network messages, %s. Time flows down; hover over an arrow for its message, click it to follow its value.</text>
+<text id="follow" x="8" y="34"></text>
+`, escape(win.Label()))
+
+	// The lanes' lines, then the messages, then the headers on top.
+	bw.WriteString("<g>\n")
+	for _, n := range lanes {
+		xl := laneX(n)
+		fmt.Fprintf(bw, `<line x1="%s" y1="%s" x2="%s" y2="%s" stroke="#ccc"/>
+`, num(xl), num(y(0)-diagramStep), num(xl), num(y(steps)+diagramStep))
+	}
+	bw.WriteString("</g>\n<g>\n")
+	top, bottom := y(0)-diagramStep, y(steps)+diagramStep
+	for i, e := range shown {
+		if e.Recv {
+			from, ok := sentIn[e.ID]
+			switch {
+			case ok && from <= i:
+				writeArrow(bw, e, x(e.Src), y(from), x(e.Dest), y(i), false)
+			case !ok && v.sentBefore != nil && v.sentBefore(e.ID):
+				writeArrow(bw, e, x(e.Src), top, x(e.Dest), y(i), true)
+			}
+			// Otherwise it was sent before the journal began (or after
+			// it was delivered): nothing to draw from.
+			continue
+		}
+		if v.recvLater[e.ID] {
+			writeArrow(bw, e, x(e.Src), y(i), x(e.Dest), bottom, true)
+		}
+	}
+	bw.WriteString("</g>\n<g>\n")
+	for step := 0; step < max(steps, 1); step += labelEvery {
+		yh := y(step) - diagramStep
+		fmt.Fprintf(bw, `<g class="hdr"><rect x="0" y="%s" width="%d" height="%d"/>`, num(yh-headerHeight+4), width, headerHeight)
+		if step < steps {
+			fmt.Fprintf(bw, `<text class="t" x="%d" y="%s">%s</text>`, timeGutter-6, num(yh), seconds(shown[step].Time))
+		}
+		for _, n := range lanes {
+			fmt.Fprintf(bw, `<text class="lane" x="%s" y="%s">%s</text>`, num(laneX(n)), num(yh), escape(cut(n, 10)))
+		}
+		bw.WriteString("</g>\n")
+	}
+	bw.WriteString("</g>\n")
+	bw.WriteString("</svg>\n")
+	return bw.Flush()
+}
+
+// DiagramScript is the script every diagram carries, for following a
+// value from arrow to arrow; `glomers serve` allows it by its hash in
+// its Content-Security-Policy.
+//
+// Click an arrow to follow the first value its message carries (a
+// broadcast's message, an echo's text, ...): every message of this
+// window that carries it stays lit. Click on empty space to stop.
+const diagramScript = `
+document.addEventListener("click", function (ev) {
+  var g = ev.target.closest ? ev.target.closest("g.msg") : null;
+  var v = g ? (g.getAttribute("data-v") || "").trim().split(" ")[0] : "";
+  var all = document.querySelectorAll("g.msg"), n = 0;
+  for (var i = 0; i < all.length; i++) {
+    var on = v !== "" && (all[i].getAttribute("data-v") || "").indexOf(" " + v + " ") >= 0;
+    all[i].classList.toggle("hit", on);
+    if (on) n++;
+  }
+  document.documentElement.classList.toggle("following", v !== "");
+  document.getElementById("follow").textContent = v ? "Following " + v + ": " + n + " messages in this window; click on empty space to stop." : "";
+});
+`
+
+// DiagramScriptHash is the CSP source expression ('sha256-…') of
+// diagramScript.
+var DiagramScriptHash = scriptHash(diagramScript)
+
+func scriptHash(script string) string {
+	sum := sha256.Sum256([]byte(script))
+	return "'sha256-" + base64.StdEncoding.EncodeToString(sum[:]) + "'"
+}
+
+const diagramHead = `<?xml version="1.0" encoding="UTF-8"?>
 <svg xmlns="http://www.w3.org/2000/svg" version="1.1" width="%d" height="%s" viewBox="0 0 %d %s">
 <title>Messages: %s</title>
 <style>
@@ -172,92 +306,38 @@ svg { font-family: Helvetica, Arial, sans-serif; font-size: 11px; }
 .following .msg.hit { opacity: 1; }
 .msg.hit line { stroke-width: 4; }
 </style>
-<script><![CDATA[
-// Click an arrow to follow the first value its message carries (a
-// broadcast's message, an echo's text, ...): every message of this
-// window that carries it stays lit. Click on empty space to stop.
-document.addEventListener("click", function (ev) {
-  var g = ev.target.closest ? ev.target.closest("g.msg") : null;
-  var v = g ? (g.getAttribute("data-v") || "").trim().split(" ")[0] : "";
-  var all = document.querySelectorAll("g.msg"), n = 0;
-  for (var i = 0; i < all.length; i++) {
-    var on = v !== "" && (all[i].getAttribute("data-v") || "").indexOf(" " + v + " ") >= 0;
-    all[i].classList.toggle("hit", on);
-    if (on) n++;
-  }
-  document.documentElement.classList.toggle("following", v !== "");
-  document.getElementById("follow").textContent = v ? "Following " + v + ": " + n + " messages in this window; click on empty space to stop." : "";
-});
-]]></script>
+<script><![CDATA[%s]]></script>
 <defs>
-`, width, num(height), width, num(height), escape(win.Label()))
-	for _, c := range []string{colourError, colourClient, colourServer} {
-		fmt.Fprintf(bw, `<marker id="head%s" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="8" markerHeight="8" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" fill="%s"/></marker>
-`, c[1:], c)
-	}
-	bw.WriteString("</defs>\n")
-	fmt.Fprintf(bw, `<text class="heading" x="8" y="16">Network messages, %s. Time flows down; hover over an arrow for its message, click it to follow its value.</text>
-<text id="follow" x="8" y="34"></text>
-`, escape(win.Label()))
+`
 
-	// The lanes' lines, then the messages, then the headers on top.
-	bw.WriteString("<g>\n")
-	for _, n := range lanes {
-		xl := d.laneX(n)
-		fmt.Fprintf(bw, `<line x1="%s" y1="%s" x2="%s" y2="%s" stroke="#ccc"/>
-`, num(xl), num(y(0)-diagramStep), num(xl), num(y(steps)+diagramStep))
-	}
-	bw.WriteString("</g>\n<g>\n")
-	top, bottom := y(0)-diagramStep, y(steps)+diagramStep
-	for i, e := range shown {
-		step := win.First + i
-		if e.Recv {
-			from, ok := sentAt[e.ID]
-			switch {
-			case !ok || from > step:
-				// Sent before the journal began: nothing to draw from.
-			case from >= win.First:
-				writeArrow(bw, e, x(e.Src), y(from-win.First), x(e.Dest), y(i), false)
-			default:
-				writeArrow(bw, e, x(e.Src), top, x(e.Dest), y(i), true)
-			}
-			continue
-		}
-		if to, ok := recvAt[e.ID]; ok && to >= win.End {
-			writeArrow(bw, e, x(e.Src), y(i), x(e.Dest), bottom, true)
-		}
-	}
-	bw.WriteString("</g>\n<g>\n")
-	for step := 0; step < max(steps, 1); step += labelEvery {
-		yh := y(step) - diagramStep
-		fmt.Fprintf(bw, `<g class="hdr"><rect x="0" y="%s" width="%d" height="%d"/>`, num(yh-headerHeight+4), width, headerHeight)
-		if step < steps {
-			fmt.Fprintf(bw, `<text class="t" x="%d" y="%s">%s</text>`, timeGutter-6, num(yh), seconds(shown[step].Time))
-		}
-		for _, n := range lanes {
-			xl := d.laneX(n)
-			fmt.Fprintf(bw, `<text class="lane" x="%s" y="%s">%s</text>`, num(xl), num(yh), escape(cut(n, 10)))
-		}
-		bw.WriteString("</g>\n")
-	}
-	bw.WriteString("</g>\n")
-	bw.WriteString("</svg>\n")
-	return bw.Flush()
+// Bounds on what an arrow carries of its message, so that a window
+// stays small whatever the bodies weigh.
+const (
+	titleRunes = 1000 // the hover text's body
+	valueRunes = 40   // each value recorded for following
+)
+
+// arrowText is what one arrow shows of its message.
+type arrowText struct {
+	colour string
+	label  string // drawn along the arrow
+	values string // data-v: the values to follow, space-separated
+	title  string // the hover text: the body, cut
 }
 
-// writeArrow draws one message from (x0, y0) to (x1, y1): a line with an
-// arrowhead, a short label along it, and the full message as its title.
-// A message to or from a client names the client in its label, since
-// every client shares a lane. cont marks an arrow cut by the window's
-// edge.
-func writeArrow(w *bufio.Writer, e JournalEntry, x0, y0, x1, y1 float64, cont bool) {
+// describeArrow reduces a journal event to what its arrow shows: a
+// colour, a label, the values to follow and the body (cut to
+// titleRunes, saying how long it was) as its title. A message to or
+// from a client names the client in its label, since every client
+// shares a lane.
+func describeArrow(e JournalEntry) arrowText {
 	body, typ := parseBody(e.Body)
-	colour := colourServer
+	a := arrowText{colour: colourServer}
 	switch {
 	case typ == "error":
-		colour = colourError
+		a.colour = colourError
 	case isClient(e.Src) || isClient(e.Dest):
-		colour = colourClient
+		a.colour = colourClient
 	}
 	text := label(body, typ)
 	switch {
@@ -266,6 +346,28 @@ func writeArrow(w *bufio.Writer, e JournalEntry, x0, y0, x1, y1 float64, cont bo
 	case isClient(e.Dest):
 		text = "→" + e.Dest + ": " + text
 	}
+	a.label = cut(text, labelRunes)
+	vals := bodyValues(body)
+	for i, v := range vals {
+		vals[i] = cut(v, valueRunes)
+	}
+	a.values = " " + strings.Join(vals, " ") + " "
+	a.title = cutMarked(compactJSON(e.Body), titleRunes)
+	return a
+}
+
+// cutMarked is cut with the full length said: "…(12345 bytes in all)".
+func cutMarked(s string, n int) string {
+	if len(s) <= n || utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	return cut(s, n) + fmt.Sprintf(" (%d bytes in all)", len(s))
+}
+
+// writeArrow draws one message from (x0, y0) to (x1, y1): a line with an
+// arrowhead, a short label along it, and the message, cut, as its
+// title. cont marks an arrow cut by the window's edge.
+func writeArrow(w *bufio.Writer, e shownEvent, x0, y0, x1, y1 float64, cont bool) {
 	class := "msg"
 	if cont {
 		class = "msg cont"
@@ -275,11 +377,12 @@ func writeArrow(w *bufio.Writer, e JournalEntry, x0, y0, x1, y1 float64, cont bo
 	if angle > 90 || angle < -90 {
 		angle -= 180
 	}
+	a := e.arrow
 	fmt.Fprintf(w, `<g class="%s" data-v="%s"><title>%s → %s %s</title><line x1="%s" y1="%s" x2="%s" y2="%s" stroke="%s" stroke-width="2" marker-end="url(#head%s)"/><text transform="translate(%s %s) rotate(%s)" y="-4">%s</text></g>
 `,
-		class, escape(" "+strings.Join(bodyValues(body), " ")+" "), escape(e.Src), escape(e.Dest), escape(compactJSON(e.Body)),
-		num(x0), num(y0), num(x1), num(y1), colour, colour[1:],
-		num((x0+x1)/2), num((y0+y1)/2), num(angle), escape(cut(text, labelRunes)))
+		class, escape(a.values), escape(e.Src), escape(e.Dest), escape(a.title),
+		num(x0), num(y0), num(x1), num(y1), a.colour, a.colour[1:],
+		num((x0+x1)/2), num((y0+y1)/2), num(angle), escape(a.label))
 }
 
 // parseBody decodes a message body; body is nil when it is not a JSON
@@ -396,35 +499,21 @@ func compactJSON(raw []byte) string {
 // decides: its id starts with "c".
 func isClient(id string) bool { return strings.HasPrefix(id, "c") }
 
-// diagramLanes lists the diagram's lanes in order: "clients" first when
-// the journal has any, then the servers in nodeOrder, then every other
-// endpoint (the services) by name.
+// diagramLanes lists the lanes of an in-memory journal's diagram, as
+// lanesOf orders them.
 func diagramLanes(entries []JournalEntry, nodeOrder []string) []string {
-	seen := map[string]bool{}
-	var lanes, others []string
-	hasClients := false
-	for _, n := range nodeOrder {
-		if !seen[n] && !isClient(n) {
-			seen[n] = true
-			lanes = append(lanes, n)
-		}
-	}
+	clients := false
+	endpoints := map[string]bool{}
 	for _, e := range entries {
 		for _, id := range []string{e.Src, e.Dest} {
-			switch {
-			case isClient(id):
-				hasClients = true
-			case !seen[id]:
-				seen[id] = true
-				others = append(others, id)
+			if isClient(id) {
+				clients = true
+			} else {
+				endpoints[id] = true
 			}
 		}
 	}
-	slices.Sort(others)
-	if hasClients {
-		lanes = append([]string{clientsLane}, lanes...)
-	}
-	return append(lanes, others...)
+	return lanesOf(nodeOrder, clients, endpoints)
 }
 
 // num formats a coordinate compactly, to a hundredth of a pixel.

@@ -4,9 +4,12 @@ import (
 	"bytes"
 	"encoding/json"
 	"encoding/xml"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -269,23 +272,60 @@ func TestStoreWritesMessageWindows(t *testing.T) {
 	for i := int64(0); len(j) < 2*DiagramEventsPerWindow+4; i += 2 {
 		j = append(j, exchange(i, "c1", "n0", `{"type":"echo","echo":1,"msg_id":1}`, `{"type":"echo_ok","echo":1,"in_reply_to":1}`)...)
 	}
+	// A message in flight across the first window's edge.
+	j = slices.Insert(j, 990, JournalEntry{ID: 1 << 20, Src: "n0", Dest: "lin-kv", Body: json.RawMessage(`{"type":"read"}`)})
+	j = slices.Insert(j, 1201, JournalEntry{ID: 1 << 20, Recv: true, Src: "n0", Dest: "lin-kv", Body: json.RawMessage(`{"type":"read"}`)})
+	for i := range j {
+		j[i].Time = int64(i) * 1000
+	}
 	s := newTestStore(t, t.TempDir(), "echo", start)
-	if err := s.WriteMessagesSVG(j, []string{"n0"}); err != nil {
+	if err := s.WriteJournal(j, []string{"n0"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.WriteMessagesSVG(); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
-	first := readFile(t, s.Path("messages.svg"))
-	if first != readFile(t, s.Path("messages-000.svg")) {
-		t.Error("messages.svg is not the first window")
+	// Only the first window is a file; every window drawn from the
+	// journal file is the one drawn from memory.
+	if _, err := os.Stat(s.Path("messages-001.svg")); err == nil {
+		t.Error("messages-001.svg was written")
 	}
-	last := readFile(t, s.Path("messages-002.svg"))
-	if !strings.Contains(last, fmt.Sprintf("events %d–%d of %d", 2*DiagramEventsPerWindow+1, len(j), len(j))) {
-		t.Errorf("last window does not say which events it shows")
+	root, err := openRoot(s.Dir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer root.Close()
+	windows := MessageWindows(j)
+	for i, win := range windows {
+		var fromFile, fromMemory bytes.Buffer
+		if err := WriteMessagesFromJournal(&fromFile, root, i); err != nil {
+			t.Fatal(err)
+		}
+		if err := WriteMessagesWindow(&fromMemory, j, []string{"n0"}, win); err != nil {
+			t.Fatal(err)
+		}
+		if fromFile.String() != fromMemory.String() {
+			t.Errorf("window %d drawn from the journal file differs from the one drawn from memory", i)
+		}
+		if i == 0 && fromFile.String() != readFile(t, s.Path("messages.svg")) {
+			t.Error("messages.svg is not the first window")
+		}
+		if parsed := parseSVG(t, fromFile.Bytes()); i < 2 && parsed.cont == 0 {
+			t.Errorf("window %d does not draw the message crossing its edge", i)
+		}
+	}
+	if err := WriteMessagesFromJournal(io.Discard, root, len(windows)); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("window past the end: %v", err)
+	}
+	last := windows[len(windows)-1]
+	if !strings.Contains(last.Label(), fmt.Sprintf("events %d–%d of %d", 2*DiagramEventsPerWindow+1, len(j), len(j))) {
+		t.Errorf("last window is labelled %q", last.Label())
 	}
 	page := readFile(t, s.Path("index.html"))
-	for _, f := range []string{"messages-000.svg", "messages-001.svg", "messages-002.svg"} {
+	for _, f := range []string{"messages.svg", "messages-001.svg", "messages-002.svg"} {
 		if !strings.Contains(page, `href="`+f+`"`) {
 			t.Errorf("index.html does not link %s", f)
 		}
@@ -293,15 +333,16 @@ func TestStoreWritesMessageWindows(t *testing.T) {
 
 	// A short journal: messages.svg alone.
 	s = newTestStore(t, t.TempDir(), "echo", start)
-	if err := s.WriteMessagesSVG(j[:8], []string{"n0"}); err != nil {
+	if err := s.WriteJournal(j[:8], []string{"n0"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.WriteMessagesSVG(); err != nil {
 		t.Fatal(err)
 	}
 	s.Close()
-	if _, err := os.Stat(s.Path("messages-000.svg")); err == nil {
-		t.Error("a one-window journal got messages-000.svg too")
-	}
-	if page := readFile(t, s.Path("index.html")); !strings.Contains(page, `href="messages.svg"`) {
-		t.Error("index.html does not link messages.svg")
+	page = readFile(t, s.Path("index.html"))
+	if !strings.Contains(page, `href="messages.svg"`) || strings.Contains(page, "messages-001.svg") {
+		t.Error("index.html does not link messages.svg alone")
 	}
 }
 

@@ -3,6 +3,7 @@ package report
 import (
 	"fmt"
 	"html/template"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -63,15 +64,20 @@ type messagePart struct {
 
 type runPage struct {
 	runSummary
-	When       string
-	Verdict    string
-	Colour     string
-	Sections   []resultSection
-	Plots      []string
-	Messages   []messagePart
-	Logs       []string
-	Others     []string
-	HasResults bool
+	When     string
+	Verdict  string
+	Colour   string
+	Sections []resultSection
+	Plots    []string
+	Messages []messagePart
+	// MoreWindows names the windows not listed; Served is set when some
+	// windows are drawn by glomers serve; JournalNote says what the
+	// journal lacks.
+	MoreWindows, JournalNote string
+	Served                   bool
+	Logs                     []string
+	Others                   []string
+	HasResults               bool
 }
 
 var runPageTemplate = template.Must(template.New("run").Parse(`<!DOCTYPE html>
@@ -112,10 +118,11 @@ nav a { margin-right: 1em; }
 {{range .Plots}}<a href="{{.}}"><img class="plot" src="{{.}}" alt="{{.}}"></a>
 {{end}}{{end}}
 {{if .Messages}}<h2>Messages</h2>
-<p>Lamport diagrams of the network journal{{if .Has "net-journal.jsonl"}} (<a href="net-journal.jsonl">net-journal.jsonl</a>){{end}}, one window of the run each; hover over an arrow for its message.</p>
-<ul class="messages">
+<p>Lamport diagrams of the network journal{{if .Has "net-journal.jsonl.gz"}} (<a href="net-journal.jsonl.gz">net-journal.jsonl.gz</a>){{else if .Has "net-journal.jsonl"}} (<a href="net-journal.jsonl">net-journal.jsonl</a>){{end}}, one window of the run each; hover over an arrow for its message.{{if .Served}} Only messages.svg is a file: <code>glomers serve</code> draws the other windows from the journal when you open them.{{end}}</p>
+{{if .JournalNote}}<p class="truncated" id="journal-truncated">{{.JournalNote}}</p>
+{{end}}<ul class="messages">
 {{range .Messages}}<li><a href="{{.File}}">{{.File}}</a> {{.Label}}</li>
-{{end}}</ul>{{end}}
+{{end}}</ul>{{with .MoreWindows}}<p>{{.}}</p>{{end}}{{end}}
 <h2>Logs</h2>
 <ul class="logs">
 {{range .Logs}}<li><a href="{{.}}">{{.}}</a></li>
@@ -168,21 +175,35 @@ func verdictText(valid string) (text, colour string) {
 	return "No results", colourPending
 }
 
+// maxListedWindows bounds the diagram windows the run page links one
+// by one; the rest are named by their pattern.
+const maxListedWindows = 500
+
+// maxResultsRead bounds the results.edn a run page shows.
+const maxResultsRead = 32 << 20
+
 // WriteRunPage writes index.html into the test directory dir
 // (root/<test-name>/<start-time>/): the verdict, the key figures, the
-// results folded by section, the plots, the message diagrams (parts
-// describes them; nil lists the messages*.svg files found), and links
-// to the logs, the history and the timeline. Everything is read from
-// the files in dir, and the links are relative, so the page works
-// served by `glomers serve` and opened straight from disk alike.
-func WriteRunPage(dir string, parts []MessageSlice) error {
+// results folded by section, the plots, the message diagrams (messages
+// describes them, as messages.json does; nil lists the messages*.svg
+// files found), and links to the logs, the history and the timeline.
+// Everything is read from the files in dir, through an os.Root, and the
+// links are relative, so the page works served by `glomers serve` and
+// opened straight from disk alike (where only messages.svg, the first
+// window of the diagram, is a file).
+func WriteRunPage(dir string, messages *MessagesIndex) error {
 	dir = filepath.Clean(dir)
-	p := runPage{runSummary: summarise(dir, filepath.Base(filepath.Dir(dir)), filepath.Base(dir))}
+	root, err := openRoot(dir)
+	if err != nil {
+		return fmt.Errorf("report: index.html: %w", err)
+	}
+	defer root.Close()
+	p := runPage{runSummary: summarise(root, filepath.Base(filepath.Dir(dir)), filepath.Base(dir))}
 	p.When = readableTime(p.Start)
 	p.Verdict, p.Colour = verdictText(p.Valid)
-	if edn, err := os.ReadFile(filepath.Join(dir, "results.edn")); err == nil {
+	if edn, err := readSmallFile(root, "results.edn", maxResultsRead); err == nil {
 		p.HasResults = true
-		results, _ := readJSON(filepath.Join(dir, "results.json"))
+		results, _ := readJSON(root, "results.json")
 		for _, s := range ednSections(string(edn)) {
 			if s.Key == "valid?" {
 				continue // the verdict above says it
@@ -197,9 +218,17 @@ func WriteRunPage(dir string, parts []MessageSlice) error {
 		}
 	}
 	p.Plots = plotsOf(p.Files)
-	if parts != nil {
-		for _, m := range parts {
+	if messages != nil {
+		wins := messages.Slices()
+		for _, m := range wins[:min(len(wins), maxListedWindows)] {
 			p.Messages = append(p.Messages, messagePart{m.File, m.Label()})
+		}
+		if len(wins) > maxListedWindows {
+			p.MoreWindows = fmt.Sprintf("… and %d more windows, up to messages-%03d.svg.", len(wins)-maxListedWindows, len(wins)-1)
+		}
+		p.Served = len(wins) > 1
+		if messages.Truncated != "" {
+			p.JournalNote = fmt.Sprintf("The journal was truncated after %d of %d events: %s.", messages.Written, messages.Events, messages.Truncated)
 		}
 	} else {
 		for _, f := range p.Files {
@@ -213,7 +242,7 @@ func WriteRunPage(dir string, parts []MessageSlice) error {
 			p.Logs = append(p.Logs, f)
 		}
 	}
-	if nodeLogs, err := os.ReadDir(filepath.Join(dir, "node-logs")); err == nil {
+	if nodeLogs, err := fs.ReadDir(root, "node-logs"); err == nil {
 		for _, e := range nodeLogs {
 			if !e.IsDir() && !strings.HasPrefix(e.Name(), ".") {
 				p.Logs = append(p.Logs, "node-logs/"+e.Name())

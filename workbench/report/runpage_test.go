@@ -44,10 +44,10 @@ func invalidBroadcastStore(t *testing.T) *Store {
 		}
 	}
 	journal := exchange(0, "c1", "n0", `{"type":"broadcast","message":1}`, `{"type":"broadcast_ok"}`)
-	if err := s.WriteMessagesSVG(journal, []string{"n0"}); err != nil {
+	if err := s.WriteJournal(journal, []string{"n0"}); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.WriteJournal(journal); err != nil {
+	if err := s.WriteMessagesSVG(); err != nil {
 		t.Fatal(err)
 	}
 	for _, n := range []string{"n10", "n2", "n0"} {
@@ -75,7 +75,7 @@ func TestRunPage(t *testing.T) {
 		`<img class="plot" src="latency-raw.png"`, `<img class="plot" src="latency-quantiles.png"`, `<img class="plot" src="rate.png"`,
 		`<a href="timeline.html" id="timeline">`, `<a href="history.txt">`, `<a href="history.edn">`,
 		`<a href="jepsen.log">`, `<a href="messages.svg">messages.svg</a> events 1–4 of 4`,
-		`<a href="net-journal.jsonl">`, `<a href="test.json">`,
+		`<a href="net-journal.jsonl.gz">`, `<a href="test.json">`,
 	} {
 		if !strings.Contains(page, want) {
 			t.Errorf("index.html lacks %s", want)

@@ -1,14 +1,16 @@
 package report
 
 import (
+	"bytes"
 	"errors"
 	"html/template"
 	"io/fs"
 	"net/http"
 	"net/url"
-	"os"
-	"path/filepath"
+	"path"
+	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 )
 
@@ -19,11 +21,20 @@ import (
 // figures, a link to each of its plots and a link to every file it
 // holds; under /files/ the store's
 // files themselves, browsable by directory, where a test's directory
-// shows its index.html (see WriteRunPage) when it has one.
+// shows its index.html (see WriteRunPage) when it has one, and where
+// each window of a test's Lamport diagram but the first,
+// messages-NNN.svg, is drawn from its journal when asked for (see
+// WriteMessagesFromJournal).
 //
-// Paths with ".." are refused, and files are opened through an os.Root,
-// so neither a crafted URL nor a symlink can reach outside root. The
-// store is read afresh on every request.
+// Everything it reads, the index's results.json and test.json included,
+// is read through one os.Root, so neither a crafted URL nor a symlink
+// can reach outside root; only regular files and directories are
+// opened, so a FIFO or a device in the store is refused (403) rather
+// than hanging or exhausting a request, and the JSON files the pages
+// read are read only up to a bound. Every answer carries
+// X-Content-Type-Options: nosniff and a Content-Security-Policy that
+// allows the pages' own styles and the diagram's script and nothing
+// else. The store is read afresh on every request.
 func NewServer(root string) http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
@@ -36,7 +47,29 @@ func NewServer(root string) http.Handler {
 	mux.HandleFunc("GET /files/", func(w http.ResponseWriter, r *http.Request) {
 		serveFile(w, r, root)
 	})
-	return mux
+	return withSecurityHeaders(mux)
+}
+
+// ContentSecurityPolicy is the policy every answer of NewServer carries:
+// nothing may load from elsewhere, the pages keep their inline styles,
+// and the only script allowed is the diagram's, by its hash (the
+// current one and the one of diagrams stored by earlier versions).
+var ContentSecurityPolicy = "default-src 'none'; img-src 'self'; style-src 'self' 'unsafe-inline'; script-src " +
+	DiagramScriptHash + " " + legacyDiagramScriptHash +
+	"; base-uri 'none'; form-action 'none'; frame-ancestors 'self'"
+
+// legacyDiagramScriptHash is the hash of the script diagrams carried
+// before it became diagramScript.
+const legacyDiagramScriptHash = "'sha256-xuSakBrdjpyKEpiYfXMvhmoGrJSEkdjCg0pw679/6dw='"
+
+func withSecurityHeaders(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hd := w.Header()
+		hd.Set("X-Content-Type-Options", "nosniff")
+		hd.Set("Content-Security-Policy", ContentSecurityPolicy)
+		hd.Set("Referrer-Policy", "no-referrer")
+		h.ServeHTTP(w, r)
+	})
 }
 
 // storedTest is one row of the index.
@@ -57,10 +90,10 @@ type storedFile struct{ Name, URL string }
 // names keyFigures gives them; latencies fill one more column.
 var indexFigures = []string{"msgs-per-op", "ok-fraction"}
 
-// listTests returns the tests stored under root, newest first. Symlinks
+// listTests returns the tests stored in root, newest first. Symlinks
 // (latest, current) and anything that is not a directory are skipped.
-func listTests(root string) ([]storedTest, error) {
-	names, err := os.ReadDir(root)
+func listTests(root rootFS) ([]storedTest, error) {
+	names, err := fs.ReadDir(root, ".")
 	if err != nil {
 		return nil, err
 	}
@@ -69,7 +102,7 @@ func listTests(root string) ([]storedTest, error) {
 		if !n.IsDir() || strings.HasPrefix(n.Name(), ".") {
 			continue
 		}
-		runs, err := os.ReadDir(filepath.Join(root, n.Name()))
+		runs, err := fs.ReadDir(root, n.Name())
 		if err != nil {
 			return nil, err
 		}
@@ -77,15 +110,19 @@ func listTests(root string) ([]storedTest, error) {
 			if !run.IsDir() || strings.HasPrefix(run.Name(), ".") {
 				continue
 			}
-			tests = append(tests, describeTest(root, n.Name(), run.Name()))
+			dir, err := root.Sub(n.Name() + "/" + run.Name())
+			if err != nil {
+				continue
+			}
+			tests = append(tests, describeTest(dir, n.Name(), run.Name()))
 		}
 	}
 	slices.SortStableFunc(tests, func(a, b storedTest) int { return b.Start.Compare(a.Start) })
 	return tests, nil
 }
 
-func describeTest(root, name, stamp string) storedTest {
-	t := storedTest{runSummary: summarise(filepath.Join(root, name, stamp), name, stamp)}
+func describeTest(dir fs.FS, name, stamp string) storedTest {
+	t := storedTest{runSummary: summarise(dir, name, stamp)}
 	t.When = readableTime(t.Start)
 	t.Verdict = map[string]string{"true": "valid", "false": "invalid", "unknown": "unknown"}[t.Valid]
 	if t.Verdict == "" {
@@ -159,7 +196,12 @@ summary { cursor: pointer; }
 `))
 
 func serveIndex(w http.ResponseWriter, root string) {
-	tests, err := listTests(root)
+	var tests []storedTest
+	fsRoot, err := openRoot(root)
+	if err == nil {
+		tests, err = listTests(fsRoot)
+		fsRoot.Close()
+	}
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		http.Error(w, "cannot list the store: "+err.Error(), http.StatusInternalServerError)
 		return
@@ -171,24 +213,70 @@ func serveIndex(w http.ResponseWriter, root string) {
 	}
 }
 
+// windowName matches the diagram windows serve draws on request.
+var windowName = regexp.MustCompile(`^messages-([0-9]{3,9})\.svg$`)
+
+// textTypes are the store's text files whose type the file server would
+// otherwise guess from their content: a node's log that begins with
+// "<html>" must not be served as a page.
+var textTypes = map[string]string{
+	".log": "text/plain; charset=utf-8", ".edn": "text/plain; charset=utf-8",
+	".txt": "text/plain; charset=utf-8", ".jsonl": "text/plain; charset=utf-8",
+}
+
 func serveFile(w http.ResponseWriter, r *http.Request, root string) {
 	rest := strings.TrimPrefix(r.URL.Path, "/files")
 	if slices.Contains(strings.Split(rest, "/"), "..") || strings.Contains(rest, "\\") {
 		http.Error(w, "invalid path", http.StatusBadRequest)
 		return
 	}
-	fsRoot, err := os.OpenRoot(root)
+	fsRoot, err := openRoot(root)
 	if err != nil {
 		http.Error(w, "store not found", http.StatusNotFound)
 		return
 	}
 	defer fsRoot.Close()
-	http.StripPrefix("/files", http.FileServerFS(confinedFS{fsRoot.FS()})).ServeHTTP(w, r)
+	name := strings.Trim(rest, "/")
+	if m := windowName.FindStringSubmatch(path.Base(name)); m != nil && fs.ValidPath(name) {
+		if _, err := fs.Stat(fsRoot, name); errors.Is(err, fs.ErrNotExist) {
+			i, _ := strconv.Atoi(m[1])
+			serveWindow(w, fsRoot, path.Dir(name), i)
+			return
+		}
+	}
+	if t, ok := textTypes[path.Ext(name)]; ok {
+		w.Header().Set("Content-Type", t)
+	}
+	http.StripPrefix("/files", http.FileServerFS(confinedFS{fsRoot})).ServeHTTP(w, r)
+}
+
+// serveWindow draws window i of the diagram of the test in dir.
+func serveWindow(w http.ResponseWriter, root rootFS, dir string, i int) {
+	sub, err := root.Sub(dir)
+	if err != nil {
+		http.Error(w, "invalid path", http.StatusBadRequest)
+		return
+	}
+	var buf bytes.Buffer
+	if err := WriteMessagesFromJournal(&buf, sub, i); err != nil {
+		switch {
+		case errors.Is(err, fs.ErrNotExist):
+			http.Error(w, "no such diagram window", http.StatusNotFound)
+		case errors.Is(err, errNotRegular), errors.Is(err, fs.ErrPermission):
+			http.Error(w, "forbidden", http.StatusForbidden)
+		default:
+			http.Error(w, "cannot draw the diagram: "+err.Error(), http.StatusInternalServerError)
+		}
+		return
+	}
+	w.Header().Set("Content-Type", "image/svg+xml")
+	w.Write(buf.Bytes())
 }
 
 // confinedFS reports every failure to open other than a missing file as
 // a permission error, so a symlink leading out of the store (which
-// os.Root refuses to follow) is answered 403 Forbidden, not 500.
+// os.Root refuses to follow), a FIFO or a device is answered 403
+// Forbidden, not 500.
 type confinedFS struct{ fsys fs.FS }
 
 func (c confinedFS) Open(name string) (fs.File, error) {

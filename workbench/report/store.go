@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strings"
@@ -34,9 +35,11 @@ type Store struct {
 	closed  bool
 	log     *os.File
 	logBuf  *bufio.Writer
+	logged  int64 // bytes written to jepsen.log
+	logFull bool  // jepsen.log reached MaxLogBytes
 	nodeLog map[string]*nodeLog
-	// messageParts are the message diagrams written, for index.html.
-	messageParts []MessageSlice
+	// messages describes the Lamport diagram's windows, for index.html.
+	messages *MessagesIndex
 }
 
 // NewStore creates root/<testName>/<start formatted with TimeLayout>/ and
@@ -103,9 +106,16 @@ func (s *Store) Dir() string { return s.dir }
 // Path is the path of a file in the test's directory.
 func (s *Store) Path(name string) string { return filepath.Join(s.dir, name) }
 
+// MaxLogBytes bounds jepsen.log: a run logging every message
+// (--log-net-send, --log-net-recv) with a node that floods would
+// otherwise fill the disk. Past it the file ends with a line saying so;
+// the console still shows everything.
+const MaxLogBytes = 64 << 20
+
 // Log returns the writer behind jepsen.log; the runner tees its console
 // log into it. Writes are serialised and buffered until Close; after
-// Close they fail with os.ErrClosed.
+// Close they fail with os.ErrClosed. Past MaxLogBytes they are accepted
+// and dropped.
 func (s *Store) Log() io.Writer { return logWriter{s} }
 
 type logWriter struct{ s *Store }
@@ -116,6 +126,15 @@ func (w logWriter) Write(p []byte) (int, error) {
 	if w.s.closed {
 		return 0, os.ErrClosed
 	}
+	if w.s.logged+int64(len(p)) > MaxLogBytes {
+		if !w.s.logFull {
+			w.s.logFull = true
+			fmt.Fprintf(w.s.logBuf, "\n[jepsen.log truncated after %d MB: the console shows the rest]\n", MaxLogBytes>>20)
+			w.s.logBuf.Flush()
+		}
+		return len(p), nil
+	}
+	w.s.logged += int64(len(p))
 	n, err := w.s.logBuf.Write(p)
 	if err == nil && w.s.logBuf.Buffered() > 0 && p[len(p)-1] == '\n' {
 		// Flush whole lines so jepsen.log can be followed live.
@@ -206,10 +225,10 @@ func (s *Store) Close() error {
 			errs = append(errs, fmt.Errorf("report: close node log %s: %w", id, err))
 		}
 	}
-	parts := s.messageParts
+	messages := s.messages
 	s.mu.Unlock()
 
-	if err := WriteRunPage(s.dir, parts); err != nil {
+	if err := WriteRunPage(s.dir, messages); err != nil {
 		errs = append(errs, err)
 	}
 	rel := filepath.Join(s.testName, s.stamp)
@@ -229,9 +248,19 @@ func (s *Store) Close() error {
 // older link atomically: the new link is made under a temporary name and
 // renamed over the old one, so readers never see it missing.
 func symlink(dir, name, target string) error {
-	tmp := filepath.Join(dir, fmt.Sprintf(".%s.%d.%d.tmp", name, os.Getpid(), time.Now().UnixNano()))
-	if err := os.Symlink(target, tmp); err != nil {
-		return fmt.Errorf("report: symlink %s: %w", name, err)
+	// A random part, not the clock: tests running at once in one
+	// process (and in a synctest bubble, whose clock stands still) would
+	// otherwise pick the same temporary name.
+	var tmp string
+	for attempt := 0; ; attempt++ {
+		tmp = filepath.Join(dir, fmt.Sprintf(".%s.%d.%x.tmp", name, os.Getpid(), rand.Uint64()))
+		err := os.Symlink(target, tmp)
+		if err == nil {
+			break
+		}
+		if !errors.Is(err, fs.ErrExist) || attempt == 10 {
+			return fmt.Errorf("report: symlink %s: %w", name, err)
+		}
 	}
 	if err := os.Rename(tmp, filepath.Join(dir, name)); err != nil {
 		os.Remove(tmp)
@@ -249,4 +278,23 @@ func checkName(name string) error {
 		return fmt.Errorf("%q is not a plain file name", name)
 	}
 	return nil
+}
+
+// DirSize is the total size of the regular files under dir.
+func DirSize(dir string) (int64, error) {
+	var size int64
+	err := filepath.WalkDir(dir, func(_ string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.Type().IsRegular() {
+			info, err := d.Info()
+			if err != nil {
+				return err
+			}
+			size += info.Size()
+		}
+		return nil
+	})
+	return size, err
 }

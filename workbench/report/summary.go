@@ -4,9 +4,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"io/fs"
 	"math"
-	"os"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -52,14 +51,14 @@ func readableTime(t time.Time) string {
 }
 
 // summarise reads the test directory dir, named stamp, of the test name.
-func summarise(dir, name, stamp string) runSummary {
+func summarise(dir fs.FS, name, stamp string) runSummary {
 	s := runSummary{Name: name, Stamp: stamp}
 	if start, err := time.Parse(TimeLayout, stamp); err == nil {
 		s.Start = start
-	} else if info, err := os.Stat(dir); err == nil {
+	} else if info, err := fs.Stat(dir, "."); err == nil {
 		s.Start = info.ModTime()
 	}
-	if entries, err := os.ReadDir(dir); err == nil {
+	if entries, err := fs.ReadDir(dir, "."); err == nil {
 		for _, e := range entries {
 			if strings.HasPrefix(e.Name(), ".") {
 				continue
@@ -71,20 +70,24 @@ func summarise(dir, name, stamp string) runSummary {
 			s.Files = append(s.Files, n)
 		}
 	}
-	results, ok := readJSON(filepath.Join(dir, "results.json"))
+	results, ok := readJSON(dir, "results.json")
 	if ok {
 		s.Valid = validityOf(results)
 		s.Figures = keyFigures(results)
 	}
-	if test, ok := readJSON(filepath.Join(dir, "test.json")); ok {
+	if test, ok := readJSON(dir, "test.json"); ok {
 		s.Test = paramsOf(test)
 	}
 	return s
 }
 
-// readJSON decodes a JSON object, keeping numbers exact.
-func readJSON(path string) (map[string]any, bool) {
-	b, err := os.ReadFile(path)
+// maxJSONRead bounds the results.json and test.json the pages read.
+const maxJSONRead = 16 << 20
+
+// readJSON decodes a JSON object from a regular file of dir of at most
+// maxJSONRead bytes, keeping numbers exact.
+func readJSON(dir fs.FS, name string) (map[string]any, bool) {
+	b, err := readSmallFile(dir, name, maxJSONRead)
 	if err != nil {
 		return nil, false
 	}
@@ -107,8 +110,8 @@ func validityOf(results map[string]any) string {
 	return "unknown"
 }
 
-// path follows keys through nested JSON objects.
-func path(m map[string]any, keys ...string) (any, bool) {
+// lookup follows keys through nested JSON objects.
+func lookup(m map[string]any, keys ...string) (any, bool) {
 	var cur any = m
 	for _, k := range keys {
 		obj, ok := cur.(map[string]any)
@@ -139,19 +142,19 @@ func number(v any) (float64, bool) {
 // :stable-latencies, for instance).
 func keyFigures(results map[string]any) []figure {
 	var out []figure
-	if v, ok := path(results, "net", "servers", "msgs-per-op"); ok {
+	if v, ok := lookup(results, "net", "servers", "msgs-per-op"); ok {
 		if f, ok := number(v); ok {
 			out = append(out, figure{"msgs-per-op", formatNumber(f), ":net :servers :msgs-per-op — messages among servers per client operation"})
 		}
 	}
-	if v, ok := path(results, "availability", "ok-fraction"); ok {
+	if v, ok := lookup(results, "availability", "ok-fraction"); ok {
 		if f, ok := number(v); ok {
 			out = append(out, figure{"ok-fraction", formatNumber(f), ":availability :ok-fraction — the fraction of operations that succeeded"})
 		}
 	}
-	if v, ok := path(results, "stats", "count"); ok {
+	if v, ok := lookup(results, "stats", "count"); ok {
 		if f, ok := number(v); ok {
-			ok, _ := path(results, "stats", "ok-count")
+			ok, _ := lookup(results, "stats", "ok-count")
 			okf, _ := number(ok)
 			out = append(out, figure{"ops", formatNumber(okf) + " ok / " + formatNumber(f), ":stats — operations that succeeded, of all"})
 		}
@@ -249,10 +252,10 @@ func paramsOf(test map[string]any) testParams {
 	if n, ok := test["seed"].(json.Number); ok {
 		p.Seed = n.String()
 	}
-	if mean, ok := path(test, "latency", "mean"); ok {
+	if mean, ok := lookup(test, "latency", "mean"); ok {
 		if f, ok := number(mean); ok {
 			p.Latency = formatNumber(f) + " ms"
-			if d, ok := path(test, "latency", "dist"); ok {
+			if d, ok := lookup(test, "latency", "dist"); ok {
 				p.Latency += fmt.Sprintf(" (%v)", d)
 			}
 		}

@@ -19,6 +19,10 @@ const (
 	timelineMaxPixels  = 100_000 // px: the page is scaled to stay below this
 	timelineTextRunes  = 40      // characters of text inside a box
 	timelineValueRunes = 500     // characters of a value in a box's title
+	// timelineMaxOps bounds the boxes drawn, as Jepsen's timeline does
+	// (jepsen/checker/timeline.clj, op-limit): past it the page says how
+	// many operations it leaves out, and history.txt has them all.
+	timelineMaxOps = 10_000
 )
 
 // The colours of op outcomes, as in Jepsen's timeline.
@@ -32,7 +36,7 @@ const (
 // timelineOp is one box of the timeline.
 type timelineOp struct {
 	Left, Top, Height int
-	Colour            string
+	Class             string // ok, info, fail or pending: the box's colour
 	Text              string // shown in the box
 	Title             string // shown on hover
 }
@@ -47,7 +51,11 @@ type timelinePage struct {
 	MsPerPixel    string
 	Columns       []timelineColumn
 	Ops           []timelineOp
+	Total         int // operations in the history, drawn or not
 }
+
+// Truncated reports whether some operations are not drawn.
+func (p timelinePage) Truncated() bool { return p.Total > len(p.Ops) }
 
 var timelineTemplate = template.Must(template.New("timeline").Parse(`<!DOCTYPE html>
 <html>
@@ -62,6 +70,7 @@ body { font-family: Helvetica, Arial, sans-serif; font-size: 11px; margin: 8px; 
 .op { position: absolute; width: {{.BoxWidth}}px; overflow: hidden; white-space: nowrap;
       text-overflow: ellipsis; border-radius: 2px; padding: 1px 3px; box-sizing: border-box; }
 .op:hover { outline: 1px solid #000; z-index: 1; }
+.ok { background: {{.OK}}; } .info { background: {{.Info}}; } .fail { background: {{.Fail}}; } .pending { background: {{.Pending}}; }
 </style>
 </head>
 <body>
@@ -69,9 +78,11 @@ body { font-family: Helvetica, Arial, sans-serif; font-size: 11px; margin: 8px; 
 <span style="background: {{.OK}}">ok</span><span style="background: {{.Info}}">info</span><span style="background: {{.Fail}}">fail</span><span style="background: {{.Pending}}">no completion</span>
 one pixel = {{.Page.MsPerPixel}} ms; hover over an operation for its details.
 </div>
+{{if .Page.Truncated}}<p class="truncation-warning">Showing only the first {{len .Page.Ops}} of {{.Page.Total}} operations in this history; <a href="history.txt">history.txt</a> has them all.</p>
+{{end}}
 <div class="page" style="width: {{.Page.Width}}px; height: {{.Page.Height}}px">
 {{range .Page.Columns}}<div class="col" style="left: {{.Left}}px">{{.Name}}</div>
-{{end}}{{range .Page.Ops}}<div class="op" style="left: {{.Left}}px; top: {{.Top}}px; height: {{.Height}}px; background: {{.Colour}}" title="{{.Title}}">{{.Text}}</div>
+{{end}}{{range .Page.Ops}}<div class="op {{.Class}}" style="left:{{.Left}}px;top:{{.Top}}px;height:{{.Height}}px" title="{{.Title}}">{{.Text}}</div>
 {{end}}</div>
 </body>
 </html>
@@ -139,6 +150,10 @@ func layoutTimeline(ops []history.Op) (timelinePage, error) {
 
 	open := map[int]history.Op{} // process → its invocation in flight
 	add := func(inv history.Op, done *history.Op) error {
+		page.Total++
+		if len(page.Ops) >= timelineMaxOps {
+			return nil
+		}
 		box, err := timelineBox(inv, done)
 		if err != nil {
 			return err
@@ -202,7 +217,7 @@ func timelineBox(inv history.Op, done *history.Op) (timelineOp, error) {
 	if err != nil {
 		return timelineOp{}, fmt.Errorf("op %d: %w", inv.Index, err)
 	}
-	box := timelineOp{Colour: colourPending, Text: cut(inv.F+" "+iv, timelineTextRunes)}
+	box := timelineOp{Class: "pending", Text: cut(inv.F+" "+iv, timelineTextRunes)}
 	title := fmt.Sprintf("process %s\n:f %s\ninvoked at %s with %s", processName(inv.Process), inv.F, seconds(inv.Time), iv)
 	if done != nil {
 		dv, err := value(done.Value)
@@ -211,11 +226,11 @@ func timelineBox(inv history.Op, done *history.Op) (timelineOp, error) {
 		}
 		switch done.Type {
 		case history.OK:
-			box.Colour = colourOK
+			box.Class = "ok"
 		case history.Fail:
-			box.Colour = colourFail
+			box.Class = "fail"
 		default:
-			box.Colour = colourInfo
+			box.Class = "info"
 		}
 		box.Text = cut(fmt.Sprintf("%s %s → %s", inv.F, iv, dv), timelineTextRunes)
 		title += fmt.Sprintf("\n:%s at %s (latency %s) with %s", done.Type, seconds(done.Time), time.Duration(done.Time-inv.Time), dv)

@@ -2,6 +2,7 @@ package report
 
 import (
 	"bytes"
+	"fmt"
 	"regexp"
 	"strings"
 	"testing"
@@ -21,7 +22,7 @@ func TestTimelineHTML(t *testing.T) {
 	if !strings.Contains(page, "Please echo &lt;b&gt;&amp;") {
 		t.Error("the escaped op value is missing")
 	}
-	boxes := regexp.MustCompile(`<div class="op" style="left: (\d+)px; top: (\d+)px; height: (\d+)px; background: (#[0-9A-F]+)"`).FindAllStringSubmatch(page, -1)
+	boxes := regexp.MustCompile(`<div class="op (\w+)" style="left:(\d+)px;top:(\d+)px;height:(\d+)px"`).FindAllStringSubmatch(page, -1)
 	// Three client ops completed, one never did, two nemesis ops (each an
 	// :info invocation and an :info completion).
 	if len(boxes) != 6 {
@@ -29,9 +30,9 @@ func TestTimelineHTML(t *testing.T) {
 	}
 	colours := map[string]int{}
 	for _, b := range boxes {
-		colours[b[4]]++
+		colours[b[1]]++
 	}
-	want := map[string]int{colourOK: 1, colourFail: 1, colourInfo: 3, colourPending: 1}
+	want := map[string]int{"ok": 1, "fail": 1, "info": 3, "pending": 1}
 	for c, n := range want {
 		if colours[c] != n {
 			t.Errorf("%d boxes of colour %s, want %d (all: %v)", colours[c], c, n, colours)
@@ -39,7 +40,7 @@ func TestTimelineHTML(t *testing.T) {
 	}
 	// The ok op of process 0 runs from 100 ms to 400 ms, one pixel per ms,
 	// in the first column.
-	if !strings.Contains(page, `left: 2px; top: 100px; height: 300px; background: `+colourOK) {
+	if !strings.Contains(page, `<div class="op ok" style="left:2px;top:100px;height:300px"`) {
 		t.Error("the ok op is not where its times put it")
 	}
 	// The nemesis column comes last.
@@ -71,5 +72,32 @@ func TestTimelineScalesLongRuns(t *testing.T) {
 	var buf bytes.Buffer
 	if err := WriteTimelineHTML(&buf, nil); err != nil {
 		t.Fatalf("empty history: %v", err)
+	}
+}
+
+// TestTimelineStopsAtOpLimit checks that a long history draws the first
+// timelineMaxOps operations and says how many it leaves out.
+func TestTimelineStopsAtOpLimit(t *testing.T) {
+	var ops []history.Op
+	for i := range timelineMaxOps + 500 {
+		p := i % 3
+		ops = append(ops,
+			history.Op{Process: p, Type: history.Invoke, F: "generate", Time: int64(i) * 1e6},
+			history.Op{Process: p, Type: history.OK, F: "generate", Value: i, Time: int64(i)*1e6 + 5e5})
+	}
+	var buf bytes.Buffer
+	if err := WriteTimelineHTML(&buf, ops); err != nil {
+		t.Fatal(err)
+	}
+	page := buf.String()
+	if n := strings.Count(page, `<div class="op `); n != timelineMaxOps {
+		t.Errorf("%d boxes drawn, want %d", n, timelineMaxOps)
+	}
+	want := fmt.Sprintf("Showing only the first %d of %d operations", timelineMaxOps, timelineMaxOps+500)
+	if !strings.Contains(page, want) {
+		t.Errorf("the page does not say %q", want)
+	}
+	if buf.Reset(); WriteTimelineHTML(&buf, ops[:20]) != nil || strings.Contains(buf.String(), "Showing only") {
+		t.Error("a short history is said to be cut")
 	}
 }

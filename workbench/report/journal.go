@@ -1,0 +1,468 @@
+package report
+
+import (
+	"bufio"
+	"bytes"
+	"compress/gzip"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"slices"
+	"strconv"
+	"sync"
+)
+
+// The journal's files in a test's directory.
+const (
+	// JournalFile is the network journal, one JSON object per event
+	// (see JournalEntry), gzip-compressed, written while the test runs.
+	JournalFile = "net-journal.jsonl.gz"
+	// MessagesIndexFile describes the journal for drawing it: its lanes,
+	// its windows of DiagramEventsPerWindow events and their times, and
+	// whether it was truncated (see MessagesIndex).
+	MessagesIndexFile = "messages.json"
+)
+
+// Bounds on what the journal file holds, so that no node can fill a
+// disk: a body longer than MaxJournalBody is replaced by a marker
+// holding its first kilobyte and its length, and once the file reaches
+// MaxJournalBytes compressed or MaxJournalRawBytes uncompressed, later
+// events are counted but no longer written, and the file ends with a
+// line saying so. A 30 s test at 1,000 ops/s writes about 13 MB
+// uncompressed, 1.3 MB compressed.
+const (
+	MaxJournalBody     = 64 << 10
+	MaxJournalBytes    = 32 << 20
+	MaxJournalRawBytes = 256 << 20
+)
+
+// maxLanes bounds the lanes a diagram draws for endpoints other than the
+// clients and the nodes (services, or ids a node made up).
+const maxLanes = 64
+
+// bodyHead is how much of a body too long for the journal its marker keeps.
+const bodyHead = 1 << 10
+
+// MessagesIndex is messages.json: what drawing any window of the
+// Lamport diagram needs besides the window's own events.
+type MessagesIndex struct {
+	Window    int        `json:"window"`    // events per window
+	Events    int64      `json:"events"`    // events the network journalled
+	Written   int64      `json:"written"`   // events in the journal file
+	Truncated string     `json:"truncated"` // why events are missing, "" when none are
+	Lanes     []string   `json:"lanes"`     // every window's lanes, in order
+	Windows   [][2]int64 `json:"windows"`   // times of each window's first and last events
+}
+
+// Slices describes the diagram's windows: messages.svg for the first,
+// messages-001.svg, messages-002.svg, ... for the others.
+func (x *MessagesIndex) Slices() []MessageSlice {
+	out := make([]MessageSlice, max(len(x.Windows), 1))
+	for i := range out {
+		first := int64(i) * int64(x.Window)
+		end := min(first+int64(x.Window), x.Written)
+		out[i] = MessageSlice{File: windowFile(i), First: int(first), End: int(end), Total: int(x.Written)}
+		if i < len(x.Windows) {
+			out[i].From, out[i].To = x.Windows[i][0], x.Windows[i][1]
+		}
+	}
+	return out
+}
+
+// windowFile names window i: messages.svg for the first, which is
+// written as a file, and messages-NNN.svg for the others, which
+// `glomers serve` draws on request.
+func windowFile(i int) string {
+	if i == 0 {
+		return "messages.svg"
+	}
+	return fmt.Sprintf("messages-%03d.svg", i)
+}
+
+// JournalWriter streams the network journal to net-journal.jsonl.gz
+// while a test runs, keeping in memory only what messages.json needs:
+// the lanes and the times of each window's first and last events
+// (16 bytes per DiagramEventsPerWindow events). Add is safe for
+// concurrent use, though the network calls it one event at a time.
+type JournalWriter struct {
+	dir       string
+	nodeOrder []string
+
+	mu        sync.Mutex
+	f         *os.File
+	count     countingWriter
+	gz        *gzip.Writer
+	line      []byte
+	raw       int64
+	idx       MessagesIndex
+	endpoints map[string]bool
+	clients   bool
+	err       error
+	closed    bool
+	// The bounds of the file, MaxJournalBytes and MaxJournalRawBytes
+	// (lowered by tests).
+	maxBytes, maxRaw int64
+}
+
+type countingWriter struct {
+	w io.Writer
+	n int64
+}
+
+func (c *countingWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.n += int64(n)
+	return n, err
+}
+
+// OpenJournal creates the test's net-journal.jsonl.gz. nodeOrder is the
+// order of the nodes' lanes in the diagram. Close the writer before
+// WriteMessagesSVG.
+func (s *Store) OpenJournal(nodeOrder []string) (*JournalWriter, error) {
+	f, err := os.Create(s.Path(JournalFile))
+	if err != nil {
+		return nil, fmt.Errorf("report: journal: %w", err)
+	}
+	j := &JournalWriter{
+		dir: s.dir, nodeOrder: slices.Clone(nodeOrder), f: f,
+		idx:       MessagesIndex{Window: DiagramEventsPerWindow},
+		endpoints: map[string]bool{},
+		maxBytes:  MaxJournalBytes, maxRaw: MaxJournalRawBytes,
+	}
+	j.count.w = f
+	// Compression runs on the network's path. Level 5 shrinks a journal
+	// about elevenfold at some 50 MB/s; the default level gains nothing
+	// more on journals and takes half as long again, level 1 leaves a
+	// third more.
+	j.gz, _ = gzip.NewWriterLevel(&j.count, 5)
+	return j, nil
+}
+
+// Add journals one event. Failures are kept and returned by Close; an
+// event past the file's bounds is only counted.
+func (j *JournalWriter) Add(e JournalEntry) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if j.closed {
+		return
+	}
+	j.idx.Events++
+	if j.err != nil || j.idx.Truncated != "" {
+		return
+	}
+	switch {
+	case j.count.n >= j.maxBytes:
+		j.idx.Truncated = fmt.Sprintf("the journal file reached %d MB compressed", j.maxBytes>>20)
+		return
+	case j.raw >= j.maxRaw:
+		j.idx.Truncated = fmt.Sprintf("the journal reached %d MB", j.maxRaw>>20)
+		return
+	}
+	j.line = appendJournalLine(j.line[:0], e)
+	j.raw += int64(len(j.line))
+	if _, err := j.gz.Write(j.line); err != nil {
+		j.err = fmt.Errorf("report: journal: %w", err)
+		return
+	}
+	if cap(j.line) > 4*MaxJournalBody {
+		j.line = nil // do not keep a huge buffer for the rest of the run
+	}
+	n := j.idx.Written
+	if n%int64(DiagramEventsPerWindow) == 0 {
+		j.idx.Windows = append(j.idx.Windows, [2]int64{e.Time, e.Time})
+	}
+	j.idx.Windows[len(j.idx.Windows)-1][1] = e.Time
+	j.idx.Written++
+	for _, id := range []string{e.Src, e.Dest} {
+		switch {
+		case isClient(id):
+			j.clients = true
+		case len(j.endpoints) < maxLanes+len(j.nodeOrder):
+			j.endpoints[id] = true
+		}
+	}
+}
+
+// Close ends the journal file (with a last line saying how many events
+// were left out, if any were) and writes messages.json. Later calls do
+// nothing.
+func (j *JournalWriter) Close() error {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if j.closed {
+		return nil
+	}
+	j.closed = true
+	errs := []error{j.err}
+	if j.idx.Truncated != "" {
+		marker, _ := json.Marshal(struct {
+			Truncated string `json:"truncated"`
+			Events    int64  `json:"events"`
+			Written   int64  `json:"written"`
+		}{j.idx.Truncated, j.idx.Events, j.idx.Written})
+		_, err := j.gz.Write(append(marker, '\n'))
+		errs = append(errs, err)
+	}
+	errs = append(errs, j.gz.Close(), j.f.Close())
+	j.idx.Lanes = lanesOf(j.nodeOrder, j.clients, j.endpoints)
+	b, err := json.Marshal(&j.idx)
+	if err == nil {
+		err = os.WriteFile(j.dir+string(os.PathSeparator)+MessagesIndexFile, append(b, '\n'), 0o644)
+	}
+	errs = append(errs, err)
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("report: journal: %w", err)
+	}
+	return nil
+}
+
+// Summary says how many events the journal file holds and, when it was
+// truncated, why.
+func (j *JournalWriter) Summary() (events, written int64, truncated string) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	return j.idx.Events, j.idx.Written, j.idx.Truncated
+}
+
+// lanesOf orders a diagram's lanes: "clients" first when there are any,
+// then the nodes in nodeOrder, then every other endpoint by name.
+func lanesOf(nodeOrder []string, clients bool, endpoints map[string]bool) []string {
+	var lanes, others []string
+	if clients {
+		lanes = append(lanes, clientsLane)
+	}
+	seen := map[string]bool{}
+	for _, n := range nodeOrder {
+		if !seen[n] && !isClient(n) {
+			seen[n] = true
+			lanes = append(lanes, n)
+		}
+	}
+	for id := range endpoints {
+		if !seen[id] {
+			others = append(others, id)
+		}
+	}
+	slices.Sort(others)
+	return append(lanes, others...)
+}
+
+// appendJournalLine appends e's line of the journal file:
+// {"recv":false,"time":1200,"id":0,"src":"c1","dest":"n0","body":{...}},
+// the body compacted onto the line, or replaced by
+// {"glomers-truncated-body":LENGTH,"head":"FIRST KILOBYTE"} when it is
+// longer than MaxJournalBody (or is not JSON).
+func appendJournalLine(b []byte, e JournalEntry) []byte {
+	b = append(b, `{"recv":`...)
+	b = strconv.AppendBool(b, e.Recv)
+	b = append(b, `,"time":`...)
+	b = strconv.AppendInt(b, e.Time, 10)
+	b = append(b, `,"id":`...)
+	b = strconv.AppendInt(b, e.ID, 10)
+	b = append(b, `,"src":`...)
+	b = appendJSONString(b, e.Src)
+	b = append(b, `,"dest":`...)
+	b = appendJSONString(b, e.Dest)
+	b = append(b, `,"body":`...)
+	switch {
+	case len(e.Body) == 0:
+		b = append(b, "null"...)
+	case len(e.Body) > MaxJournalBody:
+		b = appendBodyMarker(b, e.Body)
+	default:
+		buf := bytes.NewBuffer(b)
+		if err := json.Compact(buf, e.Body); err != nil {
+			b = appendBodyMarker(b, e.Body)
+		} else {
+			b = buf.Bytes()
+		}
+	}
+	return append(b, "}\n"...)
+}
+
+func appendBodyMarker(b, body []byte) []byte {
+	b = append(b, `{"glomers-truncated-body":`...)
+	b = strconv.AppendInt(b, int64(len(body)), 10)
+	b = append(b, `,"head":`...)
+	head := body[:min(len(body), bodyHead)]
+	return append(appendJSONString(b, string(bytes.ToValidUTF8(head, nil))), '}')
+}
+
+func appendJSONString(b []byte, s string) []byte {
+	enc, _ := json.Marshal(s)
+	return append(b, enc...)
+}
+
+// maxJournalLine bounds one line read back from a journal file.
+const maxJournalLine = 4 * MaxJournalBody
+
+// ReadMessagesIndex reads messages.json from a test's directory.
+func ReadMessagesIndex(dir fs.FS) (*MessagesIndex, error) {
+	b, err := readSmallFile(dir, MessagesIndexFile, 16<<20)
+	if err != nil {
+		return nil, err
+	}
+	var x MessagesIndex
+	if err := json.Unmarshal(b, &x); err != nil {
+		return nil, fmt.Errorf("report: %s: %w", MessagesIndexFile, err)
+	}
+	if x.Window <= 0 {
+		return nil, fmt.Errorf("report: %s: window of %d events", MessagesIndexFile, x.Window)
+	}
+	return &x, nil
+}
+
+// WriteMessagesFromJournal draws window i of the Lamport diagram of the
+// test whose directory is dir, reading its messages.json and streaming
+// its net-journal.jsonl.gz: it holds the window's events, reduced to
+// what their arrows show, and a bitset of the ids sent before the
+// window, never the whole journal. Every window has the lanes of the
+// whole run.
+func WriteMessagesFromJournal(w io.Writer, dir fs.FS, i int) error {
+	x, err := ReadMessagesIndex(dir)
+	if err != nil {
+		return err
+	}
+	wins := x.Slices()
+	if i < 0 || i >= len(wins) {
+		return fmt.Errorf("report: window %d of %d: %w", i, len(wins), fs.ErrNotExist)
+	}
+	f, err := openRegular(dir, JournalFile)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	v, err := scanWindow(f, wins[i])
+	if err != nil {
+		return fmt.Errorf("report: %s: %w", JournalFile, err)
+	}
+	v.lanes = x.Lanes
+	return v.write(w)
+}
+
+// scanWindow reads a gzip-compressed journal for the window win.
+func scanWindow(r io.Reader, win MessageSlice) (*windowView, error) {
+	gz, err := gzip.NewReader(r)
+	if err != nil {
+		return nil, err
+	}
+	defer gz.Close()
+	sc := bufio.NewScanner(gz)
+	sc.Buffer(make([]byte, 0, 64<<10), maxJournalLine)
+	var sentBefore idBits
+	pending := map[int64]bool{} // sent in the window, not delivered yet
+	v := &windowView{win: win, recvLater: map[int64]bool{}, sentBefore: sentBefore.has}
+	for i := 0; sc.Scan(); i++ {
+		line := sc.Bytes()
+		if bytes.HasPrefix(line, []byte(`{"truncated"`)) {
+			break
+		}
+		switch {
+		case i < win.First:
+			recv, id, err := peekEvent(line)
+			if err != nil {
+				return nil, fmt.Errorf("event %d: %w", i, err)
+			}
+			if !recv {
+				sentBefore.add(id)
+			}
+		case i < win.End:
+			var e JournalEntry
+			if err := json.Unmarshal(line, &e); err != nil {
+				return nil, fmt.Errorf("event %d: %w", i, err)
+			}
+			if e.Recv {
+				delete(pending, e.ID)
+			} else {
+				pending[e.ID] = true
+			}
+			v.shown = append(v.shown, shownOf(e))
+		default:
+			if len(pending) == 0 {
+				return v, nil
+			}
+			recv, id, err := peekEvent(line)
+			if err != nil {
+				return nil, fmt.Errorf("event %d: %w", i, err)
+			}
+			if recv && pending[id] {
+				delete(pending, id)
+				v.recvLater[id] = true
+			}
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return nil, err
+	}
+	return v, nil
+}
+
+// peekEvent reads whether a journal line is a delivery and its message
+// id, quickly for the lines appendJournalLine writes and through
+// encoding/json for any other.
+func peekEvent(line []byte) (recv bool, id int64, err error) {
+	rest, ok := bytes.CutPrefix(line, []byte(`{"recv":`))
+	if ok {
+		switch {
+		case bytes.HasPrefix(rest, []byte("true,")):
+			recv, rest = true, rest[5:]
+		case bytes.HasPrefix(rest, []byte("false,")):
+			rest = rest[6:]
+		default:
+			ok = false
+		}
+	}
+	if ok {
+		rest, ok = bytes.CutPrefix(rest, []byte(`"time":`))
+	}
+	if i := bytes.IndexByte(rest, ','); ok && i >= 0 {
+		if rest, ok = bytes.CutPrefix(rest[i+1:], []byte(`"id":`)); ok {
+			if end := bytes.IndexByte(rest, ','); end > 0 {
+				if id, err := strconv.ParseInt(string(rest[:end]), 10, 64); err == nil {
+					return recv, id, nil
+				}
+			}
+		}
+	}
+	var e struct {
+		Recv bool  `json:"recv"`
+		ID   int64 `json:"id"`
+	}
+	if err := json.Unmarshal(line, &e); err != nil {
+		return false, 0, err
+	}
+	return e.Recv, e.ID, nil
+}
+
+// idBits is a set of message ids, which the network numbers densely
+// from 0: a bit each up to 2^28, a map beyond (or below 0).
+type idBits struct {
+	bits   []uint64
+	sparse map[int64]bool
+}
+
+func (s *idBits) add(id int64) {
+	if id >= 0 && id < 1<<28 {
+		w := int(id / 64)
+		if w >= len(s.bits) {
+			s.bits = slices.Grow(s.bits, w+1-len(s.bits))[:w+1]
+		}
+		s.bits[w] |= 1 << (id % 64)
+		return
+	}
+	if s.sparse == nil {
+		s.sparse = map[int64]bool{}
+	}
+	s.sparse[id] = true
+}
+
+func (s *idBits) has(id int64) bool {
+	if id >= 0 && id < 1<<28 {
+		w := int(id / 64)
+		return w < len(s.bits) && s.bits[w]&(1<<(id%64)) != 0
+	}
+	return s.sparse[id]
+}

@@ -49,6 +49,8 @@
 //   - nothing is sent in reply to a message without msg_id;
 //   - requests that arrive before init wait for it instead of seeing a
 //     node without an id;
+//   - the init handler runs once: a repeated init is answered (same ids)
+//     or refused (other ids) without running it again;
 //   - lines of any length are read, and malformed lines are logged and
 //     skipped;
 //   - [Node.Run] takes its input and output as arguments, and stops

@@ -52,6 +52,12 @@ type Node struct {
 	initsInFlight int
 	queued        []inbound
 
+	// initMu serialises init messages. inited is the identity set by the
+	// first init whose handler succeeded; once it is set, later inits no
+	// longer run the handler (see handleInit).
+	initMu sync.Mutex
+	inited *identity
+
 	nextMsgID atomic.Int64
 
 	// Callbacks of RPCs awaiting a reply, by msg_id; see rpc.go.
@@ -175,6 +181,13 @@ func (n *Node) Init(id string, ids []string) {
 // returns, so handlers always see an initialised node; replies to RPCs are
 // delivered at any time, so the init handler may call other nodes or
 // services.
+//
+// The init handler runs until it first succeeds, never after: a later
+// init naming the same node_id and node_ids is answered init_ok again,
+// and one naming others is refused with [PreconditionFailed], the node
+// keeping its identity. So an init handler may start background work
+// without guarding against a repeated init. (Inits are handled one at a
+// time; [Node.Init] does not count as a successful init.)
 //
 // A message whose type has no handler is answered with [NotSupported]
 // (10) and logged; the node keeps running.
@@ -439,13 +452,27 @@ func (n *Node) handleInit(in inbound) {
 		n.replyError(in, NewRPCError(MalformedRequest, err.Error()))
 		return
 	}
-	n.ident.Store(&identity{id: body.NodeID, ids: slices.Clone(body.NodeIDs)})
-	n.Logf("node: initialized as %s of %v", body.NodeID, body.NodeIDs)
-	if h := n.handler("init"); h != nil {
-		if err := n.invoke(h, in.msg); err != nil {
-			n.replyError(in, err)
+	n.initMu.Lock()
+	defer n.initMu.Unlock()
+	if done := n.inited; done != nil {
+		if body.NodeID != done.id || !slices.Equal(body.NodeIDs, done.ids) {
+			n.Logf("node: refusing init as %s of %v from %s: already initialized as %s of %v",
+				body.NodeID, body.NodeIDs, in.msg.Src, done.id, done.ids)
+			n.replyError(in, Errorf(PreconditionFailed, "already initialized as %s of %v", done.id, done.ids))
 			return
 		}
+		n.Logf("node: repeated init from %s: answering init_ok without running the init handler again", in.msg.Src)
+	} else {
+		id := &identity{id: body.NodeID, ids: slices.Clone(body.NodeIDs)}
+		n.ident.Store(id)
+		n.Logf("node: initialized as %s of %v", body.NodeID, body.NodeIDs)
+		if h := n.handler("init"); h != nil {
+			if err := n.invoke(h, in.msg); err != nil {
+				n.replyError(in, err)
+				return
+			}
+		}
+		n.inited = id
 	}
 	if err := n.Reply(in.msg, Body{Type: "init_ok"}); err != nil {
 		n.Logf("node: reply init_ok: %v", err)

@@ -154,6 +154,59 @@ func TestInitHandlerErrorIsReplied(t *testing.T) {
 	})
 }
 
+// The init handler runs until it first succeeds and never again: a
+// repeated init with the same ids is answered init_ok, one with other ids
+// is refused and leaves the node's identity alone.
+func TestRepeatedInitRunsHandlerOnce(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		n, _ := newNode()
+		var runs atomic.Int32
+		n.Handle("init", func(node.Message) error {
+			if runs.Add(1) == 1 {
+				return node.NewRPCError(node.Abort, "not yet")
+			}
+			return nil
+		})
+		c := nodetest.Start(t, n)
+		initN1 := map[string]any{"type": "init", "node_id": "n1", "node_ids": []string{"n1", "n2"}}
+		m := call(t, c, "c0", initN1)
+		if e := m.RPCError(); e == nil || e.Code != node.Abort {
+			t.Fatalf("first init: reply %s, want the handler's abort", m.Body)
+		}
+		// A failed init handler is run again by the next init.
+		wantBody(t, call(t, c, "c0", initN1), `{"type":"init_ok","in_reply_to":2}`)
+		wantBody(t, call(t, c, "c1", initN1), `{"type":"init_ok","in_reply_to":3}`)
+		m = call(t, c, "c2", map[string]any{"type": "init", "node_id": "n2", "node_ids": []string{"n1", "n2"}})
+		if e := m.RPCError(); e == nil || e.Code != node.PreconditionFailed {
+			t.Fatalf("init as another node: reply %s, want precondition-failed", m.Body)
+		}
+		m = call(t, c, "c3", map[string]any{"type": "init", "node_id": "n1", "node_ids": []string{"n1"}})
+		if e := m.RPCError(); e == nil || e.Code != node.PreconditionFailed {
+			t.Fatalf("init with other node_ids: reply %s, want precondition-failed", m.Body)
+		}
+		if got := runs.Load(); got != 2 {
+			t.Errorf("init handler ran %d times, want 2 (one failure, one success)", got)
+		}
+		if n.ID() != "n1" || strings.Join(n.NodeIDs(), ",") != "n1,n2" {
+			t.Errorf("identity after refused inits: %s of %v, want n1 of [n1 n2]", n.ID(), n.NodeIDs())
+		}
+		// Concurrent inits: still one run of the handler, every one answered.
+		for i := range 5 {
+			if err := c.Send(fmt.Sprint("c", 10+i), map[string]any{"type": "init", "msg_id": 1, "node_id": "n1", "node_ids": []string{"n1", "n2"}}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for range 5 {
+			if m := recv(t, c); m.Type() != "init_ok" {
+				t.Errorf("concurrent repeated init answered %s", m.Body)
+			}
+		}
+		if got := runs.Load(); got != 2 {
+			t.Errorf("init handler ran %d times after concurrent inits, want 2", got)
+		}
+	})
+}
+
 func TestRequestsBeforeInitWaitForIt(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		n, _ := newNode()

@@ -14,6 +14,12 @@
 // node's counter value is its own total plus the totals it last read from
 // its peers' keys.
 //
+// Both counters hold int64 values: an add that would take the value
+// beyond ±(2⁶³−1), as this node sees it, is refused with abort (14, a
+// definite error: nothing was added), and a read whose value, summed from
+// several nodes' adds, is beyond that range is refused the same way
+// instead of wrapping.
+//
 // An add is acknowledged as soon as it is added to the node's in-memory
 // total; a background loop writes the total to seq-kv at most once per
 // flushInterval (500 ms), and only when it has grown. Challenge 4 has no

@@ -85,8 +85,18 @@ func (c *gCounter) add(msg node.Message) error {
 		return node.NewRPCError(node.MalformedRequest, "add needs a non-negative integer delta: the counter only grows")
 	}
 	c.mu.Lock()
-	c.local += *body.Delta
+	local, ok := addInt64(c.local, *body.Delta)
+	if ok {
+		// The value this node would read must fit as well.
+		_, ok = c.sumLocked(local)
+	}
+	if ok {
+		c.local = local
+	}
 	c.mu.Unlock()
+	if !ok {
+		return errOverflow(*body.Delta)
+	}
 	return c.n.Reply(msg, node.Body{Type: "add_ok"})
 }
 
@@ -112,11 +122,26 @@ func (c *gCounter) value() (int64, error) {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	v := c.local
-	for _, t := range c.peers {
-		v += t
+	v, ok := c.sumLocked(c.local)
+	if !ok {
+		// Peers' totals, each within range, can sum beyond it: refuse
+		// rather than wrap.
+		return 0, node.NewRPCError(node.Abort, "the counter's value is beyond the 64-bit range")
 	}
 	return v, nil
+}
+
+// sumLocked returns local plus every peer's total, and false when that
+// overflows an int64. The caller holds c.mu.
+func (c *gCounter) sumLocked(local int64) (int64, bool) {
+	v := local
+	for _, t := range c.peers {
+		var ok bool
+		if v, ok = addInt64(v, t); !ok {
+			return 0, false
+		}
+	}
+	return v, true
 }
 
 // freshen returns at once if the view is at most maxStaleness old.

@@ -1,6 +1,9 @@
 package counter
 
 import (
+	"math"
+	"math/bits"
+
 	"github.com/glomers/glomers/node"
 	"github.com/glomers/glomers/solutions/internal/crdt"
 )
@@ -48,13 +51,35 @@ func (s pnState) Missing(known pnState) (pnState, bool) {
 	return out, out != nil
 }
 
-// value is the counter's value in state s.
-func (s pnState) value() int64 {
-	var v int64
+// value is the counter's value in state s, and false when it does not
+// fit an int64. Each P − N fits, since both are in 0…2⁶³−1; the sum over
+// nodes is taken in 128 bits, so whether it fits does not depend on the
+// order in which the map yields its entries.
+func (s pnState) value() (int64, bool) {
+	var hi, lo uint64 // the sum, two's complement in 128 bits
 	for _, e := range s {
-		v += e.P - e.N
+		d := e.P - e.N
+		var carry uint64
+		lo, carry = bits.Add64(lo, uint64(d), 0)
+		hi, _ = bits.Add64(hi, uint64(d>>63), carry) // d sign-extended
 	}
-	return v
+	v := int64(lo)
+	return v, hi == uint64(v>>63)
+}
+
+// addInt64 returns a+b, and false when the sum overflows an int64.
+func addInt64(a, b int64) (int64, bool) {
+	s := a + b
+	if (b > 0 && s < a) || (b < 0 && s > a) {
+		return 0, false
+	}
+	return s, true
+}
+
+// errOverflow refuses an add that would take the counter out of int64
+// range. Abort is definite: the add did not happen and never will.
+func errOverflow(d int64) error {
+	return node.Errorf(node.Abort, "adding %d would take the counter beyond the 64-bit range (±%d); nothing was added", d, int64(math.MaxInt64))
 }
 
 // pnCounter is one node of the gossiped pn-counter.
@@ -85,21 +110,44 @@ func (c *pnCounter) add(msg node.Message) error {
 		return node.NewRPCError(node.MalformedRequest, "add needs an integer delta")
 	}
 	d, self := *body.Delta, c.n.ID()
+	var refused error
 	c.repl.Update(func(s pnState) {
-		e := s[self]
+		old, had := s[self]
+		e, ok := old, false
 		if d >= 0 {
-			e.P += d
-		} else {
-			e.N -= d
+			e.P, ok = addInt64(e.P, d)
+		} else if d != math.MinInt64 {
+			e.N, ok = addInt64(e.N, -d)
 		}
-		s[self] = e
+		if ok {
+			// The node's own sums fit; the value over all nodes must too,
+			// as far as this node knows.
+			s[self] = e
+			if _, ok = s.value(); !ok && had {
+				s[self] = old
+			} else if !ok {
+				delete(s, self)
+			}
+		}
+		if !ok {
+			refused = errOverflow(d)
+		}
 	})
+	if refused != nil {
+		return refused
+	}
 	return c.n.Reply(msg, node.Body{Type: "add_ok"})
 }
 
 func (c *pnCounter) read(msg node.Message) error {
 	var v int64
-	c.repl.View(func(s pnState) { v = s.value() })
+	ok := true
+	c.repl.View(func(s pnState) { v, ok = s.value() })
+	if !ok {
+		// Adds on other nodes, each within range where it was made, can
+		// sum beyond it. The read is refused rather than wrapped.
+		return node.NewRPCError(node.Abort, "the counter's value is beyond the 64-bit range")
+	}
 	return c.n.Reply(msg, struct {
 		node.Body
 		Value int64 `json:"value"`

@@ -2,6 +2,7 @@ package counter
 
 import (
 	"maps"
+	"math"
 	"testing"
 )
 
@@ -22,7 +23,7 @@ func TestPNStateMergeIsAJoin(t *testing.T) {
 	if ab.Merge(b) || ab.Merge(a) {
 		t.Error("merging what is already included should change nothing")
 	}
-	if v := ab.value(); v != 5-1+2-4-3 {
+	if v, ok := ab.value(); !ok || v != 5-1+2-4-3 {
 		t.Errorf("value %d, want -1", v)
 	}
 }
@@ -39,5 +40,34 @@ func TestPNStateMissingFrom(t *testing.T) {
 	}
 	if d, ok := s.Missing(pnState{}); !ok || !maps.Equal(d, s) {
 		t.Errorf("everything is missing from an empty state, got %v", d)
+	}
+}
+
+// Entries that fit one by one can sum beyond int64: value says so
+// rather than wrapping.
+func TestPNStateValueOverflow(t *testing.T) {
+	for _, tc := range []struct {
+		s  pnState
+		ok bool
+	}{
+		{pnState{"n0": {P: math.MaxInt64}, "n1": {P: 1}}, false},
+		{pnState{"n0": {N: math.MaxInt64}, "n1": {N: 2}}, false},
+		{pnState{"n0": {P: math.MaxInt64}, "n1": {N: math.MaxInt64}}, true},
+		{pnState{"n0": {P: math.MaxInt64, N: 1}, "n1": {P: 1}}, true},
+		// Fits in the end, whatever order the entries are summed in.
+		{pnState{"n0": {P: math.MaxInt64}, "n1": {P: math.MaxInt64}, "n2": {N: math.MaxInt64}}, true},
+		{pnState{"n0": {N: math.MaxInt64}, "n1": {N: math.MaxInt64}, "n2": {P: math.MaxInt64}, "n3": {N: 1}}, true},
+	} {
+		v, ok := tc.s.value()
+		if ok != tc.ok {
+			t.Errorf("%v: value ok = %v, want %v", tc.s, ok, tc.ok)
+		}
+		var want int64
+		for _, e := range tc.s {
+			want += e.P - e.N // wraps, but equals the true sum when it fits
+		}
+		if ok && v != want {
+			t.Errorf("%v: value %d, want %d", tc.s, v, want)
+		}
 	}
 }

@@ -9,9 +9,11 @@
 //
 // The replies carry exactly the keys of the workload's schema
 // (broadcast_ok and topology_ok nothing, read_ok "messages"). A value
-// may be any JSON value; two values are the same when their compact
-// encodings are. The topology message is acknowledged and ignored: the
-// mode decides who talks to whom, whatever the topology.
+// is an integer, as the challenge says, of any size; a broadcast of
+// anything else (null, a string, 1.5, an array) is refused with
+// malformed-request (12) rather than acknowledged. The topology message
+// is acknowledged and ignored: the mode decides who talks to whom,
+// whatever the topology.
 //
 // # Two modes
 //

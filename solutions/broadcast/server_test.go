@@ -66,7 +66,8 @@ func keysOf(m map[string]json.RawMessage) []string {
 }
 
 // TestRepliesFollowTheSchema checks the exact keys of every reply, since
-// the bench rejects extra ones, and that any JSON value is a message.
+// the bench rejects extra ones, that integers of any size are messages
+// and that anything else is refused as malformed.
 func TestRepliesFollowTheSchema(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		c, _ := start(t, broadcast.Options{}, "n0", "n0")
@@ -74,7 +75,7 @@ func TestRepliesFollowTheSchema(t *testing.T) {
 		if got := keysOf(r); !reflect.DeepEqual(got, []string{"in_reply_to", "type"}) || string(r["type"]) != `"topology_ok"` {
 			t.Errorf("topology reply %v", r)
 		}
-		values := []any{7, "seven", map[string]any{"a": []int{1, 2}}, 7, 8}
+		values := []any{7, json.RawMessage("123456789012345678901234567890"), 7, json.RawMessage("-0"), 0, -8}
 		for _, v := range values {
 			r := call(t, c, map[string]any{"type": "broadcast", "message": v})
 			if got := keysOf(r); !reflect.DeepEqual(got, []string{"in_reply_to", "type"}) || string(r["type"]) != `"broadcast_ok"` {
@@ -85,15 +86,31 @@ func TestRepliesFollowTheSchema(t *testing.T) {
 		if got := keysOf(r); !reflect.DeepEqual(got, []string{"in_reply_to", "messages", "type"}) || string(r["type"]) != `"read_ok"` {
 			t.Errorf("read reply %v", r)
 		}
-		if want := `[7,"seven",{"a":[1,2]},8]`; string(r["messages"]) != want {
+		if want := `[7,123456789012345678901234567890,0,-8]`; string(r["messages"]) != want {
 			t.Errorf("messages %s, want %s (each value once, in arrival order)", r["messages"], want)
 		}
-		m, err := c.Call(context.Background(), "c1", map[string]any{"type": "broadcast"})
-		if err != nil {
-			t.Fatal(err)
+		bad := map[string]map[string]any{
+			"no message": {"type": "broadcast"},
+			"null":       {"type": "broadcast", "message": nil},
+			"an array":   {"type": "broadcast", "message": []int{1, 2}},
+			"a string":   {"type": "broadcast", "message": "x"},
+			"a fraction": {"type": "broadcast", "message": 1.5},
+			"1.0":        {"type": "broadcast", "message": json.RawMessage("1.0")},
+			"1e3":        {"type": "broadcast", "message": json.RawMessage("1e3")},
+			"an object":  {"type": "broadcast", "message": map[string]int{"a": 1}},
 		}
-		if e := m.RPCError(); e == nil || e.Code != node.MalformedRequest {
-			t.Errorf("broadcast without a message: %s, want a malformed-request error", m.Body)
+		for what, body := range bad {
+			m, err := c.Call(context.Background(), "c1", body)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if e := m.RPCError(); e == nil || e.Code != node.MalformedRequest {
+				t.Errorf("broadcast of %s: %s, want a malformed-request error", what, m.Body)
+			}
+		}
+		r = call(t, c, map[string]any{"type": "read"})
+		if want := `[7,123456789012345678901234567890,0,-8]`; string(r["messages"]) != want {
+			t.Errorf("after refused broadcasts, messages %s, want %s", r["messages"], want)
 		}
 	})
 }

@@ -52,11 +52,13 @@ type Node struct {
 	initsInFlight int
 	queued        []inbound
 
-	// initMu serialises init messages. inited is the identity set by the
-	// first init whose handler succeeded; once it is set, later inits no
-	// longer run the handler (see handleInit).
-	initMu sync.Mutex
-	inited *identity
+	// inited is the identity set by the first init whose handler
+	// succeeded; once it is set, later inits no longer run the handler
+	// (see handleInit). Inits are handled one at a time, in arrival
+	// order: each waits for lastInit, closed when the one before it is
+	// done, so only one handleInit touches inited at a time.
+	lastInit chan struct{}
+	inited   *identity
 
 	nextMsgID atomic.Int64
 
@@ -187,7 +189,9 @@ func (n *Node) Init(id string, ids []string) {
 // and one naming others is refused with [PreconditionFailed], the node
 // keeping its identity. So an init handler may start background work
 // without guarding against a repeated init. (Inits are handled one at a
-// time; [Node.Init] does not count as a successful init.)
+// time, in arrival order; [Node.Init] does not count as a successful
+// init.) A malformed init that arrives before the node has an id is
+// answered from the id it was addressed to.
 //
 // A message whose type has no handler is answered with [NotSupported]
 // (10) and logged; the node keeps running.
@@ -338,8 +342,16 @@ func (n *Node) receive(line []byte) {
 		n.gmu.Lock()
 		n.initsInFlight++
 		n.ready = false
+		prev, done := n.lastInit, make(chan struct{})
+		n.lastInit = done
 		n.gmu.Unlock()
-		n.spawn(func() { n.handleInit(in) })
+		n.spawn(func() {
+			defer close(done)
+			if prev != nil {
+				<-prev // inits are handled one at a time, in arrival order
+			}
+			n.handleInit(in)
+		})
 	default:
 		n.gmu.Lock()
 		defer n.gmu.Unlock()
@@ -452,8 +464,6 @@ func (n *Node) handleInit(in inbound) {
 		n.replyError(in, NewRPCError(MalformedRequest, err.Error()))
 		return
 	}
-	n.initMu.Lock()
-	defer n.initMu.Unlock()
 	if done := n.inited; done != nil {
 		if body.NodeID != done.id || !slices.Equal(body.NodeIDs, done.ids) {
 			n.Logf("node: refusing init as %s of %v from %s: already initialized as %s of %v",
@@ -501,7 +511,13 @@ func (n *Node) replyError(in inbound, err error) {
 		n.Logf("node: not replying %v to %s from %s: the request has no msg_id", rpcErr, in.hdr.Type.v, in.msg.Src)
 		return
 	}
-	if werr := n.reply(in.msg.Src, in.hdr.MsgID.v, rpcErr); werr != nil {
+	src := n.ID()
+	if src == "" {
+		// Only a malformed init fails before the node has an id: answer
+		// in the name the sender addressed, the only one there is.
+		src = in.msg.Dest
+	}
+	if werr := n.reply(src, in.msg.Src, in.hdr.MsgID.v, rpcErr); werr != nil {
 		n.Logf("node: reply to %s from %s: %v", in.hdr.Type.v, in.msg.Src, werr)
 	}
 }

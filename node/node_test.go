@@ -207,6 +207,48 @@ func TestRepeatedInitRunsHandlerOnce(t *testing.T) {
 	})
 }
 
+// Inits are handled in arrival order, so the first valid one sets the
+// identity even when others follow at once; a malformed init that comes
+// before any identity is still answered, from the id it was sent to.
+func TestInitsInArrivalOrder(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		n, _ := newNode()
+		n.Handle("init", func(node.Message) error {
+			time.Sleep(time.Second) // a slow handler: later inits must wait
+			return nil
+		})
+		c := nodetest.Start(t, n)
+		lines := []string{
+			`{"src":"c0","dest":"n5","body":{"type":"init","msg_id":1}}`,
+			`{"src":"c1","dest":"n1","body":{"type":"init","msg_id":1,"node_id":"n1","node_ids":["n1","n2"]}}`,
+			`{"src":"c2","dest":"n2","body":{"type":"init","msg_id":1,"node_id":"n2","node_ids":["n1","n2"]}}`,
+			`{"src":"c3","dest":"n1","body":{"type":"init","msg_id":1,"node_id":"n1","node_ids":["n1","n2"]}}`,
+		}
+		for _, l := range lines {
+			if err := c.WriteLine(l); err != nil {
+				t.Fatal(err)
+			}
+		}
+		got := map[string]node.Message{}
+		for range lines {
+			m := recv(t, c)
+			got[m.Dest] = m
+		}
+		if m := got["c0"]; m.Src != "n5" || m.RPCError() == nil || m.RPCError().Code != node.MalformedRequest {
+			t.Errorf("malformed first init answered %s from %q, want malformed-request from n5", m.Body, m.Src)
+		}
+		if m := got["c1"]; m.Type() != "init_ok" || m.Src != "n1" {
+			t.Errorf("first valid init answered %s from %q, want init_ok from n1", m.Body, m.Src)
+		}
+		if m := got["c2"]; m.RPCError() == nil || m.RPCError().Code != node.PreconditionFailed {
+			t.Errorf("init as n2 after n1 answered %s, want precondition-failed", m.Body)
+		}
+		if m := got["c3"]; m.Type() != "init_ok" {
+			t.Errorf("repeated init as n1 answered %s, want init_ok", m.Body)
+		}
+	})
+}
+
 func TestRequestsBeforeInitWaitForIt(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		n, _ := newNode()

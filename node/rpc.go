@@ -44,11 +44,11 @@ func (n *Node) Reply(req Message, body any) error {
 	if !ok {
 		return nil
 	}
-	return n.reply(req.Src, id, body)
+	return n.reply(n.ID(), req.Src, id, body)
 }
 
-// reply sends body to dest in reply to msg_id id.
-func (n *Node) reply(dest string, id int, body any) error {
+// reply sends body from src to dest in reply to msg_id id.
+func (n *Node) reply(src, dest string, id int, body any) error {
 	b, err := encodeBody(body)
 	if err != nil {
 		return err
@@ -56,7 +56,7 @@ func (n *Node) reply(dest string, id int, body any) error {
 	if b, err = setIntKey(b, "in_reply_to", id); err != nil {
 		return err
 	}
-	return n.write(dest, b)
+	return n.writeFrom(src, dest, b)
 }
 
 // RPC sends body to dest as a request with a fresh msg_id (a per-node
@@ -246,9 +246,14 @@ func setIntKey(obj []byte, key string, v int) ([]byte, error) {
 	return append(out, '}'), nil
 }
 
-// write sends one message, the body already encoded, as one line.
+// write sends one message from the node, the body already encoded, as
+// one line.
 func (n *Node) write(dest string, body []byte) error {
-	src := n.ID()
+	return n.writeFrom(n.ID(), dest, body)
+}
+
+// writeFrom is write with the given src, which must not be empty.
+func (n *Node) writeFrom(src, dest string, body []byte) error {
 	if src == "" {
 		return fmt.Errorf("node: send to %s: the node has no id yet (no init)", dest)
 	}

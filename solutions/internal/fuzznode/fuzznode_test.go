@@ -1,7 +1,10 @@
 package fuzznode
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
+	"io"
 	"strings"
 	"testing"
 	"testing/synctest"
@@ -92,4 +95,51 @@ func TestCheckFindsBrokenPromises(t *testing.T) {
 		}
 		wantProblem(t, run(t, twice, 1, `{"type":"twice","msg_id":1}`), "answered too often")
 	})
+}
+
+// request reads lines as node.Run does.
+func TestRequest(t *testing.T) {
+	for _, tc := range []struct {
+		line string
+		want key
+		ok   bool
+	}{
+		{`{"src":"c1","dest":"n0","body":{"type":"x","msg_id":3}}`, key{"c1", 3}, true},
+		{`{"src":"c1","dest":"n0","body":{"msg_id":0},"":""}`, key{"c1", 0}, true},
+		{`{"src":"c1","dest":"n0","body":{"msg_id":0},"src":"c9"}`, key{"c9", 0}, true},
+		{`{"src":"c1","dest":"n0","body":{"msg_id":0},"src":null}`, key{}, false},
+		{`{"src":"c1","dest":"n0","body":{"msg_id":0},"src":7}`, key{}, false},
+		{`{"src":"c1","dest":"n0","body":{"msg_id":0},"Src":7}`, key{"c1", 0}, true},
+		{`{"src":"c1","dest":"n0","body":{"msg_id":1,"in_reply_to":null}}`, key{"c1", 1}, true},
+		{`{"src":"c1","dest":"n0","body":{"msg_id":1,"in_reply_to":2}}`, key{}, false},
+		{`{"src":"c1","dest":"n0","body":{"msg_id":1.0}}`, key{}, false},
+		{`{"src":"c1","dest":"n0","body":{"msg_id":1,"type":1}}`, key{}, false},
+		{`{"src":"c1","dest":"n0","body":{"msg_id":null}}`, key{}, false},
+		{`{"src":"c1","body":{"msg_id":1}}`, key{}, false},
+		{`{"src":"c1","dest":"n0","body":[1]}`, key{}, false},
+		{`{"src":"c1","dest":"n0","body":{"msg_id":1}}}`, key{}, false},
+	} {
+		got, ok := request(tc.line)
+		if got != tc.want || ok != tc.ok {
+			t.Errorf("request(%s) = %v, %v; want %v, %v", tc.line, got, ok, tc.want, tc.ok)
+		}
+		// The node agrees: it answers (every request, whatever its type)
+		// exactly the requests request finds.
+		n := node.New(node.WithLogOutput(io.Discard))
+		n.Init("n0", []string{"n0"})
+		var out bytes.Buffer
+		if err := n.Run(strings.NewReader(tc.line+"\n"), &out); err != nil {
+			t.Fatal(err)
+		}
+		var answer struct {
+			Dest string
+			Body struct {
+				InReplyTo *int `json:"in_reply_to"`
+			}
+		}
+		answered := out.Len() > 0 && json.Unmarshal(out.Bytes(), &answer) == nil && answer.Body.InReplyTo != nil
+		if answered != tc.ok || (answered && (key{answer.Dest, *answer.Body.InReplyTo}) != tc.want) {
+			t.Errorf("node.Run answered %s with %q", tc.line, out.String())
+		}
+	}
 }

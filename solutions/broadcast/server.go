@@ -130,8 +130,8 @@ func (s *Server) handleRead(msg node.Message) error {
 func (s *Server) handleGossip(msg node.Message) error {
 	var g gossip
 	if err := msg.Unmarshal(&g); err != nil {
-		s.n.Logf("broadcast: dropping malformed gossip from %s: %v", msg.Src, err)
-		return nil
+		// Answered only if it carries a msg_id; logged either way.
+		return node.Errorf(node.MalformedRequest, "broadcast: malformed gossip from %s: %v", msg.Src, err)
 	}
 	s.mu.Lock()
 	s.setup()
@@ -163,7 +163,9 @@ func (s *Server) handleGossip(msg node.Message) error {
 	if soon {
 		s.wake()
 	}
-	return nil
+	// Peers send gossip without a msg_id; anyone who adds one is
+	// answered rather than left waiting (Reply sends nothing otherwise).
+	return s.n.Reply(msg, node.Body{Type: "gossip_ok"})
 }
 
 // dueSoon reports whether l needs polling before the flusher's planned

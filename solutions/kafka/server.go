@@ -482,5 +482,7 @@ func (s *server) receiveSync(msg node.Message) error {
 		close(s.progress)
 		s.progress = make(chan struct{})
 	}
-	return nil
+	// Peers send syncs without a msg_id; anyone who adds one is answered
+	// rather than left waiting (Reply sends nothing otherwise).
+	return s.n.Reply(msg, node.Body{Type: syncType + "_ok"})
 }

@@ -235,7 +235,9 @@ func (s *server) onPeer(msg node.Message) error {
 	}
 	m.From, m.To = msg.Src, msg.Dest
 	s.do(func(r *core.Raft) { r.Step(m) })
-	return nil
+	// Peers send Raft messages without a msg_id; anyone who adds one is
+	// answered rather than left waiting (Reply sends nothing otherwise).
+	return s.n.Reply(msg, node.Body{Type: string(m.Type) + "_ok"})
 }
 
 var errUnavailable = errors.New("no leader")

@@ -185,15 +185,14 @@ func (s *Server) handleTxn(msg node.Message) error {
 func (s *Server) handleSync(msg node.Message) error {
 	var m syncMsg
 	if err := msg.Unmarshal(&m); err != nil {
-		s.n.Logf("txn: dropping malformed %s from %s: %v", syncType, msg.Src, err)
-		return nil
+		// Answered only if it carries a msg_id; logged either way.
+		return node.Errorf(node.MalformedRequest, "txn: malformed %s from %s: %v", syncType, msg.Src, err)
 	}
 	writes := make([]keyVersion, 0, len(m.Writes))
 	for _, w := range m.Writes {
 		kv, err := fromWire(w, msg.Src)
 		if err != nil {
-			s.n.Logf("txn: dropping %s from %s with a bad write %v: %v", syncType, msg.Src, w, err)
-			return nil
+			return node.Errorf(node.MalformedRequest, "txn: %s from %s with a bad write %v: %v", syncType, msg.Src, w, err)
 		}
 		writes = append(writes, kv)
 	}
@@ -202,8 +201,7 @@ func (s *Server) handleSync(msg node.Message) error {
 	l, ok := s.byPeer[msg.Src]
 	if !ok {
 		s.mu.Unlock()
-		s.n.Logf("txn: dropping %s from %s, which is not a peer", syncType, msg.Src)
-		return nil
+		return node.Errorf(node.MalformedRequest, "txn: %s from %s, which is not a peer", syncType, msg.Src)
 	}
 	for _, w := range writes {
 		s.st.merge(w.key, w.v)
@@ -219,7 +217,9 @@ func (s *Server) handleSync(msg node.Message) error {
 	if soon {
 		s.wake()
 	}
-	return nil
+	// Peers send syncs without a msg_id; anyone who adds one is answered
+	// rather than left waiting (Reply sends nothing otherwise).
+	return s.n.Reply(msg, node.Body{Type: syncType + "_ok"})
 }
 
 // trim drops the log positions every peer has acknowledged. The caller

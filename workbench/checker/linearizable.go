@@ -231,14 +231,27 @@ func CheckRegisterHistory(ops []history.Op, timeout time.Duration) edn.Map {
 // with indeterminate operations, races porcupine, quick to confirm
 // linearizable ones. The first definite answer wins and the other search
 // is stopped; a refutation is explained with the linear search's
-// configurations when it can provide them.
+// configurations when it can provide them. When both searches reach a
+// verdict and the verdicts differ, one of them is wrong, and the result
+// says so ({:valid? :unknown}) instead of picking one.
 func checkRegister(pops []porcupine.Operation, timeout time.Duration) edn.Map {
+	return checkRegisterWith(pops, timeout, porcupine.CheckOperationsTimeout)
+}
+
+// porcupineCheck runs porcupine; tests replace it to make the searches
+// disagree.
+type porcupineCheck func(model porcupine.Model, pops []porcupine.Operation, timeout time.Duration) porcupine.CheckResult
+
+// checkRegisterWith is checkRegister with porcupine run by runPorcupine.
+func checkRegisterWith(pops []porcupine.Operation, timeout time.Duration, runPorcupine porcupineCheck) edn.Map {
 	start := time.Now()
 	var deadline time.Time
 	if timeout > 0 {
 		deadline = start.Add(timeout)
 	}
-	var stop atomic.Bool
+	// stop asks both searches to give up; interrupted records that
+	// porcupine saw it, after which its answer is no verdict.
+	var stop, interrupted atomic.Bool
 	type linResult struct {
 		failure *linFailure
 		err     error
@@ -252,11 +265,12 @@ func checkRegister(pops []porcupine.Operation, timeout time.Duration) edn.Map {
 	model := CASRegisterModel()
 	model.Step = func(state, input, output any) (bool, any) {
 		if stop.Load() {
+			interrupted.Store(true)
 			return false, state // unwinds porcupine's search quickly; the result is ignored
 		}
 		return registerStep(state, input, output)
 	}
-	go func() { porCh <- porcupine.CheckOperationsTimeout(model, pops, timeout) }()
+	go func() { porCh <- runPorcupine(model, pops, timeout) }()
 
 	timedOut := unknownResult(fmt.Errorf("linearizability check timed out after %v", timeout))
 	var lin *linResult
@@ -268,11 +282,15 @@ func checkRegister(pops []porcupine.Operation, timeout time.Duration) edn.Map {
 			if r.err == nil {
 				stop.Store(true)
 				if por == "" {
-					por = <-porCh
-				} else if por == porcupine.Illegal && r.failure == nil {
-					return unknownResult(errors.New("linearizability: the linear search and porcupine disagree"))
+					if por = <-porCh; interrupted.Load() {
+						por = porcupine.Unknown // stopped before it decided
+					}
 				}
-				if r.failure == nil {
+				switch {
+				case por == porcupine.Illegal && r.failure == nil,
+					por == porcupine.Ok && r.failure != nil:
+					return unknownResult(fmt.Errorf("linearizability: the linear search and porcupine disagree (porcupine: %s)", por))
+				case r.failure == nil:
 					return edn.K("valid?", true)
 				}
 				return r.failure.edn()

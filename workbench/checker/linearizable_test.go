@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/anishathalye/porcupine"
@@ -420,5 +421,48 @@ func TestLinearizableKVRefutesQuicklyDespiteIndeterminateOps(t *testing.T) {
 			t.Fatalf("%d goroutines left running, had %d", runtime.NumGoroutine(), goroutines)
 		}
 		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// When the two searches both reach a verdict and the verdicts differ, the
+// result says so, whichever finishes first; a porcupine run that was
+// stopped has no verdict. Porcupine is replaced by a stand-in; in a
+// synctest bubble its sleep ends only once the linear search has
+// finished, so it finishes second.
+func TestCheckRegisterReportsDisagreement(t *testing.T) {
+	valid := newBuilder().kvWrite(0, 0, 1).kvRead(1, 0, 1).ops
+	stale := newBuilder().kvWrite(0, 0, 1).kvWrite(0, 0, 2).kvRead(1, 0, 1).ops
+	answer := func(res porcupine.CheckResult, wait time.Duration, step bool) porcupineCheck {
+		return func(m porcupine.Model, pops []porcupine.Operation, _ time.Duration) porcupine.CheckResult {
+			time.Sleep(wait)
+			if step { // a real search would go on stepping and see the stop
+				m.Step(m.Init(), pops[0].Input, pops[0].Output)
+			}
+			return res
+		}
+	}
+	for _, tc := range []struct {
+		name string
+		ops  []history.Op
+		por  porcupineCheck
+		want string // a substring of the result
+	}{
+		{"porcupine refutes second", valid, answer(porcupine.Illegal, time.Second, false), "disagree (porcupine: Illegal)"},
+		{"porcupine confirms second", stale, answer(porcupine.Ok, time.Second, false), "disagree (porcupine: Ok)"},
+		{"porcupine refutes at once", valid, answer(porcupine.Illegal, 0, false), "disagree (porcupine: Illegal)"},
+		{"porcupine stopped", valid, answer(porcupine.Illegal, time.Second, true), "{:valid? true}"},
+		{"porcupine agrees second", stale, answer(porcupine.Illegal, time.Second, false), ":analyzer :linear"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			pops, err := RegisterOperations(unwrap(tc.ops))
+			if err != nil {
+				t.Fatal(err)
+			}
+			synctest.Test(t, func(t *testing.T) {
+				if got := show(checkRegisterWith(pops, noTimeout, tc.por)); !strings.Contains(got, tc.want) {
+					t.Errorf("result %s, want it to contain %q", got, tc.want)
+				}
+			})
+		})
 	}
 }

@@ -353,7 +353,7 @@ func (s *Server) flusher(ctx context.Context) {
 		}
 		var fire <-chan time.Time
 		if !next.IsZero() {
-			timer.Reset(max(next.Sub(time.Now()), 0))
+			timer.Reset(max(time.Until(next), 0))
 			fire = timer.C
 		}
 		select {

@@ -350,9 +350,6 @@ func (n *Network) Journal() []Event {
 // journal events.
 func (n *Network) Since() time.Duration { return time.Since(n.start) }
 
-// Start is the instant the journal clock began.
-func (n *Network) Start() time.Time { return n.start }
-
 // Endpoint is one registered id's inbox.
 type Endpoint struct {
 	id   string
@@ -467,13 +464,6 @@ func (e *Endpoint) take(ctx context.Context) (item, error) {
 			return item{}, ctx.Err()
 		}
 	}
-}
-
-// Pending returns how many messages wait in the endpoint's queue.
-func (e *Endpoint) Pending() int {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	return len(e.queue)
 }
 
 type item struct {

@@ -207,9 +207,6 @@ func startError(bin string, err error) error {
 	return fmt.Errorf("cannot start %s: %w", bin, err)
 }
 
-// ID returns the node's id.
-func (p *Node) ID() string { return p.id }
-
 // Stdout is what the node prints; read it line by line with Lines.
 func (p *Node) Stdout() io.Reader { return p.stdout }
 

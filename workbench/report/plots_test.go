@@ -3,7 +3,6 @@ package report
 import (
 	"bytes"
 	"cmp"
-	"fmt"
 	"image"
 	"image/color"
 	"image/png"
@@ -320,7 +319,7 @@ func TestPlotTiming(t *testing.T) {
 	if err := WritePlots(t.TempDir(), ops, FaultIntervals(ops)); err != nil {
 		t.Fatal(err)
 	}
-	t.Log(fmt.Sprintf("plotting %d ops took %v", len(ops)/2, time.Since(began)))
+	t.Logf("plotting %d ops took %v", len(ops)/2, time.Since(began))
 }
 
 // phasedHistory has a main phase of reads and writes over 0–10 s, a

@@ -86,10 +86,6 @@ type storedTest struct {
 
 type storedFile struct{ Name, URL string }
 
-// indexFigures are the columns of key figures on the index, by the
-// names keyFigures gives them; latencies fill one more column.
-var indexFigures = []string{"msgs-per-op", "ok-fraction"}
-
 // listTests returns the tests stored in root, newest first. Symlinks
 // (latest, current) and anything that is not a directory are skipped.
 func listTests(root rootFS) ([]storedTest, error) {

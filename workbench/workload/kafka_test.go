@@ -102,7 +102,6 @@ func TestKafkaKeyRetirement(t *testing.T) {
 	w, _ := newTestKafka(t, 2, 3)
 	noCrashes(w)
 	sent := map[string][]int64{}
-	var order []string // keys in order of first send
 	for range 20000 {
 		op, _ := w.NextOp(0, 0)
 		if op.F != "send" {
@@ -112,9 +111,6 @@ func TestKafkaKeyRetirement(t *testing.T) {
 		k, m := mop[1].(string), mop[2].(int64)
 		if mop[0] != kwSend {
 			t.Fatalf("send micro-op %#v", mop)
-		}
-		if len(sent[k]) == 0 {
-			order = append(order, k)
 		}
 		sent[k] = append(sent[k], m)
 	}

@@ -377,7 +377,6 @@ type visPair struct {
 	write                 int   // index into writes
 	healPair              bool  // its span overlaps a partition
 	resolved, seen        bool  // a read saw or superseded the write
-	hasStale              bool  // some stale read came before the resolution
 	lag                   int64 // the proven lag (outside partitions) or after-heal lag
 	upper                 int64 // ack → completion of the read that saw it, when seen
 	heal                  int   // index of the partition whose heal the after-heal lag counts from, or −1

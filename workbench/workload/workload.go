@@ -13,7 +13,6 @@ import (
 	"math/rand/v2"
 	"sort"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/glomers/glomers/node"
@@ -309,18 +308,4 @@ func keywordize(raw json.RawMessage) any {
 		m = append(m, edn.Entry{Key: edn.Keyword(key), Val: v})
 	}
 	return m
-}
-
-// counter hands out 0, 1, 2, ... safely from several goroutines.
-type counter struct {
-	mu   sync.Mutex
-	next int64
-}
-
-func (c *counter) take() int64 {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	v := c.next
-	c.next++
-	return v
 }

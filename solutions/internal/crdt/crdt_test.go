@@ -299,7 +299,7 @@ func TestLateAcknowledgementsCount(t *testing.T) {
 		if !maps.Equal(repeat.state, first.state) || repeat.id == first.id {
 			t.Fatalf("repeat %+v, want the same state in a new request", repeat)
 		}
-		time.Sleep(sent.Add(1500 * time.Millisecond).Sub(time.Now()))
+		time.Sleep(time.Until(sent.Add(1500 * time.Millisecond)))
 		ack(t, c, first) // 1.5 s after it was sent
 		quiet(t, c, 10*time.Second)
 

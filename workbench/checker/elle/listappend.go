@@ -225,6 +225,7 @@ func listAppendInvocations(client []history.Op) ([]*txn, error) {
 				continue
 			}
 			if appended[vkey{m.k, m.v}] {
+				//lint:ignore ST1005 the text is the one Elle's verify-unique-appends gives, shown to users as is
 				return nil, fmt.Errorf("duplicate-appends: value %s appended to key %s multiple times!",
 					edn1s(printableV(t, m.k, m.v)), edn1s(printable(t, m.k)))
 			}

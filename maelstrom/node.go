@@ -208,6 +208,7 @@ func (n *Node) route(out, line []byte) ([]byte, error) {
 	b := []byte(msg.Body)
 	if body.InReplyTo == 0 {
 		if body.Type != "init" && n.handler(body.Type) == nil {
+			//lint:ignore ST1005 the demo library's own text, which ported code may match
 			return nil, fmt.Errorf("No handler for %s", line)
 		}
 		if bytes.Contains(b, []byte(`in_reply_to`)) {

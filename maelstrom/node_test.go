@@ -255,7 +255,7 @@ func TestRunErrors(t *testing.T) {
 				n.Handle("read", func(maelstrom.Message) error { return nil })
 				c := start(t, n)
 				c.initNode("n1", "n1")
-				go c.send(tc.line) // Run stops reading at this line
+				go io.WriteString(c.in, tc.line+"\n") // Run stops reading at this line (no t.Fatalf off the test goroutine)
 				err := <-c.done
 				if err == nil || err.Error() != tc.want {
 					t.Fatalf("Run returned %v, want %s", err, tc.want)

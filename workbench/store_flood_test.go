@@ -24,11 +24,10 @@ import (
 type flooder struct {
 	count, size int
 
-	mu     sync.Mutex
-	done   bool
-	base   uint64
-	peak   uint64
-	failed error
+	mu   sync.Mutex
+	done bool
+	base uint64
+	peak uint64
 }
 
 func (f *flooder) sample() uint64 {

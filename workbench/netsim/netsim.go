@@ -466,6 +466,13 @@ func (e *Endpoint) take(ctx context.Context) (item, error) {
 	}
 }
 
+// Pending returns how many messages wait in the endpoint's queue.
+func (e *Endpoint) Pending() int {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return len(e.queue)
+}
+
 type item struct {
 	deadline time.Time
 	seq      int64

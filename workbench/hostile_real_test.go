@@ -13,12 +13,14 @@ import (
 // and a complete store, and the log names the node and what it did. Each
 // takes about six seconds: the operations after the bad line time out.
 func TestRealHostileNodes(t *testing.T) {
+	t.Parallel()
 	bin := binaries(t)
 	for _, c := range []struct{ node, want string }{
 		{"deep-echo", "with JSON nested more than 100 levels deep"},
 		{"long-line", "printed a line of 104857600 bytes to STDOUT, longer than the 4194304 bytes (4 MiB) this bench accepts"},
 	} {
 		t.Run(c.node, func(t *testing.T) {
+			t.Parallel()
 			store := t.TempDir()
 			code, out, stderr := cliRun(t, "test", "-w", "echo", "--bin", filepath.Join(bin, "faulty"), c.node,
 				"--node-count", "1", "--time-limit", "1", "--rate", "5", "--store", store)

@@ -182,14 +182,17 @@ func TestRealFaultyNodesAreInvalid(t *testing.T) {
 		{"colliding-ids", "unique-ids", "2"},
 		{"kafka-per-node-offsets", "kafka", "2"},
 	} {
-		code, out, stderr := cliRun(t, "test", "-w", c.workload, "--bin", filepath.Join(bin, "faulty"), c.fault,
-			"--node-count", c.nodes, "--time-limit", "2", "--rate", "50", "--store", t.TempDir())
-		if code != cli.ExitInvalid {
-			t.Errorf("%s: exit %d, want %d\nstderr: %s\nlog: %s", c.fault, code, cli.ExitInvalid, stderr, tail(out, 1500))
-		}
-		if !strings.Contains(out, "Analysis invalid!") {
-			t.Errorf("%s: no invalid verdict line", c.fault)
-		}
+		t.Run(c.fault, func(t *testing.T) {
+			t.Parallel()
+			code, out, stderr := cliRun(t, "test", "-w", c.workload, "--bin", filepath.Join(bin, "faulty"), c.fault,
+				"--node-count", c.nodes, "--time-limit", "2", "--rate", "50", "--store", t.TempDir())
+			if code != cli.ExitInvalid {
+				t.Errorf("%s: exit %d, want %d\nstderr: %s\nlog: %s", c.fault, code, cli.ExitInvalid, stderr, tail(out, 1500))
+			}
+			if !strings.Contains(out, "Analysis invalid!") {
+				t.Errorf("%s: no invalid verdict line", c.fault)
+			}
+		})
 	}
 }
 

@@ -14,6 +14,7 @@ import (
 	"slices"
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
 // HandlerFunc handles one incoming message. Returning an error makes the
@@ -247,6 +248,29 @@ func (n *Node) handler(typ string) HandlerFunc {
 // already cancelled ctx and nobody waits for it.
 func (n *Node) Go(fn func(ctx context.Context)) {
 	n.bg.Go(func() { fn(n.ctx) })
+}
+
+// Every runs fn every interval in the background, from one interval
+// after the call until the node stops, like a goroutine started with
+// [Node.Go]: fn gets the node's context, and Run waits for a run of fn in
+// progress. Runs never overlap: a run longer than the interval delays
+// the next, and of the ticks it spans one waits and the rest are dropped,
+// as with a time.Ticker. A periodic flush, heartbeat or sync is one line:
+//
+//	n.Every(25*time.Millisecond, func(ctx context.Context) { s.flush(ctx) })
+func (n *Node) Every(interval time.Duration, fn func(ctx context.Context)) {
+	n.Go(func(ctx context.Context) {
+		t := time.NewTicker(interval)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				fn(ctx)
+			}
+		}
+	})
 }
 
 // Context returns a context that is cancelled when the node's input

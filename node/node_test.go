@@ -884,3 +884,54 @@ func TestHandleInlineOrdersMessages(t *testing.T) {
 		}
 	}
 }
+
+// Every runs its function once per interval, from one interval after the
+// call, never two runs at once, until the input ends; Run waits for a
+// run in progress.
+func TestEveryTicksUntilTheNodeStops(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		n, _ := newNode()
+		var runs, running, overlaps atomic.Int64
+		finished := make(chan struct{})
+		n.Every(10*time.Millisecond, func(ctx context.Context) {
+			if running.Add(1) > 1 {
+				overlaps.Add(1)
+			}
+			defer running.Add(-1)
+			if runs.Add(1) == 5 {
+				time.Sleep(25 * time.Millisecond) // over two intervals: one tick waits, one is dropped
+			}
+			if ctx.Err() != nil {
+				close(finished)
+			}
+		})
+		c := nodetest.Start(t, n)
+		c.Init("n1", []string{"n1"})
+		time.Sleep(45 * time.Millisecond)
+		if got := runs.Load(); got != 4 {
+			t.Errorf("%d runs in 45 ms at 10 ms, want 4", got)
+		}
+		// Run 5 at 50 ms holds until 75 ms: the tick at 60 waits and runs
+		// at 75, the one at 70 is dropped; then 80, 90, 100.
+		time.Sleep(60 * time.Millisecond)
+		if got := runs.Load(); got != 9 {
+			t.Errorf("%d runs after 105 ms with one run of 25 ms, want 9", got)
+		}
+		if err := c.Close(); err != nil {
+			t.Fatal(err)
+		}
+		after := runs.Load()
+		time.Sleep(100 * time.Millisecond)
+		if runs.Load() != after {
+			t.Error("Every kept running after the node stopped")
+		}
+		if overlaps.Load() != 0 {
+			t.Errorf("%d overlapping runs", overlaps.Load())
+		}
+		select {
+		case <-finished:
+			t.Error("a run saw a cancelled context: it started after the node stopped")
+		default:
+		}
+	})
+}

@@ -40,7 +40,7 @@ func RegisterWith(n *node.Node, opts Options) {
 			return err
 		}
 		if len(s.peers) > 0 {
-			n.Go(s.loop)
+			n.Every(s.opts.SyncInterval, s.sendDueSyncs)
 		}
 		return nil
 	})
@@ -356,20 +356,12 @@ type syncBody struct {
 	Retry bool `json:"retry,omitempty"`
 }
 
-// loop sends the due syncs every SyncInterval until the node stops.
-func (s *server) loop(ctx context.Context) {
-	t := time.NewTicker(s.opts.SyncInterval)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-		for _, m := range s.dueSyncs(time.Now()) {
-			if err := s.n.Send(m.dest, m.body); err != nil {
-				s.n.Logf("kafka: sync to %s: %v", m.dest, err)
-			}
+// sendDueSyncs sends the syncs due now; it runs every SyncInterval until
+// the node stops.
+func (s *server) sendDueSyncs(context.Context) {
+	for _, m := range s.dueSyncs(time.Now()) {
+		if err := s.n.Send(m.dest, m.body); err != nil {
+			s.n.Logf("kafka: sync to %s: %v", m.dest, err)
 		}
 	}
 }

@@ -124,20 +124,7 @@ func (s *server) start() {
 	msgs := s.readyLocked()
 	s.mu.Unlock()
 	s.send(msgs)
-	s.n.Go(s.ticker)
-}
-
-func (s *server) ticker(ctx context.Context) {
-	t := time.NewTicker(s.opts.Tick)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			s.do(func(r *core.Raft) { r.Tick() })
-		}
-	}
+	s.n.Every(s.opts.Tick, func(context.Context) { s.do(func(r *core.Raft) { r.Tick() }) })
 }
 
 // do runs fn on the core under the lock, carries out the Ready and sends

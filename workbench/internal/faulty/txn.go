@@ -247,26 +247,17 @@ func TxnLostUpdate(n *node.Node) {
 		st.mu.Unlock()
 		return nil
 	})
-	n.Go(func(ctx context.Context) {
-		t := time.NewTicker(lostUpdateFlush)
-		defer t.Stop()
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-t.C:
-			}
-			st.mu.Lock()
-			batch := pending
-			pending = nil
-			st.mu.Unlock()
-			if len(batch) == 0 {
-				continue
-			}
-			for _, p := range n.NodeIDs() {
-				if p != n.ID() {
-					_ = n.Send(p, map[string]any{"type": "replicate", "writes": batch})
-				}
+	n.Every(lostUpdateFlush, func(context.Context) {
+		st.mu.Lock()
+		batch := pending
+		pending = nil
+		st.mu.Unlock()
+		if len(batch) == 0 {
+			return
+		}
+		for _, p := range n.NodeIDs() {
+			if p != n.ID() {
+				_ = n.Send(p, map[string]any{"type": "replicate", "writes": batch})
 			}
 		}
 	})

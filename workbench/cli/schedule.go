@@ -35,7 +35,8 @@ func heavy(c challenge.Challenge) bool {
 // stores each result in its own place, so the scoreboard keeps the
 // catalogue's order whatever order the runs finish in. A heavy run takes
 // two of the jobs' slots and never overlaps another heavy run; heavy runs
-// start first, since they form the longest chain. Once ctx ends no run
+// start first, since they form the longest chain. With one job the runs
+// follow the catalogue's order. Once ctx ends no run
 // starts; the rows never started keep verdict "not run".
 func runRows(ctx context.Context, rows []row, jobs int, run func(context.Context, int) row) {
 	jobs = max(jobs, 1)
@@ -68,6 +69,9 @@ func runRows(ctx context.Context, rows []row, jobs int, run func(context.Context
 	for {
 		for ctx.Err() == nil {
 			k := nextToStart(rows, pending, jobs-used, heavyBusy, weight)
+			if jobs == 1 && len(pending) > 0 && used == 0 {
+				k = 0 // one at a time: the catalogue's order
+			}
 			if k < 0 {
 				break
 			}

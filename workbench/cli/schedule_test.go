@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"sort"
 	"strings"
 	"sync"
 	"testing"
@@ -78,6 +79,9 @@ func TestRunRowsKeepsOrderAndLimits(t *testing.T) {
 				if ran[i] != 1 || r.note != fmt.Sprint(i) || r.c.ID != rows[i].c.ID {
 					t.Errorf("jobs %d: row %d ran %d times, holds %q (%s)", jobs, i, ran[i], r.note, r.c.ID)
 				}
+			}
+			if jobs == 1 && !sort.IntsAreSorted(finished) {
+				t.Errorf("jobs 1: runs finished in the order %v, not the catalogue's", finished)
 			}
 			if jobs > 1 && finished[0] == 0 {
 				t.Errorf("jobs %d: the test meant the first row to finish late, order %v", jobs, finished)

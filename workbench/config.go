@@ -11,20 +11,63 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"regexp"
 	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/glomers/glomers/workbench/checker"
+	"github.com/glomers/glomers/workbench/internal/suggest"
 	"github.com/glomers/glomers/workbench/nemesis"
 	"github.com/glomers/glomers/workbench/netsim"
 	"github.com/glomers/glomers/workbench/process"
+	"github.com/glomers/glomers/workbench/topology"
 	"github.com/glomers/glomers/workbench/workload"
 )
 
-// Config is one test, as the command line describes it. The zero values
-// of optional fields mean Maelstrom's defaults (see Defaults).
+// Maelstrom's defaults for a test, as `maelstrom test` has them:
+// src/maelstrom/core.clj (opt-spec) for Maelstrom's own options, and
+// jepsen/src/jepsen/cli.clj (test-opt-spec) for the node list,
+// --concurrency and --time-limit. Config.Defaults fills a Config from
+// them; the command line's flags and help text read them from here.
+const (
+	DefaultWorkload = "lin-kv"
+	// DefaultConcurrency is Jepsen's "1n": one worker thread per node.
+	// (Maelstrom's challenge pages pass --concurrency 2n; that is their
+	// choice, not the default.)
+	DefaultConcurrency     = "1n"
+	DefaultTimeLimit       = 60 * time.Second
+	DefaultLatencyDist     = netsim.Constant
+	DefaultNemesisInterval = 10 * time.Second
+	DefaultTopology        = "grid"
+	DefaultMaxTxnLength    = 4
+	DefaultMaxWritesPerKey = 16
+	// DefaultConsistencyModel is the model the txn workloads check.
+	DefaultConsistencyModel = "strict-serializable"
+	// DefaultRecoveryWait is the sleep before the final phase.
+	DefaultRecoveryWait = 10 * time.Second
+
+	// DefaultRate is --rate's default in operations per second. Unlike
+	// the others Defaults does not apply it: Config.Rate 0 means no
+	// client operations, as --rate 0 does.
+	DefaultRate = 5.0
+	// DefaultStoreRoot is --store's default. Defaults does not apply
+	// it: Config.StoreRoot "" means store nothing.
+	DefaultStoreRoot = "store"
+)
+
+// DefaultNodeIDs returns Jepsen's default node list, n1…n5, used when
+// neither --node-count nor --node names the nodes.
+func DefaultNodeIDs() []string { return []string{"n1", "n2", "n3", "n4", "n5"} }
+
+// Config is one test, as the command line describes it. Defaults replaces
+// the zero value of an optional field with Maelstrom's default (the
+// Default constants above), except where the field says what its zero
+// value means: Rate 0 runs no client operations, KeyCount 0 leaves the
+// key count to the workload, Seed 0 draws a seed from the clock and
+// StoreRoot "" stores nothing.
 type Config struct {
 	Workload string   // -w: workload name
 	Bin      string   // --bin: node binary
@@ -33,12 +76,15 @@ type Config struct {
 	// Node, when set, runs every node in-process instead of Bin.
 	Node process.Func
 
-	NodeIDs     []string      // node ids (from --node-count, --node or the default n1…n5)
-	Concurrency int           // worker threads
+	NodeIDs     []string      // node ids (from --node-count, --node or DefaultNodeIDs)
+	Concurrency int           // worker threads; 0: DefaultConcurrency, one per node
 	TimeLimit   time.Duration // main phase duration
-	Rate        float64       // total client operations per second
+	// Rate is the total client operations per second. 0 runs none: the
+	// main phase only waits out the time limit (Maelstrom's --rate 0).
+	// The command line's default is DefaultRate.
+	Rate        float64
 	Latency     time.Duration // mean inter-server latency
-	LatencyDist string        // constant, uniform or exponential
+	LatencyDist string        // one of netsim.Dists()
 
 	// Nemesis lists the faults to inject: "partition" (Maelstrom's only
 	// one), and glomers' extras "kill" and "pause" (see nemesis.Faults).
@@ -52,19 +98,20 @@ type Config struct {
 	// the final phase. An empty, non-nil plan injects no faults.
 	FaultPlan nemesis.Plan
 
-	Topology          string   // broadcast topology
+	Topology          string   // broadcast topology, one of topology.Names()
 	KeyCount          int      // txn and kafka key pool size; 0 = workload default
 	MaxTxnLength      int      // txn length bound
 	MaxWritesPerKey   int      // writes per key before it is retired
 	ConsistencyModels []string // txn models to check
 
-	Seed uint64 // randomness of generator, nemesis, latency and services
+	Seed uint64 // randomness of generator, nemesis, latency and services; 0: from the clock
 
 	LogStderr  bool // copy node stderr lines into the log
 	LogNetSend bool // log every message when sent
 	LogNetRecv bool // log every message when delivered
 
-	// StoreRoot is where store/<workload>/<time>/ goes; empty writes nothing.
+	// StoreRoot is where store/<workload>/<time>/ goes; empty writes
+	// nothing (the command line's default is DefaultStoreRoot).
 	StoreRoot string
 	// Log receives the test log (console); nil discards it.
 	Log io.Writer
@@ -80,45 +127,72 @@ type Config struct {
 	Strict bool
 }
 
-// Defaults fills unset fields with Maelstrom's defaults.
+// Defaults fills unset fields with Maelstrom's defaults (see Config for
+// the fields whose zero value means something else).
 func (c *Config) Defaults() {
 	if c.Workload == "" {
-		c.Workload = "lin-kv"
+		c.Workload = DefaultWorkload
 	}
 	if len(c.NodeIDs) == 0 {
-		c.NodeIDs = []string{"n1", "n2", "n3", "n4", "n5"}
+		c.NodeIDs = DefaultNodeIDs()
 	}
 	if c.Concurrency == 0 {
-		c.Concurrency = len(c.NodeIDs)
+		if n, err := ParseConcurrency(DefaultConcurrency, len(c.NodeIDs)); err == nil {
+			c.Concurrency = n
+		}
 	}
 	if c.TimeLimit == 0 {
-		c.TimeLimit = 60 * time.Second
+		c.TimeLimit = DefaultTimeLimit
 	}
 	if c.LatencyDist == "" {
-		c.LatencyDist = netsim.Constant
+		c.LatencyDist = DefaultLatencyDist
 	}
 	if c.NemesisInterval == 0 {
-		c.NemesisInterval = 10 * time.Second
+		c.NemesisInterval = DefaultNemesisInterval
 	}
 	if c.Topology == "" {
-		c.Topology = "grid"
+		c.Topology = DefaultTopology
 	}
 	if c.MaxTxnLength == 0 {
-		c.MaxTxnLength = 4
+		c.MaxTxnLength = DefaultMaxTxnLength
 	}
 	if c.MaxWritesPerKey == 0 {
-		c.MaxWritesPerKey = 16
+		c.MaxWritesPerKey = DefaultMaxWritesPerKey
 	}
 	if len(c.ConsistencyModels) == 0 {
-		c.ConsistencyModels = []string{"strict-serializable"}
+		c.ConsistencyModels = []string{DefaultConsistencyModel}
 	}
 	if c.RecoveryWait == 0 {
-		c.RecoveryWait = 10 * time.Second
+		c.RecoveryWait = DefaultRecoveryWait
 	}
 }
 
+// concurrencyRE is Jepsen's --concurrency syntax: an integer, optionally
+// followed by n.
+var concurrencyRE = regexp.MustCompile(`^(\d+)(n?)$`)
+
+// ParseConcurrency resolves a --concurrency value for a test of nodes
+// nodes: an integer K is K worker threads, Kn is K per node (Jepsen's
+// cli.clj, parse-concurrency, which applies the multiplier after the
+// node list is known). It refuses anything else, and a result below 1.
+func ParseConcurrency(spec string, nodes int) (int, error) {
+	m := concurrencyRE.FindStringSubmatch(spec)
+	if m == nil {
+		return 0, fmt.Errorf("--concurrency must be an integer, optionally followed by n (like 2n), got %q", spec)
+	}
+	k, err := strconv.Atoi(m[1])
+	if err != nil || k < 1 {
+		return 0, fmt.Errorf("--concurrency must be at least 1, got %q", spec)
+	}
+	if m[2] == "n" {
+		k *= nodes
+	}
+	return k, nil
+}
+
 // Validate reports every problem with the configuration at once, like
-// Maelstrom's option validation.
+// Maelstrom's option validation. It expects a Config that Defaults has
+// filled.
 func (c *Config) Validate() error {
 	var errs []error
 	known := false
@@ -128,14 +202,11 @@ func (c *Config) Validate() error {
 		}
 	}
 	if !known {
-		maelstrom := false
-		for _, n := range workload.AllNames() {
-			maelstrom = maelstrom || n == c.Workload
-		}
-		if maelstrom {
+		switch {
+		case slices.Contains(workload.AllNames(), c.Workload):
 			errs = append(errs, fmt.Errorf("workload %q is one of Maelstrom's but not implemented in glomers yet; this bench runs %s", c.Workload, strings.Join(workload.Names(), ", ")))
-		} else {
-			errs = append(errs, fmt.Errorf("unknown workload %q; this bench runs %s", c.Workload, strings.Join(workload.Names(), ", ")))
+		default:
+			errs = append(errs, fmt.Errorf("unknown workload %q%s; this bench runs %s", c.Workload, didYouMean(c.Workload, workload.AllNames()), strings.Join(workload.Names(), ", ")))
 		}
 	}
 	if c.Node == nil && c.Bin == "" {
@@ -174,6 +245,18 @@ func (c *Config) Validate() error {
 			errs = append(errs, err)
 		}
 	}
+	if !slices.Contains(topology.Names(), c.Topology) {
+		errs = append(errs, fmt.Errorf("--topology must be one of %s; got %q%s", strings.Join(topology.Names(), ", "), c.Topology, didYouMean(c.Topology, topology.Names())))
+	}
+	if c.MaxTxnLength < 1 {
+		errs = append(errs, fmt.Errorf("--max-txn-length must be at least 1, got %d", c.MaxTxnLength))
+	}
+	if c.MaxWritesPerKey < 1 {
+		errs = append(errs, fmt.Errorf("--max-writes-per-key must be at least 1, got %d", c.MaxWritesPerKey))
+	}
+	if c.KeyCount < 0 {
+		errs = append(errs, fmt.Errorf("--key-count must not be negative, got %d", c.KeyCount))
+	}
 	if c.NemesisInterval <= 0 {
 		errs = append(errs, fmt.Errorf("--nemesis-interval must be positive, got %v", c.NemesisInterval))
 	}
@@ -181,6 +264,15 @@ func (c *Config) Validate() error {
 		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
+}
+
+// didYouMean returns " (did you mean X?)" for the known name nearest a
+// misspelled one, or "" when none is near.
+func didYouMean(word string, known []string) string {
+	if s, ok := suggest.Closest(word, known); ok {
+		return fmt.Sprintf(" (did you mean %s?)", s)
+	}
+	return ""
 }
 
 // fault reports whether --nemesis asks for fault.

@@ -103,6 +103,10 @@ const (
 	Exponential = "exponential"
 )
 
+// Dists returns the latency distributions, the default first: constant,
+// uniform, exponential. The caller may modify the returned slice.
+func Dists() []string { return []string{Constant, Uniform, Exponential} }
+
 // Config sets up a Network.
 type Config struct {
 	// Latency is the mean latency of messages between non-clients.
@@ -144,7 +148,7 @@ func (c Config) Validate() error {
 			return errors.New("--latency-dist exponential needs a --latency above 0 (the rate would be 1/0)")
 		}
 	default:
-		return fmt.Errorf("unknown latency distribution %q (want constant, uniform or exponential)", c.Dist)
+		return fmt.Errorf("unknown latency distribution %q (want %s)", c.Dist, strings.Join(Dists(), ", "))
 	}
 	if c.Latency < 0 {
 		return fmt.Errorf("--latency must not be negative, got %v", c.Latency)

@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -18,6 +19,7 @@ import (
 	"github.com/glomers/glomers/workbench"
 	"github.com/glomers/glomers/workbench/challenge"
 	"github.com/glomers/glomers/workbench/checker"
+	"github.com/glomers/glomers/workbench/internal/suggest"
 	"github.com/glomers/glomers/workbench/process"
 	"github.com/glomers/glomers/workbench/workload"
 )
@@ -40,6 +42,7 @@ const ExitInterrupted = 130
 // challengeOptions is the parsed `glomers challenge` command line.
 type challengeOptions struct {
 	ids                      []string
+	chosen                   []challenge.Challenge // what ids select, in the catalogue's order
 	binDir, maelstrom, store string
 	seed                     uint64
 	wide, help               bool
@@ -59,24 +62,59 @@ func parseChallenge(args []string) (*challengeOptions, error) {
 	o := &challengeOptions{}
 	fs := pflag.NewFlagSet("challenge", pflag.ContinueOnError)
 	fs.SetOutput(io.Discard)
+	fs.SortFlags = false
 	fs.StringVar(&o.binDir, "bin-dir", "", "use the binaries in `DIR` (named like cmd/: echo, unique-ids, broadcast, …, or like the challenge pages: maelstrom-echo, …) instead of building ours")
 	fs.StringVar(&o.maelstrom, "maelstrom", "", "run the same command lines through a real Maelstrom at `PATH`")
-	fs.StringVar(&o.store, "store", "store", "where test results go")
+	fs.StringVar(&o.store, "store", workbench.DefaultStoreRoot, "where test results go")
+	setArg(fs, "store", "DIR")
 	fs.Uint64Var(&o.seed, "seed", 0, "seed for every test (default: from the clock; each run prints its own)")
+	setArg(fs, "seed", "N")
 	fs.IntVarP(&o.jobs, "jobs", "j", 0, "run up to `N` challenge runs at once (default: cores + 1, and 1 with --maelstrom); heavy runs (--rate 1000) never overlap each other")
 	fs.BoolVar(&o.wide, "wide", false, "also list every target with its figure, and each run's seed and store folder")
 	fs.BoolVarP(&o.help, "help", "h", false, "print this help")
 	o.flags = fs
 	if err := fs.Parse(args); err != nil {
-		return o, err
+		return o, flagError(fs, err)
 	}
 	o.ids = fs.Args()
+	if o.help {
+		return o, nil
+	}
+	if o.jobs < 0 {
+		return o, fmt.Errorf("--jobs must be at least 1, got %d", o.jobs)
+	}
+	chosen, err := challenge.Select(o.ids)
+	if err != nil {
+		return o, challengeIDError(o.ids, err)
+	}
+	o.chosen = chosen
 	return o, nil
 }
 
+// challengeIDError adds to Select's error the id nearest to the first
+// unknown one, if one is near ("unknown challenge 3f (known: …); did you
+// mean 3a?").
+func challengeIDError(ids []string, err error) error {
+	known := append(challenge.IDs(), "all", "official", "extras")
+	for _, id := range ids {
+		if slices.Contains(known, strings.ToLower(id)) {
+			continue
+		}
+		if s, ok := suggest.Closest(id, known); ok {
+			return fmt.Errorf("%w; did you mean %s?", err, s)
+		}
+		break
+	}
+	return err
+}
+
 func challengeUsage(o *challengeOptions) string {
-	return challengeUsageHead + o.flags.FlagUsagesWrapped(80) + "\nChallenges: " + strings.Join(challenge.IDs(), " ") +
-		"\n(official: fly.io's list; extras: the ones beyond it; all: both)\n"
+	var b strings.Builder
+	b.WriteString(challengeUsageHead)
+	writeOptions(&b, o.flags)
+	b.WriteString("\nChallenges: " + strings.Join(challenge.IDs(), " ") +
+		"\n(official: fly.io's list; extras: the ones beyond it; all: both)\n")
+	return b.String()
 }
 
 // row is one line of the scoreboard.
@@ -109,21 +147,11 @@ func runChallengeCommand(ctx context.Context, args []string, stdout, stderr io.W
 		return ExitValid
 	}
 	if err != nil {
-		fmt.Fprintf(stderr, "glomers challenge: %v (see glomers challenge --help)\n", err)
-		return ExitUsage
+		return usageError(stderr, "challenge", err)
 	}
-	chosen, err := challenge.Select(o.ids)
-	if err != nil {
-		fmt.Fprintf(stderr, "glomers challenge: %v\n", err)
-		return ExitUsage
-	}
-	if o.jobs < 0 {
-		fmt.Fprintf(stderr, "glomers challenge: --jobs must be at least 1, got %d (see glomers challenge --help)\n", o.jobs)
-		return ExitUsage
-	}
+	chosen := o.chosen
 	if err := o.resolvePaths(); err != nil {
-		fmt.Fprintf(stderr, "glomers challenge: %v\n", err)
-		return ExitUsage
+		return usageError(stderr, "challenge", err)
 	}
 	o.stdout, o.terminal = stdout, isTerminal(stdout)
 

@@ -5,29 +5,37 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
+	"runtime/debug"
+	"strconv"
 	"strings"
 
 	"github.com/glomers/glomers/workbench"
 	"github.com/glomers/glomers/workbench/checker"
+	"github.com/glomers/glomers/workbench/internal/suggest"
 	"github.com/glomers/glomers/workbench/process"
 )
 
-const usage = `glomers: write, run and verify Maelstrom nodes with nothing but Go.
+// usage is the top-level help; the defaults it states are serve's own.
+func usage() string {
+	return fmt.Sprintf(`glomers: write, run and verify Maelstrom nodes with nothing but Go.
 
 Usage:
   glomers test -w WORKLOAD --bin BINARY [options]   run one test, like maelstrom test
   glomers challenge ID... | all [options]            run Gossip Glomers challenges, print a scoreboard
   glomers serve [-b HOST] [-p PORT] [--store DIR]    browse stored results
-                                                     (default: http://127.0.0.1:8080/ over ./store)
+                                                     (default: http://%s/ over ./%s)
+  glomers --version                                  print the version and VCS revision
 
 Run a command with --help for its options.
-`
+`, net.JoinHostPort(defaultServeHost, strconv.Itoa(defaultServePort)), workbench.DefaultStoreRoot)
+}
 
 // Main runs the glomers command line with args (without the program
 // name) and returns the process exit status.
 func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
-		fmt.Fprint(stderr, usage)
+		fmt.Fprint(stderr, usage())
 		return ExitUsage
 	}
 	switch args[0] {
@@ -38,24 +46,29 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	case "serve":
 		return runServeCommand(ctx, args[1:], stdout, stderr)
 	case "-h", "--help", "help":
-		fmt.Fprint(stdout, usage)
+		fmt.Fprint(stdout, usage())
+		return ExitValid
+	case "--version", "version":
+		info, ok := debug.ReadBuildInfo()
+		fmt.Fprintln(stdout, versionLine(info, ok))
 		return ExitValid
 	}
-	fmt.Fprintf(stderr, "glomers: unknown command %q\n\n%s", args[0], usage)
+	hint := ""
+	if s, ok := suggest.Closest(strings.TrimLeft(args[0], "-"), []string{"test", "challenge", "serve", "version"}); ok {
+		hint = fmt.Sprintf("; did you mean %s?", s)
+	}
+	fmt.Fprintf(stderr, "glomers: unknown command %q%s\n\n%s", args[0], hint, usage())
 	return ExitUsage
 }
 
 func runTestCommand(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	o, err := parseTest(args)
 	if o != nil && o.help {
-		var b strings.Builder
-		testUsage(&b)
-		fmt.Fprint(stdout, b.String())
+		fmt.Fprint(stdout, testUsage())
 		return ExitValid
 	}
 	if err != nil {
-		fmt.Fprintf(stderr, "glomers test: %s\n", oneLine(err))
-		return ExitUsage
+		return usageError(stderr, "test", err)
 	}
 	for _, name := range o.ignored {
 		fmt.Fprintf(stderr, "glomers test: %s is accepted for compatibility and ignored\n", name)
@@ -96,8 +109,7 @@ func runError(stderr io.Writer, res *workbench.Result, err error) int {
 	}
 	var ue *workbench.UsageError
 	if errors.As(err, &ue) {
-		fmt.Fprintf(stderr, "glomers test: %s\n", oneLine(err))
-		return ExitUsage
+		return usageError(stderr, "test", err)
 	}
 	where := ""
 	if res != nil && res.Dir != "" {

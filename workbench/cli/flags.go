@@ -4,7 +4,6 @@ package cli
 
 import (
 	"bufio"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -18,6 +17,8 @@ import (
 
 	"github.com/glomers/glomers/workbench"
 	"github.com/glomers/glomers/workbench/nemesis"
+	"github.com/glomers/glomers/workbench/netsim"
+	"github.com/glomers/glomers/workbench/topology"
 	"github.com/glomers/glomers/workbench/workload"
 )
 
@@ -30,12 +31,19 @@ const (
 	ExitInternal = 255
 )
 
+// defaultTestCount is Jepsen's --test-count default (cli.clj,
+// test-opt-spec). Every default of the test itself is in
+// workbench.Config's file.
+const defaultTestCount = 1
+
 // flagSpec describes one option: its names, whether it takes a value,
-// its help text and what it does with the value.
+// its help text, its default as help shows it and what it does with the
+// value.
 type flagSpec struct {
 	names []string
 	arg   string // "" for a boolean flag, else the value's name in help
 	help  string
+	def   string // the default, "" for none; read from workbench's Default constants
 	set   func(o *testOptions, v string) error
 }
 
@@ -49,8 +57,6 @@ type testOptions struct {
 	help       bool
 	ignored    []string
 }
-
-var concurrencyRE = regexp.MustCompile(`^(\d+)(n?)$`)
 
 func positiveInt(name string, dst *int) func(*testOptions, string) error {
 	return func(_ *testOptions, v string) error {
@@ -71,21 +77,26 @@ func seconds(name string, v string) (time.Duration, error) {
 	return time.Duration(f * float64(time.Second)), nil
 }
 
+// secs formats a duration as help shows it: seconds, as the flags take them.
+func secs(d time.Duration) string { return strconv.FormatFloat(d.Seconds(), 'f', -1, 64) }
+
 // testFlags returns the options of `glomers test`, Maelstrom's and Jepsen's
 // with the same names and defaults, plus glomers' own (--seed, --store,
-// --strict, --in-process is not a flag: tests use the Go API).
+// --strict, --nemesis-plan; in-process nodes are not a flag: tests use
+// the Go API). The defaults and the allowed names come from workbench,
+// topology, netsim, nemesis and workload, which own them.
 func testFlags(o *testOptions) []flagSpec {
 	c := &o.cfg
 	return []flagSpec{
-		{[]string{"--bin"}, "FILE", "node binary to test (required)", func(_ *testOptions, v string) error { c.Bin = v; return nil }},
-		{[]string{"-w", "--workload"}, "NAME", "workload to run, one of " + strings.Join(workload.AllNames(), ", ") + " (default lin-kv, as in Maelstrom)", func(_ *testOptions, v string) error { c.Workload = v; return nil }},
-		{[]string{"--node-count"}, "NUM", "number of nodes n0…n(N-1)", positiveInt("--node-count", &o.nodeCount)},
-		{[]string{"-n", "--node"}, "HOSTNAME", "a node id (repeatable; default n1…n5)", func(_ *testOptions, v string) error { o.nodes = append(o.nodes, v); return nil }},
-		{[]string{"--nodes"}, "LIST", "comma-separated node ids", func(_ *testOptions, v string) error {
+		{[]string{"--bin"}, "FILE", "node binary to test (required)", "", func(_ *testOptions, v string) error { c.Bin = v; return nil }},
+		{[]string{"-w", "--workload"}, "NAME", "workload to run, one of " + strings.Join(workload.AllNames(), ", "), workbench.DefaultWorkload, func(_ *testOptions, v string) error { c.Workload = v; return nil }},
+		{[]string{"--node-count"}, "NUM", "number of nodes n0…n(N-1); overrides --node", "", positiveInt("--node-count", &o.nodeCount)},
+		{[]string{"-n", "--node"}, "HOSTNAME", "a node id (repeatable)", strings.Join(workbench.DefaultNodeIDs(), ","), func(_ *testOptions, v string) error { o.nodes = append(o.nodes, v); return nil }},
+		{[]string{"--nodes"}, "LIST", "comma-separated node ids", "", func(_ *testOptions, v string) error {
 			o.nodes = append(o.nodes, splitList(v)...)
 			return nil
 		}},
-		{[]string{"--nodes-file"}, "FILE", "file with one node id per line", func(_ *testOptions, v string) error {
+		{[]string{"--nodes-file"}, "FILE", "file with one node id per line", "", func(_ *testOptions, v string) error {
 			ids, err := readLines(v)
 			if err != nil {
 				return fmt.Errorf("--nodes-file: %w", err)
@@ -93,12 +104,12 @@ func testFlags(o *testOptions) []flagSpec {
 			o.nodes = append(o.nodes, ids...)
 			return nil
 		}},
-		{[]string{"--time-limit"}, "SECONDS", "duration of the main phase (default 60)", func(_ *testOptions, v string) error {
+		{[]string{"--time-limit"}, "SECONDS", "duration of the main phase", secs(workbench.DefaultTimeLimit), func(_ *testOptions, v string) error {
 			d, err := seconds("--time-limit", v)
 			c.TimeLimit = d
 			return err
 		}},
-		{[]string{"--rate"}, "RATE", "client operations per second, all clients together (default 5)", func(_ *testOptions, v string) error {
+		{[]string{"--rate"}, "RATE", "client operations per second, all clients together; 0 runs none", strconv.FormatFloat(workbench.DefaultRate, 'f', -1, 64), func(_ *testOptions, v string) error {
 			f, err := strconv.ParseFloat(v, 64)
 			if err != nil || f < 0 {
 				return fmt.Errorf("--rate must be a non-negative number, got %q", v)
@@ -106,14 +117,15 @@ func testFlags(o *testOptions) []flagSpec {
 			c.Rate = f
 			return nil
 		}},
-		{[]string{"--concurrency"}, "NUMBER", "client threads; Kn means K × node count (default 1n)", func(_ *testOptions, v string) error {
-			if !concurrencyRE.MatchString(v) {
-				return fmt.Errorf("--concurrency must be an integer, optionally followed by n (like 2n), got %q", v)
+		{[]string{"--concurrency"}, "NUMBER", "client threads; Kn means K × node count", workbench.DefaultConcurrency, func(_ *testOptions, v string) error {
+			// The node count is known only once every option is read.
+			if _, err := workbench.ParseConcurrency(v, 1); err != nil {
+				return err
 			}
 			o.concurrent = v
 			return nil
 		}},
-		{[]string{"--latency"}, "MILLIS", "mean inter-server latency in ms (default 0)", func(_ *testOptions, v string) error {
+		{[]string{"--latency"}, "MILLIS", "mean inter-server latency in ms", "0", func(_ *testOptions, v string) error {
 			n, err := strconv.Atoi(v)
 			if err != nil || n < 0 {
 				return fmt.Errorf("--latency must be a non-negative integer, got %q", v)
@@ -121,16 +133,12 @@ func testFlags(o *testOptions) []flagSpec {
 			c.Latency = time.Duration(n) * time.Millisecond
 			return nil
 		}},
-		{[]string{"--latency-dist"}, "TYPE", "constant, uniform or exponential (default constant)", func(_ *testOptions, v string) error {
-			switch v {
-			case "constant", "uniform", "exponential":
-				c.LatencyDist = v
-				return nil
-			}
-			return fmt.Errorf("--latency-dist must be constant, uniform or exponential, got %q", v)
+		{[]string{"--latency-dist"}, "TYPE", "latency distribution: " + strings.Join(netsim.Dists(), ", "), workbench.DefaultLatencyDist, func(_ *testOptions, v string) error {
+			c.LatencyDist = v // checked by Config.Validate
+			return nil
 		}},
 		{[]string{"--nemesis"}, "FAULTS", "comma-separated faults to inject: " + strings.Join(nemesis.Faults(), ", ") +
-			" (Maelstrom has partition only; kill restarts a node with empty memory, pause stops it with SIGSTOP, then SIGCONT)", func(_ *testOptions, v string) error {
+			" (Maelstrom has partition only; kill restarts a node with empty memory, pause stops it with SIGSTOP, then SIGCONT)", "", func(_ *testOptions, v string) error {
 			faults := splitList(v)
 			if err := nemesis.CheckFaults(faults); err != nil {
 				return err
@@ -142,12 +150,12 @@ func testFlags(o *testOptions) []flagSpec {
 			}
 			return nil
 		}},
-		{[]string{"--nemesis-interval"}, "SECONDS", "mean seconds between one fault's nemesis operations (default 10)", func(_ *testOptions, v string) error {
+		{[]string{"--nemesis-interval"}, "SECONDS", "mean seconds between one fault's nemesis operations", secs(workbench.DefaultNemesisInterval), func(_ *testOptions, v string) error {
 			d, err := seconds("--nemesis-interval", v)
 			c.NemesisInterval = d
 			return err
 		}},
-		{[]string{"--nemesis-plan"}, "PLAN", "replay these faults instead of random ones, e.g. '0s start-partition n0:n1,n1:n0; 2s stop-partition' (as workbenchtest.Explore prints them; each fault must be in --nemesis)", func(_ *testOptions, v string) error {
+		{[]string{"--nemesis-plan"}, "PLAN", "replay these faults instead of random ones, e.g. '0s start-partition n0:n1,n1:n0; 2s stop-partition' (as workbenchtest.Explore prints them; each fault must be in --nemesis)", "", func(_ *testOptions, v string) error {
 			p, err := nemesis.ParsePlan(v)
 			if err != nil {
 				return fmt.Errorf("--nemesis-plan: %w", err)
@@ -155,30 +163,26 @@ func testFlags(o *testOptions) []flagSpec {
 			c.FaultPlan = p
 			return nil
 		}},
-		{[]string{"--availability"}, "EXPECTED", "total, or the fraction of operations that must succeed", func(_ *testOptions, v string) error {
+		{[]string{"--availability"}, "EXPECTED", "total, or the fraction of operations that must succeed", "", func(_ *testOptions, v string) error {
 			c.Availability = v
 			return nil
 		}},
-		{[]string{"--consistency-models"}, "MODELS", "consistency models the txn workloads check (default strict-serializable)", func(_ *testOptions, v string) error {
+		{[]string{"--consistency-models"}, "MODELS", "consistency models the txn workloads check", workbench.DefaultConsistencyModel, func(_ *testOptions, v string) error {
 			c.ConsistencyModels = splitList(v)
 			return nil
 		}},
-		{[]string{"--max-txn-length"}, "INT", "most micro-operations in a transaction (default 4)", positiveInt("--max-txn-length", &c.MaxTxnLength)},
-		{[]string{"--max-writes-per-key"}, "INT", "writes per key before it is retired (default 16)", positiveInt("--max-writes-per-key", &c.MaxWritesPerKey)},
-		{[]string{"--key-count"}, "INT", "number of active keys (txn workloads, kafka)", positiveInt("--key-count", &c.KeyCount)},
-		{[]string{"--topology"}, "SPEC", "broadcast topology: grid, line, tree, tree2, tree3, tree4, total (default grid)", func(_ *testOptions, v string) error {
-			switch v {
-			case "grid", "line", "tree", "tree2", "tree3", "tree4", "total":
-				c.Topology = v
-				return nil
-			}
-			return fmt.Errorf("--topology must be one of grid, line, tree, tree2, tree3, tree4, total; got %q", v)
+		{[]string{"--max-txn-length"}, "INT", "most micro-operations in a transaction", strconv.Itoa(workbench.DefaultMaxTxnLength), positiveInt("--max-txn-length", &c.MaxTxnLength)},
+		{[]string{"--max-writes-per-key"}, "INT", "writes per key before it is retired", strconv.Itoa(workbench.DefaultMaxWritesPerKey), positiveInt("--max-writes-per-key", &c.MaxWritesPerKey)},
+		{[]string{"--key-count"}, "INT", "number of active keys (txn workloads, kafka; default: the workload's)", "", positiveInt("--key-count", &c.KeyCount)},
+		{[]string{"--topology"}, "SPEC", "broadcast topology: " + strings.Join(topology.Names(), ", "), workbench.DefaultTopology, func(_ *testOptions, v string) error {
+			c.Topology = v // checked by Config.Validate
+			return nil
 		}},
-		{[]string{"--log-stderr"}, "", "copy node stderr into the log", func(_ *testOptions, _ string) error { c.LogStderr = true; return nil }},
-		{[]string{"--log-net-send"}, "", "log every message when sent", func(_ *testOptions, _ string) error { c.LogNetSend = true; return nil }},
-		{[]string{"--log-net-recv"}, "", "log every message when delivered", func(_ *testOptions, _ string) error { c.LogNetRecv = true; return nil }},
-		{[]string{"--test-count"}, "NUMBER", "run the test this many times, stopping at the first that is not valid (default 1)", positiveInt("--test-count", &o.testCount)},
-		{[]string{"--seed"}, "N", "seed for every random choice (default: from the clock; printed)", func(_ *testOptions, v string) error {
+		{[]string{"--log-stderr"}, "", "copy node stderr into the log", "", func(_ *testOptions, _ string) error { c.LogStderr = true; return nil }},
+		{[]string{"--log-net-send"}, "", "log every message when sent", "", func(_ *testOptions, _ string) error { c.LogNetSend = true; return nil }},
+		{[]string{"--log-net-recv"}, "", "log every message when delivered", "", func(_ *testOptions, _ string) error { c.LogNetRecv = true; return nil }},
+		{[]string{"--test-count"}, "NUMBER", "run the test this many times, stopping at the first that is not valid", strconv.Itoa(defaultTestCount), positiveInt("--test-count", &o.testCount)},
+		{[]string{"--seed"}, "N", "seed for every random choice (default: from the clock; printed)", "", func(_ *testOptions, v string) error {
 			n, err := strconv.ParseUint(v, 10, 64)
 			if err != nil || n == 0 {
 				return fmt.Errorf("--seed must be a positive integer, got %q", v)
@@ -186,17 +190,17 @@ func testFlags(o *testOptions) []flagSpec {
 			c.Seed = n
 			return nil
 		}},
-		{[]string{"--store"}, "DIR", "where to keep test results (default store)", func(_ *testOptions, v string) error { c.StoreRoot = v; return nil }},
-		{[]string{"--strict"}, "", "let glomers' extra checks (the :glomers section) count in the verdict", func(_ *testOptions, _ string) error { c.Strict = true; return nil }},
-		{[]string{"-h", "--help"}, "", "print this help", func(o *testOptions, _ string) error { o.help = true; return nil }},
+		{[]string{"--store"}, "DIR", "where to keep test results", workbench.DefaultStoreRoot, func(_ *testOptions, v string) error { c.StoreRoot = v; return nil }},
+		{[]string{"--strict"}, "", "let glomers' extra checks (the :glomers section) count in the verdict", "", func(_ *testOptions, _ string) error { c.Strict = true; return nil }},
+		{[]string{"-h", "--help"}, "", "print this help", "", func(o *testOptions, _ string) error { o.help = true; return nil }},
 		// Jepsen options that mean nothing without SSH: accepted and ignored.
-		{[]string{"--leave-db-running"}, "", "accepted for compatibility; nodes are always stopped", ignore("--leave-db-running")},
-		{[]string{"--logging-json"}, "", "accepted for compatibility; ignored", ignore("--logging-json")},
-		{[]string{"--no-ssh"}, "", "accepted for compatibility; ignored", ignore("--no-ssh")},
-		{[]string{"--strict-host-key-checking"}, "", "accepted for compatibility; ignored", ignore("--strict-host-key-checking")},
-		{[]string{"--username"}, "USER", "accepted for compatibility; ignored", ignore("--username")},
-		{[]string{"--password"}, "PASS", "accepted for compatibility; ignored", ignore("--password")},
-		{[]string{"--ssh-private-key"}, "FILE", "accepted for compatibility; ignored", ignore("--ssh-private-key")},
+		{[]string{"--leave-db-running"}, "", "accepted for compatibility; nodes are always stopped", "", ignore("--leave-db-running")},
+		{[]string{"--logging-json"}, "", "accepted for compatibility; ignored", "", ignore("--logging-json")},
+		{[]string{"--no-ssh"}, "", "accepted for compatibility; ignored", "", ignore("--no-ssh")},
+		{[]string{"--strict-host-key-checking"}, "", "accepted for compatibility; ignored", "", ignore("--strict-host-key-checking")},
+		{[]string{"--username"}, "USER", "accepted for compatibility; ignored", "", ignore("--username")},
+		{[]string{"--password"}, "PASS", "accepted for compatibility; ignored", "", ignore("--password")},
+		{[]string{"--ssh-private-key"}, "FILE", "accepted for compatibility; ignored", "", ignore("--ssh-private-key")},
 	}
 }
 
@@ -232,7 +236,9 @@ func readLines(path string) ([]string, error) {
 	return out, sc.Err()
 }
 
-// specValue adapts a flagSpec to pflag, which then does the parsing.
+// specValue adapts a flagSpec to pflag, which then does the parsing. It
+// starts as the spec's default, which pflag keeps as the flag's DefValue
+// for help.
 type specValue struct {
 	o    *testOptions
 	spec *flagSpec
@@ -253,6 +259,7 @@ func (v *specValue) Set(s string) error {
 func testFlagSet(o *testOptions) *pflag.FlagSet {
 	fs := pflag.NewFlagSet("test", pflag.ContinueOnError)
 	fs.SetOutput(io.Discard)
+	fs.SortFlags = false
 	fs.SetInterspersed(true)
 	specs := testFlags(o)
 	for i := range specs {
@@ -265,9 +272,11 @@ func testFlagSet(o *testOptions) *pflag.FlagSet {
 				short = strings.TrimPrefix(n, "-")
 			}
 		}
-		f := fs.VarPF(&specValue{o: o, spec: spec}, long, short, spec.help)
+		f := fs.VarPF(&specValue{o: o, spec: spec, last: spec.def}, long, short, spec.help)
 		if spec.arg == "" {
 			f.NoOptDefVal = "true"
+		} else {
+			setArg(fs, long, spec.arg)
 		}
 	}
 	return fs
@@ -278,62 +287,51 @@ func testFlagSet(o *testOptions) *pflag.FlagSet {
 // "--flag=value"; everything that is not an option is passed to the
 // node binary as its arguments (so the 6c page's "–-nemesis partition",
 // with an en dash, becomes two binary arguments, as under Maelstrom).
-// "--" ends option parsing.
+// "--" ends option parsing. The Config it returns has its defaults
+// filled (Config.Defaults) and has passed Config.Validate, so every
+// mistake on the command line is reported here, all at once.
 func parseTest(args []string) (*testOptions, error) {
-	o := &testOptions{testCount: 1}
-	o.cfg.StoreRoot = "store"
+	o := &testOptions{testCount: defaultTestCount, concurrent: workbench.DefaultConcurrency}
+	// The two defaults of the command line that Config's zero values do
+	// not mean (see workbench.Config).
+	o.cfg.Rate = workbench.DefaultRate
+	o.cfg.StoreRoot = workbench.DefaultStoreRoot
 	fs := testFlagSet(o)
 	if err := fs.Parse(args); err != nil {
-		return o, err
+		return o, flagError(fs, err)
 	}
 	o.cfg.Args = append(o.cfg.Args, fs.Args()...)
 	if o.help {
 		return o, nil
 	}
-	var errs []error
 	// Derived settings, in Maelstrom's order: node list, then concurrency.
 	switch {
 	case o.nodeCount > 0:
 		o.cfg.NodeIDs = workbench.NodeIDs(o.nodeCount)
 	case len(o.nodes) > 0:
 		o.cfg.NodeIDs = o.nodes
-	default:
-		o.cfg.NodeIDs = []string{"n1", "n2", "n3", "n4", "n5"}
 	}
-	if o.concurrent == "" {
-		o.concurrent = "1n"
-	}
-	m := concurrencyRE.FindStringSubmatch(o.concurrent)
-	k, _ := strconv.Atoi(m[1])
-	if k < 1 {
-		errs = append(errs, fmt.Errorf("--concurrency must be at least 1, got %q", o.concurrent))
-	}
-	if m[2] == "n" {
-		k *= len(o.cfg.NodeIDs)
+	o.cfg.Defaults()
+	k, err := workbench.ParseConcurrency(o.concurrent, len(o.cfg.NodeIDs))
+	if err != nil {
+		return o, err
 	}
 	o.cfg.Concurrency = k
-	if !fs.Changed("rate") {
-		o.cfg.Rate = 5
-	}
-	if o.cfg.Bin == "" {
-		errs = append(errs, errors.New("expected a --bin PATH_TO_BINARY to test"))
-	}
-	return o, errors.Join(errs...)
+	return o, o.cfg.Validate()
 }
 
-// testUsage writes the help of `glomers test`.
-func testUsage(w *strings.Builder) {
-	o := &testOptions{}
-	specs := testFlags(o)
-	fmt.Fprintln(w, "Usage: glomers test -w WORKLOAD --bin BINARY [options] [-- binary args]")
-	fmt.Fprintln(w, "\nRuns one Maelstrom test in pure Go. Options (same names and defaults as maelstrom test):")
-	for _, s := range specs {
-		names := strings.Join(s.names, ", ")
-		if s.arg != "" {
-			names += " " + s.arg
-		}
-		fmt.Fprintf(w, "  %-34s %s\n", names, s.help)
-	}
-	fmt.Fprintln(w, "\nArguments that are not options are passed to the node binary.")
-	fmt.Fprintln(w, "Exit status: 0 valid, 1 invalid, 2 unknown, 254 bad arguments, 255 the test could not run.")
+// testUsage is the help of `glomers test`.
+func testUsage() string {
+	var b strings.Builder
+	b.WriteString(`Usage: glomers test -w WORKLOAD --bin BINARY [options] [-- binary args]
+
+Runs one Maelstrom test in pure Go, with maelstrom test's option names and
+defaults. Arguments that are not options are passed to the node binary. The
+exit status is 0 valid, 1 invalid, 2 unknown, 130 interrupted, 254 bad
+arguments, 255 the test could not run.
+
+Options:
+`)
+	writeOptions(&b, testFlagSet(&testOptions{}))
+	return b.String()
 }

@@ -15,6 +15,7 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/glomers/glomers/workbench"
 	"github.com/glomers/glomers/workbench/report"
 )
 
@@ -49,13 +50,17 @@ func parseServe(args []string) (*serveOptions, error) {
 	o := &serveOptions{}
 	fs := pflag.NewFlagSet("serve", pflag.ContinueOnError)
 	fs.SetOutput(io.Discard)
+	fs.SortFlags = false
 	fs.StringVarP(&o.host, "host", "b", defaultServeHost, "address to listen on (0.0.0.0: every interface, as Maelstrom does)")
+	setArg(fs, "host", "HOST")
 	fs.IntVarP(&o.port, "port", "p", defaultServePort, "port to listen on (0: any free port)")
-	fs.StringVar(&o.store, "store", "store", "the store directory to browse")
+	setArg(fs, "port", "PORT")
+	fs.StringVar(&o.store, "store", workbench.DefaultStoreRoot, "the store directory to browse")
+	setArg(fs, "store", "DIR")
 	fs.BoolVarP(&o.help, "help", "h", false, "print this help")
 	o.flags = fs
 	if err := fs.Parse(args); err != nil {
-		return o, err
+		return o, flagError(fs, err)
 	}
 	if fs.NArg() > 0 {
 		return o, fmt.Errorf("unexpected argument %q", fs.Arg(0))
@@ -67,7 +72,10 @@ func parseServe(args []string) (*serveOptions, error) {
 }
 
 func serveUsage(o *serveOptions) string {
-	return serveUsageHead + o.flags.FlagUsagesWrapped(80)
+	var b strings.Builder
+	b.WriteString(serveUsageHead)
+	writeOptions(&b, o.flags)
+	return b.String()
 }
 
 // runServeCommand serves the store over HTTP, like `maelstrom serve`,
@@ -81,8 +89,7 @@ func runServeCommand(ctx context.Context, args []string, stdout, stderr io.Write
 		return ExitValid
 	}
 	if err != nil {
-		fmt.Fprintf(stderr, "glomers serve: %v (see glomers serve --help)\n", err)
-		return ExitUsage
+		return usageError(stderr, "serve", err)
 	}
 	addr := net.JoinHostPort(o.host, strconv.Itoa(o.port))
 	var lc net.ListenConfig

@@ -245,8 +245,8 @@ func (c *Config) Validate() error {
 			errs = append(errs, err)
 		}
 	}
-	if !slices.Contains(topology.Names(), c.Topology) {
-		errs = append(errs, fmt.Errorf("--topology must be one of %s; got %q%s", strings.Join(topology.Names(), ", "), c.Topology, didYouMean(c.Topology, topology.Names())))
+	if err := topology.Check(c.Topology); err != nil {
+		errs = append(errs, fmt.Errorf("--topology: %w", err))
 	}
 	if c.MaxTxnLength < 1 {
 		errs = append(errs, fmt.Errorf("--max-txn-length must be at least 1, got %d", c.MaxTxnLength))

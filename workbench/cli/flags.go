@@ -4,6 +4,7 @@ package cli
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -134,7 +135,10 @@ func testFlags(o *testOptions) []flagSpec {
 			return nil
 		}},
 		{[]string{"--latency-dist"}, "TYPE", "latency distribution: " + strings.Join(netsim.Dists(), ", "), workbench.DefaultLatencyDist, func(_ *testOptions, v string) error {
-			c.LatencyDist = v // checked by Config.Validate
+			if err := netsim.CheckDist(v); err != nil {
+				return fmt.Errorf("--latency-dist: %w", err)
+			}
+			c.LatencyDist = v
 			return nil
 		}},
 		{[]string{"--nemesis"}, "FAULTS", "comma-separated faults to inject: " + strings.Join(nemesis.Faults(), ", ") +
@@ -175,7 +179,10 @@ func testFlags(o *testOptions) []flagSpec {
 		{[]string{"--max-writes-per-key"}, "INT", "writes per key before it is retired", strconv.Itoa(workbench.DefaultMaxWritesPerKey), positiveInt("--max-writes-per-key", &c.MaxWritesPerKey)},
 		{[]string{"--key-count"}, "INT", "number of active keys (txn workloads, kafka; default: the workload's)", "", positiveInt("--key-count", &c.KeyCount)},
 		{[]string{"--topology"}, "SPEC", "broadcast topology: " + strings.Join(topology.Names(), ", "), workbench.DefaultTopology, func(_ *testOptions, v string) error {
-			c.Topology = v // checked by Config.Validate
+			if err := topology.Check(v); err != nil {
+				return fmt.Errorf("--topology: %w", err)
+			}
+			c.Topology = v
 			return nil
 		}},
 		{[]string{"--log-stderr"}, "", "copy node stderr into the log", "", func(_ *testOptions, _ string) error { c.LogStderr = true; return nil }},
@@ -288,8 +295,7 @@ func testFlagSet(o *testOptions) *pflag.FlagSet {
 // node binary as its arguments (so the 6c page's "–-nemesis partition",
 // with an en dash, becomes two binary arguments, as under Maelstrom).
 // "--" ends option parsing. The Config it returns has its defaults
-// filled (Config.Defaults) and has passed Config.Validate, so every
-// mistake on the command line is reported here, all at once.
+// filled (Config.Defaults); workbench.Run validates it as a whole.
 func parseTest(args []string) (*testOptions, error) {
 	o := &testOptions{testCount: defaultTestCount, concurrent: workbench.DefaultConcurrency}
 	// The two defaults of the command line that Config's zero values do
@@ -317,7 +323,10 @@ func parseTest(args []string) (*testOptions, error) {
 		return o, err
 	}
 	o.cfg.Concurrency = k
-	return o, o.cfg.Validate()
+	if o.cfg.Bin == "" {
+		return o, errors.New("expected a --bin PATH_TO_BINARY to test")
+	}
+	return o, nil
 }
 
 // testUsage is the help of `glomers test`.

@@ -208,7 +208,7 @@ func TestUsageErrorsPointAtHelp(t *testing.T) {
 		{[]string{"test", "-w", "nope", "--bin", "b"}, `unknown workload "nope"`},
 		{[]string{"test", "-w", "echo"}, "expected a --bin"},
 		{[]string{"test", "--bin", "b", "--concurrency", "0n"}, "--concurrency must be at least 1"},
-		{[]string{"test", "--bin", "b", "--topology", "star"}, "--topology must be one of"},
+		{[]string{"test", "--bin", "b", "--topology", "star"}, "--topology: unknown topology"},
 		// Found by Run, not by the parser: still a usage error.
 		{[]string{"test", "-w", "echo", "--bin", "/nonexistent/glomers-node", "--store", store}, "no such file"},
 		{[]string{"challenge"}, "name challenges"},

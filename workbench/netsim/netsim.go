@@ -29,6 +29,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -107,6 +108,15 @@ const (
 // uniform, exponential. The caller may modify the returned slice.
 func Dists() []string { return []string{Constant, Uniform, Exponential} }
 
+// CheckDist returns nil for a latency distribution Config accepts ("",
+// meaning Constant, or one of Dists), else an error that lists them.
+func CheckDist(name string) error {
+	if name == "" || slices.Contains(Dists(), name) {
+		return nil
+	}
+	return fmt.Errorf("unknown latency distribution %q (want %s)", name, strings.Join(Dists(), ", "))
+}
+
 // Config sets up a Network.
 type Config struct {
 	// Latency is the mean latency of messages between non-clients.
@@ -141,14 +151,11 @@ const queuedOverhead = 160
 
 // Validate reports a configuration Maelstrom would refuse.
 func (c Config) Validate() error {
-	switch c.Dist {
-	case "", Constant, Uniform:
-	case Exponential:
-		if c.Latency <= 0 {
-			return errors.New("--latency-dist exponential needs a --latency above 0 (the rate would be 1/0)")
-		}
-	default:
-		return fmt.Errorf("unknown latency distribution %q (want %s)", c.Dist, strings.Join(Dists(), ", "))
+	if err := CheckDist(c.Dist); err != nil {
+		return err
+	}
+	if c.Dist == Exponential && c.Latency <= 0 {
+		return errors.New("--latency-dist exponential needs a --latency above 0 (the rate would be 1/0)")
 	}
 	if c.Latency < 0 {
 		return fmt.Errorf("--latency must not be negative, got %v", c.Latency)

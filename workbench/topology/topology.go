@@ -20,7 +20,10 @@ package topology
 
 import (
 	"fmt"
+	"slices"
 	"strings"
+
+	"github.com/glomers/glomers/workbench/internal/suggest"
 )
 
 // names lists the topologies in the order the CLI documents them.
@@ -29,6 +32,19 @@ var names = [...]string{"grid", "line", "tree", "tree2", "tree3", "tree4", "tota
 // Names returns the accepted topology names: grid, line, tree, tree2,
 // tree3, tree4, total. The caller may modify the returned slice.
 func Names() []string { return append([]string(nil), names[:]...) }
+
+// Check returns nil for a name Build accepts, else an error that lists
+// the valid names and guesses the one meant.
+func Check(name string) error {
+	if slices.Contains(names[:], name) {
+		return nil
+	}
+	guess := ""
+	if s, ok := suggest.Closest(name, names[:]); ok {
+		guess = fmt.Sprintf(" (did you mean %s?)", s)
+	}
+	return fmt.Errorf("unknown topology %q%s; valid: %s", name, guess, strings.Join(names[:], ", "))
+}
 
 // Build returns the named topology over nodes, taken in the order given
 // (the test's node list). Neighbour lists are in Maelstrom's order; see the
@@ -54,7 +70,7 @@ func Build(name string, nodes []string) (map[string][]string, error) {
 	case "total":
 		return total(nodes), nil
 	}
-	return nil, fmt.Errorf("topology: unknown topology %q (valid: %s)", name, strings.Join(names[:], ", "))
+	return nil, fmt.Errorf("topology: %w", Check(name))
 }
 
 // grid lays the nodes out row-major in a square of side ⌈√n⌉ (the last row

@@ -204,7 +204,7 @@ func (r *run) analyse(ops []history.Op) edn.Map {
 // against a node: protocol lines Maelstrom would have choked on without
 // failing the test outright, and replies to clients that had given up.
 func (r *run) extraChecks() edn.Map {
-	var bad edn.Map
+	var bad, strays edn.Map
 	dropped := 0
 	ids := make([]string, 0, len(r.nodes))
 	for id := range r.nodes {
@@ -218,6 +218,9 @@ func (r *run) extraChecks() edn.Map {
 			bad = append(bad, edn.Entry{Key: id, Val: nc.badLine.Error()})
 		}
 		dropped += nc.dropped
+		if nc.strays > 0 {
+			strays = append(strays, edn.Entry{Key: id, Val: edn.K("count", nc.strays, "first", nc.stray)})
+		}
 		nc.mu.Unlock()
 	}
 	v := checker.Valid
@@ -225,6 +228,11 @@ func (r *run) extraChecks() edn.Map {
 		v = checker.Invalid
 	}
 	m := edn.K("strict?", r.cfg.Strict, "protocol-errors", bad, "replies-to-closed-clients", dropped)
+	if len(strays) > 0 {
+		// Messages no client could take as a reply: reported, not judged
+		// (their requests already show as timeouts).
+		m = append(m, edn.Entry{Key: edn.Keyword("replies-without-in-reply-to"), Val: strays})
+	}
 	return append(m, edn.Entry{Key: edn.Keyword("valid?"), Val: v.EDN()})
 }
 

@@ -37,6 +37,63 @@ type nodeConn struct {
 	lost    int           // messages dropped while down, since the last restart
 	badLine error         // first stdout line that broke the protocol; later output is ignored
 	dropped int           // messages to clients that were already closed
+	strays  int           // messages to clients without an integer in_reply_to
+	stray   string        // the first of them, shortened for display
+	// initBy is the client of the current life's init; answered says
+	// the node sent it an init_ok (seen on its stdout, delivered or not).
+	initBy   string
+	answered bool
+}
+
+// strayReply records a message from a node to a client that no client
+// can take as a reply, having no integer in_reply_to (the usual slip: a
+// reply built without copying the request's msg_id). The first from each
+// node is logged; the count and that example go into the results.
+func (r *run) strayReply(src string, body json.RawMessage) {
+	nc := r.nodes[src]
+	if nc == nil {
+		return
+	}
+	nc.mu.Lock()
+	nc.strays++
+	first := nc.strays == 1
+	if first {
+		nc.stray = printable(body, 256)
+	}
+	nc.mu.Unlock()
+	if first {
+		r.log.Warnf("node %s sent a client a message without an integer in_reply_to, so no client can take it as a reply (a reply copies the request's msg_id into in_reply_to): %s", src, printable(body, 256))
+	}
+}
+
+// answeredInit reports whether the node printed an init_ok for the
+// current life's init.
+func (nc *nodeConn) answeredInit() bool {
+	nc.mu.Lock()
+	defer nc.mu.Unlock()
+	return nc.answered
+}
+
+// noteInitOK marks that the node printed an init_ok to the client of its
+// current init.
+func (nc *nodeConn) noteInitOK(dest string, body json.RawMessage) {
+	nc.mu.Lock()
+	defer nc.mu.Unlock()
+	if dest != nc.initBy || nc.answered {
+		return
+	}
+	var probe struct {
+		Type string `json:"type"`
+	}
+	nc.answered = json.Unmarshal(body, &probe) == nil && probe.Type == "init_ok"
+}
+
+// firstStray returns the first message nc sent a client without an
+// integer in_reply_to, or "".
+func (nc *nodeConn) firstStray() string {
+	nc.mu.Lock()
+	defer nc.mu.Unlock()
+	return nc.stray
 }
 
 // current returns the current life's process (nil before the first).
@@ -163,6 +220,9 @@ func (r *run) deliver(ctx context.Context, nc *nodeConn) {
 // with it through initClient, which it closes.
 func (r *run) startLife(ctx context.Context, nc *nodeConn, initClient *netsim.Client) error {
 	defer initClient.Close()
+	nc.mu.Lock()
+	nc.initBy, nc.answered = initClient.ID(), false
+	nc.mu.Unlock()
 	var onLine func(string)
 	if r.cfg.LogStderr {
 		onLine = func(line string) { r.log.Infof("%s stderr: %s", nc.id, line) }
@@ -212,11 +272,21 @@ func (r *run) startLife(ctx context.Context, nc *nodeConn, initClient *netsim.Cl
 	if bad := nc.protocolError(); bad != nil {
 		return fmt.Errorf("node %s broke the protocol during init: %w", nc.id, bad)
 	}
-	if crashed, _ := proc.Crashed(); crashed {
-		r.log.Errorf("%s", proc.CrashReport())
-		return fmt.Errorf("%s during init", proc.CrashSummary())
-	}
 	if err != nil {
+		// The goroutine above logs the crash report; here it is named
+		// once more only in the run's error, for what it was: a crash
+		// during init, or one right after the node answered it (the
+		// init_ok may not have been delivered when the exit was seen).
+		if crashed, _ := proc.Crashed(); crashed {
+			proc.WaitDrained() // what it printed before dying, init_ok perhaps
+			if nc.answeredInit() {
+				return fmt.Errorf("%s right after answering init", proc.CrashSummary())
+			}
+			return fmt.Errorf("%s during init", proc.CrashSummary())
+		}
+		if stray := nc.firstStray(); stray != "" {
+			return fmt.Errorf("node %s answered init without an integer in_reply_to, so the answer is no reply (copy the request's msg_id into in_reply_to): %s", nc.id, stray)
+		}
 		if errors.Is(err, netsim.ErrTimeout) {
 			return fmt.Errorf("expected node %s to respond to an init message, but node did not respond within %v", nc.id, initTimeout)
 		}
@@ -251,6 +321,7 @@ func (r *run) fromNode(nc *nodeConn, line []byte, bad error) {
 		err = fmt.Errorf("invalid source for message: %q is not a node, client or service of this test", src)
 	}
 	if err == nil {
+		nc.noteInitOK(dest, body)
 		_, err = r.net.Send(src, dest, body)
 		if errors.Is(err, netsim.ErrClosedDest) {
 			nc.mu.Lock()

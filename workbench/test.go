@@ -193,7 +193,12 @@ func (r *run) newClient() (*netsim.Client, error) {
 	id := fmt.Sprintf("c%d", r.clientSeq)
 	r.clientSeq++
 	r.clientMu.Unlock()
-	return r.net.NewClient(id)
+	c, err := r.net.NewClient(id)
+	if err != nil {
+		return nil, err
+	}
+	c.OnStray = r.strayReply
+	return c, nil
 }
 
 // worker is one client thread: it always talks to the same node.

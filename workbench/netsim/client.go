@@ -20,6 +20,13 @@ type Client struct {
 	net   *Network
 	ep    *Endpoint
 	msgID int64
+	// OnStray, when set, hears of each delivered message the client
+	// discards because it carries no integer in_reply_to, so that it can
+	// never be anybody's reply: a node that forgets to copy msg_id into
+	// in_reply_to shows up here instead of only as timeouts. (A reply
+	// whose in_reply_to names an earlier request, one that timed out, is
+	// an ordinary late reply and is not reported.)
+	OnStray func(src string, body json.RawMessage)
 }
 
 // NewClient registers a client endpoint with the given id.
@@ -81,10 +88,16 @@ func (c *Client) Call(ctx context.Context, dest string, body map[string]any, tim
 			InReplyTo json.RawMessage `json:"in_reply_to"`
 		}
 		if json.Unmarshal(m.Body, &probe) != nil {
+			c.stray(m)
 			continue
 		}
-		if n, ok := IntLiteral(probe.InReplyTo); !ok || n != id {
-			continue // not our reply: Maelstrom matches only an integer in_reply_to
+		n, ok := IntLiteral(probe.InReplyTo)
+		if !ok {
+			c.stray(m) // Maelstrom matches only an integer in_reply_to
+			continue
+		}
+		if n != id {
+			continue // a late reply to an earlier request
 		}
 		dec := json.NewDecoder(bytes.NewReader(m.Body))
 		dec.UseNumber()
@@ -93,6 +106,12 @@ func (c *Client) Call(ctx context.Context, dest string, body map[string]any, tim
 			return Reply{Raw: m.Body}, fmt.Errorf("reply from %s is not a JSON object: %w", m.Src, err)
 		}
 		return Reply{Body: reply, Raw: m.Body}, nil
+	}
+}
+
+func (c *Client) stray(m *Message) {
+	if c.OnStray != nil {
+		c.OnStray(m.Src, m.Body)
 	}
 }
 

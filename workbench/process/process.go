@@ -572,6 +572,10 @@ func (p *Node) exitStatus() string {
 	return "an unknown status"
 }
 
+// WaitDrained waits up to a second for Lines to have handed on the last
+// output of a node that exited: what it printed before it died.
+func (p *Node) WaitDrained() { p.waitDrained() }
+
 // waitDrained waits up to a second for Lines to read the node's last output.
 func (p *Node) waitDrained() {
 	t := time.NewTimer(time.Second)

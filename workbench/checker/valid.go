@@ -49,6 +49,23 @@ func (v Validity) String() string {
 	return "unknown"
 }
 
+// MarshalText writes the verdict as String does, so a Validity in JSON
+// reads "true", "false" or "unknown".
+func (v Validity) MarshalText() ([]byte, error) { return []byte(v.String()), nil }
+
+// UnmarshalText reads what MarshalText writes; any other text is Unknown.
+func (v *Validity) UnmarshalText(b []byte) error {
+	switch string(b) {
+	case "true":
+		*v = Valid
+	case "false":
+		*v = Invalid
+	default:
+		*v = Unknown
+	}
+	return nil
+}
+
 // Worst merges verdicts: false beats :unknown beats true.
 func Worst(vs ...Validity) Validity {
 	w := Valid

@@ -114,6 +114,7 @@ func TestResultsGolden(t *testing.T) {
 			if res.Valid != g.valid {
 				t.Errorf("verdict %v, want %v", res.Valid, g.valid)
 			}
+			checkSummary(t, res)
 			got, err := os.ReadFile(filepath.Join(res.Dir, "results.edn"))
 			if err != nil {
 				t.Fatal(err)

@@ -1,6 +1,9 @@
 // Package checker holds the analyses shared by workloads: each takes a
 // history (and sometimes the network journal) and returns an ordered EDN
-// map shaped like Maelstrom's, always with a :valid? entry.
+// map shaped like Maelstrom's, always with a :valid? entry. Composed
+// puts them together as Jepsen's compose checker does, with the verdict
+// computed from the sections rather than stored among them; NetStats is
+// the :net statistics as a typed value.
 package checker
 
 import "github.com/glomers/glomers/workbench/edn"

@@ -13,6 +13,7 @@ import (
 	"github.com/glomers/glomers/workbench/history"
 	"github.com/glomers/glomers/workbench/netsim"
 	"github.com/glomers/glomers/workbench/report"
+	"github.com/glomers/glomers/workbench/results"
 	"github.com/glomers/glomers/workbench/workload"
 )
 
@@ -54,11 +55,15 @@ func (r *run) finish(res *Result, runErr error) *Result {
 			r.track.setPhase("analysis")
 		}
 		r.log.Infof("Analysing %d history entries and %d network events...", len(res.History), r.journal.count())
-		res.Results = r.analyse(res.History)
-		res.Valid = checker.ValidityOf(res.Results)
+		composed, net := r.analyse(res.History)
+		res.Results = composed.Map()
+		res.Summary = Summarise(res.History, composed, net)
+		res.Summary.Seed = r.cfg.Seed
+		res.Valid = res.Summary.Valid
 	}
 	if r.store != nil {
 		res.Dir = r.store.Dir()
+		res.Summary.Dir = res.Dir
 		r.save(res)
 	}
 	if runErr != nil {
@@ -147,11 +152,11 @@ func (j *journal) inMemory() []netsim.Event {
 	return slices.Clone(j.mem)
 }
 
-// netResult is the :net map of the events so far.
-func (j *journal) netResult(ops []history.Op) edn.Map {
+// netStats is the :net statistics of the events so far.
+func (j *journal) netStats(ops []history.Op) checker.NetStats {
 	j.mu.Lock()
 	defer j.mu.Unlock()
-	return j.net.Result(ops)
+	return j.net.Stats(ops)
 }
 
 // closeFile ends the journal file, if there is one, and says when it
@@ -171,39 +176,28 @@ func (j *journal) closeFile(log *logger) (bool, error) {
 }
 
 // analyse runs Maelstrom's composed checker, then our own extra checks
-// in a separate :glomers section that counts only with --strict.
-func (r *run) analyse(ops []history.Op) edn.Map {
-	results := checker.Compose(edn.Map{
-		{Key: edn.Keyword("perf"), Val: checker.Perf()},
-		{Key: edn.Keyword("timeline"), Val: checker.Timeline()},
-		{Key: edn.Keyword("exceptions"), Val: checker.Exceptions(ops)},
-		{Key: edn.Keyword("stats"), Val: checker.Stats(ops)},
-		{Key: edn.Keyword("availability"), Val: checker.Availability(ops, r.cfg.Availability)},
-		{Key: edn.Keyword("net"), Val: r.journal.netResult(ops)},
-		{Key: edn.Keyword("workload"), Val: r.wl.Check(ops)},
-	})
-	extra := r.extraChecks()
-	if x, ok := r.wl.(workload.ExtraChecker); ok {
-		w := x.ExtraCheck(ops)
-		v := checker.Worst(checker.ValidityOf(extra), checker.ValidityOf(w))
-		extra = append(extra[:len(extra)-1], edn.Entry{Key: edn.Keyword("workload"), Val: w},
-			edn.Entry{Key: edn.Keyword("valid?"), Val: v.EDN()})
-	}
-	verdict := checker.ValidityOf(results)
-	if r.cfg.Strict {
-		verdict = checker.Worst(verdict, checker.ValidityOf(extra))
-	}
-	results = results[:len(results)-1] // drop :valid?, re-added last
-	results = append(results,
-		edn.Entry{Key: edn.Keyword("glomers"), Val: extra},
-		edn.Entry{Key: edn.Keyword("valid?"), Val: verdict.EDN()})
-	return results
+// in a separate :glomers section that counts only with --strict. It
+// returns the :net statistics as well, for the summary.
+func (r *run) analyse(ops []history.Op) (checker.Composed, checker.NetStats) {
+	net := r.journal.netStats(ops)
+	return checker.Composed{
+		{Name: "perf", Result: checker.Perf()},
+		{Name: "timeline", Result: checker.Timeline()},
+		{Name: "exceptions", Result: checker.Exceptions(ops)},
+		{Name: "stats", Result: checker.Stats(ops)},
+		{Name: "availability", Result: checker.Availability(ops, r.cfg.Availability)},
+		{Name: "net", Result: net.Map()},
+		{Name: "workload", Result: r.wl.Check(ops)},
+		{Name: "glomers", Result: r.extraChecks(ops), Advisory: !r.cfg.Strict},
+	}, net
 }
 
 // extraChecks are what this bench notices and Maelstrom does not hold
 // against a node: protocol lines Maelstrom would have choked on without
-// failing the test outright, and replies to clients that had given up.
-func (r *run) extraChecks() edn.Map {
+// failing the test outright, replies to clients that had given up,
+// messages no client could take as a reply, and the workload's own extra
+// checks (see workload.ExtraChecker).
+func (r *run) extraChecks(ops []history.Op) edn.Map {
 	var bad, strays edn.Map
 	dropped := 0
 	ids := make([]string, 0, len(r.nodes))
@@ -233,6 +227,11 @@ func (r *run) extraChecks() edn.Map {
 		// (their requests already show as timeouts).
 		m = append(m, edn.Entry{Key: edn.Keyword("replies-without-in-reply-to"), Val: strays})
 	}
+	if x, ok := r.wl.(workload.ExtraChecker); ok {
+		w := x.ExtraCheck(ops)
+		m = append(m, edn.Entry{Key: edn.Keyword("workload"), Val: w})
+		v = checker.Worst(v, checker.ValidityOf(w))
+	}
 	return append(m, edn.Entry{Key: edn.Keyword("valid?"), Val: v.EDN()})
 }
 
@@ -253,6 +252,7 @@ func (r *run) save(res *Result) {
 	}
 	if res.Results != nil {
 		try("results", st.WriteResults(res.Results))
+		try(results.File, writeSummary(st, res.Summary))
 	}
 	try("timeline", st.WriteTimeline(res.History))
 	try("plots", st.WritePlots(res.History))

@@ -13,6 +13,7 @@ import (
 	"github.com/glomers/glomers/workbench/netsim"
 	"github.com/glomers/glomers/workbench/process"
 	"github.com/glomers/glomers/workbench/report"
+	"github.com/glomers/glomers/workbench/results"
 	"github.com/glomers/glomers/workbench/workload"
 )
 
@@ -31,8 +32,15 @@ func (e *UsageError) Unwrap() error { return e.Err }
 
 // Result is what a finished test produced.
 type Result struct {
-	Results edn.Map          // the results map, as printed and stored
-	Valid   checker.Validity // its :valid?
+	// Results is the results map, as printed and stored in results.edn:
+	// read it by path (workbenchtest.Get) for a figure Summary lacks.
+	Results edn.Map
+	// Summary is what the run comes to (verdict, failing sections,
+	// msgs-per-op, op counts, latency quantiles), as summary.json holds
+	// it. A run that crashed before its analysis has none: only Dir is
+	// set, and no summary.json is written.
+	Summary results.Summary
+	Valid   checker.Validity // the verdict, Summary.Valid
 	History []history.Op
 	// Journal is every network event, kept only when the run has no
 	// store (tests); a stored run writes it to net-journal.jsonl.gz as

@@ -8,9 +8,15 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+
+	"github.com/glomers/glomers/workbench/edn"
+	"github.com/glomers/glomers/workbench/results"
 )
 
-// Metric names a figure read from a test's results.
+// Metric names a figure read from a test's results: from its summary
+// (package results) when every workload has it, else from the section
+// of the results map of the one workload that measures it (see
+// FromSummary and FromResults).
 type Metric string
 
 // The figures the scoreboard reports.
@@ -26,13 +32,13 @@ const (
 	// OKFraction is :availability :ok-fraction.
 	OKFraction Metric = "ok-fraction"
 	// OpP50 and OpP99 are quantiles of the latency of :ok client
-	// operations, in ms, read from the history.
+	// operations, in ms (the summary's latency).
 	OpP50 Metric = "op-p50-ms"
 	OpP99 Metric = "op-p99-ms"
-	// NotOKRequests counts client requests that did not end :ok, read from
-	// the history. Unlike :ok-fraction it leaves out operations that send
-	// no request (kafka's :crash, :info by design), so "every request
-	// answered ok" is a target a kafka log can meet.
+	// NotOKRequests counts client requests that did not end :ok (from
+	// the summary's op counts). Unlike :ok-fraction it leaves out
+	// operations that send no request (kafka's :crash, :info by design),
+	// so "every request answered ok" is a target a kafka log can meet.
 	NotOKRequests Metric = "not-ok-requests"
 	// VisibilityP50 and VisibilityP99 are quantiles of the visibility lag
 	// the txn workload measures under :glomers (ms from a write's
@@ -43,10 +49,10 @@ const (
 	AfterHealMax  Metric = "after-heal-max-ms"
 	// ServedFraction is the share of client operations a key-value store
 	// served: :ok, or refused for the data's sake (a read of a missing
-	// key, error 20; a cas whose from does not match, error 22), read
-	// from the history. On lin-kv most cas ask for a value the key does
-	// not hold, so :ok-fraction stays near 0.75 even for a perfect store;
-	// this is the availability figure that can reach 1.
+	// key, error 20; a cas whose from does not match, error 22), from
+	// the summary's op counts. On lin-kv most cas ask for a value the
+	// key does not hold, so :ok-fraction stays near 0.75 even for a
+	// perfect store; this is the availability figure that can reach 1.
 	ServedFraction Metric = "served-fraction"
 )
 
@@ -59,24 +65,89 @@ func Metrics() []Metric {
 // HigherIsBetter reports whether targets on m are lower bounds.
 func (m Metric) HigherIsBetter() bool { return m == OKFraction || m == ServedFraction }
 
-// Path is where a metric sits in the results map (keywords as strings),
-// or nil for metrics computed another way (latency quantiles).
-func (m Metric) Path() []any {
+// FromSummary reads m from a run's summary: every metric the summary
+// holds (messages per operation, :ok-fraction, op latency and request
+// counts). ok is false for the workload-specific metrics (see
+// FromResults) and when the run has no such figure.
+func (m Metric) FromSummary(s results.Summary) (value float64, ok bool) {
 	switch m {
-	case MsgsPerOp:
-		return []any{"net", "servers", "msgs-per-op"}
-	case AllMsgsPerOp:
-		return []any{"net", "all", "msgs-per-op"}
+	case MsgsPerOp, AllMsgsPerOp:
+		if s.MsgsPerOp == nil {
+			return 0, false
+		}
+		if m == MsgsPerOp {
+			return float64(s.MsgsPerOp.Servers), true
+		}
+		return float64(s.MsgsPerOp.All), true
 	case OKFraction:
-		return []any{"availability", "ok-fraction"}
-	case VisibilityP50:
-		return []any{"glomers", "workload", "lag-ms", 0.5}
-	case VisibilityP99:
-		return []any{"glomers", "workload", "lag-ms", 0.99}
-	case AfterHealMax:
-		return []any{"glomers", "workload", "after-heal", "max-ms"}
+		return float64(s.OKFraction), true
+	case OpP50, OpP99:
+		if s.Latency == nil {
+			return 0, false
+		}
+		if m == OpP50 {
+			return s.Latency.P50, true
+		}
+		return s.Latency.P99, true
+	case NotOKRequests:
+		return float64(s.Ops.NotOKRequests()), true
+	case ServedFraction:
+		return s.Ops.ServedFraction()
 	}
-	return nil
+	return 0, false
+}
+
+// FromResults reads the workload-specific metrics from a run's results
+// map, under the section of the one workload that measures them:
+// broadcast's :workload :stable-latencies and the txn workload's
+// :glomers :workload lag. The summary, which every workload shares,
+// does not hold them. ok is false for the other metrics and when the
+// map lacks the figure.
+func (m Metric) FromResults(res edn.Map) (value float64, ok bool) {
+	var v any
+	switch m {
+	case StableMedian, StableMax:
+		q, found := res.Path("workload", "stable-latencies")
+		qm, isMap := q.(edn.Map)
+		if !found || !isMap {
+			return 0, false
+		}
+		want := 0.5
+		if m == StableMax {
+			want = 1
+		}
+		for _, e := range qm {
+			if k, _ := number(e.Key); k == want {
+				v, ok = e.Val, true
+			}
+		}
+	case VisibilityP50:
+		v, ok = res.Path("glomers", "workload", "lag-ms", 0.5)
+	case VisibilityP99:
+		v, ok = res.Path("glomers", "workload", "lag-ms", 0.99)
+	case AfterHealMax:
+		v, ok = res.Path("glomers", "workload", "after-heal", "max-ms")
+	}
+	if !ok {
+		return 0, false
+	}
+	return number(v)
+}
+
+// number converts a number of the results map (EDN integers and floats
+// alike) to a float64.
+func number(v any) (float64, bool) {
+	switch x := v.(type) {
+	case float64:
+		return x, true
+	case float32:
+		return float64(x), true
+	case int:
+		return float64(x), true
+	case int64:
+		return float64(x), true
+	}
+	return 0, false
 }
 
 // Target is an upper (or, for the fractions, lower) bound on a metric.

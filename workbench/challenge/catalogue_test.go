@@ -3,6 +3,9 @@ package challenge
 import (
 	"strings"
 	"testing"
+
+	"github.com/glomers/glomers/workbench/edn"
+	"github.com/glomers/glomers/workbench/results"
 )
 
 func TestSelect(t *testing.T) {
@@ -77,5 +80,34 @@ func TestTargets(t *testing.T) {
 	}
 	if s := lt.String(); s != "msgs-per-op < 30" {
 		t.Errorf("String() = %q", s)
+	}
+}
+
+// Every metric is read from exactly one place: the run's summary, or
+// the results map of the workload that measures it.
+func TestEveryMetricHasOneSource(t *testing.T) {
+	sum := results.Summary{MsgsPerOp: &results.MsgsPerOp{Servers: 2, All: 3}, OKFraction: 0.5,
+		Ops: results.Ops{Invoked: 4, OK: 2, Refused: 1}, Latency: &results.Latency{P50: 1, P99: 9}}
+	res := edn.K(
+		"workload", edn.K("stable-latencies", edn.Map{{Key: int64(0), Val: int64(0)}, {Key: 0.5, Val: int64(88)}, {Key: int64(1), Val: float32(368)}}),
+		"glomers", edn.K("workload", edn.K("lag-ms", edn.Map{{Key: 0.5, Val: 40}, {Key: 0.99, Val: int64(90)}}, "after-heal", edn.K("max-ms", 700.5))),
+	)
+	want := map[Metric]float64{MsgsPerOp: 2, AllMsgsPerOp: 3, OKFraction: 0.5, OpP50: 1, OpP99: 9, NotOKRequests: 2, ServedFraction: 0.75,
+		StableMedian: 88, StableMax: 368, VisibilityP50: 40, VisibilityP99: 90, AfterHealMax: 700.5}
+	for _, m := range Metrics() {
+		a, inSummary := m.FromSummary(sum)
+		b, inResults := m.FromResults(res)
+		switch {
+		case inSummary == inResults:
+			t.Errorf("%s: in the summary %v, in the results %v", m, inSummary, inResults)
+		case inSummary && a != want[m], inResults && b != want[m]:
+			t.Errorf("%s = %v / %v, want %v", m, a, b, want[m])
+		}
+	}
+	if _, ok := MsgsPerOp.FromSummary(results.Summary{}); ok {
+		t.Error("msgs-per-op of a run without operations")
+	}
+	if _, ok := StableMedian.FromResults(edn.K()); ok {
+		t.Error("a stable latency from a map without one")
 	}
 }

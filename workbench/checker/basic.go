@@ -139,12 +139,12 @@ func Availability(ops []history.Op, expected string) edn.Map {
 			oks++
 		}
 	}
-	var fraction any = int64(1)
-	f := 1.0
+	var fraction any = int64(1) // printed as 1 when nothing was invoked
+	f32 := OKFraction(oks, invokes)
 	if invokes > 0 {
-		f32 := float32(float64(oks) / float64(invokes))
-		fraction, f = f32, float64(f32)
+		fraction = f32
 	}
+	f := float64(f32)
 	valid := Valid
 	switch {
 	case expected == "total":
@@ -157,6 +157,16 @@ func Availability(ops []history.Op, expected string) edn.Map {
 		valid = Invalid
 	}
 	return edn.K("valid?", valid.EDN(), "ok-fraction", fraction)
+}
+
+// OKFraction is :availability :ok-fraction: the share of invocations
+// that ended :ok, as the float32 Maelstrom prints, or 1 when nothing was
+// invoked.
+func OKFraction(oks, invokes int) float32 {
+	if invokes <= 0 {
+		return 1
+	}
+	return float32(float64(oks) / float64(invokes))
 }
 
 // Exceptions groups the client :info completions that carry an exception
@@ -212,23 +222,84 @@ func Perf() edn.Map {
 // timeline.html and is always valid.
 func Timeline() edn.Map { return edn.K("valid?", true) }
 
+// Section is one entry of a composed result: a checker's result under
+// its name.
+type Section struct {
+	Name string // the checker's name, printed as a keyword (:workload)
+	// Result is what the checker returned: an edn.Map with a :valid?
+	// entry. Anything else counts as :unknown.
+	Result any
+	// Advisory marks a section that is printed but left out of the
+	// composed verdict, such as glomers' own checks without --strict.
+	Advisory bool
+}
+
+// Validity is the section's own verdict, read from its :valid?.
+func (s Section) Validity() Validity {
+	if m, ok := s.Result.(edn.Map); ok {
+		return ValidityOf(m)
+	}
+	return Unknown
+}
+
+// Composed is the result of Jepsen's compose checker: each checker's
+// result under its name, in the order to print, and a :valid? that is
+// the worst verdict among the sections that count (false beats :unknown
+// beats true). The verdict is computed from the sections, never stored,
+// and Map places it last, so no code depends on where it sits.
+type Composed []Section
+
+// Validity is the composed verdict: the worst of the sections that are
+// not advisory (Valid when there are none).
+func (c Composed) Validity() Validity {
+	v := Valid
+	for _, s := range c {
+		if !s.Advisory {
+			v = Worst(v, s.Validity())
+		}
+	}
+	return v
+}
+
+// Failing names the sections that count toward the verdict and are not
+// valid (said false or :unknown), in printing order; nil when none.
+func (c Composed) Failing() []string {
+	var out []string
+	for _, s := range c {
+		if !s.Advisory && s.Validity() != Valid {
+			out = append(out, s.Name)
+		}
+	}
+	return out
+}
+
+// Map returns the composed result as the EDN map Jepsen prints: every
+// section under its keyword, in order, then :valid?.
+func (c Composed) Map() edn.Map {
+	out := make(edn.Map, 0, len(c)+1)
+	for _, s := range c {
+		out = append(out, edn.Entry{Key: edn.Keyword(s.Name), Val: s.Result})
+	}
+	return append(out, edn.Entry{Key: edn.Keyword("valid?"), Val: c.Validity().EDN()})
+}
+
+// EDN returns Map, so edn.Marshal and edn.MarshalJSON take a Composed
+// as they take the map.
+func (c Composed) EDN() any { return c.Map() }
+
 // Compose returns a copy of entries (checker name → checker result, in the
-// order to print) followed by a :valid? that is the worst verdict among
-// them: false beats :unknown beats true. An existing :valid? entry is
-// replaced; a result that is not an edn.Map counts as :unknown.
+// order to print, names as keywords) followed by a :valid? that is the
+// worst verdict among them: false beats :unknown beats true. An existing
+// :valid? entry is replaced; a result that is not an edn.Map counts as
+// :unknown. It is Composed for a result already held as a map.
 func Compose(entries edn.Map) edn.Map {
-	out := make(edn.Map, 0, len(entries)+1)
-	valid := Valid
+	c := make(Composed, 0, len(entries))
 	for _, e := range entries {
-		if e.Key == edn.Keyword("valid?") {
+		name, _ := e.Key.(edn.Keyword)
+		if name == "valid?" {
 			continue
 		}
-		if m, ok := e.Val.(edn.Map); ok {
-			valid = Worst(valid, ValidityOf(m))
-		} else {
-			valid = Worst(valid, Unknown)
-		}
-		out = append(out, e)
+		c = append(c, Section{Name: string(name), Result: e.Val})
 	}
-	return append(out, edn.Entry{Key: edn.Keyword("valid?"), Val: valid.EDN()})
+	return c.Map()
 }

@@ -157,3 +157,50 @@ func TestCompose(t *testing.T) {
 	expect(t, in, "{:valid? true, :w {:valid? false}}")
 	expect(t, Compose(edn.Map{}), "{:valid? true}")
 }
+
+// A Composed result places :valid? last whatever order its sections
+// came in, leaves advisory sections out of the verdict, and names the
+// sections that failed it.
+func TestComposed(t *testing.T) {
+	ok := edn.K("valid?", true)
+	unknown := edn.K("valid?", edn.Keyword("unknown"))
+	bad := edn.K("valid?", false)
+	c := Composed{
+		{Name: "stats", Result: ok},
+		{Name: "workload", Result: unknown},
+		{Name: "availability", Result: ok},
+		{Name: "glomers", Result: bad, Advisory: true},
+	}
+	expect(t, c.Map(), "{:stats {:valid? true}, :workload {:valid? :unknown}, :availability {:valid? true}, :glomers {:valid? false}, :valid? :unknown}")
+	if v := c.Validity(); v != Unknown {
+		t.Errorf("verdict %v, want unknown: the advisory false must not count", v)
+	}
+	if f := c.Failing(); len(f) != 1 || f[0] != "workload" {
+		t.Errorf("failing %v, want [workload]", f)
+	}
+	c[3].Advisory = false
+	if v, f := c.Validity(), c.Failing(); v != Invalid || len(f) != 2 || f[1] != "glomers" {
+		t.Errorf("with the section counted: %v, failing %v", v, f)
+	}
+	out, err := edn.Marshal(c)
+	if err != nil || string(out) != "{:stats {:valid? true}, :workload {:valid? :unknown}, :availability {:valid? true}, :glomers {:valid? false}, :valid? false}" {
+		t.Errorf("edn.Marshal(Composed) = %s, %v", out, err)
+	}
+	if v, f := (Composed{}).Validity(), (Composed{}).Failing(); v != Valid || f != nil {
+		t.Errorf("empty: %v %v", v, f)
+	}
+}
+
+func TestValidityText(t *testing.T) {
+	for _, v := range []Validity{Valid, Invalid, Unknown} {
+		b, err := v.MarshalText()
+		var back Validity = 42
+		if err != nil || back.UnmarshalText(b) != nil || back != v {
+			t.Errorf("%v: %q, %v, read back %v", v, b, err, back)
+		}
+	}
+	var v Validity = Valid
+	if v.UnmarshalText([]byte("maybe")); v != Unknown {
+		t.Errorf("unrecognised text read as %v", v)
+	}
+}

@@ -69,13 +69,51 @@ func (v *netView) add(e NetEvent) {
 	v.ids.add(e.MsgID)
 }
 
-// edn renders the view; opCount > 0 adds :msgs-per-op.
-func (v *netView) edn(opCount int) edn.Map {
-	m := edn.K("send-count", v.sends, "recv-count", v.recvs, "msg-count", v.ids.n)
-	if opCount > 0 {
-		m = append(m, edn.Entry{Key: edn.Keyword("msgs-per-op"), Val: float32(float64(v.ids.n) / float64(opCount))})
+// stats returns the view's counts; ops > 0 gives it a :msgs-per-op.
+func (v *netView) stats(ops int) NetView {
+	return NetView{Sends: v.sends, Recvs: v.recvs, Msgs: v.ids.n, Ops: ops}
+}
+
+// NetView is one view of the :net statistics (:all, :clients or
+// :servers).
+type NetView struct {
+	Sends, Recvs int // :send-count and :recv-count
+	Msgs         int // :msg-count, distinct message ids
+	// Ops is the number of client invocations :msgs-per-op divides by;
+	// 0 when the view has no :msgs-per-op (:clients, or no operation).
+	Ops int
+}
+
+// MsgsPerOp is :msgs-per-op, Msgs / Ops as the float32 Maelstrom
+// prints; ok is false when the view has none.
+func (v NetView) MsgsPerOp() (perOp float32, ok bool) {
+	if v.Ops <= 0 {
+		return 0, false
+	}
+	return float32(float64(v.Msgs) / float64(v.Ops)), true
+}
+
+// Map renders the view as Maelstrom prints it.
+func (v NetView) Map() edn.Map {
+	m := edn.K("send-count", v.Sends, "recv-count", v.Recvs, "msg-count", v.Msgs)
+	if f, ok := v.MsgsPerOp(); ok {
+		m = append(m, edn.Entry{Key: edn.Keyword("msgs-per-op"), Val: f})
 	}
 	return m
+}
+
+// NetStats is the :net checker's result as a typed value (see
+// NetCounter.Result for its map).
+type NetStats struct{ All, Clients, Servers NetView }
+
+// Map renders the statistics as Maelstrom's :net map, always valid.
+func (s NetStats) Map() edn.Map {
+	return edn.K(
+		"all", s.All.Map(),
+		"clients", s.Clients.Map(),
+		"servers", s.Servers.Map(),
+		"valid?", true,
+	)
 }
 
 // NetCounter computes the :net statistics incrementally, so a runner can
@@ -109,19 +147,17 @@ func (c *NetCounter) Add(e NetEvent) {
 // :msgs-per-op (a float32, like Maelstrom's) is msg-count divided by the
 // number of client invocations in ops, and is present only in :all and
 // :servers and only when there was at least one.
-func (c *NetCounter) Result(ops []history.Op) edn.Map {
+func (c *NetCounter) Result(ops []history.Op) edn.Map { return c.Stats(ops).Map() }
+
+// Stats returns the statistics Result prints, as a typed value.
+func (c *NetCounter) Stats(ops []history.Op) NetStats {
 	opCount := 0
 	for _, op := range ops {
 		if op.IsClient() && op.Type == history.Invoke {
 			opCount++
 		}
 	}
-	return edn.K(
-		"all", c.all.edn(opCount),
-		"clients", c.clients.edn(0),
-		"servers", c.servers.edn(opCount),
-		"valid?", true,
-	)
+	return NetStats{All: c.all.stats(opCount), Clients: c.clients.stats(0), Servers: c.servers.stats(opCount)}
 }
 
 // Net computes the :net statistics of a whole journal; see NetCounter.

@@ -41,6 +41,15 @@ func TestNetViews(t *testing.T) {
 		c.Add(e)
 	}
 	expect(t, c.Result(b.ops), want)
+
+	// The typed statistics hold what the map prints.
+	st := c.Stats(b.ops)
+	if f, ok := st.Servers.MsgsPerOp(); !ok || f != float32(4.0/3) || st.Servers.Msgs != 4 {
+		t.Errorf("servers %+v: msgs-per-op %v %v", st.Servers, f, ok)
+	}
+	if _, ok := st.Clients.MsgsPerOp(); ok {
+		t.Error(":clients has a msgs-per-op")
+	}
 }
 
 func TestNetEchoExample(t *testing.T) {

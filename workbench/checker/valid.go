@@ -1,6 +1,9 @@
 // Package checker holds the analyses shared by workloads: each takes a
 // history (and sometimes the network journal) and returns an ordered EDN
-// map shaped like Maelstrom's, always with a :valid? entry.
+// map shaped like Maelstrom's, always with a :valid? entry. Composed
+// puts them together as Jepsen's compose checker does, with the verdict
+// computed from the sections rather than stored among them; NetStats is
+// the :net statistics as a typed value.
 package checker
 
 import "github.com/glomers/glomers/workbench/edn"
@@ -47,6 +50,23 @@ func (v Validity) String() string {
 		return "false"
 	}
 	return "unknown"
+}
+
+// MarshalText writes the verdict as String does, so a Validity in JSON
+// reads "true", "false" or "unknown".
+func (v Validity) MarshalText() ([]byte, error) { return []byte(v.String()), nil }
+
+// UnmarshalText reads what MarshalText writes; any other text is Unknown.
+func (v *Validity) UnmarshalText(b []byte) error {
+	switch string(b) {
+	case "true":
+		*v = Valid
+	case "false":
+		*v = Invalid
+	default:
+		*v = Unknown
+	}
+	return nil
 }
 
 // Worst merges verdicts: false beats :unknown beats true.

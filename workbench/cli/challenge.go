@@ -373,7 +373,7 @@ func (o *challengeOptions) runOurs(ctx context.Context, r row, progress func(wor
 		return r
 	}
 	r.verdict = res.Valid.String()
-	r.figures = figures(res.Results, res.History)
+	r.figures = figures(res.Summary, res.Results)
 	r.latency = latencyCell(r.c.Workload, r.figures)
 	r.note = fmt.Sprintf("%.1fs, seed %d, %s", r.took.Seconds(), res.Seed, o.display(res.Dir))
 	return r

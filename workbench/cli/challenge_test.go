@@ -8,7 +8,9 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/glomers/glomers/workbench"
 	"github.com/glomers/glomers/workbench/challenge"
+	"github.com/glomers/glomers/workbench/checker"
 	"github.com/glomers/glomers/workbench/edn"
 	"github.com/glomers/glomers/workbench/history"
 )
@@ -197,7 +199,7 @@ func TestServedFraction(t *testing.T) {
 	ops = append(ops, history.Op{Type: history.Invoke, Process: 5, F: "write"}) // never completed
 	ops = append(ops, history.Op{Type: history.Info, Process: history.NemesisProcess, F: "start-partition"},
 		history.Op{Type: history.Info, Process: history.NemesisProcess, F: "start-partition"})
-	f := figures(edn.K(), ops)
+	f := figures(workbench.Summarise(ops, nil, checker.NetStats{}), edn.K())
 	if got := f[challenge.ServedFraction]; got != 0.5 {
 		t.Errorf("served fraction %v, want 3 of 6 = 0.5", got)
 	}

@@ -10,9 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/glomers/glomers/workbench/challenge"
-	"github.com/glomers/glomers/workbench/edn"
-	"github.com/glomers/glomers/workbench/history"
 	"github.com/glomers/glomers/workbench/workload"
 )
 
@@ -224,32 +221,6 @@ func TestHelp(t *testing.T) {
 	}
 	if !strings.Contains(out, "partition, pause, kill") {
 		t.Errorf("help does not list the faults of --nemesis:\n%s", out)
-	}
-}
-
-func TestFiguresReadEveryNumberType(t *testing.T) {
-	res := edn.K(
-		"availability", edn.K("ok-fraction", float32(0.5)),
-		"net", edn.K("servers", edn.K("msgs-per-op", float32(1.25))),
-		"workload", edn.K("stable-latencies", edn.Map{{Key: 0, Val: int64(0)}, {Key: 0.5, Val: int64(88)}, {Key: 1, Val: 368}}),
-	)
-	ops := []history.Op{
-		{Type: history.Invoke, Process: 0, Time: 0}, {Type: history.OK, Process: 0, Time: 2e6},
-		{Type: history.Invoke, Process: 1, Time: 0}, {Type: history.OK, Process: 1, Time: 8e6},
-		{Type: history.Invoke, Process: 2, Time: 0}, {Type: history.Info, Process: 2, Time: 9e9},
-		{Type: history.Invoke, Process: 3, F: "crash"}, {Type: history.Info, Process: 3, F: "crash"},
-	}
-	f := figures(res, ops)
-	if f[challenge.MsgsPerOp] != 1.25 || f[challenge.OKFraction] != 0.5 || f[challenge.StableMedian] != 88 || f[challenge.StableMax] != 368 {
-		t.Errorf("figures = %v", f)
-	}
-	// Latency quantiles of :ok operations only, by Jepsen's rule (index ⌊n·p⌋).
-	if f[challenge.OpP50] != 8 || f[challenge.OpP99] != 8 {
-		t.Errorf("op latency p50 %v, p99 %v; want 8 and 8 ms", f[challenge.OpP50], f[challenge.OpP99])
-	}
-	// The :info request counts; kafka's crash, which sends none, does not.
-	if f[challenge.NotOKRequests] != 1 {
-		t.Errorf("not-ok requests %v, want 1", f[challenge.NotOKRequests])
 	}
 }
 

@@ -3,16 +3,13 @@ package cli
 import (
 	"fmt"
 	"io"
-	"slices"
 	"strconv"
 	"strings"
 	"text/tabwriter"
 
 	"github.com/glomers/glomers/workbench/challenge"
-	"github.com/glomers/glomers/workbench/checker"
 	"github.com/glomers/glomers/workbench/edn"
-	"github.com/glomers/glomers/workbench/history"
-	"github.com/glomers/glomers/workbench/workload"
+	"github.com/glomers/glomers/workbench/results"
 )
 
 // printScoreboard prints one narrow line per run (under 100 columns),
@@ -140,69 +137,17 @@ func ms(f float64) string {
 	return strconv.FormatFloat(f, 'f', 0, 64)
 }
 
-func number(v any) (float64, bool) {
-	switch x := v.(type) {
-	case float64:
-		return x, true
-	case float32:
-		return float64(x), true
-	case int:
-		return float64(x), true
-	case int64:
-		return float64(x), true
-	}
-	return 0, false
-}
-
-// figures reads the scoreboard's metrics from a results map and the
-// history (client operation latencies, with the checkers' quantile rule).
-func figures(res edn.Map, ops []history.Op) map[challenge.Metric]float64 {
+// figures reads the scoreboard's metrics of one run: each from the
+// run's summary when it holds it, else from the results map (the
+// workload-specific figures, see challenge.Metric.FromResults).
+func figures(sum results.Summary, res edn.Map) map[challenge.Metric]float64 {
 	out := map[challenge.Metric]float64{}
 	for _, m := range challenge.Metrics() {
-		if path := m.Path(); path != nil {
-			if v, ok := res.Path(path...); ok {
-				if f, ok := number(v); ok {
-					out[m] = f
-				}
-			}
+		if f, ok := m.FromSummary(sum); ok {
+			out[m] = f
+		} else if f, ok := m.FromResults(res); ok {
+			out[m] = f
 		}
-	}
-	if q, ok := res.Path("workload", "stable-latencies"); ok {
-		if qm, ok := q.(edn.Map); ok {
-			for _, e := range qm {
-				f, _ := number(e.Val)
-				switch k, _ := number(e.Key); k {
-				case 0.5:
-					out[challenge.StableMedian] = f
-				case 1:
-					out[challenge.StableMax] = f
-				}
-			}
-		}
-	}
-	var ls []int64
-	notOK, served, pairs := 0, 0, 0
-	for _, p := range history.Pairs(ops) {
-		pairs++
-		switch {
-		case p.Complete != nil && p.Complete.Type == history.OK:
-			ls = append(ls, p.Complete.Time-p.Invoke.Time)
-			served++
-		case p.Invoke.F != "crash": // kafka's crash op sends no request
-			notOK++
-			if p.Complete != nil && workload.RefusedForTheData(*p.Complete) {
-				served++
-			}
-		}
-	}
-	out[challenge.NotOKRequests] = float64(notOK)
-	if pairs > 0 {
-		out[challenge.ServedFraction] = float64(served) / float64(pairs)
-	}
-	if len(ls) > 0 {
-		slices.Sort(ls)
-		out[challenge.OpP50] = float64(checker.Quantile(ls, 0.5)) / 1e6
-		out[challenge.OpP99] = float64(checker.Quantile(ls, 0.99)) / 1e6
 	}
 	return out
 }

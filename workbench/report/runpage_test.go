@@ -173,7 +173,7 @@ func TestSummaryFigures(t *testing.T) {
 	if err := dec.Decode(&results); err != nil {
 		t.Fatal(err)
 	}
-	figs := keyFigures(results)
+	figs := append(resultsFigures(results), workloadFigures(results)...)
 	var got []string
 	for _, f := range figs {
 		got = append(got, f.Name+"="+f.Value)

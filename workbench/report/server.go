@@ -16,7 +16,8 @@ import (
 
 // NewServer returns the handler behind `glomers serve`: at / an index of
 // every test under root (root/<test-name>/<start-time>/), newest first,
-// coloured by the :valid? of its results.json (blue true, orange
+// coloured by its verdict (from its summary.json, or the :valid? of its
+// results.json for a run stored before summary.json; blue true, orange
 // unknown, pink false, grey when it has no results yet) with its key
 // figures, a link to each of its plots and a link to every file it
 // holds; under /files/ the store's
@@ -26,7 +27,8 @@ import (
 // messages-NNN.svg, is drawn from its journal when asked for (see
 // WriteMessagesFromJournal).
 //
-// Everything it reads, the index's results.json and test.json included,
+// Everything it reads, the index's summary.json, results.json and
+// test.json included,
 // is read through one os.Root, so neither a crafted URL nor a symlink
 // can reach outside root; only regular files and directories are
 // opened, so a FIFO or a device in the store is refused (403) rather

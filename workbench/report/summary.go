@@ -10,12 +10,15 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/glomers/glomers/workbench/results"
 )
 
 // runSummary is what the serve index and a run's index.html say about
-// one stored test: read from its directory, never from memory, so a
-// test stored by an older glomers (or copied from elsewhere) is
-// described the same way.
+// one stored test: read from its directory, never from memory (the
+// verdict and key figures from the summary.json the runner writes, see
+// package results), so a test stored by an older glomers, with only a
+// results.json, or copied from elsewhere, is described the same way.
 type runSummary struct {
 	Name, Stamp string
 	Start       time.Time
@@ -70,10 +73,17 @@ func summarise(dir fs.FS, name, stamp string) runSummary {
 			s.Files = append(s.Files, n)
 		}
 	}
-	results, ok := readJSON(dir, "results.json")
-	if ok {
-		s.Valid = validityOf(results)
-		s.Figures = keyFigures(results)
+	resultsJSON, hasResults := readJSON(dir, "results.json")
+	if sum, ok := readSummary(dir); ok {
+		s.Valid = sum.Valid.String()
+		s.Figures = summaryFigures(sum)
+	} else if hasResults {
+		// A run stored before glomers wrote summary.json.
+		s.Valid = validityOf(resultsJSON)
+		s.Figures = resultsFigures(resultsJSON)
+	}
+	if hasResults {
+		s.Figures = append(s.Figures, workloadFigures(resultsJSON)...)
 	}
 	if test, ok := readJSON(dir, "test.json"); ok {
 		s.Test = paramsOf(test)
@@ -83,6 +93,16 @@ func summarise(dir fs.FS, name, stamp string) runSummary {
 
 // maxJSONRead bounds the results.json and test.json the pages read.
 const maxJSONRead = 16 << 20
+
+// readSummary reads the run's results.File, written by the runner.
+func readSummary(dir fs.FS) (results.Summary, bool) {
+	b, err := readSmallFile(dir, results.File, maxJSONRead)
+	if err != nil {
+		return results.Summary{}, false
+	}
+	sum, err := results.Parse(b)
+	return sum, err == nil
+}
 
 // readJSON decodes a JSON object from a regular file of dir of at most
 // maxJSONRead bytes, keeping numbers exact.
@@ -134,32 +154,60 @@ func number(v any) (float64, bool) {
 	return f, err == nil
 }
 
-// keyFigures picks the figures a reader compares runs by, where the
-// results have them: messages per operation (Maelstrom's
-// :net :servers :msgs-per-op, the figure Gossip Glomers' targets use),
-// the fraction of ok operations, the operation count, and every
-// latency-quantile map of the workload's results (broadcast's
-// :stable-latencies, for instance).
-func keyFigures(results map[string]any) []figure {
+// summaryFigures picks the figures a reader compares runs by from the
+// run's summary: messages per operation (Maelstrom's :net :servers
+// :msgs-per-op, the figure Gossip Glomers' targets use), the fraction of
+// ok operations and the operation count.
+func summaryFigures(sum results.Summary) []figure {
+	var msgs *float64
+	if sum.MsgsPerOp != nil {
+		f := float64(sum.MsgsPerOp.Servers)
+		msgs = &f
+	}
+	okFraction, ok, count := float64(sum.OKFraction), float64(sum.Ops.OK), float64(sum.Ops.Completed())
+	return headline(msgs, &okFraction, &ok, &count)
+}
+
+// resultsFigures reads the figures summaryFigures gives from a
+// results.json, for a run stored without summary.json.
+func resultsFigures(res map[string]any) []figure {
+	at := func(keys ...string) *float64 {
+		if v, ok := lookup(res, keys...); ok {
+			if f, ok := number(v); ok {
+				return &f
+			}
+		}
+		return nil
+	}
+	ok := at("stats", "ok-count")
+	if ok == nil {
+		ok = new(float64)
+	}
+	return headline(at("net", "servers", "msgs-per-op"), at("availability", "ok-fraction"), ok, at("stats", "count"))
+}
+
+// headline formats the figures every run has; a nil figure is left out
+// (an operation count needs count).
+func headline(msgsPerOp, okFraction, okCount, count *float64) []figure {
 	var out []figure
-	if v, ok := lookup(results, "net", "servers", "msgs-per-op"); ok {
-		if f, ok := number(v); ok {
-			out = append(out, figure{"msgs-per-op", formatNumber(f), ":net :servers :msgs-per-op — messages among servers per client operation"})
-		}
+	if msgsPerOp != nil {
+		out = append(out, figure{"msgs-per-op", formatNumber(*msgsPerOp), ":net :servers :msgs-per-op — messages among servers per client operation"})
 	}
-	if v, ok := lookup(results, "availability", "ok-fraction"); ok {
-		if f, ok := number(v); ok {
-			out = append(out, figure{"ok-fraction", formatNumber(f), ":availability :ok-fraction — the fraction of operations that succeeded"})
-		}
+	if okFraction != nil {
+		out = append(out, figure{"ok-fraction", formatNumber(*okFraction), ":availability :ok-fraction — the fraction of operations that succeeded"})
 	}
-	if v, ok := lookup(results, "stats", "count"); ok {
-		if f, ok := number(v); ok {
-			ok, _ := lookup(results, "stats", "ok-count")
-			okf, _ := number(ok)
-			out = append(out, figure{"ops", formatNumber(okf) + " ok / " + formatNumber(f), ":stats — operations that succeeded, of all"})
-		}
+	if count != nil {
+		out = append(out, figure{"ops", formatNumber(*okCount) + " ok / " + formatNumber(*count), ":stats — operations that succeeded, of all"})
 	}
-	if wl, ok := results["workload"].(map[string]any); ok {
+	return out
+}
+
+// workloadFigures are every latency-quantile map of the workload's
+// results (broadcast's :stable-latencies, for instance): figures of one
+// workload, which the summary leaves in the results map.
+func workloadFigures(res map[string]any) []figure {
+	var out []figure
+	if wl, ok := res["workload"].(map[string]any); ok {
 		keys := make([]string, 0, len(wl))
 		for k := range wl {
 			if strings.HasSuffix(k, "-latencies") {

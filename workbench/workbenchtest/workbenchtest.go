@@ -9,10 +9,18 @@
 //			NodeIDs: workbench.NodeIDs(5), TimeLimit: 20 * time.Second, Rate: 10,
 //			Nemesis: []string{"partition"}, Seed: 1,
 //		})
-//		if res.Valid != checker.Valid {
-//			t.Fatal(workbenchtest.Get(t, res, "workload"))
+//		if res.Summary.Valid != checker.Valid {
+//			t.Fatal(res.Summary.Failing, workbenchtest.Get(t, res, "workload"))
+//		}
+//		if res.Summary.MsgsPerOp.Servers > 30 {
+//			t.Errorf("%v messages per operation", res.Summary.MsgsPerOp.Servers)
 //		}
 //	}
+//
+// Result.Summary (package results) holds the figures every run has: the
+// verdict, the failing sections, messages per operation, op counts and
+// latency quantiles. Get reads anything else from the results map by
+// path.
 //
 // Explore runs a configuration over many seeds and, when one fails,
 // shrinks it to the smallest configuration that still fails (see
@@ -55,8 +63,8 @@ func Run(t *testing.T, cfg workbench.Config) *workbench.Result {
 }
 
 // Get returns the value at path in the results map (keywords given as
-// strings: Get(t, res, "net", "servers", "msgs-per-op")), failing t when
-// it is missing.
+// strings: Get(t, res, "workload", "stable-latencies", 0.5)), failing t
+// when it is missing: for what res.Summary does not hold.
 func Get(t testing.TB, res *workbench.Result, path ...any) any {
 	t.Helper()
 	v, ok := res.Results.Path(path...)

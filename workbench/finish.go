@@ -3,8 +3,10 @@ package workbench
 import (
 	"fmt"
 	"io"
+	"path/filepath"
 	"slices"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -68,15 +70,18 @@ func (r *run) finish(res *Result, runErr error) *Result {
 	}
 	if runErr != nil {
 		r.log.Errorf("Test crashed: %v", runErr)
-		if r.store != nil {
-			r.log.Infof("What was collected is in %s", r.store.Dir())
-		}
 	} else {
 		out, err := edn.MarshalIndent(res.Results)
 		if err != nil {
 			r.log.Errorf("cannot print results: %v", err)
 		}
 		r.log.Printf("\n%s\n\n%s\n", out, Verdict(res.Valid))
+		if why := failingLine(res.Summary.Failing); why != "" {
+			r.log.Printf("%s\n", why)
+		}
+	}
+	if r.store != nil {
+		r.log.Printf("%s\n", browseLine(r.cfg.StoreRoot, r.store.Dir()))
 	}
 	if r.store != nil {
 		if err := r.store.Close(); err != nil {
@@ -85,6 +90,30 @@ func (r *run) finish(res *Result, runErr error) *Result {
 		r.sayIfLarge(r.store.Dir())
 	}
 	return res
+}
+
+// failingLine names the sections of the results that failed the run
+// ("Failing: :workload, :availability"), or "" when none did.
+func failingLine(failing []string) string {
+	if len(failing) == 0 {
+		return ""
+	}
+	return "Failing: :" + strings.Join(failing, ", :")
+}
+
+// browseLine says where a run's files are and how to look at them: the
+// folder, and the command and address that show its page.
+func browseLine(root, dir string) string {
+	serve := "glomers serve"
+	if filepath.Clean(root) != DefaultStoreRoot {
+		serve += " --store " + root
+	}
+	rel, err := filepath.Rel(root, dir)
+	if err != nil || strings.HasPrefix(rel, "..") {
+		return fmt.Sprintf("This run's files are in %s (browse them with %s).", dir, serve)
+	}
+	return fmt.Sprintf("This run's files are in %s; to browse them, run %s and open http://127.0.0.1:8080/files/%s/",
+		dir, serve, filepath.ToSlash(rel))
 }
 
 // maxQueued bounds the message bodies waiting in the network's queues

@@ -160,3 +160,44 @@ func TestCrashRightAfterInitIsReportedOnce(t *testing.T) {
 		t.Errorf("the crash report is in the log %d times, want once:\n%s", k, log.String())
 	}
 }
+
+// Every run ends by saying where its files are and how to browse them;
+// an invalid one also names the sections that failed it.
+func TestRunEndsWithWhereToLook(t *testing.T) {
+	forgetful := replier(goodInit, func(_ int64, b map[string]any) map[string]any {
+		return map[string]any{"type": "echo_ok", "echo": b["echo"]}
+	}, nil)
+	for _, c := range []struct {
+		name    string
+		node    func(io.Reader, io.Writer, io.Writer) error
+		failing string
+	}{{"valid", replier(goodInit, goodEcho, nil), ""}, {"invalid", forgetful, "Failing: :stats"}} {
+		t.Run(c.name, func(t *testing.T) {
+			var log bytes.Buffer
+			root := t.TempDir()
+			var res *workbench.Result
+			synctest.Test(t, func(t *testing.T) {
+				var err error
+				res, err = workbench.Run(context.Background(), workbench.Config{
+					Workload: "echo", Node: c.node, NodeIDs: workbench.NodeIDs(1), TimeLimit: 2 * time.Second, Rate: 5,
+					Log: &log, StoreRoot: root,
+				})
+				if err != nil {
+					t.Fatal(err)
+				}
+			})
+			out := log.String()
+			if c.failing == "" && strings.Contains(out, "Failing:") {
+				t.Errorf("a valid run names failing sections:\n%s", tail(out, 500))
+			}
+			if c.failing != "" && !strings.Contains(out, c.failing) {
+				t.Errorf("no %q line:\n%s", c.failing, tail(out, 500))
+			}
+			rel := strings.TrimPrefix(res.Dir, root+"/")
+			want := "glomers serve --store " + root + " and open http://127.0.0.1:8080/files/" + rel + "/"
+			if !strings.Contains(out, want) {
+				t.Errorf("the log does not end with how to browse the run (%q):\n%s", want, tail(out, 500))
+			}
+		})
+	}
+}

@@ -45,9 +45,9 @@ func newBroadcast(env *Env) (Workload, error) {
 }
 
 var (
-	topologyReply  = schema{typ: "topology_ok"}
-	broadcastReply = schema{typ: "broadcast_ok"}
-	readReply      = schema{typ: "read_ok", fields: map[string]kind{"messages": arrayKind}}
+	topologyReply  = Schema{Type: "topology_ok"}
+	broadcastReply = Schema{Type: "broadcast_ok"}
+	readReply      = Schema{Type: "read_ok", Fields: map[string]Kind{"messages": ArrayKind}}
 )
 
 func (*broadcast) Reusable() bool { return false }
@@ -64,10 +64,10 @@ func (b *broadcast) Setup(ctx context.Context, callers map[string]Caller) error 
 	}
 	for _, n := range b.env.Nodes {
 		inv := history.Op{F: "topology"}
-		out := call(ctx, callers[n], inv, map[string]any{"type": "topology", "topology": topo},
-			DefaultTimeout, topologyReply, false, true, func(netsim.Reply) any { return nil })
+		out := Call(ctx, callers[n], inv, map[string]any{"type": "topology", "topology": topo},
+			CallOpts{Reply: topologyReply, OnOK: func(netsim.Reply) any { return nil }})
 		if out.Type != history.OK {
-			return fmt.Errorf("topology for node %s failed: %v", n, describe(out))
+			return fmt.Errorf("topology for node %s failed: %v", n, Describe(out))
 		}
 	}
 	return nil
@@ -86,11 +86,11 @@ func (b *broadcast) NextOp(int, int) (history.Op, bool) {
 func (*broadcast) Invoke(ctx context.Context, c Caller, op history.Op) history.Op {
 	switch op.F {
 	case "broadcast":
-		return call(ctx, c, op, map[string]any{"type": "broadcast", "message": op.Value}, DefaultTimeout,
-			broadcastReply, false, true, func(netsim.Reply) any { return op.Value })
+		return Call(ctx, c, op, map[string]any{"type": "broadcast", "message": op.Value},
+			CallOpts{Reply: broadcastReply, OnOK: func(netsim.Reply) any { return op.Value }})
 	default:
-		return call(ctx, c, op, map[string]any{"type": "read"}, DefaultTimeout,
-			readReply, true, true, func(r netsim.Reply) any { return r.Body["messages"] })
+		return Call(ctx, c, op, map[string]any{"type": "read"}, CallOpts{Reply: readReply,
+			Idempotent: true, OnOK: func(r netsim.Reply) any { return r.Body["messages"] }})
 	}
 }
 

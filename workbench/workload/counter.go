@@ -45,8 +45,8 @@ const (
 )
 
 var (
-	addReply         = schema{typ: "add_ok"}
-	counterReadReply = schema{typ: "read_ok", fields: map[string]kind{"value": intKind}}
+	addReply         = Schema{Type: "add_ok"}
+	counterReadReply = Schema{Type: "read_ok", Fields: map[string]Kind{"value": IntKind}}
 )
 
 func (*counterWorkload) Reusable() bool                                 { return false }
@@ -70,11 +70,11 @@ func (w *counterWorkload) NextOp(int, int) (history.Op, bool) {
 
 func (*counterWorkload) Invoke(ctx context.Context, c Caller, op history.Op) history.Op {
 	if op.F == "add" {
-		return call(ctx, c, op, map[string]any{"type": "add", "delta": op.Value}, DefaultTimeout,
-			addReply, false, false, func(netsim.Reply) any { return op.Value })
+		return Call(ctx, c, op, map[string]any{"type": "add", "delta": op.Value}, CallOpts{Reply: addReply,
+			RawErrors: true, OnOK: func(netsim.Reply) any { return op.Value }})
 	}
-	return call(ctx, c, op, map[string]any{"type": "read"}, DefaultTimeout,
-		counterReadReply, false, false, func(r netsim.Reply) any { return r.Body["value"] })
+	return Call(ctx, c, op, map[string]any{"type": "read"}, CallOpts{Reply: counterReadReply,
+		RawErrors: true, OnOK: func(r netsim.Reply) any { return r.Body["value"] }})
 }
 
 // Final reads once from every worker, marked :final? so the checker

@@ -22,7 +22,7 @@ type echo struct{ env *Env }
 
 func newEcho(env *Env) (Workload, error) { return &echo{env: env}, nil }
 
-var echoReply = schema{typ: "echo_ok", fields: map[string]kind{"echo": anyKind}}
+var echoReply = Schema{Type: "echo_ok", Fields: map[string]Kind{"echo": AnyKind}}
 
 func (*echo) Reusable() bool                                 { return false }
 func (*echo) Setup(context.Context, map[string]Caller) error { return nil }
@@ -37,8 +37,8 @@ func (e *echo) NextOp(int, int) (history.Op, bool) {
 
 func (*echo) Invoke(ctx context.Context, c Caller, op history.Op) history.Op {
 	body := map[string]any{"type": "echo", "echo": op.Value}
-	return call(ctx, c, op, body, DefaultTimeout, echoReply, false, true,
-		func(r netsim.Reply) any { return keywordize(r.Raw) })
+	return Call(ctx, c, op, body, CallOpts{Reply: echoReply,
+		OnOK: func(r netsim.Reply) any { return Keywordize(r.Raw) }})
 }
 
 func (*echo) Check(ops []history.Op) edn.Map { return checker.Echo(ops) }

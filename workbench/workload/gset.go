@@ -28,7 +28,7 @@ type gSet struct {
 	next int64 // the next element to add
 }
 
-var setReadReply = schema{typ: "read_ok", fields: map[string]kind{"value": arrayKind}}
+var setReadReply = Schema{Type: "read_ok", Fields: map[string]Kind{"value": ArrayKind}}
 
 func (*gSet) Reusable() bool                                 { return false }
 func (*gSet) Setup(context.Context, map[string]Caller) error { return nil }
@@ -45,11 +45,11 @@ func (s *gSet) NextOp(int, int) (history.Op, bool) {
 
 func (*gSet) Invoke(ctx context.Context, c Caller, op history.Op) history.Op {
 	if op.F == "add" {
-		return call(ctx, c, op, map[string]any{"type": "add", "element": op.Value}, DefaultTimeout,
-			addReply, false, false, func(netsim.Reply) any { return op.Value })
+		return Call(ctx, c, op, map[string]any{"type": "add", "element": op.Value}, CallOpts{Reply: addReply,
+			RawErrors: true, OnOK: func(netsim.Reply) any { return op.Value }})
 	}
-	return call(ctx, c, op, map[string]any{"type": "read"}, DefaultTimeout,
-		setReadReply, false, false, func(r netsim.Reply) any { return r.Body["value"] })
+	return Call(ctx, c, op, map[string]any{"type": "read"}, CallOpts{Reply: setReadReply,
+		RawErrors: true, OnOK: func(r netsim.Reply) any { return r.Body["value"] }})
 }
 
 // Final reads once from every worker (no :final? flag, as in Maelstrom).

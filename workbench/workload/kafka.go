@@ -90,10 +90,10 @@ const (
 )
 
 var (
-	kafkaSendReply   = schema{typ: "send_ok", fields: map[string]kind{"offset": intKind}}
-	kafkaPollReply   = schema{typ: "poll_ok", fields: map[string]kind{"msgs": objectKind}}
-	kafkaCommitReply = schema{typ: "commit_offsets_ok"}
-	kafkaListReply   = schema{typ: "list_committed_offsets_ok", fields: map[string]kind{"offsets": objectKind}}
+	kafkaSendReply   = Schema{Type: "send_ok", Fields: map[string]Kind{"offset": IntKind}}
+	kafkaPollReply   = Schema{Type: "poll_ok", Fields: map[string]Kind{"msgs": ObjectKind}}
+	kafkaCommitReply = Schema{Type: "commit_offsets_ok"}
+	kafkaListReply   = Schema{Type: "list_committed_offsets_ok", Fields: map[string]Kind{"offsets": ObjectKind}}
 
 	kwSend             = edn.Keyword("send")
 	kwPoll             = edn.Keyword("poll")
@@ -321,10 +321,10 @@ func (w *kafka) send(ctx context.Context, c Caller, op history.Op) history.Op {
 	}
 	k, m := mop[1], mop[2]
 	body := map[string]any{"type": "send", "key": k, "msg": m}
-	return call(ctx, c, op, body, DefaultTimeout, kafkaSendReply, false, true, func(r netsim.Reply) any {
+	return Call(ctx, c, op, body, CallOpts{Reply: kafkaSendReply, OnOK: func(r netsim.Reply) any {
 		off, _ := history.Int(r.Body["offset"])
 		return []any{[]any{kwSend, k, []any{off, m}}}
-	})
+	}})
 }
 
 func (w *kafka) poll(ctx context.Context, c Caller, op history.Op) history.Op {
@@ -334,11 +334,12 @@ func (w *kafka) poll(ctx context.Context, c Caller, op history.Op) history.Op {
 		req[k] = o
 	}
 	var msgs map[string]any
-	out := call(ctx, checked(c, kafkaPollReply, checkPollMsgs), op, map[string]any{"type": "poll", "offsets": req},
-		DefaultTimeout, kafkaPollReply, false, true, func(r netsim.Reply) any {
+	out := Call(ctx, c, op, map[string]any{"type": "poll", "offsets": req}, CallOpts{
+		Reply: kafkaPollReply, Check: checkPollMsgs,
+		OnOK: func(r netsim.Reply) any {
 			msgs = normalizeMsgs(r.Body["msgs"].(map[string]any))
 			return []any{[]any{kwPoll, msgs}}
-		})
+		}})
 	if out.Type != history.OK {
 		return out
 	}
@@ -359,8 +360,8 @@ func (w *kafka) poll(ctx context.Context, c Caller, op history.Op) history.Op {
 		}
 	}
 	if len(commit) > 0 {
-		res := call(ctx, c, op, map[string]any{"type": "commit_offsets", "offsets": commit},
-			DefaultTimeout, kafkaCommitReply, false, true, func(netsim.Reply) any { return op.Value })
+		res := Call(ctx, c, op, map[string]any{"type": "commit_offsets", "offsets": commit},
+			CallOpts{Reply: kafkaCommitReply, OnOK: func(netsim.Reply) any { return op.Value }})
 		if res.Type != history.OK {
 			return res
 		}
@@ -389,15 +390,15 @@ func (w *kafka) assign(ctx context.Context, c Caller, op history.Op) history.Op 
 		return out
 	}
 	var committed map[string]any
-	out := call(ctx, checked(c, kafkaListReply, checkListOffsets), op,
-		map[string]any{"type": "list_committed_offsets", "keys": vals},
-		DefaultTimeout, kafkaListReply, true, true, func(r netsim.Reply) any {
+	out := Call(ctx, c, op, map[string]any{"type": "list_committed_offsets", "keys": vals}, CallOpts{
+		Reply: kafkaListReply, Check: checkListOffsets, Idempotent: true,
+		OnOK: func(r netsim.Reply) any {
 			committed = map[string]any{}
 			for k, v := range r.Body["offsets"].(map[string]any) {
 				committed[k], _ = history.Int(v)
 			}
 			return op.Value
-		})
+		}})
 	if out.Type != history.OK {
 		return out
 	}
@@ -413,23 +414,6 @@ func (w *kafka) assign(ctx context.Context, c Caller, op history.Op) history.Op 
 	return out
 }
 
-// checked wraps c so that a reply of the expected type whose top level
-// fits sch but whose nested values do not (check returns the problem) is
-// a malformed reply, as Maelstrom's schemas for these RPCs are deep.
-func checked(c Caller, sch schema, check func(body map[string]any) string) Caller {
-	return func(ctx context.Context, body map[string]any, timeout time.Duration) (netsim.Reply, error) {
-		r, err := c(ctx, body, timeout)
-		if err != nil || r.Type() != sch.typ || sch.validate(r.Body) != nil {
-			return r, err
-		}
-		if problem := check(r.Body); problem != "" {
-			return r, fmt.Errorf("%w: expected a %s response, but received %s (%s)",
-				errMalformed, sch.typ, history.Key(r.Body), problem)
-		}
-		return r, nil
-	}
-}
-
 // checkPollMsgs requires msgs to map keys to lists of [offset msg] pairs
 // with integer offsets (kafka.clj poll: {Key [OffsetMessage]}).
 func checkPollMsgs(body map[string]any) string {
@@ -440,7 +424,7 @@ func checkPollMsgs(body map[string]any) string {
 		}
 		for _, p := range pairs {
 			pair, ok := p.([]any)
-			if !ok || len(pair) != 2 || !intKind.accepts(pair[0]) {
+			if !ok || len(pair) != 2 || !IntKind.accepts(pair[0]) {
 				return fmt.Sprintf("msgs of key %q should hold [offset msg] pairs with integer offsets, got %s", k, history.Key(p))
 			}
 		}
@@ -451,7 +435,7 @@ func checkPollMsgs(body map[string]any) string {
 // checkListOffsets requires integer committed offsets.
 func checkListOffsets(body map[string]any) string {
 	for k, v := range body["offsets"].(map[string]any) {
-		if !intKind.accepts(v) {
+		if !IntKind.accepts(v) {
 			return fmt.Sprintf("offset of key %q should be an integer, got %s", k, history.Key(v))
 		}
 	}

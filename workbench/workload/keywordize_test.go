@@ -8,7 +8,7 @@ import (
 )
 
 func TestKeywordizeKeepsOrderOneLevelDeep(t *testing.T) {
-	got := keywordize(json.RawMessage(`{"type":"echo_ok","echo":{"b":1,"a":[1.0]},"in_reply_to":3}`))
+	got := Keywordize(json.RawMessage(`{"type":"echo_ok","echo":{"b":1,"a":[1.0]},"in_reply_to":3}`))
 	m, ok := got.(edn.Map)
 	if !ok || len(m) != 3 {
 		t.Fatalf("got %#v", got)
@@ -23,7 +23,7 @@ func TestKeywordizeKeepsOrderOneLevelDeep(t *testing.T) {
 	if s, _ := edn.Marshal(got); string(s) != `{:type "echo_ok", :echo {"a" [1.0], "b" 1}, :in_reply_to 3}` {
 		t.Errorf("printed %s", s)
 	}
-	if v := keywordize(json.RawMessage(`[1]`)); len(v.([]any)) != 1 {
+	if v := Keywordize(json.RawMessage(`[1]`)); len(v.([]any)) != 1 {
 		t.Errorf("non-object: %#v", v)
 	}
 }

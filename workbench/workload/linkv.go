@@ -82,9 +82,9 @@ func (w *linKV) startKey(g int) *linKVGroup {
 }
 
 var (
-	linReadReply  = schema{typ: "read_ok", fields: map[string]kind{"value": anyKind}}
-	linWriteReply = schema{typ: "write_ok"}
-	linCASReply   = schema{typ: "cas_ok"}
+	linReadReply  = Schema{Type: "read_ok", Fields: map[string]Kind{"value": AnyKind}}
+	linWriteReply = Schema{Type: "write_ok"}
+	linCASReply   = Schema{Type: "cas_ok"}
 )
 
 func (*linKV) Reusable() bool                                 { return true }
@@ -130,11 +130,11 @@ func (w *linKV) Invoke(ctx context.Context, c Caller, op history.Op) history.Op 
 	k, v := kv[0], kv[1]
 	switch op.F {
 	case "read":
-		return call(ctx, c, op, map[string]any{"type": "read", "key": k}, w.timeout, linReadReply, true, true,
-			func(r netsim.Reply) any { return []any{k, r.Body["value"]} })
+		return Call(ctx, c, op, map[string]any{"type": "read", "key": k}, CallOpts{Reply: linReadReply,
+			Timeout: w.timeout, Idempotent: true, OnOK: func(r netsim.Reply) any { return []any{k, r.Body["value"]} }})
 	case "write":
-		return call(ctx, c, op, map[string]any{"type": "write", "key": k, "value": v}, w.timeout, linWriteReply, false, true,
-			func(netsim.Reply) any { return op.Value })
+		return Call(ctx, c, op, map[string]any{"type": "write", "key": k, "value": v}, CallOpts{Reply: linWriteReply,
+			Timeout: w.timeout, OnOK: func(netsim.Reply) any { return op.Value }})
 	default:
 		ft, _ := v.([]any)
 		if len(ft) != 2 {
@@ -142,8 +142,8 @@ func (w *linKV) Invoke(ctx context.Context, c Caller, op history.Op) history.Op 
 			op.Error = "indeterminate: malformed cas operation"
 			return op
 		}
-		return call(ctx, c, op, map[string]any{"type": "cas", "key": k, "from": ft[0], "to": ft[1]}, w.timeout, linCASReply, false, true,
-			func(netsim.Reply) any { return op.Value })
+		return Call(ctx, c, op, map[string]any{"type": "cas", "key": k, "from": ft[0], "to": ft[1]}, CallOpts{Reply: linCASReply,
+			Timeout: w.timeout, OnOK: func(netsim.Reply) any { return op.Value }})
 	}
 }
 

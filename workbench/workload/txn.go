@@ -183,7 +183,7 @@ func (w *txnWorkload) NextOp(int, int) (history.Op, bool) {
 	return history.Op{F: "txn", Value: w.gen.next(w.writeF())}, true
 }
 
-var txnReply = schema{typ: "txn_ok", fields: map[string]kind{"txn": arrayKind}}
+var txnReply = Schema{Type: "txn_ok", Fields: map[string]Kind{"txn": ArrayKind}}
 
 // Invoke sends the transaction and records the node's completed version.
 func (w *txnWorkload) Invoke(ctx context.Context, c Caller, op history.Op) history.Op {
@@ -199,19 +199,12 @@ func (w *txnWorkload) Invoke(ctx context.Context, c Caller, op history.Op) histo
 		f, _ := mop[0].(edn.Keyword)
 		req[i] = []any{string(f), mop[1], mop[2]}
 	}
-	// The top-level schema is call's; the micro-operations inside are
-	// checked here, so a reply that breaks either is malformed.
-	checked := func(ctx context.Context, body map[string]any, timeout time.Duration) (netsim.Reply, error) {
-		r, err := c(ctx, body, timeout)
-		if err == nil && txnReply.validate(r.Body) == nil {
-			if problem := w.badMops(r.Body["txn"].([]any)); problem != "" {
-				return r, fmt.Errorf("%w: expected a txn_ok response, but received %s (%s)", errMalformed, history.Key(r.Body), problem)
-			}
-		}
-		return r, err
-	}
-	return call(ctx, checked, op, map[string]any{"type": "txn", "txn": req}, DefaultTimeout, txnReply, false, true,
-		func(r netsim.Reply) any {
+	// A reply that breaks the top-level schema or whose micro-operations
+	// are wrong is malformed.
+	return Call(ctx, c, op, map[string]any{"type": "txn", "txn": req}, CallOpts{
+		Reply: txnReply,
+		Check: func(body map[string]any) string { return w.badMops(body["txn"].([]any)) },
+		OnOK: func(r netsim.Reply) any {
 			done := r.Body["txn"].([]any)
 			out := make([]any, len(done))
 			for i, m := range done {
@@ -219,7 +212,7 @@ func (w *txnWorkload) Invoke(ctx context.Context, c Caller, op history.Op) histo
 				out[i] = []any{edn.Keyword(mop[0].(string)), txnNormInts(mop[1]), txnNormInts(mop[2])}
 			}
 			return out
-		})
+		}})
 }
 
 // badMops describes the first micro-operation of a reply that Maelstrom's

@@ -18,7 +18,7 @@ type uniqueIDs struct{}
 
 func newUniqueIDs(*Env) (Workload, error) { return uniqueIDs{}, nil }
 
-var generateReply = schema{typ: "generate_ok", fields: map[string]kind{"id": anyKind}}
+var generateReply = Schema{Type: "generate_ok", Fields: map[string]Kind{"id": AnyKind}}
 
 func (uniqueIDs) Reusable() bool                                 { return true }
 func (uniqueIDs) Setup(context.Context, map[string]Caller) error { return nil }
@@ -28,8 +28,8 @@ func (uniqueIDs) Final() func(context.Context, int, func(history.Op) history.Op)
 func (uniqueIDs) NextOp(int, int) (history.Op, bool) { return history.Op{F: "generate"}, true }
 
 func (uniqueIDs) Invoke(ctx context.Context, c Caller, op history.Op) history.Op {
-	return call(ctx, c, op, map[string]any{"type": "generate"}, DefaultTimeout, generateReply, false, true,
-		func(r netsim.Reply) any { return r.Body["id"] })
+	return Call(ctx, c, op, map[string]any{"type": "generate"}, CallOpts{Reply: generateReply,
+		OnOK: func(r netsim.Reply) any { return r.Body["id"] }})
 }
 
 func (uniqueIDs) Check(ops []history.Op) edn.Map { return checker.UniqueIDs(ops) }

@@ -25,6 +25,7 @@ import (
 	"github.com/glomers/glomers/workbench/process"
 	"github.com/glomers/glomers/workbench/topology"
 	"github.com/glomers/glomers/workbench/workload"
+	"github.com/glomers/glomers/workbench/workload/all"
 )
 
 // Maelstrom's defaults for a test, as `maelstrom test` has them:
@@ -196,7 +197,7 @@ func ParseConcurrency(spec string, nodes int) (int, error) {
 func (c *Config) Validate() error {
 	var errs []error
 	known := false
-	for _, n := range workload.Names() {
+	for _, n := range all.Names() {
 		if n == c.Workload {
 			known = true
 		}
@@ -204,9 +205,9 @@ func (c *Config) Validate() error {
 	if !known {
 		switch {
 		case slices.Contains(workload.AllNames(), c.Workload):
-			errs = append(errs, fmt.Errorf("workload %q is one of Maelstrom's but not implemented in glomers yet; this bench runs %s", c.Workload, strings.Join(workload.Names(), ", ")))
+			errs = append(errs, fmt.Errorf("workload %q is one of Maelstrom's but not implemented in glomers yet; this bench runs %s", c.Workload, strings.Join(all.Names(), ", ")))
 		default:
-			errs = append(errs, fmt.Errorf("unknown workload %q%s; this bench runs %s", c.Workload, didYouMean(c.Workload, workload.AllNames()), strings.Join(workload.Names(), ", ")))
+			errs = append(errs, fmt.Errorf("unknown workload %q%s; this bench runs %s", c.Workload, didYouMean(c.Workload, workload.AllNames()), strings.Join(all.Names(), ", ")))
 		}
 	}
 	if c.Node == nil && c.Bin == "" {

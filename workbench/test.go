@@ -15,6 +15,7 @@ import (
 	"github.com/glomers/glomers/workbench/report"
 	"github.com/glomers/glomers/workbench/results"
 	"github.com/glomers/glomers/workbench/workload"
+	"github.com/glomers/glomers/workbench/workload/all"
 )
 
 // Timeouts Maelstrom uses around nodes.
@@ -129,7 +130,7 @@ func (r *run) execute(parent context.Context) (res *Result, err error) {
 		MaxWritesPerKey: r.cfg.MaxWritesPerKey, ConsistencyModels: r.cfg.ConsistencyModels,
 		Rand: rand.New(rand.NewPCG(r.cfg.Seed, 0x67656e)), Logf: r.log.Infof,
 	}
-	r.wl, err = workload.New(r.cfg.Workload, env)
+	r.wl, err = all.New(r.cfg.Workload, env)
 	if err != nil {
 		return nil, &UsageError{err}
 	}

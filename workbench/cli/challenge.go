@@ -21,7 +21,7 @@ import (
 	"github.com/glomers/glomers/workbench/checker"
 	"github.com/glomers/glomers/workbench/internal/suggest"
 	"github.com/glomers/glomers/workbench/process"
-	"github.com/glomers/glomers/workbench/workload"
+	"github.com/glomers/glomers/workbench/workload/all"
 )
 
 const challengeUsageHead = `Usage: glomers challenge ID... | all [options]
@@ -186,7 +186,7 @@ func runChallengeCommand(ctx context.Context, args []string, stdout, stderr io.W
 // its flags would refuse --mode.
 func (o *challengeOptions) plan(chosen []challenge.Challenge, bins map[string]string) []row {
 	implemented := map[string]bool{}
-	for _, n := range workload.Names() {
+	for _, n := range all.Names() {
 		implemented[n] = true
 	}
 	var rows []row

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/glomers/glomers/workbench/workload"
+	"github.com/glomers/glomers/workbench/workload/all"
 )
 
 func TestParseChallengeCommandLines(t *testing.T) {
@@ -157,7 +158,7 @@ func TestCommandErrors(t *testing.T) {
 // clear message, not "unknown workload".
 func TestWorkloadNotImplementedYet(t *testing.T) {
 	implemented := map[string]bool{}
-	for _, n := range workload.Names() {
+	for _, n := range all.Names() {
 		implemented[n] = true
 	}
 	for _, name := range workload.AllNames() {

@@ -20,7 +20,7 @@ func testEnv(seed uint64) *Env {
 
 func newTestWorkload(t *testing.T, name string, seed uint64) Workload {
 	t.Helper()
-	w, err := New(name, testEnv(seed))
+	w, err := builtin.New(name, testEnv(seed))
 	if err != nil {
 		t.Fatalf("New(%q): %v", name, err)
 	}

@@ -22,7 +22,7 @@ import (
 // clock stands still at a fixed instant unless the test moves it.
 func newTestKafka(t *testing.T, concurrency int, seed uint64) (*kafka, *time.Time) {
 	t.Helper()
-	w, err := New("kafka", &Env{Nodes: []string{"n0"}, Concurrency: concurrency, Rand: rand.New(rand.NewPCG(seed, 2))})
+	w, err := builtin.New("kafka", &Env{Nodes: []string{"n0"}, Concurrency: concurrency, Rand: rand.New(rand.NewPCG(seed, 2))})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,7 +11,7 @@ func linKVFor(t *testing.T, nodes, concurrency int) *linKV {
 	for i := range ids {
 		ids[i] = "n" + string(rune('a'+i))
 	}
-	w, err := New("lin-kv", &Env{Nodes: ids, Concurrency: concurrency, Rand: rand.New(rand.NewPCG(1, 2))})
+	w, err := builtin.New("lin-kv", &Env{Nodes: ids, Concurrency: concurrency, Rand: rand.New(rand.NewPCG(1, 2))})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -72,7 +72,7 @@ func TestLinKVLargeClustersStartExhausted(t *testing.T) {
 }
 
 func TestLinKVRejectsConcurrency(t *testing.T) {
-	if _, err := New("lin-kv", &Env{Nodes: []string{"n0", "n1"}, Concurrency: 6}); err == nil {
+	if _, err := builtin.New("lin-kv", &Env{Nodes: []string{"n0", "n1"}, Concurrency: 6}); err == nil {
 		t.Errorf("concurrency 6 with 2 nodes accepted")
 	}
 }

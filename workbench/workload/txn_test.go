@@ -16,7 +16,7 @@ import (
 // the default).
 func txnFor(t *testing.T, name string, keys, maxLen, maxWrites int, seed uint64) *txnWorkload {
 	t.Helper()
-	w, err := New(name, &Env{Nodes: []string{"n0"}, Concurrency: 2, KeyCount: keys, MaxTxnLength: maxLen,
+	w, err := builtin.New(name, &Env{Nodes: []string{"n0"}, Concurrency: 2, KeyCount: keys, MaxTxnLength: maxLen,
 		MaxWritesPerKey: maxWrites, Rand: rand.New(rand.NewPCG(seed, 7))})
 	if err != nil {
 		t.Fatalf("New(%q): %v", name, err)
@@ -222,7 +222,7 @@ func TestTxnWriteValuesAreUniquePerKeyAndSeeded(t *testing.T) {
 }
 
 func TestTxnListAppendGeneratesAppends(t *testing.T) {
-	if _, ok := registry["txn-list-append"]; !ok {
+	if _, ok := builtin["txn-list-append"]; !ok {
 		t.Skip("txn-list-append is not registered")
 	}
 	w := txnFor(t, "txn-list-append", 0, 0, 0, 7)
@@ -253,7 +253,7 @@ func TestTxnRefusesBadOptions(t *testing.T) {
 		{ConsistencyModels: []string{"read-committed", "read-comitted"}},
 	} {
 		env.Nodes, env.Concurrency, env.Rand = []string{"n0"}, 1, rand.New(rand.NewPCG(1, 1))
-		if _, err := New("txn-rw-register", &env); err == nil {
+		if _, err := builtin.New("txn-rw-register", &env); err == nil {
 			t.Errorf("options %+v accepted", env)
 		}
 	}
@@ -262,7 +262,7 @@ func TestTxnRefusesBadOptions(t *testing.T) {
 func TestTxnAcceptsElleModelNames(t *testing.T) {
 	for _, m := range []string{"read-uncommitted", "read-committed", "serializable", "strict-serializable", "snapshot-isolation"} {
 		env := Env{Nodes: []string{"n0"}, Concurrency: 1, Rand: rand.New(rand.NewPCG(1, 1)), ConsistencyModels: []string{m}}
-		if _, err := New("txn-rw-register", &env); err != nil {
+		if _, err := builtin.New("txn-rw-register", &env); err != nil {
 			t.Errorf("model %q refused: %v", m, err)
 		}
 	}
@@ -341,7 +341,7 @@ func TestTxnClientRecordsErrorsAndNormalisesIntegers(t *testing.T) {
 }
 
 func TestTxnListAppendClientRepliesAndSchema(t *testing.T) {
-	if _, ok := registry["txn-list-append"]; !ok {
+	if _, ok := builtin["txn-list-append"]; !ok {
 		t.Skip("txn-list-append is not registered")
 	}
 	w := txnFor(t, "txn-list-append", 0, 0, 0, 10)

@@ -74,33 +74,41 @@ type ExtraChecker interface {
 // completing after it (kafka's offset trackers) go unseen by it.
 type MainPhaseEnder interface{ MainPhaseDone() }
 
-// constructor builds a workload for an environment.
-type constructor func(env *Env) (Workload, error)
+// Constructor builds a workload for an environment.
+type Constructor func(env *Env) (Workload, error)
 
-var registry = map[string]constructor{}
-
-// register adds a workload name; it is called from init functions only,
-// so the registry is fixed before main runs.
-func register(name string, c constructor) { registry[name] = c }
+// Registry maps workload names to their constructors. Package
+// workload/all holds the one this bench runs.
+type Registry map[string]Constructor
 
 // New returns the named workload.
-func New(name string, env *Env) (Workload, error) {
-	c, ok := registry[name]
+func (r Registry) New(name string, env *Env) (Workload, error) {
+	c, ok := r[name]
 	if !ok {
-		return nil, fmt.Errorf("unknown workload %q (known: %s)", name, strings.Join(Names(), ", "))
+		return nil, fmt.Errorf("unknown workload %q (known: %s)", name, strings.Join(r.Names(), ", "))
 	}
 	return c(env)
 }
 
-// Names lists the workloads this bench implements, sorted.
-func Names() []string {
-	var names []string
-	for n := range registry {
+// Names lists the registry's workloads, sorted.
+func (r Registry) Names() []string {
+	names := make([]string, 0, len(r))
+	for n := range r {
 		names = append(names, n)
 	}
 	sort.Strings(names)
 	return names
 }
+
+// builtin holds the workloads not yet in packages of their own; it is
+// filled by init functions only, so it is fixed before main runs.
+var builtin = Registry{}
+
+// register adds a workload to builtin.
+func register(name string, c Constructor) { builtin[name] = c }
+
+// Builtin returns the workloads defined in this package itself.
+func Builtin() Registry { return builtin }
 
 // AllNames lists every workload Maelstrom knows, implemented here or not.
 func AllNames() []string {

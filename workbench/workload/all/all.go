@@ -1,0 +1,26 @@
+// Package all assembles the registry of every workload this bench runs:
+// each lives in a package of its own under workbench/workload, which
+// cannot register itself with workload without an import cycle, so the
+// one list is here.
+package all
+
+import (
+	"github.com/glomers/glomers/workbench/workload"
+)
+
+// Registry returns a new registry of every workload the bench runs.
+func Registry() workload.Registry {
+	r := workload.Registry{}
+	for name, c := range workload.Builtin() {
+		r[name] = c
+	}
+	return r
+}
+
+// New returns the named workload.
+func New(name string, env *workload.Env) (workload.Workload, error) {
+	return Registry().New(name, env)
+}
+
+// Names lists the workloads this bench implements, sorted.
+func Names() []string { return Registry().Names() }

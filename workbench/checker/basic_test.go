@@ -3,17 +3,18 @@ package checker
 import (
 	"testing"
 
+	"github.com/glomers/glomers/workbench/checker/checkertest"
 	"github.com/glomers/glomers/workbench/edn"
 )
 
 func TestStatsKindThatNeverSucceedsIsInvalid(t *testing.T) {
 	b := newBuilder().
-		inv(0, "read", nil).ok(0, "read", []any{}).
-		inv(1, "add", 1).info(1, "add", 1).
-		nemesis("start-partition").
-		inv(3, "add", 2).fail(3, "add", 2).
-		inv(2, "crash", nil).info(2, "crash", nil)
-	expect(t, Stats(b.ops), "{:valid? false, :count 4, :ok-count 1, :fail-count 1, :info-count 2, :by-f {"+
+		Inv(0, "read", nil).OK(0, "read", []any{}).
+		Inv(1, "add", 1).Info(1, "add", 1).
+		Nemesis("start-partition").
+		Inv(3, "add", 2).Fail(3, "add", 2).
+		Inv(2, "crash", nil).Info(2, "crash", nil)
+	checkertest.Expect(t, Stats(b.Ops), "{:valid? false, :count 4, :ok-count 1, :fail-count 1, :info-count 2, :by-f {"+
 		":add {:valid? false, :count 2, :ok-count 0, :fail-count 1, :info-count 1}, "+
 		":crash {:valid? false, :count 1, :ok-count 0, :fail-count 0, :info-count 1}, "+
 		":read {:valid? true, :count 1, :ok-count 1, :fail-count 0, :info-count 0}}}")
@@ -21,37 +22,37 @@ func TestStatsKindThatNeverSucceedsIsInvalid(t *testing.T) {
 
 func TestStatsIgnoresCrashAndDebugKinds(t *testing.T) {
 	b := newBuilder().
-		inv(0, "send", nil).ok(0, "send", nil).
-		inv(1, "poll", nil).ok(1, "poll", nil).
-		inv(1, "poll", nil).info(1, "poll", nil).
-		inv(2, "crash", nil).info(2, "crash", nil).
-		inv(3, "debug-topic-partitions", nil).fail(3, "debug-topic-partitions", nil)
-	got := Stats(b.ops)
+		Inv(0, "send", nil).OK(0, "send", nil).
+		Inv(1, "poll", nil).OK(1, "poll", nil).
+		Inv(1, "poll", nil).Info(1, "poll", nil).
+		Inv(2, "crash", nil).Info(2, "crash", nil).
+		Inv(3, "debug-topic-partitions", nil).Fail(3, "debug-topic-partitions", nil)
+	got := Stats(b.Ops)
 	if ValidityOf(got) != Valid {
-		t.Errorf(":crash and :debug-topic-partitions must not invalidate stats: %s", show(got))
+		t.Errorf(":crash and :debug-topic-partitions must not invalidate stats: %s", checkertest.Show(got))
 	}
 	if want := "{:valid? true, :count 5, :ok-count 2, :fail-count 1, :info-count 2, :by-f {" +
 		":crash {:valid? false, :count 1, :ok-count 0, :fail-count 0, :info-count 1}, " +
 		":debug-topic-partitions {:valid? false, :count 1, :ok-count 0, :fail-count 1, :info-count 0}, " +
 		":poll {:valid? true, :count 2, :ok-count 1, :fail-count 0, :info-count 1}, " +
-		":send {:valid? true, :count 1, :ok-count 1, :fail-count 0, :info-count 0}}}"; show(got) != want {
-		t.Errorf("got  %s\nwant %s", show(got), want)
+		":send {:valid? true, :count 1, :ok-count 1, :fail-count 0, :info-count 0}}}"; checkertest.Show(got) != want {
+		t.Errorf("got  %s\nwant %s", checkertest.Show(got), want)
 	}
 }
 
 func TestStatsEmpty(t *testing.T) {
-	expect(t, Stats(newBuilder().nemesis("x").ops),
+	checkertest.Expect(t, Stats(newBuilder().Nemesis("x").Ops),
 		"{:valid? true, :count 0, :ok-count 0, :fail-count 0, :info-count 0, :by-f {}}")
 }
 
 func TestAvailability(t *testing.T) {
 	// 4 client invocations, 3 :ok: 0.75. The nemesis pair does not count.
 	b := newBuilder().
-		inv(0, "generate", nil).ok(0, "generate", 1).
-		nemesis("start-partition").
-		inv(1, "generate", nil).ok(1, "generate", 2).
-		inv(2, "generate", nil).info(2, "generate", nil).
-		inv(3, "generate", nil).ok(3, "generate", 3)
+		Inv(0, "generate", nil).OK(0, "generate", 1).
+		Nemesis("start-partition").
+		Inv(1, "generate", nil).OK(1, "generate", 2).
+		Inv(2, "generate", nil).Info(2, "generate", nil).
+		Inv(3, "generate", nil).OK(3, "generate", 3)
 	cases := map[string]string{
 		"":      "{:valid? true, :ok-fraction 0.75}",
 		"total": "{:valid? false, :ok-fraction 0.75}",
@@ -61,27 +62,27 @@ func TestAvailability(t *testing.T) {
 		"0":     "{:valid? true, :ok-fraction 0.75}",
 	}
 	for expected, want := range cases {
-		if got := show(Availability(b.ops, expected)); got != want {
+		if got := checkertest.Show(Availability(b.Ops, expected)); got != want {
 			t.Errorf("Availability(%q) = %s, want %s", expected, got, want)
 		}
 	}
-	bad := Availability(b.ops, "most")
+	bad := Availability(b.Ops, "most")
 	if ValidityOf(bad) != Unknown || len(bad) != 2 {
-		t.Errorf("bad expectation should be {:valid? :unknown, :error ...}, got %s", show(bad))
+		t.Errorf("bad expectation should be {:valid? :unknown, :error ...}, got %s", checkertest.Show(bad))
 	}
 }
 
 func TestAvailabilityTotal(t *testing.T) {
-	all := newBuilder().inv(0, "generate", nil).ok(0, "generate", 1).inv(0, "generate", nil).ok(0, "generate", 2)
-	expect(t, Availability(all.ops, "total"), "{:valid? true, :ok-fraction 1.0}")
+	all := newBuilder().Inv(0, "generate", nil).OK(0, "generate", 1).Inv(0, "generate", nil).OK(0, "generate", 2)
+	checkertest.Expect(t, Availability(all.Ops, "total"), "{:valid? true, :ok-fraction 1.0}")
 	// One :info among three: 2/3 as a float32.
 	oneInfo := newBuilder().
-		inv(0, "generate", nil).ok(0, "generate", 1).
-		inv(0, "generate", nil).info(0, "generate", nil).
-		inv(3, "generate", nil).ok(3, "generate", 2)
-	expect(t, Availability(oneInfo.ops, "total"), "{:valid? false, :ok-fraction 0.6666667}")
+		Inv(0, "generate", nil).OK(0, "generate", 1).
+		Inv(0, "generate", nil).Info(0, "generate", nil).
+		Inv(3, "generate", nil).OK(3, "generate", 2)
+	checkertest.Expect(t, Availability(oneInfo.Ops, "total"), "{:valid? false, :ok-fraction 0.6666667}")
 	// Nothing invoked: Maelstrom reports the integer 1, and that is total.
-	expect(t, Availability(newBuilder().nemesis("x").ops, "total"), "{:valid? true, :ok-fraction 1}")
+	checkertest.Expect(t, Availability(newBuilder().Nemesis("x").Ops, "total"), "{:valid? true, :ok-fraction 1}")
 }
 
 func TestParseAvailability(t *testing.T) {
@@ -99,17 +100,17 @@ func TestParseAvailability(t *testing.T) {
 
 func TestExceptions(t *testing.T) {
 	b := newBuilder().
-		inv(0, "echo", "a").info(0, "echo", "a").exception("timeout-ex"). // 1
-		inv(1, "echo", "b").info(1, "echo", "b").exception("malformed").  // 3
-		inv(2, "echo", "c").info(2, "echo", "c").exception("malformed").  // 5
-		inv(3, "echo", "d").info(3, "echo", "d").                         // no exception
-		inv(4, "echo", "e").ok(4, "echo", "e").
-		inv(5, "echo", "f").info(5, "echo", "f").exception("malformed"). // 11
-		inv(6, "echo", "g").info(6, "echo", "g").exception("other")      // 13
-	got := Exceptions(b.ops)
-	excs, ok := get(t, got, "exceptions").(edn.List)
+		Inv(0, "echo", "a").Info(0, "echo", "a").Exception("timeout-ex"). // 1
+		Inv(1, "echo", "b").Info(1, "echo", "b").Exception("malformed").  // 3
+		Inv(2, "echo", "c").Info(2, "echo", "c").Exception("malformed").  // 5
+		Inv(3, "echo", "d").Info(3, "echo", "d").                         // no exception
+		Inv(4, "echo", "e").OK(4, "echo", "e").
+		Inv(5, "echo", "f").Info(5, "echo", "f").Exception("malformed"). // 11
+		Inv(6, "echo", "g").Info(6, "echo", "g").Exception("other")      // 13
+	got := Exceptions(b.Ops)
+	excs, ok := checkertest.Get(t, got, "exceptions").(edn.List)
 	if !ok || len(excs) != 3 {
-		t.Fatalf("want 3 exception classes, got %s", show(got))
+		t.Fatalf("want 3 exception classes, got %s", checkertest.Show(got))
 	}
 	// malformed (3) first, then the two singletons in order of appearance.
 	wantClass := []string{"malformed", "timeout-ex", "other"}
@@ -117,33 +118,33 @@ func TestExceptions(t *testing.T) {
 	wantIndex := []int{3, 1, 13}
 	for i, e := range excs {
 		m := e.(edn.Map)
-		if c := get(t, m, "class"); c != wantClass[i] {
+		if c := checkertest.Get(t, m, "class"); c != wantClass[i] {
 			t.Errorf("exception %d: class %v, want %s", i, c, wantClass[i])
 		}
-		if c := get(t, m, "count"); c != wantCount[i] {
+		if c := checkertest.Get(t, m, "count"); c != wantCount[i] {
 			t.Errorf("exception %d: count %v, want %d", i, c, wantCount[i])
 		}
-		if ix := get(t, get(t, m, "example").(edn.Map), "index"); ix != wantIndex[i] {
+		if ix := checkertest.Get(t, checkertest.Get(t, m, "example").(edn.Map), "index"); ix != wantIndex[i] {
 			t.Errorf("exception %d: example index %v, want %d", i, ix, wantIndex[i])
 		}
 	}
 	if ValidityOf(got) != Valid {
 		t.Error("exceptions are informational")
 	}
-	expect(t, Exceptions(newBuilder().inv(0, "echo", "a").info(0, "echo", "a").ops), "{:valid? true}")
+	checkertest.Expect(t, Exceptions(newBuilder().Inv(0, "echo", "a").Info(0, "echo", "a").Ops), "{:valid? true}")
 }
 
 func TestPerfAndTimeline(t *testing.T) {
-	expect(t, Perf(), "{:latency-graph {:valid? true}, :rate-graph {:valid? true}, :valid? true}")
-	expect(t, Timeline(), "{:valid? true}")
+	checkertest.Expect(t, Perf(), "{:latency-graph {:valid? true}, :rate-graph {:valid? true}, :valid? true}")
+	checkertest.Expect(t, Timeline(), "{:valid? true}")
 }
 
 func TestCompose(t *testing.T) {
 	ok := edn.K("valid?", true)
 	unknown := edn.K("valid?", edn.Keyword("unknown"))
 	bad := edn.K("valid?", false)
-	expect(t, Compose(edn.K("perf", ok, "stats", ok)), "{:perf {:valid? true}, :stats {:valid? true}, :valid? true}")
-	expect(t, Compose(edn.K("a", ok, "b", unknown, "c", ok)),
+	checkertest.Expect(t, Compose(edn.K("perf", ok, "stats", ok)), "{:perf {:valid? true}, :stats {:valid? true}, :valid? true}")
+	checkertest.Expect(t, Compose(edn.K("a", ok, "b", unknown, "c", ok)),
 		"{:a {:valid? true}, :b {:valid? :unknown}, :c {:valid? true}, :valid? :unknown}")
 	if v := ValidityOf(Compose(edn.K("a", bad, "b", unknown, "c", ok))); v != Invalid {
 		t.Errorf("false must beat :unknown, got %v", v)
@@ -153,9 +154,9 @@ func TestCompose(t *testing.T) {
 	}
 	// A stale :valid? is replaced and moved to the end; the input is untouched.
 	in := edn.K("valid?", true, "w", bad)
-	expect(t, Compose(in), "{:w {:valid? false}, :valid? false}")
-	expect(t, in, "{:valid? true, :w {:valid? false}}")
-	expect(t, Compose(edn.Map{}), "{:valid? true}")
+	checkertest.Expect(t, Compose(in), "{:w {:valid? false}, :valid? false}")
+	checkertest.Expect(t, in, "{:valid? true, :w {:valid? false}}")
+	checkertest.Expect(t, Compose(edn.Map{}), "{:valid? true}")
 }
 
 // A Composed result places :valid? last whatever order its sections
@@ -171,7 +172,7 @@ func TestComposed(t *testing.T) {
 		{Name: "availability", Result: ok},
 		{Name: "glomers", Result: bad, Advisory: true},
 	}
-	expect(t, c.Map(), "{:stats {:valid? true}, :workload {:valid? :unknown}, :availability {:valid? true}, :glomers {:valid? false}, :valid? :unknown}")
+	checkertest.Expect(t, c.Map(), "{:stats {:valid? true}, :workload {:valid? :unknown}, :availability {:valid? true}, :glomers {:valid? false}, :valid? :unknown}")
 	if v := c.Validity(); v != Unknown {
 		t.Errorf("verdict %v, want unknown: the advisory false must not count", v)
 	}

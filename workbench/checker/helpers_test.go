@@ -2,80 +2,19 @@ package checker
 
 import (
 	"encoding/json"
-	"fmt"
 	"testing"
 
+	"github.com/glomers/glomers/workbench/checker/checkertest"
 	"github.com/glomers/glomers/workbench/edn"
 	"github.com/glomers/glomers/workbench/history"
 )
 
-// builder assembles a history: each op gets the next index and the current
-// time, then time advances by step (1 ms unless changed).
-type builder struct {
-	ops  []history.Op
-	now  int64 // ns
-	step int64 // ns
-}
+// builder is checkertest's history builder, here with the key-value
+// operations of the linearizable tests.
+type builder struct{ *checkertest.Steps[*builder] }
 
-func newBuilder() *builder { return &builder{step: 1_000_000} }
-
-// at sets the time of the next op, in milliseconds.
-func (b *builder) at(ms int64) *builder { b.now = ms * 1_000_000; return b }
-
-func (b *builder) add(t history.Type, p int, f string, v any) *builder {
-	b.ops = append(b.ops, history.Op{Index: len(b.ops), Time: b.now, Type: t, Process: p, F: f, Value: v})
-	b.now += b.step
-	return b
-}
-
-func (b *builder) inv(p int, f string, v any) *builder  { return b.add(history.Invoke, p, f, v) }
-func (b *builder) ok(p int, f string, v any) *builder   { return b.add(history.OK, p, f, v) }
-func (b *builder) fail(p int, f string, v any) *builder { return b.add(history.Fail, p, f, v) }
-func (b *builder) info(p int, f string, v any) *builder { return b.add(history.Info, p, f, v) }
-
-// nemesis records a nemesis start/stop pair, which checkers must ignore.
-func (b *builder) nemesis(f string) *builder {
-	b.add(history.Info, history.NemesisProcess, f, nil)
-	return b.add(history.Info, history.NemesisProcess, f, "done")
-}
-
-// final marks the last op as a final-phase op.
-func (b *builder) final() *builder { b.ops[len(b.ops)-1].Final = true; return b }
-
-// exception sets the exception class of the last op.
-func (b *builder) exception(class string) *builder {
-	b.ops[len(b.ops)-1].Exception = class
-	b.ops[len(b.ops)-1].ExceptionMessage = "msg " + class
-	return b
-}
-
-// show renders checker output as compact EDN so tests can state expected
-// results the way Maelstrom prints them. Integers print alike whatever
-// their Go type; float32 prints with float32 precision.
-func show(v any) string {
-	b, err := edn.Marshal(v)
-	if err != nil {
-		return fmt.Sprintf("<%T %v: %v>", v, v, err)
-	}
-	return string(b)
-}
-
-// expect fails the test when got does not render as want.
-func expect(t *testing.T, got edn.Map, want string) {
-	t.Helper()
-	if s := show(got); s != want {
-		t.Errorf("result mismatch\n got: %s\nwant: %s", s, want)
-	}
-}
-
-// get returns the value under a keyword key, failing the test if absent.
-func get(t *testing.T, m edn.Map, key string) any {
-	t.Helper()
-	v, ok := m.Get(edn.Keyword(key))
-	if !ok {
-		t.Fatalf("no :%s in %s", key, show(m))
-	}
-	return v
+func newBuilder() *builder {
+	return checkertest.Build(func(s *checkertest.Steps[*builder]) *builder { return &builder{s} })
 }
 
 func TestValueKeyMatchesHistoryKey(t *testing.T) {
@@ -103,7 +42,7 @@ func TestQuantiles(t *testing.T) {
 		{[]int64{70, 0}, "{0 0, 0.5 70, 0.95 70, 0.99 70, 1 70}"},
 	}
 	for _, c := range cases {
-		if got := show(Quantiles(c.values)); got != c.want {
+		if got := checkertest.Show(Quantiles(c.values)); got != c.want {
 			t.Errorf("Quantiles(%v) = %s, want %s", c.values, got, c.want)
 		}
 	}
@@ -112,7 +51,7 @@ func TestQuantiles(t *testing.T) {
 		hundred[i] = int64(100 - i) // 100..1
 	}
 	// sorted 1..100: index 50 → 51, index 95 → 96, index 99 → 100.
-	if got, want := show(Quantiles(hundred)), "{0 1, 0.5 51, 0.95 96, 0.99 100, 1 100}"; got != want {
+	if got, want := checkertest.Show(Quantiles(hundred)), "{0 1, 0.5 51, 0.95 96, 0.99 100, 1 100}"; got != want {
 		t.Errorf("Quantiles(1..100) = %s, want %s", got, want)
 	}
 	if Quantiles(nil) != nil {

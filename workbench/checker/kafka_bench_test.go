@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"testing"
 
+	"github.com/glomers/glomers/workbench/checker/checkertest"
 	"github.com/glomers/glomers/workbench/edn"
 	"github.com/glomers/glomers/workbench/history"
 )
@@ -337,7 +338,7 @@ func TestKafkaSimulatedRunIsValid(t *testing.T) {
 		ops := newKafkaSim(2, sparse).run(5e9, 1_150_000)
 		res := Kafka(ops)
 		if v, _ := res.Get(edn.Keyword("valid?")); v != true {
-			t.Fatalf("sparse=%v: simulated run is not valid: %.2000s", sparse, show(res))
+			t.Fatalf("sparse=%v: simulated run is not valid: %.2000s", sparse, checkertest.Show(res))
 		}
 	}
 }
@@ -354,7 +355,7 @@ func benchmarkKafka(b *testing.B, sparse bool) {
 	for b.Loop() {
 		res := Kafka(ops)
 		if v, _ := res.Get(edn.Keyword("valid?")); v != true {
-			b.Fatalf("not valid: %.1000s", show(res))
+			b.Fatalf("not valid: %.1000s", checkertest.Show(res))
 		}
 	}
 	if cpu1, ok := processCPU(); ok && cpuOK {

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/glomers/glomers/workbench/checker/checkertest"
 	"github.com/glomers/glomers/workbench/edn"
 	"github.com/glomers/glomers/workbench/history"
 )
@@ -742,15 +743,15 @@ func randomKafkaHistory(r *rand.Rand, n int) []history.Op {
 				off = r.Int64N(off + 2) // collide or leave a hole
 			}
 			logs[k] = append(logs[k], entry{off, m})
-			b.inv(p, "send", kSend(k, m))
+			b.Inv(p, "send", kSend(k, m))
 			switch y := r.IntN(12); {
 			case y == 0:
-				b.fail(p, "send", kSend(k, m))
+				b.Fail(p, "send", kSend(k, m))
 			case y == 1:
-				b.info(p, "send", kSend(k, m)).kwithError(edn.Keyword("net-timeout"))
+				b.Info(p, "send", kSend(k, m)).kwithError(edn.Keyword("net-timeout"))
 				procs[ti] += 3
 			default:
-				b.ok(p, "send", kSendOK(k, off, m))
+				b.OK(p, "send", kSendOK(k, off, m))
 			}
 		case x < 17: // poll
 			reply := []any{}
@@ -784,15 +785,15 @@ func randomKafkaHistory(r *rand.Rand, n int) []history.Op {
 				}
 				reply = append(reply, k, kPairs(pairs...))
 			}
-			b.inv(p, "poll", kPoll())
+			b.Inv(p, "poll", kPoll())
 			switch y := r.IntN(15); {
 			case y == 0:
-				b.fail(p, "poll", kPoll())
+				b.Fail(p, "poll", kPoll())
 			case y == 1:
-				b.info(p, "poll", kPoll()).kwithError(edn.Keyword("net-timeout"))
+				b.Info(p, "poll", kPoll()).kwithError(edn.Keyword("net-timeout"))
 				procs[ti] += 3
 			default:
-				b.ok(p, "poll", kPollOK(reply...))
+				b.OK(p, "poll", kPollOK(reply...))
 			}
 		case x < 19: // assign
 			var ks []string
@@ -803,7 +804,7 @@ func randomKafkaHistory(r *rand.Rand, n int) []history.Op {
 			}
 			b.kassign(p, ks...)
 		default:
-			b.inv(p, "crash", nil).info(p, "crash", nil)
+			b.Inv(p, "crash", nil).Info(p, "crash", nil)
 			procs[ti] += 3
 		}
 	}
@@ -823,7 +824,7 @@ func randomKafkaHistory(r *rand.Rand, n int) []history.Op {
 		}
 		b.kpoll(100, reply...)
 	}
-	return b.ops
+	return b.Ops
 }
 
 func TestKafkaMatchesNaiveReference(t *testing.T) {
@@ -832,11 +833,11 @@ func TestKafkaMatchesNaiveReference(t *testing.T) {
 	for i := range 300 {
 		ops := randomKafkaHistory(r, 5+r.IntN(40))
 		res := withoutCycles(Kafka(ops))
-		got, want := show(res), show(refKafka(ops))
+		got, want := checkertest.Show(res), checkertest.Show(refKafka(ops))
 		if got != want {
 			var h strings.Builder
 			for _, op := range ops {
-				fmt.Fprintln(&h, show(op.EDN()))
+				fmt.Fprintln(&h, checkertest.Show(op.EDN()))
 			}
 			t.Fatalf("history %d differs from the reference\n got %s\nwant %s\nhistory:\n%s", i, got, want, h.String())
 		}

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/glomers/glomers/workbench/checker/checkertest"
 	"github.com/glomers/glomers/workbench/edn"
 )
 
@@ -42,12 +43,12 @@ func kPairs(om ...int64) []any {
 
 // send records an :ok send of m to k that got offset o.
 func (b *builder) ksend(p int, k string, o, m int64) *builder {
-	return b.inv(p, "send", kSend(k, m)).ok(p, "send", kSendOK(k, o, m))
+	return b.Inv(p, "send", kSend(k, m)).OK(p, "send", kSendOK(k, o, m))
 }
 
 // poll records an :ok poll with the given reply (kPollOK arguments).
 func (b *builder) kpoll(p int, kv ...any) *builder {
-	return b.inv(p, "poll", kPoll()).ok(p, "poll", kPollOK(kv...))
+	return b.Inv(p, "poll", kPoll()).OK(p, "poll", kPollOK(kv...))
 }
 
 // assign records an :ok assign of keys.
@@ -56,22 +57,22 @@ func (b *builder) kassign(p int, keys ...string) *builder {
 	for i, k := range keys {
 		v[i] = k
 	}
-	return b.inv(p, "assign", v).ok(p, "assign", v)
+	return b.Inv(p, "assign", v).OK(p, "assign", v)
 }
 
 // withError sets the :error of the last op.
-func (b *builder) kwithError(e any) *builder { b.ops[len(b.ops)-1].Error = e; return b }
+func (b *builder) kwithError(e any) *builder { b.Ops[len(b.Ops)-1].Error = e; return b }
 
 // opAt renders op i as Kafka prints it inside errors.
-func (b *builder) kopAt(i int) string { return show(b.ops[i].EDN()) }
+func (b *builder) kopAt(i int) string { return checkertest.Show(b.Ops[i].EDN()) }
 
 // last is the index of the last op.
-func (b *builder) klast() int { return len(b.ops) - 1 }
+func (b *builder) klast() int { return len(b.Ops) - 1 }
 
 // errorTypes returns the result's :error-types and :bad-error-types.
 func errorTypes(t *testing.T, res edn.Map) (string, string) {
 	t.Helper()
-	return show(get(t, res, "error-types")), show(get(t, res, "bad-error-types"))
+	return checkertest.Show(checkertest.Get(t, res, "error-types")), checkertest.Show(checkertest.Get(t, res, "bad-error-types"))
 }
 
 // expectTypes fails unless the result lists exactly these error types,
@@ -81,9 +82,9 @@ func expectTypes(t *testing.T, res edn.Map, types ...string) {
 	want := "(" + strings.Join(types, " ") + ")"
 	all, bad := errorTypes(t, res)
 	if all != want || bad != want {
-		t.Errorf("error types %s, bad %s; want %s\n%s", all, bad, want, show(res))
+		t.Errorf("error types %s, bad %s; want %s\n%s", all, bad, want, checkertest.Show(res))
 	}
-	if v := get(t, res, "valid?"); v != false {
+	if v := checkertest.Get(t, res, "valid?"); v != false {
 		t.Errorf(":valid? %v, want false", v)
 	}
 }
@@ -92,10 +93,10 @@ func expectTypes(t *testing.T, res edn.Map, types ...string) {
 func expectValid(t *testing.T, res edn.Map) {
 	t.Helper()
 	if v, _ := res.Get(edn.Keyword("valid?")); v != true {
-		t.Fatalf("want a valid result, got %s", show(res))
+		t.Fatalf("want a valid result, got %s", checkertest.Show(res))
 	}
 	if all, bad := errorTypes(t, res); all != "()" || bad != "()" {
-		t.Errorf("error types %s, bad %s; want none\n%s", all, bad, show(res))
+		t.Errorf("error types %s, bad %s; want none\n%s", all, bad, checkertest.Show(res))
 	}
 }
 
@@ -103,7 +104,7 @@ func TestKafkaValidHistory(t *testing.T) {
 	b := newBuilder()
 	b.ksend(0, "k", 0, 1).ksend(0, "k", 1, 2)
 	b.kpoll(1, "k", kPairs(0, 1, 1, 2))
-	expect(t, Kafka(b.ops), `{:valid? true, :worst-realtime-lag {:time 0.004, :process 1, :key "k", :lag 0.0}, `+
+	checkertest.Expect(t, Kafka(b.Ops), `{:valid? true, :worst-realtime-lag {:time 0.004, :process 1, :key "k", :lag 0.0}, `+
 		`:bad-error-types (), :error-types (), :info-txn-causes ()}`)
 }
 
@@ -111,13 +112,13 @@ func TestKafkaInfoSendPolledIsCommitted(t *testing.T) {
 	// An :info send whose message a poll returns must have happened; it is
 	// then neither unseen nor lost, and its error is listed as a cause.
 	b := newBuilder()
-	b.inv(0, "send", kSend("k", 1)).info(0, "send", kSend("k", 1)).kwithError(edn.Keyword("net-timeout"))
+	b.Inv(0, "send", kSend("k", 1)).Info(0, "send", kSend("k", 1)).kwithError(edn.Keyword("net-timeout"))
 	b.kpoll(1, "k", kPairs(0, 1))
 	b.ksend(2, "k", 1, 2)
 	b.kpoll(1, "k", kPairs(1, 2))
-	res := Kafka(b.ops)
+	res := Kafka(b.Ops)
 	expectValid(t, res)
-	if got := show(get(t, res, "info-txn-causes")); got != "(:net-timeout)" {
+	if got := checkertest.Show(checkertest.Get(t, res, "info-txn-causes")); got != "(:net-timeout)" {
 		t.Errorf(":info-txn-causes %s", got)
 	}
 }
@@ -126,12 +127,12 @@ func TestKafkaInfoSendNeverPolledIsNotLost(t *testing.T) {
 	// Nothing proves the :info send happened, so its message, missing
 	// below a polled offset, is not a lost write, nor unseen.
 	b := newBuilder()
-	b.inv(0, "send", kSend("k", 1)).info(0, "send", kSend("k", 1))
+	b.Inv(0, "send", kSend("k", 1)).Info(0, "send", kSend("k", 1))
 	b.ksend(2, "k", 1, 2)
 	b.kpoll(1, "k", kPairs(1, 2))
-	res := Kafka(b.ops)
+	res := Kafka(b.Ops)
 	expectValid(t, res)
-	if got := show(get(t, res, "info-txn-causes")); got != "(nil)" {
+	if got := checkertest.Show(checkertest.Get(t, res, "info-txn-causes")); got != "(nil)" {
 		t.Errorf(":info-txn-causes %s, want (nil) for an :info without :error", got)
 	}
 }
@@ -145,12 +146,12 @@ func TestKafkaSparseOffsets(t *testing.T) {
 	b.kpoll(1, "k", kPairs(base+5, 1, base+1000, 2))                  // t=10ms, lags behind message 3 (t=5ms)
 	b.kpoll(1, "k", kPairs(base+999_999, 3))                          // caught up
 	b.kpoll(2, "k", kPairs(base+5, 1, base+1000, 2, base+999_999, 3)) // another consumer, from the start
-	res := Kafka(b.ops)
+	res := Kafka(b.Ops)
 	expectValid(t, res)
-	if got, want := show(get(t, res, "worst-realtime-lag")), `{:time 0.008, :process 1, :key "k", :lag 0.007}`; got != want {
+	if got, want := checkertest.Show(checkertest.Get(t, res, "worst-realtime-lag")), `{:time 0.008, :process 1, :key "k", :lag 0.007}`; got != want {
 		t.Errorf(":worst-realtime-lag %s, want %s", got, want)
 	}
-	lags := KafkaRealtimeLags(b.ops)
+	lags := KafkaRealtimeLags(b.Ops)
 	want := []KafkaLag{
 		{Time: 8e6, Process: 1, Key: "k", Lag: 7e6},
 		{Time: 10e6, Process: 1, Key: "k", Lag: 5e6},
@@ -175,7 +176,7 @@ func TestKafkaHugeOffsetsCostNothing(t *testing.T) {
 	b.kpoll(1, "k", kPairs(pairs...))
 	var before, after runtime.MemStats
 	runtime.ReadMemStats(&before)
-	res := Kafka(b.ops)
+	res := Kafka(b.Ops)
 	runtime.ReadMemStats(&after)
 	expectValid(t, res)
 	if n := after.TotalAlloc - before.TotalAlloc; n > 10<<20 {
@@ -189,12 +190,12 @@ func TestKafkaCrashBetweenPollAndCommit(t *testing.T) {
 	// client polls from the start again.
 	b := newBuilder()
 	b.ksend(1, "k", 0, 1)
-	b.inv(0, "poll", kPoll()).info(0, "poll", kPoll()).kwithError(edn.Keyword("net-timeout"))
-	b.inv(0+4, "crash", nil).info(0+4, "crash", nil)
+	b.Inv(0, "poll", kPoll()).Info(0, "poll", kPoll()).kwithError(edn.Keyword("net-timeout"))
+	b.Inv(0+4, "crash", nil).Info(0+4, "crash", nil)
 	b.kpoll(0+8, "k", kPairs(0, 1))
 	b.ksend(1, "k", 1, 2)
 	b.kpoll(0+8, "k", kPairs(1, 2))
-	expectValid(t, Kafka(b.ops))
+	expectValid(t, Kafka(b.Ops))
 }
 
 func TestKafkaFailedCommitSkipsMessages(t *testing.T) {
@@ -204,20 +205,20 @@ func TestKafkaFailedCommitSkipsMessages(t *testing.T) {
 	b.ksend(0, "k", 0, 1).ksend(0, "k", 1, 2).ksend(0, "k", 2, 3)
 	b.kpoll(1, "k", kPairs(0, 1))
 	first := b.klast()
-	b.inv(1, "poll", kPoll()).fail(1, "poll", kPoll())
+	b.Inv(1, "poll", kPoll()).Fail(1, "poll", kPoll())
 	b.kpoll(1, "k", kPairs(2, 3))
 	second := b.klast()
-	res := Kafka(b.ops)
+	res := Kafka(b.Ops)
 	expectTypes(t, res, ":lost-write", ":poll-skip", ":unseen")
-	if got, want := show(get(t, res, "poll-skip")), fmt.Sprintf(`{:count 1, :errs ({:key "k", :delta 2, :skipped (2), :ops [%s %s]})}`,
+	if got, want := checkertest.Show(checkertest.Get(t, res, "poll-skip")), fmt.Sprintf(`{:count 1, :errs ({:key "k", :delta 2, :skipped (2), :ops [%s %s]})}`,
 		b.kopAt(first), b.kopAt(second)); got != want {
 		t.Errorf(":poll-skip\n got %s\nwant %s", got, want)
 	}
-	if got, want := show(get(t, res, "lost-write")), fmt.Sprintf(`{:count 1, :errs ({:key "k", :value 2, :index 1, :max-read-index 2, :writer %s, :max-read %s})}`,
+	if got, want := checkertest.Show(checkertest.Get(t, res, "lost-write")), fmt.Sprintf(`{:count 1, :errs ({:key "k", :value 2, :index 1, :max-read-index 2, :writer %s, :max-read %s})}`,
 		b.kopAt(3), b.kopAt(second)); got != want {
 		t.Errorf(":lost-write\n got %s\nwant %s", got, want)
 	}
-	if got, want := show(get(t, res, "unseen")), fmt.Sprintf(`{:time %d, :unseen {"k" 1}, :messages {"k" (2)}}`, b.ops[second].Time); got != want {
+	if got, want := checkertest.Show(checkertest.Get(t, res, "unseen")), fmt.Sprintf(`{:time %d, :unseen {"k" 1}, :messages {"k" (2)}}`, b.Ops[second].Time); got != want {
 		t.Errorf(":unseen %s, want %s", got, want)
 	}
 }
@@ -226,19 +227,19 @@ func TestKafkaUnknownMessage(t *testing.T) {
 	b := newBuilder()
 	b.ksend(0, "k", 0, 1)
 	b.kpoll(1, "k", kPairs(0, 1, 1, 99))
-	res := Kafka(b.ops)
-	if v := get(t, res, "valid?"); v != edn.Keyword("unknown") {
-		t.Fatalf("want :unknown, got %s", show(res))
+	res := Kafka(b.Ops)
+	if v := checkertest.Get(t, res, "valid?"); v != edn.Keyword("unknown") {
+		t.Fatalf("want :unknown, got %s", checkertest.Show(res))
 	}
-	e := get(t, res, "error").(edn.Map)
-	if got, want := show(get(t, e, "data")), `{:type :no-writer-of-value, :key "k", :value 99}`; got != want {
+	e := checkertest.Get(t, res, "error").(edn.Map)
+	if got, want := checkertest.Show(checkertest.Get(t, e, "data")), `{:type :no-writer-of-value, :key "k", :value 99}`; got != want {
 		t.Errorf(":data %s, want %s", got, want)
 	}
-	if cause := get(t, e, "cause").(string); !strings.Contains(cause, "message 99") || !strings.Contains(cause, "no send") {
+	if cause := checkertest.Get(t, e, "cause").(string); !strings.Contains(cause, "message 99") || !strings.Contains(cause, "no send") {
 		t.Errorf("unclear cause %q", cause)
 	}
 	if len(res) != 2 {
-		t.Errorf("want only :valid? and :error, got %s", show(res))
+		t.Errorf("want only :valid? and :error, got %s", checkertest.Show(res))
 	}
 }
 
@@ -248,29 +249,29 @@ func TestKafkaKeyOnlyPolledEmpty(t *testing.T) {
 	b := newBuilder()
 	b.ksend(0, "k", 0, 1)
 	b.kpoll(1, "k", kPairs(0, 1), "j", kPairs())
-	res := Kafka(b.ops)
-	if v := get(t, res, "valid?"); v != edn.Keyword("unknown") {
-		t.Fatalf("want :unknown, got %s", show(res))
+	res := Kafka(b.Ops)
+	if v := checkertest.Get(t, res, "valid?"); v != edn.Keyword("unknown") {
+		t.Fatalf("want :unknown, got %s", checkertest.Show(res))
 	}
-	if got := show(get(t, get(t, res, "error").(edn.Map), "data")); got != `{:type :index-out-of-bounds, :key "j"}` {
+	if got := checkertest.Show(checkertest.Get(t, checkertest.Get(t, res, "error").(edn.Map), "data")); got != `{:type :index-out-of-bounds, :key "j"}` {
 		t.Errorf(":data %s", got)
 	}
 	b.kpoll(2, "j", kPairs()) // still only empty
-	if v := get(t, Kafka(b.ops), "valid?"); v != edn.Keyword("unknown") {
+	if v := checkertest.Get(t, Kafka(b.Ops), "valid?"); v != edn.Keyword("unknown") {
 		t.Errorf("still want :unknown")
 	}
 	b.ksend(0, "j", 0, 7).kpoll(2, "j", kPairs(0, 7))
-	expectValid(t, Kafka(b.ops))
+	expectValid(t, Kafka(b.Ops))
 }
 
 func TestKafkaMalformedHistory(t *testing.T) {
 	b := newBuilder()
-	b.inv(0, "poll", kPoll()).ok(0, "poll", kPollOK("k", []any{[]any{"zero", int64(1)}}))
-	res := Kafka(b.ops)
-	if v := get(t, res, "valid?"); v != edn.Keyword("unknown") {
-		t.Fatalf("want :unknown, got %s", show(res))
+	b.Inv(0, "poll", kPoll()).OK(0, "poll", kPollOK("k", []any{[]any{"zero", int64(1)}}))
+	res := Kafka(b.Ops)
+	if v := checkertest.Get(t, res, "valid?"); v != edn.Keyword("unknown") {
+		t.Fatalf("want :unknown, got %s", checkertest.Show(res))
 	}
-	if cause := show(get(t, res, "error")); !strings.Contains(cause, "not an integer") {
+	if cause := checkertest.Show(checkertest.Get(t, res, "error")); !strings.Contains(cause, "not an integer") {
 		t.Errorf("unclear error %s", cause)
 	}
 }
@@ -281,49 +282,49 @@ func TestKafkaInconsistentOffsets(t *testing.T) {
 	b.ksend(0, "k", 0, 1).ksend(1, "k", 0, 2).ksend(0, "k", 1, 3)
 	b.kpoll(2, "k", kPairs(0, 1, 1, 3))
 	b.kpoll(3, "k", kPairs(0, 2, 1, 3))
-	res := Kafka(b.ops)
+	res := Kafka(b.Ops)
 	expectTypes(t, res, ":inconsistent-offsets")
-	if got, want := show(get(t, res, "inconsistent-offsets")), `{:count 1, :errs ({:key "k", :offset 0, :index 0, :values #{1 2}})}`; got != want {
+	if got, want := checkertest.Show(checkertest.Get(t, res, "inconsistent-offsets")), `{:count 1, :errs ({:key "k", :offset 0, :index 0, :values #{1 2}})}`; got != want {
 		t.Errorf("got %s, want %s", got, want)
 	}
 	// Unpolled, the second message at offset 0 is a lost write too.
 	b2 := newBuilder()
 	b2.ksend(0, "k", 0, 1).ksend(1, "k", 0, 2)
 	b2.kpoll(2, "k", kPairs(0, 1))
-	expectTypes(t, Kafka(b2.ops), ":inconsistent-offsets", ":lost-write", ":unseen")
+	expectTypes(t, Kafka(b2.Ops), ":inconsistent-offsets", ":lost-write", ":unseen")
 }
 
 func TestKafkaDuplicate(t *testing.T) {
 	b := newBuilder()
 	b.ksend(0, "k", 0, 1).ksend(2, "k", 1, 2)
 	b.kpoll(1, "k", kPairs(0, 1, 1, 2, 2, 1))
-	res := Kafka(b.ops)
+	res := Kafka(b.Ops)
 	// Message 1 represents indexes 0 and 2, so its index is 2: in the poll,
 	// 1 (index 2) → 2 (index 1) goes back, and 2 → 1 advances by one.
 	expectTypes(t, res, ":duplicate", ":int-nonmonotonic-poll")
-	if got, want := show(get(t, res, "duplicate")), `{:count 1, :errs ({:key "k", :value 1, :count 2, :offsets [0 2]})}`; got != want {
+	if got, want := checkertest.Show(checkertest.Get(t, res, "duplicate")), `{:count 1, :errs ({:key "k", :value 1, :count 2, :offsets [0 2]})}`; got != want {
 		t.Errorf("got %s, want %s", got, want)
 	}
-	if got, want := show(get(t, res, "int-nonmonotonic-poll")), fmt.Sprintf(`{:count 1, :errs ({:key "k", :values [1 2], :delta -1, :op %s})}`, b.kopAt(b.klast())); got != want {
+	if got, want := checkertest.Show(checkertest.Get(t, res, "int-nonmonotonic-poll")), fmt.Sprintf(`{:count 1, :errs ({:key "k", :values [1 2], :delta -1, :op %s})}`, b.kopAt(b.klast())); got != want {
 		t.Errorf("got %s, want %s", got, want)
 	}
 	// Sent by one process, 1 then 2 also look like a send going backwards.
 	b = newBuilder()
 	b.ksend(0, "k", 0, 1).ksend(0, "k", 1, 2)
 	b.kpoll(1, "k", kPairs(0, 1, 1, 2, 2, 1))
-	expectTypes(t, Kafka(b.ops), ":duplicate", ":int-nonmonotonic-poll", ":nonmonotonic-send")
+	expectTypes(t, Kafka(b.Ops), ":duplicate", ":int-nonmonotonic-poll", ":nonmonotonic-send")
 }
 
 func TestKafkaG1a(t *testing.T) {
 	b := newBuilder()
-	b.inv(0, "send", kSend("k", 1)).fail(0, "send", kSend("k", 1)).kwithError([]any{edn.Keyword("temporarily-unavailable"), "try later"})
+	b.Inv(0, "send", kSend("k", 1)).Fail(0, "send", kSend("k", 1)).kwithError([]any{edn.Keyword("temporarily-unavailable"), "try later"})
 	writer := b.klast()
 	b.kpoll(1, "k", kPairs(0, 1))
 	reader := b.klast()
 	b.kpoll(1, "k", kPairs()) // see TestKafkaUnseenQuirkFirstPollOfKeyLast
-	res := Kafka(b.ops)
+	res := Kafka(b.Ops)
 	expectTypes(t, res, ":G1a")
-	if got, want := show(get(t, res, "G1a")), fmt.Sprintf(`{:count 1, :errs ({:key "k", :value 1, :writer %s, :reader %s})}`, b.kopAt(writer), b.kopAt(reader)); got != want {
+	if got, want := checkertest.Show(checkertest.Get(t, res, "G1a")), fmt.Sprintf(`{:count 1, :errs ({:key "k", :value 1, :writer %s, :reader %s})}`, b.kopAt(writer), b.kopAt(reader)); got != want {
 		t.Errorf("got %s\nwant %s", got, want)
 	}
 }
@@ -333,9 +334,9 @@ func TestKafkaLostWrite(t *testing.T) {
 	b.ksend(0, "k", 0, 1).ksend(0, "k", 1, 2).ksend(0, "k", 2, 3)
 	b.kpoll(1, "k", kPairs(0, 1))
 	b.kpoll(2, "k", kPairs(2, 3))
-	res := Kafka(b.ops)
+	res := Kafka(b.Ops)
 	expectTypes(t, res, ":lost-write", ":unseen")
-	if got, want := show(get(t, res, "lost-write")), fmt.Sprintf(`{:count 1, :errs ({:key "k", :value 2, :index 1, :max-read-index 2, :writer %s, :max-read %s})}`,
+	if got, want := checkertest.Show(checkertest.Get(t, res, "lost-write")), fmt.Sprintf(`{:count 1, :errs ({:key "k", :value 2, :index 1, :max-read-index 2, :writer %s, :max-read %s})}`,
 		b.kopAt(3), b.kopAt(b.klast())); got != want {
 		t.Errorf("got %s\nwant %s", got, want)
 	}
@@ -343,7 +344,7 @@ func TestKafkaLostWrite(t *testing.T) {
 	b2 := newBuilder()
 	b2.ksend(0, "k", 0, 1).ksend(0, "k", 1, 2)
 	b2.kpoll(1, "k", kPairs(0, 1))
-	expectTypes(t, Kafka(b2.ops), ":unseen")
+	expectTypes(t, Kafka(b2.Ops), ":unseen")
 }
 
 func TestKafkaPollSkipAndNonmonotonic(t *testing.T) {
@@ -356,9 +357,9 @@ func TestKafkaPollSkipAndNonmonotonic(t *testing.T) {
 	b := base()
 	b.kpoll(1, "k", kPairs(0, 1))
 	b.kpoll(1, "k", kPairs(2, 3))
-	res := Kafka(b.ops)
+	res := Kafka(b.Ops)
 	expectTypes(t, res, ":poll-skip")
-	if got, want := show(get(t, res, "poll-skip")), fmt.Sprintf(`{:count 1, :errs ({:key "k", :delta 2, :skipped (2), :ops [%s %s]})}`,
+	if got, want := checkertest.Show(checkertest.Get(t, res, "poll-skip")), fmt.Sprintf(`{:count 1, :errs ({:key "k", :delta 2, :skipped (2), :ops [%s %s]})}`,
 		b.kopAt(b.klast()-2), b.kopAt(b.klast())); got != want {
 		t.Errorf("got %s\nwant %s", got, want)
 	}
@@ -367,22 +368,22 @@ func TestKafkaPollSkipAndNonmonotonic(t *testing.T) {
 	// keeps it does not.
 	b = base()
 	b.kpoll(1, "k", kPairs(0, 1)).kassign(1, "other").kpoll(1, "k", kPairs(2, 3))
-	expectValid(t, Kafka(b.ops))
+	expectValid(t, Kafka(b.Ops))
 	b = base()
 	b.kpoll(1, "k", kPairs(0, 1)).kassign(1, "other", "k").kpoll(1, "k", kPairs(2, 3))
-	expectTypes(t, Kafka(b.ops), ":poll-skip")
+	expectTypes(t, Kafka(b.Ops), ":poll-skip")
 	// Other processes and failed polls do not count.
 	b = base()
 	b.kpoll(1, "k", kPairs(0, 1)).kpoll(3, "k", kPairs(2, 3))
-	b.inv(1, "poll", kPoll()).fail(1, "poll", kPoll()).kpoll(1, "k", kPairs(1, 2))
-	expectValid(t, Kafka(b.ops))
+	b.Inv(1, "poll", kPoll()).Fail(1, "poll", kPoll()).kpoll(1, "k", kPairs(1, 2))
+	expectValid(t, Kafka(b.Ops))
 
 	b = base()
 	b.kpoll(1, "k", kPairs(0, 1, 1, 2))
 	b.kpoll(1, "k", kPairs(1, 2, 2, 3))
-	res = Kafka(b.ops)
+	res = Kafka(b.Ops)
 	expectTypes(t, res, ":nonmonotonic-poll")
-	if got, want := show(get(t, res, "nonmonotonic-poll")), fmt.Sprintf(`{:count 1, :errs ({:key "k", :values [2 2], :delta 0, :ops [%s %s]})}`,
+	if got, want := checkertest.Show(checkertest.Get(t, res, "nonmonotonic-poll")), fmt.Sprintf(`{:count 1, :errs ({:key "k", :values [2 2], :delta 0, :ops [%s %s]})}`,
 		b.kopAt(b.klast()-2), b.kopAt(b.klast())); got != want {
 		t.Errorf("got %s\nwant %s", got, want)
 	}
@@ -393,7 +394,7 @@ func TestKafkaPollSkipAndNonmonotonic(t *testing.T) {
 	b.kpoll(1, "k", kPairs(0, 1))
 	b.kpoll(1, "k", kPairs())
 	b.kpoll(1, "k", kPairs(0, 1))
-	expectValid(t, Kafka(b.ops))
+	expectValid(t, Kafka(b.Ops))
 }
 
 func TestKafkaInternalPollCases(t *testing.T) {
@@ -401,9 +402,9 @@ func TestKafkaInternalPollCases(t *testing.T) {
 	b.ksend(0, "k", 0, 1).ksend(0, "k", 1, 2).ksend(0, "k", 2, 3)
 	b.kpoll(2, "k", kPairs(0, 1, 1, 2, 2, 3))
 	b.kpoll(1, "k", kPairs(0, 1, 2, 3))
-	res := Kafka(b.ops)
+	res := Kafka(b.Ops)
 	expectTypes(t, res, ":int-poll-skip")
-	if got, want := show(get(t, res, "int-poll-skip")), fmt.Sprintf(`{:count 1, :errs ({:key "k", :values [1 3], :delta 2, :skipped (2), :op %s})}`,
+	if got, want := checkertest.Show(checkertest.Get(t, res, "int-poll-skip")), fmt.Sprintf(`{:count 1, :errs ({:key "k", :values [1 3], :delta 2, :skipped (2), :op %s})}`,
 		b.kopAt(b.klast())); got != want {
 		t.Errorf("got %s\nwant %s", got, want)
 	}
@@ -411,9 +412,9 @@ func TestKafkaInternalPollCases(t *testing.T) {
 	b = newBuilder()
 	b.ksend(0, "k", 0, 1).ksend(0, "k", 1, 2)
 	b.kpoll(1, "k", kPairs(1, 2, 0, 1))
-	res = Kafka(b.ops)
+	res = Kafka(b.Ops)
 	expectTypes(t, res, ":int-nonmonotonic-poll")
-	if got, want := show(get(t, res, "int-nonmonotonic-poll")), fmt.Sprintf(`{:count 1, :errs ({:key "k", :values [2 1], :delta -1, :op %s})}`,
+	if got, want := checkertest.Show(checkertest.Get(t, res, "int-nonmonotonic-poll")), fmt.Sprintf(`{:count 1, :errs ({:key "k", :values [2 1], :delta -1, :op %s})}`,
 		b.kopAt(b.klast())); got != want {
 		t.Errorf("got %s\nwant %s", got, want)
 	}
@@ -423,9 +424,9 @@ func TestKafkaNonmonotonicSend(t *testing.T) {
 	b := newBuilder()
 	b.ksend(0, "k", 5, 1).ksend(0, "k", 3, 2)
 	b.kpoll(1, "k", kPairs(3, 2, 5, 1))
-	res := Kafka(b.ops)
+	res := Kafka(b.Ops)
 	expectTypes(t, res, ":nonmonotonic-send")
-	if got, want := show(get(t, res, "nonmonotonic-send")), fmt.Sprintf(`{:count 1, :errs ({:key "k", :values [1 2], :delta -1, :ops [%s %s]})}`,
+	if got, want := checkertest.Show(checkertest.Get(t, res, "nonmonotonic-send")), fmt.Sprintf(`{:count 1, :errs ({:key "k", :values [1 2], :delta -1, :ops [%s %s]})}`,
 		b.kopAt(1), b.kopAt(3)); got != want {
 		t.Errorf("got %s\nwant %s", got, want)
 	}
@@ -433,7 +434,7 @@ func TestKafkaNonmonotonicSend(t *testing.T) {
 	b = newBuilder()
 	b.ksend(0, "k", 5, 1).ksend(1, "k", 3, 2)
 	b.kpoll(2, "k", kPairs(3, 2, 5, 1))
-	expectValid(t, Kafka(b.ops))
+	expectValid(t, Kafka(b.Ops))
 }
 
 func TestKafkaUnseen(t *testing.T) {
@@ -444,14 +445,14 @@ func TestKafkaUnseen(t *testing.T) {
 		b.ksend(0, "z", m, m)
 	}
 	b.ksend(0, "k", 1, 2)
-	res := Kafka(b.ops)
+	res := Kafka(b.Ops)
 	expectTypes(t, res, ":unseen")
 	var msgs []string
 	for m := 2; m <= 33; m++ {
 		msgs = append(msgs, fmt.Sprint(m))
 	}
-	want := fmt.Sprintf(`{:time %d, :unseen {"k" 1, "z" 40}, :messages {"k" (2), "z" (%s)}}`, b.ops[b.klast()].Time, strings.Join(msgs, " "))
-	if got := show(get(t, res, "unseen")); got != want {
+	want := fmt.Sprintf(`{:time %d, :unseen {"k" 1, "z" 40}, :messages {"k" (2), "z" (%s)}}`, b.Ops[b.klast()].Time, strings.Join(msgs, " "))
+	if got := checkertest.Show(checkertest.Get(t, res, "unseen")); got != want {
 		t.Errorf("got %s\nwant %s", got, want)
 	}
 }
@@ -461,16 +462,16 @@ func TestKafkaUnseenQuirkFirstPollOfKeyLast(t *testing.T) {
 	// keeps keys only polled: if the last :ok op is the first to poll a
 	// key no :ok send touched, its messages count as unseen.
 	b := newBuilder()
-	b.inv(0, "send", kSend("k", 1)).info(0, "send", kSend("k", 1))
+	b.Inv(0, "send", kSend("k", 1)).Info(0, "send", kSend("k", 1))
 	b.ksend(1, "j", 0, 5).kpoll(1, "j", kPairs(0, 5))
 	b.kpoll(2, "k", kPairs(0, 1))
-	res := Kafka(b.ops)
+	res := Kafka(b.Ops)
 	expectTypes(t, res, ":unseen")
-	if got, want := show(get(t, res, "unseen")), fmt.Sprintf(`{:time %d, :unseen {"k" 1}, :messages {"k" (1)}}`, b.ops[b.klast()].Time); got != want {
+	if got, want := checkertest.Show(checkertest.Get(t, res, "unseen")), fmt.Sprintf(`{:time %d, :unseen {"k" 1}, :messages {"k" (1)}}`, b.Ops[b.klast()].Time); got != want {
 		t.Errorf("got %s, want %s", got, want)
 	}
 	b.kpoll(1, "j", kPairs()) // any later :ok op clears it
-	expectValid(t, Kafka(b.ops))
+	expectValid(t, Kafka(b.Ops))
 }
 
 func TestKafkaRealtimeCycle(t *testing.T) {
@@ -478,20 +479,20 @@ func TestKafkaRealtimeCycle(t *testing.T) {
 	b := newBuilder()
 	b.kpoll(1, "k", kPairs(0, 1))
 	b.ksend(0, "k", 0, 1)
-	res := Kafka(b.ops)
+	res := Kafka(b.Ops)
 	// Elle reports the cycle and the strong-read-committed cycle-exists
 	// finding; Jepsen merges both, unfiltered.
 	expectTypes(t, res, ":G1c-realtime", ":strong-PL-2-cycle-exists")
 	if t.Failed() {
 		t.FailNow()
 	}
-	g := get(t, res, "G1c-realtime").(edn.Map)
-	if got := get(t, g, "count"); got != 1 {
+	g := checkertest.Get(t, res, "G1c-realtime").(edn.Map)
+	if got := checkertest.Get(t, g, "count"); got != 1 {
 		t.Errorf(":count %v", got)
 	}
-	c := get(t, g, "errs").(edn.List)[0].(edn.Map)
+	c := checkertest.Get(t, g, "errs").(edn.List)[0].(edn.Map)
 	// Elle may start the cycle at either op.
-	cyc, steps := show(get(t, c, "cycle")), show(get(t, c, "steps"))
+	cyc, steps := checkertest.Show(checkertest.Get(t, c, "cycle")), checkertest.Show(checkertest.Get(t, c, "steps"))
 	poll, send := b.kopAt(1), b.kopAt(3)
 	wr := `{:type :wr, :key "k", :value 1, :a-mop-index 0, :b-mop-index 0}`
 	rt := fmt.Sprintf(`{:type :realtime, :a' %s, :b %s}`, poll, b.kopAt(2))
@@ -504,12 +505,12 @@ func TestKafkaRealtimeCycle(t *testing.T) {
 	b = newBuilder()
 	b.ksend(0, "k", 0, 1)
 	b.kpoll(1, "k", kPairs(0, 1))
-	expectValid(t, Kafka(b.ops))
+	expectValid(t, Kafka(b.Ops))
 	// So is a concurrent poll returning a message before its send ends.
 	b = newBuilder()
-	b.inv(0, "send", kSend("k", 1)).inv(1, "poll", kPoll()).ok(1, "poll", kPollOK("k", kPairs(0, 1))).ok(0, "send", kSendOK("k", 0, 1))
+	b.Inv(0, "send", kSend("k", 1)).Inv(1, "poll", kPoll()).OK(1, "poll", kPollOK("k", kPairs(0, 1))).OK(0, "send", kSendOK("k", 0, 1))
 	b.kpoll(1, "k", kPairs())
-	expectValid(t, Kafka(b.ops))
+	expectValid(t, Kafka(b.Ops))
 }
 
 func TestKafkaRealtimeCyclesAreCapped(t *testing.T) {
@@ -521,37 +522,37 @@ func TestKafkaRealtimeCyclesAreCapped(t *testing.T) {
 		b.kpoll(1, k, kPairs(0, i))
 		b.ksend(0, k, 0, i)
 	}
-	res := Kafka(b.ops)
+	res := Kafka(b.Ops)
 	expectTypes(t, res, ":G1c-realtime", ":strong-PL-2-cycle-exists")
-	g := get(t, res, "G1c-realtime").(edn.Map)
-	if n, errs := get(t, g, "count"), get(t, g, "errs").(edn.List); n != 10 || len(errs) != 8 {
+	g := checkertest.Get(t, res, "G1c-realtime").(edn.Map)
+	if n, errs := checkertest.Get(t, g, "count"), checkertest.Get(t, g, "errs").(edn.List); n != 10 || len(errs) != 8 {
 		t.Errorf(":count %v with %d errs, want 10 with 8", n, len(errs))
 	}
 	// Cycle-exists findings are not capped.
-	if n := len(get(t, get(t, res, "strong-PL-2-cycle-exists").(edn.Map), "errs").(edn.List)); n != 10 {
+	if n := len(checkertest.Get(t, checkertest.Get(t, res, "strong-PL-2-cycle-exists").(edn.Map), "errs").(edn.List)); n != 10 {
 		t.Errorf("%d :strong-PL-2-cycle-exists cases, want 10", n)
 	}
 }
 
 func TestKafkaEmptyTransactionGraph(t *testing.T) {
 	b := newBuilder()
-	b.inv(0, "crash", nil).info(0, "crash", nil)
-	res := Kafka(b.ops)
-	expect(t, res, `{:valid? false, :worst-realtime-lag {:time 0.0, :lag 0.0}, :bad-error-types (:empty-transaction-graph), `+
+	b.Inv(0, "crash", nil).Info(0, "crash", nil)
+	res := Kafka(b.Ops)
+	checkertest.Expect(t, res, `{:valid? false, :worst-realtime-lag {:time 0.0, :lag 0.0}, :bad-error-types (:empty-transaction-graph), `+
 		`:error-types (:empty-transaction-graph), :info-txn-causes (), :empty-transaction-graph {:count 1, :errs true}}`)
 	// Without any client op Jepsen skips the cycle search.
-	expect(t, Kafka(nil), `{:valid? true, :worst-realtime-lag {:time 0.0, :lag 0.0}, :bad-error-types (), :error-types (), :info-txn-causes ()}`)
+	checkertest.Expect(t, Kafka(nil), `{:valid? true, :worst-realtime-lag {:time 0.0, :lag 0.0}, :bad-error-types (), :error-types (), :info-txn-causes ()}`)
 	// One send then one poll: a realtime edge, so not empty.
 	b.ksend(0, "k", 0, 1).kpoll(1, "k", kPairs(0, 1))
-	expectValid(t, Kafka(b.ops))
+	expectValid(t, Kafka(b.Ops))
 }
 
 func TestKafkaIgnoresNemesisAndFinal(t *testing.T) {
 	b := newBuilder()
 	b.ksend(0, "k", 0, 1)
-	b.nemesis("start-partition")
-	b.inv(1, "poll", kPoll()).final().ok(1, "poll", kPollOK("k", kPairs(0, 1))).final()
-	expectValid(t, Kafka(b.ops))
+	b.Nemesis("start-partition")
+	b.Inv(1, "poll", kPoll()).Final().OK(1, "poll", kPollOK("k", kPairs(0, 1))).Final()
+	expectValid(t, Kafka(b.Ops))
 }
 
 func TestCondenseKafka(t *testing.T) {
@@ -589,12 +590,12 @@ func TestCondenseKafka(t *testing.T) {
 	// Other types keep every case, in the order found.
 	cs := mk(40)
 	got := condenseKafka("lost-write", cs)
-	if l := got[1].Val.(edn.List); len(l) != 40 || show(l[0]) != show(cs[0].m) {
+	if l := got[1].Val.(edn.List); len(l) != 40 || checkertest.Show(l[0]) != checkertest.Show(cs[0].m) {
 		t.Errorf("lost-write condensed to %d cases", len(l))
 	}
 	// Stable: equal figures keep their order.
 	eq := []kcase{{1, edn.K("n", 0)}, {1, edn.K("n", 1)}, {0, edn.K("n", 2)}}
-	if got, want := show(condenseKafka("duplicate", eq)), `{:count 3, :errs ({:n 2} {:n 0} {:n 1})}`; got != want {
+	if got, want := checkertest.Show(condenseKafka("duplicate", eq)), `{:count 3, :errs ({:n 2} {:n 0} {:n 1})}`; got != want {
 		t.Errorf("got %s, want %s", got, want)
 	}
 }
@@ -609,7 +610,7 @@ func TestKafkaRealtimeLagsFollowAssignments(t *testing.T) {
 	b.kassign(1, "a")                                 // b dropped
 	b.kpoll(1, "c", kPairs())                         // keys returned count too, at -1
 	b.kpoll(2, "a", kPairs(0, 1), "b", kPairs(10, 1)) // another reader
-	got := KafkaRealtimeLags(b.ops)
+	got := KafkaRealtimeLags(b.Ops)
 	want := []KafkaLag{
 		{6e6, 1, "b", 3e6}, {6e6, 1, "a", 5e6},
 		{8e6, 1, "b", 5e6}, {8e6, 1, "a", 0},
@@ -622,9 +623,9 @@ func TestKafkaRealtimeLagsFollowAssignments(t *testing.T) {
 	b = newBuilder()
 	b.ksend(0, "a", 0, 1).ksend(0, "b", 10, 1)
 	b.kassign(1, "b", "a").kpoll(1).kpoll(1, "a", kPairs(0, 1), "b", kPairs(10, 1))
-	res := Kafka(b.ops)
+	res := Kafka(b.Ops)
 	expectValid(t, res)
-	if got, want := show(get(t, res, "worst-realtime-lag")), `{:time 0.006, :process 1, :key "a", :lag 0.005}`; got != want {
+	if got, want := checkertest.Show(checkertest.Get(t, res, "worst-realtime-lag")), `{:time 0.006, :process 1, :key "a", :lag 0.005}`; got != want {
 		t.Errorf(":worst-realtime-lag %s, want %s", got, want)
 	}
 }
@@ -633,7 +634,7 @@ func TestKafkaRealtimeLagsFollowAssignments(t *testing.T) {
 // list_committed_offsets answer was answer.
 func (b *builder) kcommittedAssign(p int, answer map[string]any, keys ...string) *builder {
 	b.kassign(p, keys...)
-	b.ops[b.klast()].Extra = edn.K("committed-offsets", answer)
+	b.Ops[b.klast()].Extra = edn.K("committed-offsets", answer)
 	return b
 }
 
@@ -656,53 +657,53 @@ func TestKafkaCommittedOffsets(t *testing.T) {
 	} {
 		b := base()
 		b.kcommittedAssign(2, c.answer, "k")
-		res := KafkaCommittedOffsets(b.ops)
-		if got := get(t, res, "valid?"); got != c.valid {
-			t.Errorf("%s: :valid? %v, want %v: %s", c.name, got, c.valid, show(res))
+		res := KafkaCommittedOffsets(b.Ops)
+		if got := checkertest.Get(t, res, "valid?"); got != c.valid {
+			t.Errorf("%s: :valid? %v, want %v: %s", c.name, got, c.valid, checkertest.Show(res))
 		}
 		if c.valid {
-			expect(t, res, `{:valid? true, :count 0, :errs []}`)
+			checkertest.Expect(t, res, `{:valid? true, :count 0, :errs []}`)
 		}
 	}
 
 	b := base()
 	b.kcommittedAssign(2, map[string]any{"k": int64(2)}, "k")
-	expect(t, KafkaCommittedOffsets(b.ops), fmt.Sprintf(`{:valid? false, :count 1, :errs [{:key "k", :committed 2, :expected 3, :commit %s, :assign %s}]}`,
+	checkertest.Expect(t, KafkaCommittedOffsets(b.Ops), fmt.Sprintf(`{:valid? false, :count 1, :errs [{:key "k", :committed 2, :expected 3, :commit %s, :assign %s}]}`,
 		b.kopAt(5), b.kopAt(b.klast())))
 	b = base()
 	b.kcommittedAssign(2, map[string]any{}, "k")
-	if got := show(KafkaCommittedOffsets(b.ops)); !strings.Contains(got, ":committed nil, :expected 3") {
+	if got := checkertest.Show(KafkaCommittedOffsets(b.Ops)); !strings.Contains(got, ":committed nil, :expected 3") {
 		t.Errorf("forgotten key: %s", got)
 	}
 	// Kafka itself cannot see it.
 	b.kpoll(2, "k", kPairs(0, 1, 3, 2))
-	expectValid(t, Kafka(b.ops))
+	expectValid(t, Kafka(b.Ops))
 }
 
 func TestKafkaCommittedOffsetsNotChecked(t *testing.T) {
 	// An assign invoked before the commit was acknowledged may miss it.
 	b := newBuilder()
 	b.ksend(0, "k", 0, 1)
-	b.inv(2, "assign", []any{"k"})
+	b.Inv(2, "assign", []any{"k"})
 	b.kpoll(1, "k", kPairs(0, 1))
-	b.ok(2, "assign", []any{"k"})
-	b.ops[b.klast()].Extra = edn.K("committed-offsets", map[string]any{})
-	expect(t, KafkaCommittedOffsets(b.ops), `{:valid? true, :count 0, :errs []}`)
+	b.OK(2, "assign", []any{"k"})
+	b.Ops[b.klast()].Extra = edn.K("committed-offsets", map[string]any{})
+	checkertest.Expect(t, KafkaCommittedOffsets(b.Ops), `{:valid? true, :count 0, :errs []}`)
 
 	// Seeks, assigns without a recorded answer, polls that returned nothing,
 	// failed polls and keys not assigned are not checked.
 	b = newBuilder()
 	b.ksend(0, "k", 0, 1)
 	b.kpoll(1, "k", kPairs(0, 1))
-	b.inv(3, "poll", kPoll()).fail(3, "poll", kPoll())
+	b.Inv(3, "poll", kPoll()).Fail(3, "poll", kPoll())
 	b.kpoll(1, "j", kPairs())
 	b.kassign(2, "k")
-	b.ops[b.klast()].Extra = edn.K("seek-to-beginning?", true, "committed-offsets", map[string]any{})
+	b.Ops[b.klast()].Extra = edn.K("seek-to-beginning?", true, "committed-offsets", map[string]any{})
 	b.kassign(2, "k")
 	b.kcommittedAssign(2, map[string]any{}, "j", "x")
-	expect(t, KafkaCommittedOffsets(b.ops), `{:valid? true, :count 0, :errs []}`)
+	checkertest.Expect(t, KafkaCommittedOffsets(b.Ops), `{:valid? true, :count 0, :errs []}`)
 	b.kcommittedAssign(2, map[string]any{"x": int64(0)}, "j", "k")
-	if got := get(t, KafkaCommittedOffsets(b.ops), "count"); got != 1 {
+	if got := checkertest.Get(t, KafkaCommittedOffsets(b.Ops), "count"); got != 1 {
 		t.Errorf(":count %v, want 1", got)
 	}
 }
@@ -717,8 +718,8 @@ func TestKafkaCommittedOffsetsCapsErrs(t *testing.T) {
 	}
 	b.kcommittedAssign(2, map[string]any{}, keys...)
 	b.kcommittedAssign(2, map[string]any{}, keys...)
-	res := KafkaCommittedOffsets(b.ops)
-	if got, n := get(t, res, "count"), len(get(t, res, "errs").(edn.Vector)); got != 20 || n != kafkaCommittedErrs {
+	res := KafkaCommittedOffsets(b.Ops)
+	if got, n := checkertest.Get(t, res, "count"), len(checkertest.Get(t, res, "errs").(edn.Vector)); got != 20 || n != kafkaCommittedErrs {
 		t.Errorf(":count %v with %d errs, want 20 with %d", got, n, kafkaCommittedErrs)
 	}
 }
@@ -736,8 +737,8 @@ func TestClojureSetOrder(t *testing.T) {
 	} {
 		got := slices.Clone(c.in)
 		slices.SortFunc(got, clojureSetOrder)
-		if show(got) != show(c.want) {
-			t.Errorf("order %s, want %s", show(got), show(c.want))
+		if checkertest.Show(got) != checkertest.Show(c.want) {
+			t.Errorf("order %s, want %s", checkertest.Show(got), checkertest.Show(c.want))
 		}
 	}
 }
@@ -749,7 +750,7 @@ func TestKafkaVersionOrderQuirks(t *testing.T) {
 	b.ksend(0, "k", 10, 1).ksend(0, "k", 20, 2).ksend(1, "k", 20, 3).ksend(0, "k", 30, 4)
 	b.kpoll(2, "k", kPairs(10, 1, 20, 2, 30, 4))
 	b.kpoll(3, "k", kPairs(10, 1, 20, 3, 30, 4))
-	h, err := parseKafka(b.ops)
+	h, err := parseKafka(b.Ops)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -763,9 +764,9 @@ func TestKafkaVersionOrderQuirks(t *testing.T) {
 	if got := []int32{idx(1), idx(2), idx(3), idx(4)}; !slices.Equal(got, []int32{0, -1, 1, 2}) {
 		t.Errorf("indexes %v, want [0 -1 1 2]", got)
 	}
-	res := Kafka(b.ops)
+	res := Kafka(b.Ops)
 	expectTypes(t, res, ":inconsistent-offsets")
-	if got, want := show(get(t, res, "inconsistent-offsets")), `{:count 1, :errs ({:key "k", :offset 20, :index 1, :values #{2 3}})}`; got != want {
+	if got, want := checkertest.Show(checkertest.Get(t, res, "inconsistent-offsets")), `{:count 1, :errs ({:key "k", :offset 20, :index 1, :values #{2 3}})}`; got != want {
 		t.Errorf("got %s, want %s", got, want)
 	}
 }
@@ -774,11 +775,11 @@ func TestKafkaHistoryValuesFromJSON(t *testing.T) {
 	// Messages compare as values: a json.Number 1 and an int64 1 are one
 	// message.
 	b := newBuilder()
-	b.inv(0, "send", kSend("k", 1)).ok(0, "send", []any{[]any{edn.Keyword("send"), "k", []any{int64(0), int64(1)}}})
-	b.inv(1, "poll", kPoll()).ok(1, "poll", []any{[]any{edn.Keyword("poll"), map[string]any{
+	b.Inv(0, "send", kSend("k", 1)).OK(0, "send", []any{[]any{edn.Keyword("send"), "k", []any{int64(0), int64(1)}}})
+	b.Inv(1, "poll", kPoll()).OK(1, "poll", []any{[]any{edn.Keyword("poll"), map[string]any{
 		"k": []any{[]any{jsonNum("0"), jsonNum("1")}},
 	}}})
-	expectValid(t, Kafka(b.ops))
+	expectValid(t, Kafka(b.Ops))
 }
 
 // jsonNum is a number as encoding/json decodes it with UseNumber.

@@ -14,21 +14,23 @@ import (
 	"time"
 
 	"github.com/anishathalye/porcupine"
+
+	"github.com/glomers/glomers/workbench/checker/checkertest"
 	"github.com/glomers/glomers/workbench/edn"
 	"github.com/glomers/glomers/workbench/history"
 )
 
 // kv helpers build lin-kv ops on key k: values are [k v] tuples.
 func (b *builder) kvWrite(p int, k, v any) *builder {
-	return b.inv(p, "write", []any{k, v}).ok(p, "write", []any{k, v})
+	return b.Inv(p, "write", []any{k, v}).OK(p, "write", []any{k, v})
 }
 
 func (b *builder) kvRead(p int, k, v any) *builder {
-	return b.inv(p, "read", []any{k, nil}).ok(p, "read", []any{k, v})
+	return b.Inv(p, "read", []any{k, nil}).OK(p, "read", []any{k, v})
 }
 
 func (b *builder) kvCas(p int, k, from, to any) *builder {
-	return b.inv(p, "cas", []any{k, []any{from, to}}).ok(p, "cas", []any{k, []any{from, to}})
+	return b.Inv(p, "cas", []any{k, []any{from, to}}).OK(p, "cas", []any{k, []any{from, to}})
 }
 
 const noTimeout = 0
@@ -37,7 +39,7 @@ func linValid(t *testing.T, name string, ops []history.Op) edn.Map {
 	t.Helper()
 	got := LinearizableKV(ops, noTimeout)
 	if ValidityOf(got) != Valid {
-		t.Errorf("%s: want linearizable, got %s", name, show(got))
+		t.Errorf("%s: want linearizable, got %s", name, checkertest.Show(got))
 	}
 	return got
 }
@@ -46,7 +48,7 @@ func linInvalid(t *testing.T, name string, ops []history.Op) edn.Map {
 	t.Helper()
 	got := LinearizableKV(ops, noTimeout)
 	if ValidityOf(got) != Invalid {
-		t.Errorf("%s: want not linearizable, got %s", name, show(got))
+		t.Errorf("%s: want not linearizable, got %s", name, checkertest.Show(got))
 	}
 	return got
 }
@@ -56,21 +58,21 @@ func TestLinearizableKVSequentialHistory(t *testing.T) {
 		kvWrite(0, 0, 1).
 		kvRead(1, 0, json.Number("1")). // decoded JSON equals the written int
 		kvCas(0, 0, 1, 2).
-		nemesis("start-partition").
+		Nemesis("start-partition").
 		kvRead(1, 0, 2)
-	expect(t, LinearizableKV(b.ops, time.Minute), "{:valid? true, "+
+	checkertest.Expect(t, LinearizableKV(b.Ops, time.Minute), "{:valid? true, "+
 		":results {0 {:linearizable {:valid? true}, :timeline {:valid? true}, :valid? true}}, :failures []}")
-	expect(t, LinearizableKV(nil, noTimeout), "{:valid? true, :results {}, :failures []}")
+	checkertest.Expect(t, LinearizableKV(nil, noTimeout), "{:valid? true, :results {}, :failures []}")
 }
 
 func TestLinearizableKVStaleReadAfterWriteCompleted(t *testing.T) {
 	// write 1 and write 2 both finish before the read begins, which then
 	// returns 1: the classic non-linearizable stale read.
 	b := newBuilder().kvWrite(0, 0, 1).kvWrite(0, 0, 2).kvRead(1, 0, 1)
-	got := LinearizableKV(b.ops, noTimeout)
+	got := LinearizableKV(b.Ops, noTimeout)
 	// When the read (index 5) completes, the register can only hold 2 and
 	// the read is the one pending op. Values inside are unwrapped, as in Jepsen.
-	expect(t, got, "{:valid? false, :results {0 {:linearizable {:valid? false, :analyzer :linear, "+
+	checkertest.Expect(t, got, "{:valid? false, :results {0 {:linearizable {:valid? false, :analyzer :linear, "+
 		":op {:index 5, :time 5000000, :type :ok, :process 1, :f :read, :value 1}, "+
 		":previous-ok {:index 3, :time 3000000, :type :ok, :process 0, :f :write, :value 2}, "+
 		":configs ({:model {:value 2}, :pending [{:index 4, :time 4000000, :type :invoke, :process 1, :f :read, :value nil}]})}, "+
@@ -78,11 +80,11 @@ func TestLinearizableKVStaleReadAfterWriteCompleted(t *testing.T) {
 
 	// Porcupine, the fallback, explains the same failure by its longest
 	// linearizable prefix: write 1, write 2 (state 2), then the read is stuck.
-	pops, err := RegisterOperations(unwrap(b.ops))
+	pops, err := RegisterOperations(unwrap(b.Ops))
 	if err != nil {
 		t.Fatal(err)
 	}
-	expect(t, checkPorcupine(pops, noTimeout), "{:valid? false, :analyzer :porcupine, "+
+	checkertest.Expect(t, checkPorcupine(pops, noTimeout), "{:valid? false, :analyzer :porcupine, "+
 		":op {:index 5, :time 5000000, :type :ok, :process 1, :f :read, :value 1}, "+
 		":model {:value 2}, "+
 		":last-op {:index 3, :time 3000000, :type :ok, :process 0, :f :write, :value 2}, "+
@@ -90,20 +92,20 @@ func TestLinearizableKVStaleReadAfterWriteCompleted(t *testing.T) {
 
 	// The same read concurrent with write 2 is fine.
 	c := newBuilder().kvWrite(0, 0, 1).
-		inv(0, "write", []any{0, 2}).
-		inv(1, "read", []any{0, nil}).ok(1, "read", []any{0, 1}).
-		ok(0, "write", []any{0, 2})
-	linValid(t, "read concurrent with the write", c.ops)
+		Inv(0, "write", []any{0, 2}).
+		Inv(1, "read", []any{0, nil}).OK(1, "read", []any{0, 1}).
+		OK(0, "write", []any{0, 2})
+	linValid(t, "read concurrent with the write", c.Ops)
 }
 
 func TestLinearizableKVFirstOpImpossible(t *testing.T) {
 	// Nothing was written, yet the read saw 5.
 	b := newBuilder().kvRead(0, 0, 5)
-	expect(t, CheckRegisterHistory(unwrap(b.ops), noTimeout), "{:valid? false, :analyzer :linear, "+
+	checkertest.Expect(t, CheckRegisterHistory(unwrap(b.Ops), noTimeout), "{:valid? false, :analyzer :linear, "+
 		":op {:index 1, :time 1000000, :type :ok, :process 0, :f :read, :value 5}, :previous-ok nil, "+
 		":configs ({:model {:value nil}, :pending [{:index 0, :time 0, :type :invoke, :process 0, :f :read, :value nil}]})}")
-	pops, _ := RegisterOperations(unwrap(b.ops))
-	expect(t, checkPorcupine(pops, noTimeout), "{:valid? false, :analyzer :porcupine, "+
+	pops, _ := RegisterOperations(unwrap(b.Ops))
+	checkertest.Expect(t, checkPorcupine(pops, noTimeout), "{:valid? false, :analyzer :porcupine, "+
 		":op {:index 1, :time 1000000, :type :ok, :process 0, :f :read, :value 5}, "+
 		":model {:value nil}, :last-op nil, :linearized 0, :op-count 1}")
 }
@@ -122,11 +124,11 @@ func TestLinearizableKVInfoCasMayOrMayNotApply(t *testing.T) {
 	// write 1; an indeterminate cas 1→2; then reads.
 	hist := func(reads ...any) []history.Op {
 		b := newBuilder().kvWrite(0, 0, 1).
-			inv(1, "cas", []any{0, []any{1, 2}}).info(1, "cas", []any{0, []any{1, 2}})
+			Inv(1, "cas", []any{0, []any{1, 2}}).Info(1, "cas", []any{0, []any{1, 2}})
 		for _, r := range reads {
 			b.kvRead(0, 0, r)
 		}
-		return b.ops
+		return b.Ops
 	}
 	linValid(t, "cas applied", hist(2))
 	linValid(t, "cas not (yet) applied", hist(1))
@@ -135,18 +137,18 @@ func TestLinearizableKVInfoCasMayOrMayNotApply(t *testing.T) {
 	linInvalid(t, "a value nobody wrote", hist(3))
 
 	// An invocation that never completed is indeterminate too.
-	b := newBuilder().kvWrite(0, 0, 1).inv(1, "cas", []any{0, []any{1, 2}}).kvRead(0, 0, 2)
-	linValid(t, "cas without completion", b.ops)
+	b := newBuilder().kvWrite(0, 0, 1).Inv(1, "cas", []any{0, []any{1, 2}}).kvRead(0, 0, 2)
+	linValid(t, "cas without completion", b.Ops)
 }
 
 func TestLinearizableKVInfoWriteAppliesOnce(t *testing.T) {
 	hist := func(reads ...any) []history.Op {
 		b := newBuilder().kvWrite(0, 0, 1).
-			inv(1, "write", []any{0, 2}).info(1, "write", []any{0, 2})
+			Inv(1, "write", []any{0, 2}).Info(1, "write", []any{0, 2})
 		for _, r := range reads {
 			b.kvRead(0, 0, r)
 		}
-		return b.ops
+		return b.Ops
 	}
 	linValid(t, "write seen late", hist(1, 2, 2))
 	linInvalid(t, "write seen then unseen", hist(2, 1))
@@ -154,25 +156,25 @@ func TestLinearizableKVInfoWriteAppliesOnce(t *testing.T) {
 
 func TestLinearizableKVNilReadMatchesAnyState(t *testing.T) {
 	b := newBuilder().kvRead(0, 0, nil).kvWrite(0, 0, 1).kvRead(1, 0, nil).kvRead(1, 0, 1)
-	linValid(t, "nil reads", b.ops)
-	linInvalid(t, "read before any write", newBuilder().kvRead(0, 0, 1).kvWrite(0, 0, 1).ops)
+	linValid(t, "nil reads", b.Ops)
+	linInvalid(t, "read before any write", newBuilder().kvRead(0, 0, 1).kvWrite(0, 0, 1).Ops)
 }
 
 func TestLinearizableKVFailedOpsAndIndeterminateReadsAreDropped(t *testing.T) {
 	failedWrite := newBuilder().kvWrite(0, 0, 1).
-		inv(1, "write", []any{0, 2}).fail(1, "write", []any{0, 2}).
+		Inv(1, "write", []any{0, 2}).Fail(1, "write", []any{0, 2}).
 		kvRead(0, 0, 2)
-	linInvalid(t, "a failed write did not happen", failedWrite.ops)
+	linInvalid(t, "a failed write did not happen", failedWrite.Ops)
 
 	failedCas := newBuilder().kvWrite(0, 0, 1).
-		inv(1, "cas", []any{0, []any{1, 3}}).fail(1, "cas", []any{0, []any{1, 3}}).
+		Inv(1, "cas", []any{0, []any{1, 3}}).Fail(1, "cas", []any{0, []any{1, 3}}).
 		kvRead(0, 0, 1)
-	linValid(t, "a failed cas changes nothing", failedCas.ops)
+	linValid(t, "a failed cas changes nothing", failedCas.Ops)
 
 	infoRead := newBuilder().kvWrite(0, 0, 1).
-		inv(1, "read", []any{0, nil}).info(1, "read", []any{0, nil}).
+		Inv(1, "read", []any{0, nil}).Info(1, "read", []any{0, nil}).
 		kvRead(0, 0, 1)
-	linValid(t, "an indeterminate read constrains nothing", infoRead.ops)
+	linValid(t, "an indeterminate read constrains nothing", infoRead.Ops)
 }
 
 func TestLinearizableKVKeysAreIndependent(t *testing.T) {
@@ -182,14 +184,14 @@ func TestLinearizableKVKeysAreIndependent(t *testing.T) {
 		kvRead(2, json.Number("0"), 1).  // … read as a decoded JSON key: same key
 		kvRead(3, 1, 4).                 // … key 1 reads 4: invalid
 		kvRead(2, json.Number("2"), nil) // key 2: valid
-	got := linInvalid(t, "one bad key", b.ops)
-	if s := show(get(t, got, "failures")); s != "[1]" {
+	got := linInvalid(t, "one bad key", b.Ops)
+	if s := checkertest.Show(checkertest.Get(t, got, "failures")); s != "[1]" {
 		t.Errorf("failures %s, want [1]", s)
 	}
-	res := get(t, got, "results").(edn.Map)
+	res := checkertest.Get(t, got, "results").(edn.Map)
 	var keys []string
 	for _, e := range res {
-		keys = append(keys, show(e.Key))
+		keys = append(keys, checkertest.Show(e.Key))
 	}
 	if s := strings.Join(keys, " "); s != "0 1 2" {
 		t.Errorf("results keys %s, want sorted 0 1 2", s)
@@ -201,19 +203,19 @@ func TestLinearizableKVKeysAreIndependent(t *testing.T) {
 
 func TestLinearizableKVTimeoutIsUnknown(t *testing.T) {
 	b := newBuilder().kvWrite(0, 0, 1).kvRead(1, 0, 1)
-	got := LinearizableKV(b.ops, time.Nanosecond)
+	got := LinearizableKV(b.Ops, time.Nanosecond)
 	if ValidityOf(got) != Unknown {
-		t.Fatalf("want :unknown after the time budget ran out, got %s", show(got))
+		t.Fatalf("want :unknown after the time budget ran out, got %s", checkertest.Show(got))
 	}
-	if s := show(get(t, got, "failures")); s != "[0]" {
+	if s := checkertest.Show(checkertest.Get(t, got, "failures")); s != "[0]" {
 		t.Errorf("undecided keys are listed as failures: %s", s)
 	}
 }
 
 func TestLinearizableKVMalformedCasIsUnknown(t *testing.T) {
-	b := newBuilder().inv(0, "cas", []any{0, 1}).ok(0, "cas", []any{0, 1})
-	if got := LinearizableKV(b.ops, noTimeout); ValidityOf(got) != Unknown {
-		t.Errorf("cas without [from to]: want :unknown, got %s", show(got))
+	b := newBuilder().Inv(0, "cas", []any{0, 1}).OK(0, "cas", []any{0, 1})
+	if got := LinearizableKV(b.Ops, noTimeout); ValidityOf(got) != Unknown {
+		t.Errorf("cas without [from to]: want :unknown, got %s", checkertest.Show(got))
 	}
 }
 
@@ -331,7 +333,7 @@ func TestLinearizableKVRandomHistories(t *testing.T) {
 		rng := rand.New(rand.NewPCG(seed, 1))
 		ops := simulateRegister(rng, 6, 60, 2)
 		if got := LinearizableKV(ops, time.Minute); ValidityOf(got) != Valid {
-			t.Fatalf("seed %d: a simulated register must be linearizable: %s", seed, show(get(t, got, "results")))
+			t.Fatalf("seed %d: a simulated register must be linearizable: %s", seed, checkertest.Show(checkertest.Get(t, got, "results")))
 		}
 		// Corrupt one :ok read late in the history with a value nobody wrote.
 		for i := len(ops) - 1; i >= 0; i-- {
@@ -341,7 +343,7 @@ func TestLinearizableKVRandomHistories(t *testing.T) {
 			}
 		}
 		if got := LinearizableKV(ops, time.Minute); ValidityOf(got) != Invalid {
-			t.Fatalf("seed %d: a read of a never-written value must be caught: %s", seed, show(got))
+			t.Fatalf("seed %d: a read of a never-written value must be caught: %s", seed, checkertest.Show(got))
 		}
 	}
 }
@@ -412,7 +414,7 @@ func TestLinearizableKVRefutesQuicklyDespiteIndeterminateOps(t *testing.T) {
 	start := time.Now()
 	got := LinearizableKV(ops, 30*time.Second)
 	if ValidityOf(got) != Invalid {
-		t.Fatalf("want not linearizable, got %s", show(get(t, got, "results")))
+		t.Fatalf("want not linearizable, got %s", checkertest.Show(checkertest.Get(t, got, "results")))
 	}
 	t.Logf("%d ops, %d indeterminate: refuted in %v", len(ops), infos, time.Since(start))
 	// The losing search (porcupine here) must have been stopped.
@@ -430,8 +432,8 @@ func TestLinearizableKVRefutesQuicklyDespiteIndeterminateOps(t *testing.T) {
 // synctest bubble its sleep ends only once the linear search has
 // finished, so it finishes second.
 func TestCheckRegisterReportsDisagreement(t *testing.T) {
-	valid := newBuilder().kvWrite(0, 0, 1).kvRead(1, 0, 1).ops
-	stale := newBuilder().kvWrite(0, 0, 1).kvWrite(0, 0, 2).kvRead(1, 0, 1).ops
+	valid := newBuilder().kvWrite(0, 0, 1).kvRead(1, 0, 1).Ops
+	stale := newBuilder().kvWrite(0, 0, 1).kvWrite(0, 0, 2).kvRead(1, 0, 1).Ops
 	answer := func(res porcupine.CheckResult, wait time.Duration, step bool) porcupineCheck {
 		return func(m porcupine.Model, pops []porcupine.Operation, _ time.Duration) porcupine.CheckResult {
 			time.Sleep(wait)
@@ -459,7 +461,7 @@ func TestCheckRegisterReportsDisagreement(t *testing.T) {
 				t.Fatal(err)
 			}
 			synctest.Test(t, func(t *testing.T) {
-				if got := show(checkRegisterWith(pops, noTimeout, tc.por)); !strings.Contains(got, tc.want) {
+				if got := checkertest.Show(checkRegisterWith(pops, noTimeout, tc.por)); !strings.Contains(got, tc.want) {
 					t.Errorf("result %s, want it to contain %q", got, tc.want)
 				}
 			})

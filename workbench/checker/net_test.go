@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"testing"
 
+	"github.com/glomers/glomers/workbench/checker/checkertest"
 	"github.com/glomers/glomers/workbench/history"
 )
 
@@ -26,24 +27,24 @@ func TestNetViews(t *testing.T) {
 	}
 	// Three client invocations; the nemesis invocation does not count.
 	b := newBuilder().
-		inv(0, "read", nil).ok(0, "read", nil).
-		add(history.Invoke, history.NemesisProcess, "start-partition", nil).
-		inv(1, "read", nil).inv(2, "read", nil)
+		Inv(0, "read", nil).OK(0, "read", nil).
+		Add(history.Invoke, history.NemesisProcess, "start-partition", nil).
+		Inv(1, "read", nil).Inv(2, "read", nil)
 	// all: 6 sends, 6 recvs, 6 ids → 6/3 = 2; servers: 4 ids → 4/3 as float32.
 	want := "{:all {:send-count 6, :recv-count 6, :msg-count 6, :msgs-per-op 2.0}, " +
 		":clients {:send-count 2, :recv-count 2, :msg-count 2}, " +
 		":servers {:send-count 4, :recv-count 4, :msg-count 4, :msgs-per-op 1.3333334}, " +
 		":valid? true}"
-	expect(t, Net(events, b.ops), want)
+	checkertest.Expect(t, Net(events, b.Ops), want)
 
 	var c NetCounter
 	for _, e := range events {
 		c.Add(e)
 	}
-	expect(t, c.Result(b.ops), want)
+	checkertest.Expect(t, c.Result(b.Ops), want)
 
 	// The typed statistics hold what the map prints.
-	st := c.Stats(b.ops)
+	st := c.Stats(b.Ops)
 	if f, ok := st.Servers.MsgsPerOp(); !ok || f != float32(4.0/3) || st.Servers.Msgs != 4 {
 		t.Errorf("servers %+v: msgs-per-op %v %v", st.Servers, f, ok)
 	}
@@ -67,16 +68,16 @@ func TestNetEchoExample(t *testing.T) {
 		client := fmt.Sprintf("c%d", i+1)
 		pair(client, "n0")
 		pair("n0", client)
-		b.inv(0, "echo", i).ok(0, "echo", i)
+		b.Inv(0, "echo", i).OK(0, "echo", i)
 	}
-	expect(t, Net(events, b.ops), "{:all {:send-count 26, :recv-count 26, :msg-count 26, :msgs-per-op 2.1666667}, "+
+	checkertest.Expect(t, Net(events, b.Ops), "{:all {:send-count 26, :recv-count 26, :msg-count 26, :msgs-per-op 2.1666667}, "+
 		":clients {:send-count 26, :recv-count 26, :msg-count 26}, "+
 		":servers {:send-count 0, :recv-count 0, :msg-count 0, :msgs-per-op 0.0}, :valid? true}")
 }
 
 func TestNetWithoutOperationsHasNoMsgsPerOp(t *testing.T) {
 	events := []NetEvent{send(0, "n0", "n1"), recv(0, "n0", "n1")}
-	expect(t, Net(events, newBuilder().nemesis("x").ops), "{:all {:send-count 1, :recv-count 1, :msg-count 1}, "+
+	checkertest.Expect(t, Net(events, newBuilder().Nemesis("x").Ops), "{:all {:send-count 1, :recv-count 1, :msg-count 1}, "+
 		":clients {:send-count 0, :recv-count 0, :msg-count 0}, "+
 		":servers {:send-count 1, :recv-count 1, :msg-count 1}, :valid? true}")
 }

@@ -5,43 +5,44 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/glomers/glomers/workbench/checker/checkertest"
 	"github.com/glomers/glomers/workbench/edn"
 )
 
 // generate records one :generate op by process p completing :ok with id.
 func (b *builder) generate(p int, id any) *builder {
-	return b.inv(p, "generate", nil).ok(p, "generate", id)
+	return b.Inv(p, "generate", nil).OK(p, "generate", id)
 }
 
 func TestUniqueIDsAcceptsDistinctIDs(t *testing.T) {
 	b := newBuilder().
 		generate(0, json.Number("10")).
-		nemesis("start-partition").
+		Nemesis("start-partition").
 		generate(1, json.Number("9")).
-		inv(2, "generate", nil).info(2, "generate", nil).
-		inv(3, "generate", nil).fail(3, "generate", nil)
+		Inv(2, "generate", nil).Info(2, "generate", nil).
+		Inv(3, "generate", nil).Fail(3, "generate", nil)
 	// Numbers order numerically: 9 < 10.
-	expect(t, UniqueIDs(b.ops), "{:valid? true, :attempted-count 4, :acknowledged-count 2, "+
+	checkertest.Expect(t, UniqueIDs(b.Ops), "{:valid? true, :attempted-count 4, :acknowledged-count 2, "+
 		":duplicated-count 0, :duplicated {}, :range [9 10]}")
 
 	s := newBuilder().generate(0, "n1-10").generate(1, "n1-9").generate(0, "n2-0")
-	expect(t, UniqueIDs(s.ops), `{:valid? true, :attempted-count 3, :acknowledged-count 3, `+
+	checkertest.Expect(t, UniqueIDs(s.Ops), `{:valid? true, :attempted-count 3, :acknowledged-count 3, `+
 		`:duplicated-count 0, :duplicated {}, :range ["n1-10" "n2-0"]}`)
 
-	expect(t, UniqueIDs(nil), "{:valid? true, :attempted-count 0, :acknowledged-count 0, "+
+	checkertest.Expect(t, UniqueIDs(nil), "{:valid? true, :attempted-count 0, :acknowledged-count 0, "+
 		":duplicated-count 0, :duplicated {}, :range nil}")
 }
 
 func TestUniqueIDsRejectsDuplicates(t *testing.T) {
 	b := newBuilder().generate(0, "b").generate(1, "a").generate(0, "a").
 		generate(2, "c").generate(1, "a").generate(2, "b")
-	expect(t, UniqueIDs(b.ops), `{:valid? false, :attempted-count 6, :acknowledged-count 6, `+
+	checkertest.Expect(t, UniqueIDs(b.Ops), `{:valid? false, :attempted-count 6, :acknowledged-count 6, `+
 		`:duplicated-count 2, :duplicated {"a" 3, "b" 2}, :range ["a" "c"]}`)
 
 	// The same id in different Go types is one id.
 	mixed := newBuilder().generate(0, int64(7)).generate(1, json.Number("7"))
-	if got := UniqueIDs(mixed.ops); ValidityOf(got) != Invalid {
-		t.Errorf("7 and json 7 are the same id: %s", show(got))
+	if got := UniqueIDs(mixed.Ops); ValidityOf(got) != Invalid {
+		t.Errorf("7 and json 7 are the same id: %s", checkertest.Show(got))
 	}
 }
 
@@ -51,8 +52,8 @@ func TestUniqueIDsShowsAtMost48Duplicates(t *testing.T) {
 		b.generate(0, id).generate(1, id)
 	}
 	b.generate(2, 7) // 7 appears three times
-	got := UniqueIDs(b.ops)
-	if c := get(t, got, "duplicated-count"); c != 50 {
+	got := UniqueIDs(b.Ops)
+	if c := checkertest.Get(t, got, "duplicated-count"); c != 50 {
 		t.Errorf("duplicated-count %v, want 50", c)
 	}
 	// Kept: 7 (count 3) and the 47 largest ids among the rest (49 … 2
@@ -65,12 +66,12 @@ func TestUniqueIDsShowsAtMost48Duplicates(t *testing.T) {
 			want = append(want, itoa(id)+" 2")
 		}
 	}
-	if s, w := show(get(t, got, "duplicated")), "{"+strings.Join(want, ", ")+"}"; s != w {
+	if s, w := checkertest.Show(checkertest.Get(t, got, "duplicated")), "{"+strings.Join(want, ", ")+"}"; s != w {
 		t.Errorf("duplicated\n got: %s\nwant: %s", s, w)
 	}
 }
 
-func itoa(i int) string { return show(i) }
+func itoa(i int) string { return checkertest.Show(i) }
 
 func TestUniqueIDsIncomparableIDsAreUnknown(t *testing.T) {
 	for name, ids := range map[string][]any{
@@ -81,12 +82,12 @@ func TestUniqueIDsIncomparableIDsAreUnknown(t *testing.T) {
 		for i, id := range ids {
 			b.generate(i, id)
 		}
-		got := UniqueIDs(b.ops)
+		got := UniqueIDs(b.Ops)
 		if ValidityOf(got) != Unknown {
-			t.Errorf("%s: want :unknown, got %s", name, show(got))
+			t.Errorf("%s: want :unknown, got %s", name, checkertest.Show(got))
 		}
 		if e, ok := got.Get(edn.Keyword("error")); !ok || e == "" {
-			t.Errorf("%s: want an :error entry, got %s", name, show(got))
+			t.Errorf("%s: want an :error entry, got %s", name, checkertest.Show(got))
 		}
 	}
 }

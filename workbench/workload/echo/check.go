@@ -1,11 +1,11 @@
-package checker
+package echo
 
 import (
 	"github.com/glomers/glomers/workbench/edn"
 	"github.com/glomers/glomers/workbench/history"
 )
 
-// Echo checks the echo workload: every invocation that completed :ok or
+// Check checks the echo workload: every invocation that completed :ok or
 // :fail must have got back a reply body whose "echo" equals the invoked
 // value. Invocations completed :info (timeouts, malformed replies) or not
 // at all are not examined, as in Maelstrom. A :fail completion keeps the
@@ -17,7 +17,7 @@ import (
 //	           "But received" {"echo" "not-right", ...}])}
 //
 // Errors are listed in invocation order.
-func Echo(ops []history.Op) edn.Map {
+func Check(ops []history.Op) edn.Map {
 	errs := edn.List{}
 	for _, p := range history.Pairs(ops) {
 		c := p.Complete

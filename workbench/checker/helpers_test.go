@@ -1,12 +1,9 @@
 package checker
 
 import (
-	"encoding/json"
 	"testing"
 
 	"github.com/glomers/glomers/workbench/checker/checkertest"
-	"github.com/glomers/glomers/workbench/edn"
-	"github.com/glomers/glomers/workbench/history"
 )
 
 // builder is checkertest's history builder, here with the key-value
@@ -15,19 +12,6 @@ type builder struct{ *checkertest.Steps[*builder] }
 
 func newBuilder() *builder {
 	return checkertest.Build(func(s *checkertest.Steps[*builder]) *builder { return &builder{s} })
-}
-
-func TestValueKeyMatchesHistoryKey(t *testing.T) {
-	for _, v := range []any{
-		0, -7, int64(1 << 40), int32(5), json.Number("12"), json.Number("-0"), json.Number("007"),
-		json.Number("+5"), json.Number("1e2"), json.Number("1.5"), json.Number("99999999999999999999"),
-		uint64(1 << 63), 1.0, 2.5, "x", "a<b", nil, true, []any{1, "a"}, map[string]any{"k": 1},
-		edn.Keyword("kw"),
-	} {
-		if got, want := valueKey(v), history.Key(v); got != want {
-			t.Errorf("valueKey(%#v) = %q, history.Key = %q", v, got, want)
-		}
-	}
 }
 
 func TestQuantiles(t *testing.T) {

@@ -103,7 +103,7 @@ func kafkaKeyText(k any) string {
 	if s, ok := k.(string); ok {
 		return s
 	}
-	return "\x00" + valueKey(k) // never equal to a string key
+	return "\x00" + history.Key(k) // never equal to a string key
 }
 
 // key interns a key.
@@ -130,7 +130,7 @@ func (k *kkey) msg(v any) int32 {
 	}
 	var s string
 	if !isInt {
-		s = valueKey(v)
+		s = history.Key(v)
 		if i, err := strconv.ParseInt(s, 10, 64); err == nil && strconv.FormatInt(i, 10) == s {
 			n, isInt = i, true
 		}

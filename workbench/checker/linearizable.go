@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/anishathalye/porcupine"
+
 	"github.com/glomers/glomers/workbench/edn"
 	"github.com/glomers/glomers/workbench/history"
 )
@@ -48,7 +49,7 @@ func registerKey(v any) string {
 	if c, ok := v.(canonical); ok {
 		return string(c)
 	}
-	return valueKey(v)
+	return history.Key(v)
 }
 
 // registerInit is the state of a fresh register: nil.
@@ -169,16 +170,16 @@ func RegisterOperations(ops []history.Op) ([]porcupine.Operation, error) {
 				continue
 			}
 			if c.Value != nil {
-				res.Value = canonical(valueKey(c.Value))
+				res.Value = canonical(history.Key(c.Value))
 			}
 		case "write":
-			in.Value = canonical(valueKey(p.Invoke.Value))
+			in.Value = canonical(history.Key(p.Invoke.Value))
 		case "cas":
 			ft, ok := p.Invoke.Value.([]any)
 			if !ok || len(ft) != 2 {
 				return nil, fmt.Errorf("cas %d: value %s is not [from to]", p.Invoke.Index, history.Key(p.Invoke.Value))
 			}
-			in.From, in.To = canonical(valueKey(ft[0])), canonical(valueKey(ft[1]))
+			in.From, in.To = canonical(history.Key(ft[0])), canonical(history.Key(ft[1]))
 		default:
 			return nil, fmt.Errorf("operation %d: unknown register operation %q", p.Invoke.Index, p.Invoke.F)
 		}
@@ -486,7 +487,7 @@ func LinearizableKV(ops []history.Op, timeout time.Duration) edn.Map {
 		if !ok || len(t) != 2 {
 			continue
 		}
-		k := valueKey(t[0])
+		k := history.Key(t[0])
 		ko := byKey[k]
 		if ko == nil {
 			ko = &keyOps{key: t[0]}
@@ -498,7 +499,7 @@ func LinearizableKV(ops []history.Op, timeout time.Duration) edn.Map {
 		ko.ops = append(ko.ops, inv)
 		if p.Complete != nil {
 			c := *p.Complete
-			if ct, ok := c.Value.([]any); ok && len(ct) == 2 && valueKey(ct[0]) == k {
+			if ct, ok := c.Value.([]any); ok && len(ct) == 2 && history.Key(ct[0]) == k {
 				c.Value = ct[1]
 			} else if c.Type == history.OK {
 				return unknownResult(fmt.Errorf("lin-kv: completion %d has value %s, not a [key value] tuple for key %s", c.Index, history.Key(c.Value), k))

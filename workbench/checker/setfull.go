@@ -89,7 +89,7 @@ type SetFullResult struct {
 // setFullTrack is the running state of one element.
 type setFullTrack struct {
 	element                 any
-	key                     string // valueKey(element)
+	key                     string // history.Key(element)
 	known                   *history.Op
 	lastPresent, lastAbsent *history.Op
 }
@@ -113,7 +113,7 @@ func SetFullAnalysis(ops []history.Op) SetFullResult {
 		}
 		switch op.F {
 		case "add":
-			k := valueKey(op.Value)
+			k := history.Key(op.Value)
 			if op.Type == history.Invoke {
 				t := &setFullTrack{element: op.Value, key: k}
 				if i, ok := index[k]; ok {
@@ -142,7 +142,7 @@ func SetFullAnalysis(ops []history.Op) SetFullResult {
 			}
 			seen := make(map[string]struct{}, len(elems))
 			for _, e := range elems {
-				seen[valueKey(e)] = struct{}{}
+				seen[history.Key(e)] = struct{}{}
 			}
 			c, i := op, inv
 			for _, t := range tracked {

@@ -41,7 +41,7 @@ func UniqueIDs(ops []history.Op) edn.Map {
 			attempted++
 		case history.OK:
 			acked = append(acked, op.Value)
-			k := valueKey(op.Value)
+			k := history.Key(op.Value)
 			c := counts[k]
 			if c == nil {
 				c = &idCount{id: op.Value}

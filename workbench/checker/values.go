@@ -2,35 +2,11 @@ package checker
 
 import (
 	"cmp"
-	"encoding/json"
 	"sort"
-	"strconv"
 
 	"github.com/glomers/glomers/workbench/edn"
 	"github.com/glomers/glomers/workbench/history"
 )
-
-// valueKey returns exactly history.Key(v), with a fast path for the
-// integers that dominate real histories (broadcast messages, counters,
-// register values). Checkers call it once per element of every read, so
-// skipping json.Marshal there matters.
-func valueKey(v any) string {
-	switch x := v.(type) {
-	case int:
-		return strconv.FormatInt(int64(x), 10)
-	case int64:
-		return strconv.FormatInt(x, 10)
-	case int32:
-		return strconv.FormatInt(int64(x), 10)
-	case json.Number:
-		// Only plain decimal integers take the fast path; anything else
-		// (fractions, exponents, huge values) gets history's canonical form.
-		if n, err := strconv.ParseInt(string(x), 10, 64); err == nil {
-			return strconv.FormatInt(n, 10)
-		}
-	}
-	return history.Key(v)
-}
 
 // unknownResult is what Jepsen's check-safe makes of a checker that
 // throws: {:valid? :unknown, :error "..."}.

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/big"
 	"sort"
+	"strconv"
 )
 
 // Equal reports whether two values are equal under Clojure's = as
@@ -14,8 +15,30 @@ import (
 func Equal(a, b any) bool { return Key(a) == Key(b) }
 
 // Key returns a canonical text for v such that Key(a) == Key(b) exactly
-// when Equal(a, b). Use it for map keys and sets of values.
+// when Equal(a, b). Use it for map keys and sets of values. The integers
+// that dominate real histories (broadcast messages, counters, register
+// values) take a fast path: checkers call Key once per element of every
+// read, so skipping json.Marshal there matters.
 func Key(v any) string {
+	switch x := v.(type) {
+	case int:
+		return strconv.FormatInt(int64(x), 10)
+	case int64:
+		return strconv.FormatInt(x, 10)
+	case int32:
+		return strconv.FormatInt(int64(x), 10)
+	case json.Number:
+		// Only plain decimal integers take the fast path; anything else
+		// (fractions, exponents, huge values) gets the canonical form.
+		if n, err := strconv.ParseInt(string(x), 10, 64); err == nil {
+			return strconv.FormatInt(n, 10)
+		}
+	}
+	return slowKey(v)
+}
+
+// slowKey is Key without its fast path: v normalized and printed as JSON.
+func slowKey(v any) string {
 	b, err := json.Marshal(normalize(v))
 	if err != nil {
 		return fmt.Sprintf("%#v", v)

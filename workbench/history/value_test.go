@@ -3,6 +3,8 @@ package history
 import (
 	"encoding/json"
 	"testing"
+
+	"github.com/glomers/glomers/workbench/edn"
 )
 
 func TestEqualFollowsClojure(t *testing.T) {
@@ -72,5 +74,19 @@ func TestPairsMatchesByProcess(t *testing.T) {
 	ps := Pairs(ops)
 	if len(ps) != 3 || ps[0].Complete.Index != 5 || ps[1].Complete.Index != 3 || ps[2].Complete != nil {
 		t.Errorf("pairs = %+v", ps)
+	}
+}
+
+// Key's fast path for integers gives exactly the canonical text.
+func TestKeyFastPathMatchesSlowKey(t *testing.T) {
+	for _, v := range []any{
+		0, -7, int64(1 << 40), int32(5), json.Number("12"), json.Number("-0"), json.Number("007"),
+		json.Number("+5"), json.Number("1e2"), json.Number("1.5"), json.Number("99999999999999999999"),
+		uint64(1 << 63), 1.0, 2.5, "x", "a<b", nil, true, []any{1, "a"}, map[string]any{"k": 1},
+		edn.Keyword("kw"),
+	} {
+		if got, want := Key(v), slowKey(v); got != want {
+			t.Errorf("Key(%#v) = %q, slowKey = %q", v, got, want)
+		}
 	}
 }

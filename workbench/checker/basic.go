@@ -125,7 +125,7 @@ func parseAvailability(s string) (float64, error) {
 func Availability(ops []history.Op, expected string) edn.Map {
 	want, err := parseAvailability(expected)
 	if err != nil {
-		return unknownResult(err)
+		return UnknownResult(err)
 	}
 	var oks, invokes int
 	for _, op := range ops {

@@ -69,7 +69,7 @@ func Counter(ops []history.Op) edn.Map {
 		if op.F == "add" && (op.Type == history.OK || op.Type == history.Info) {
 			d, ok := history.Int(op.Value)
 			if !ok {
-				return unknownResult(fmt.Errorf("counter: add %d has delta %s, not an integer", op.Index, history.Key(op.Value)))
+				return UnknownResult(fmt.Errorf("counter: add %d has delta %s, not an integer", op.Index, history.Key(op.Value)))
 			}
 			if op.Type == history.OK {
 				definite += d
@@ -91,7 +91,7 @@ func Counter(ops []history.Op) edn.Map {
 	for _, op := range finals {
 		v, ok := history.Int(op.Value)
 		if !ok {
-			return unknownResult(fmt.Errorf("counter: final read %d returned %s, not an integer", op.Index, history.Key(op.Value)))
+			return UnknownResult(fmt.Errorf("counter: final read %d returned %s, not an integer", op.Index, history.Key(op.Value)))
 		}
 		reads = append(reads, op.Value)
 		if !acceptable.contains(v) {
@@ -100,7 +100,7 @@ func Counter(ops []history.Op) edn.Map {
 	}
 	var errList any // nil when there are no errors, as Clojure's (seq ())
 	if len(errs) > 0 {
-		errList = opsEDN(errs)
+		errList = OpsEDN(errs)
 	}
 	ranges := make(edn.List, len(acceptable))
 	for i, r := range acceptable {

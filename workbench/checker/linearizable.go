@@ -222,7 +222,7 @@ func RegisterOperations(ops []history.Op) ([]porcupine.Operation, error) {
 func CheckRegisterHistory(ops []history.Op, timeout time.Duration) edn.Map {
 	pops, err := RegisterOperations(ops)
 	if err != nil {
-		return unknownResult(fmt.Errorf("linearizability: %w", err))
+		return UnknownResult(fmt.Errorf("linearizability: %w", err))
 	}
 	return checkRegister(pops, timeout)
 }
@@ -273,7 +273,7 @@ func checkRegisterWith(pops []porcupine.Operation, timeout time.Duration, runPor
 	}
 	go func() { porCh <- runPorcupine(model, pops, timeout) }()
 
-	timedOut := unknownResult(fmt.Errorf("linearizability check timed out after %v", timeout))
+	timedOut := UnknownResult(fmt.Errorf("linearizability check timed out after %v", timeout))
 	var lin *linResult
 	var por porcupine.CheckResult
 	for lin == nil || por == "" {
@@ -290,7 +290,7 @@ func checkRegisterWith(pops []porcupine.Operation, timeout time.Duration, runPor
 				switch {
 				case por == porcupine.Illegal && r.failure == nil,
 					por == porcupine.Ok && r.failure != nil:
-					return unknownResult(fmt.Errorf("linearizability: the linear search and porcupine disagree (porcupine: %s)", por))
+					return UnknownResult(fmt.Errorf("linearizability: the linear search and porcupine disagree (porcupine: %s)", por))
 				case r.failure == nil:
 					return edn.K("valid?", true)
 				}
@@ -318,7 +318,7 @@ func checkRegisterWith(pops []porcupine.Operation, timeout time.Duration, runPor
 		}
 		return checkPorcupine(pops, rest)
 	case errors.Is(lin.err, errSearchTooLarge):
-		return unknownResult(fmt.Errorf("linearizability: %w, and porcupine timed out after %v", lin.err, timeout))
+		return UnknownResult(fmt.Errorf("linearizability: %w, and porcupine timed out after %v", lin.err, timeout))
 	}
 	return timedOut
 }
@@ -369,7 +369,7 @@ func checkPorcupine(pops []porcupine.Operation, timeout time.Duration) edn.Map {
 	case porcupine.Ok:
 		return edn.K("valid?", true)
 	case porcupine.Unknown:
-		return unknownResult(fmt.Errorf("linearizability check timed out after %v", timeout))
+		return UnknownResult(fmt.Errorf("linearizability check timed out after %v", timeout))
 	}
 	// Not linearizable: run again, recording partial linearizations, to
 	// explain why. That is slower, so only failures pay for it.
@@ -502,7 +502,7 @@ func LinearizableKV(ops []history.Op, timeout time.Duration) edn.Map {
 			if ct, ok := c.Value.([]any); ok && len(ct) == 2 && history.Key(ct[0]) == k {
 				c.Value = ct[1]
 			} else if c.Type == history.OK {
-				return unknownResult(fmt.Errorf("lin-kv: completion %d has value %s, not a [key value] tuple for key %s", c.Index, history.Key(c.Value), k))
+				return UnknownResult(fmt.Errorf("lin-kv: completion %d has value %s, not a [key value] tuple for key %s", c.Index, history.Key(c.Value), k))
 			}
 			ko.ops = append(ko.ops, c)
 		}
@@ -532,7 +532,7 @@ func LinearizableKV(ops []history.Op, timeout time.Duration) edn.Map {
 			left = time.Until(deadline)
 		}
 		if timeout > 0 && left <= 0 {
-			lin = unknownResult(fmt.Errorf("linearizability check timed out after %v", timeout))
+			lin = UnknownResult(fmt.Errorf("linearizability check timed out after %v", timeout))
 		} else {
 			lin = CheckRegisterHistory(ko.ops, left)
 		}

@@ -241,7 +241,7 @@ func setFullResults(tracked []*setFullTrack) SetFullResult {
 // and {}: Maelstrom's duplicate detection never fires.
 func (r SetFullResult) EDN() edn.Map {
 	if r.Err != nil {
-		return unknownResult(r.Err)
+		return UnknownResult(r.Err)
 	}
 	worst := make(edn.List, len(r.WorstStale))
 	for i, e := range r.WorstStale {

@@ -8,9 +8,9 @@ import (
 	"github.com/glomers/glomers/workbench/history"
 )
 
-// unknownResult is what Jepsen's check-safe makes of a checker that
+// UnknownResult is what Jepsen's check-safe makes of a checker that
 // throws: {:valid? :unknown, :error "..."}.
-func unknownResult(err error) edn.Map {
+func UnknownResult(err error) edn.Map {
 	return edn.K("valid?", Unknown.EDN(), "error", err.Error())
 }
 
@@ -53,8 +53,8 @@ func Quantiles(values []int64) edn.Map {
 	return m
 }
 
-// opsEDN renders operations as an EDN list of op maps.
-func opsEDN(ops []history.Op) edn.List {
+// OpsEDN renders operations as an EDN list of op maps.
+func OpsEDN(ops []history.Op) edn.List {
 	l := make(edn.List, len(ops))
 	for i, op := range ops {
 		l[i] = op.EDN()

@@ -7,12 +7,14 @@ package all
 import (
 	"github.com/glomers/glomers/workbench/workload"
 	"github.com/glomers/glomers/workbench/workload/echo"
+	"github.com/glomers/glomers/workbench/workload/uniqueids"
 )
 
 // Registry returns a new registry of every workload the bench runs.
 func Registry() workload.Registry {
 	r := workload.Registry{
-		"echo": echo.New,
+		"unique-ids": uniqueids.New,
+		"echo":       echo.New,
 	}
 	for name, c := range workload.Builtin() {
 		r[name] = c

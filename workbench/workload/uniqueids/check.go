@@ -1,9 +1,10 @@
-package checker
+package uniqueids
 
 import (
 	"fmt"
 	"sort"
 
+	"github.com/glomers/glomers/workbench/checker"
 	"github.com/glomers/glomers/workbench/edn"
 	"github.com/glomers/glomers/workbench/history"
 )
@@ -11,7 +12,7 @@ import (
 // maxDuplicatesShown bounds the :duplicated map, as Jepsen does.
 const maxDuplicatesShown = 48
 
-// UniqueIDs checks the unique-ids workload over the :generate operations:
+// Check checks the unique-ids workload over the :generate operations:
 // the ids returned by :ok completions must all differ.
 //
 //	{:valid? true, :attempted-count 3, :acknowledged-count 2,
@@ -23,7 +24,7 @@ const maxDuplicatesShown = 48
 // ordered against each other (mixed kinds, JSON objects) make the result
 // {:valid? :unknown, :error ...} with the two counts, because Maelstrom's
 // checker throws on them.
-func UniqueIDs(ops []history.Op) edn.Map {
+func Check(ops []history.Op) edn.Map {
 	type idCount struct {
 		id    any
 		count int
@@ -53,7 +54,7 @@ func UniqueIDs(ops []history.Op) edn.Map {
 	}
 	fail := func(err error) edn.Map {
 		return edn.K(
-			"valid?", Unknown.EDN(),
+			"valid?", checker.Unknown.EDN(),
 			"error", fmt.Sprintf("unique-ids: %v", err),
 			"attempted-count", attempted,
 			"acknowledged-count", len(acked),
@@ -114,9 +115,9 @@ func UniqueIDs(ops []history.Op) edn.Map {
 		dupMap = append(dupMap, edn.Entry{Key: c.id, Val: c.count})
 	}
 
-	valid := Valid
+	valid := checker.Valid
 	if len(dups) > 0 {
-		valid = Invalid
+		valid = checker.Invalid
 	}
 	return edn.K(
 		"valid?", valid.EDN(),

@@ -1,13 +1,21 @@
-package checker
+package uniqueids
 
 import (
 	"encoding/json"
 	"strings"
 	"testing"
 
+	"github.com/glomers/glomers/workbench/checker"
 	"github.com/glomers/glomers/workbench/checker/checkertest"
 	"github.com/glomers/glomers/workbench/edn"
 )
+
+// builder adds :generate operations to checkertest's history builder.
+type builder struct{ *checkertest.Steps[*builder] }
+
+func newBuilder() *builder {
+	return checkertest.Build(func(s *checkertest.Steps[*builder]) *builder { return &builder{s} })
+}
 
 // generate records one :generate op by process p completing :ok with id.
 func (b *builder) generate(p int, id any) *builder {
@@ -22,26 +30,26 @@ func TestUniqueIDsAcceptsDistinctIDs(t *testing.T) {
 		Inv(2, "generate", nil).Info(2, "generate", nil).
 		Inv(3, "generate", nil).Fail(3, "generate", nil)
 	// Numbers order numerically: 9 < 10.
-	checkertest.Expect(t, UniqueIDs(b.Ops), "{:valid? true, :attempted-count 4, :acknowledged-count 2, "+
+	checkertest.Expect(t, Check(b.Ops), "{:valid? true, :attempted-count 4, :acknowledged-count 2, "+
 		":duplicated-count 0, :duplicated {}, :range [9 10]}")
 
 	s := newBuilder().generate(0, "n1-10").generate(1, "n1-9").generate(0, "n2-0")
-	checkertest.Expect(t, UniqueIDs(s.Ops), `{:valid? true, :attempted-count 3, :acknowledged-count 3, `+
+	checkertest.Expect(t, Check(s.Ops), `{:valid? true, :attempted-count 3, :acknowledged-count 3, `+
 		`:duplicated-count 0, :duplicated {}, :range ["n1-10" "n2-0"]}`)
 
-	checkertest.Expect(t, UniqueIDs(nil), "{:valid? true, :attempted-count 0, :acknowledged-count 0, "+
+	checkertest.Expect(t, Check(nil), "{:valid? true, :attempted-count 0, :acknowledged-count 0, "+
 		":duplicated-count 0, :duplicated {}, :range nil}")
 }
 
 func TestUniqueIDsRejectsDuplicates(t *testing.T) {
 	b := newBuilder().generate(0, "b").generate(1, "a").generate(0, "a").
 		generate(2, "c").generate(1, "a").generate(2, "b")
-	checkertest.Expect(t, UniqueIDs(b.Ops), `{:valid? false, :attempted-count 6, :acknowledged-count 6, `+
+	checkertest.Expect(t, Check(b.Ops), `{:valid? false, :attempted-count 6, :acknowledged-count 6, `+
 		`:duplicated-count 2, :duplicated {"a" 3, "b" 2}, :range ["a" "c"]}`)
 
 	// The same id in different Go types is one id.
 	mixed := newBuilder().generate(0, int64(7)).generate(1, json.Number("7"))
-	if got := UniqueIDs(mixed.Ops); ValidityOf(got) != Invalid {
+	if got := Check(mixed.Ops); checker.ValidityOf(got) != checker.Invalid {
 		t.Errorf("7 and json 7 are the same id: %s", checkertest.Show(got))
 	}
 }
@@ -52,7 +60,7 @@ func TestUniqueIDsShowsAtMost48Duplicates(t *testing.T) {
 		b.generate(0, id).generate(1, id)
 	}
 	b.generate(2, 7) // 7 appears three times
-	got := UniqueIDs(b.Ops)
+	got := Check(b.Ops)
 	if c := checkertest.Get(t, got, "duplicated-count"); c != 50 {
 		t.Errorf("duplicated-count %v, want 50", c)
 	}
@@ -82,8 +90,8 @@ func TestUniqueIDsIncomparableIDsAreUnknown(t *testing.T) {
 		for i, id := range ids {
 			b.generate(i, id)
 		}
-		got := UniqueIDs(b.Ops)
-		if ValidityOf(got) != Unknown {
+		got := Check(b.Ops)
+		if checker.ValidityOf(got) != checker.Unknown {
 			t.Errorf("%s: want :unknown, got %s", name, checkertest.Show(got))
 		}
 		if e, ok := got.Get(edn.Keyword("error")); !ok || e == "" {

@@ -28,7 +28,10 @@ type gSet struct {
 	next int64 // the next element to add
 }
 
-var setReadReply = Schema{Type: "read_ok", Fields: map[string]Kind{"value": ArrayKind}}
+var (
+	addReply     = Schema{Type: "add_ok"}
+	setReadReply = Schema{Type: "read_ok", Fields: map[string]Kind{"value": ArrayKind}}
+)
 
 func (*gSet) Reusable() bool                                 { return false }
 func (*gSet) Setup(context.Context, map[string]Caller) error { return nil }

@@ -6,6 +6,7 @@ package all
 
 import (
 	"github.com/glomers/glomers/workbench/workload"
+	"github.com/glomers/glomers/workbench/workload/counter"
 	"github.com/glomers/glomers/workbench/workload/echo"
 	"github.com/glomers/glomers/workbench/workload/uniqueids"
 )
@@ -13,6 +14,8 @@ import (
 // Registry returns a new registry of every workload the bench runs.
 func Registry() workload.Registry {
 	r := workload.Registry{
+		"pn-counter": counter.NewPNCounter,
+		"g-counter":  counter.NewGCounter,
 		"unique-ids": uniqueids.New,
 		"echo":       echo.New,
 	}

@@ -101,3 +101,13 @@ func CheckInvokes(t *testing.T, w workload.Workload, cases []InvokeCase, wantReq
 		})
 	}
 }
+
+// New builds a workload with c for Env(seed), failing the test on error.
+func New(t *testing.T, c workload.Constructor, seed uint64) workload.Workload {
+	t.Helper()
+	w, err := c(Env(seed))
+	if err != nil {
+		t.Fatalf("building the workload: %v", err)
+	}
+	return w
+}

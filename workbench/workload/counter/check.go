@@ -1,9 +1,10 @@
-package checker
+package counter
 
 import (
 	"fmt"
 	"sort"
 
+	"github.com/glomers/glomers/workbench/checker"
 	"github.com/glomers/glomers/workbench/edn"
 	"github.com/glomers/glomers/workbench/history"
 )
@@ -46,7 +47,7 @@ func (s rangeSet) contains(v int64) bool {
 	return i < len(s) && s[i].lo <= v
 }
 
-// Counter checks the g-counter and pn-counter workloads. The adds known
+// Check checks the g-counter and pn-counter workloads. The adds known
 // to have happened (:ok) sum to a definite value; each indeterminate
 // (:info) add, in history order, may or may not have happened, so the set
 // of acceptable values A becomes A ∪ (A + delta). Failed adds did not
@@ -58,7 +59,7 @@ func (s rangeSet) contains(v int64) bool {
 // :errors lists the offending final reads (nil when there are none);
 // :acceptable lists A as closed ranges. A delta or final read that is not
 // an integer makes the result {:valid? :unknown, :error ...}.
-func Counter(ops []history.Op) edn.Map {
+func Check(ops []history.Op) edn.Map {
 	var definite int64
 	var infos []int64
 	var finals []history.Op
@@ -69,7 +70,7 @@ func Counter(ops []history.Op) edn.Map {
 		if op.F == "add" && (op.Type == history.OK || op.Type == history.Info) {
 			d, ok := history.Int(op.Value)
 			if !ok {
-				return UnknownResult(fmt.Errorf("counter: add %d has delta %s, not an integer", op.Index, history.Key(op.Value)))
+				return checker.UnknownResult(fmt.Errorf("counter: add %d has delta %s, not an integer", op.Index, history.Key(op.Value)))
 			}
 			if op.Type == history.OK {
 				definite += d
@@ -91,7 +92,7 @@ func Counter(ops []history.Op) edn.Map {
 	for _, op := range finals {
 		v, ok := history.Int(op.Value)
 		if !ok {
-			return UnknownResult(fmt.Errorf("counter: final read %d returned %s, not an integer", op.Index, history.Key(op.Value)))
+			return checker.UnknownResult(fmt.Errorf("counter: final read %d returned %s, not an integer", op.Index, history.Key(op.Value)))
 		}
 		reads = append(reads, op.Value)
 		if !acceptable.contains(v) {
@@ -100,7 +101,7 @@ func Counter(ops []history.Op) edn.Map {
 	}
 	var errList any // nil when there are no errors, as Clojure's (seq ())
 	if len(errs) > 0 {
-		errList = OpsEDN(errs)
+		errList = checker.OpsEDN(errs)
 	}
 	ranges := make(edn.List, len(acceptable))
 	for i, r := range acceptable {

@@ -1,14 +1,15 @@
-package checker
+package counter
 
 import (
 	"encoding/json"
 	"testing"
 
+	"github.com/glomers/glomers/workbench/checker"
 	"github.com/glomers/glomers/workbench/checker/checkertest"
 )
 
 func TestCounterAcceptsFinalReadsInRange(t *testing.T) {
-	b := newBuilder().
+	b := checkertest.NewHistory().
 		Inv(0, "add", 3).OK(0, "add", 3).
 		Inv(1, "add", json.Number("4")).OK(1, "add", json.Number("4")). // definite 7
 		Inv(2, "add", 2).Info(2, "add", 2).                             // {7, 9}
@@ -19,31 +20,31 @@ func TestCounterAcceptsFinalReadsInRange(t *testing.T) {
 		Inv(4, "read", nil).Info(4, "read", nil).Final(). // not :ok: unchecked
 		Inv(0, "read", nil).Final().OK(0, "read", json.Number("7")).Final().
 		Inv(1, "read", nil).Final().OK(1, "read", 10).Final()
-	checkertest.Expect(t, Counter(b.Ops), "{:valid? true, :errors nil, :final-reads (7 10), :acceptable ([7 10])}")
+	checkertest.Expect(t, Check(b.Ops), "{:valid? true, :errors nil, :final-reads (7 10), :acceptable ([7 10])}")
 }
 
 func TestCounterRejectsFinalReadOutsideRange(t *testing.T) {
-	b := newBuilder().
+	b := checkertest.NewHistory().
 		Inv(0, "add", 3).OK(0, "add", 3).
 		Inv(0, "read", nil).Final().OK(0, "read", 3).Final().
 		Inv(1, "read", nil).Final().OK(1, "read", 4).Final()
-	checkertest.Expect(t, Counter(b.Ops), "{:valid? false, "+
+	checkertest.Expect(t, Check(b.Ops), "{:valid? false, "+
 		":errors ({:index 5, :time 5000000, :type :ok, :process 1, :f :read, :value 4, :final? true}), "+
 		":final-reads (3 4), :acceptable ([3 3])}")
 }
 
 func TestCounterInfoAddsWidenTheRange(t *testing.T) {
 	// definite 0; info -3 → {-3, 0}; info +5 → {-3, 0, 2, 5}: four ranges.
-	b := newBuilder().
+	b := checkertest.NewHistory().
 		Inv(0, "add", -3).Info(0, "add", -3).
 		Inv(1, "add", 5).Info(1, "add", 5).
 		Inv(2, "read", nil).Final().OK(2, "read", 2).Final().
 		Inv(3, "read", nil).Final().OK(3, "read", 1).Final()
-	got := Counter(b.Ops)
+	got := Check(b.Ops)
 	if s, want := checkertest.Show(checkertest.Get(t, got, "acceptable")), "([-3 -3] [0 0] [2 2] [5 5])"; s != want {
 		t.Errorf("acceptable %s, want %s", s, want)
 	}
-	if ValidityOf(got) != Invalid || checkertest.Show(checkertest.Get(t, got, "final-reads")) != "(2 1)" {
+	if checker.ValidityOf(got) != checker.Invalid || checkertest.Show(checkertest.Get(t, got, "final-reads")) != "(2 1)" {
 		t.Errorf("read 1 is not reachable, read 2 is: %s", checkertest.Show(got))
 	}
 	if errs := checkertest.Get(t, got, "errors"); checkertest.Show(errs) != "({:index 7, :time 7000000, :type :ok, :process 3, :f :read, :value 1, :final? true})" {
@@ -51,17 +52,17 @@ func TestCounterInfoAddsWidenTheRange(t *testing.T) {
 	}
 
 	// Adjacent integer ranges merge: {0} ∪ {1} = [0 1].
-	adj := newBuilder().Inv(0, "add", 1).Info(0, "add", 1)
-	checkertest.Expect(t, Counter(adj.Ops), "{:valid? true, :errors nil, :final-reads (), :acceptable ([0 1])}")
+	adj := checkertest.NewHistory().Inv(0, "add", 1).Info(0, "add", 1)
+	checkertest.Expect(t, Check(adj.Ops), "{:valid? true, :errors nil, :final-reads (), :acceptable ([0 1])}")
 }
 
 func TestCounterNonIntegersAreUnknown(t *testing.T) {
-	badRead := newBuilder().Inv(0, "read", nil).Final().OK(0, "read", json.Number("1.5")).Final()
-	if got := Counter(badRead.Ops); ValidityOf(got) != Unknown {
+	badRead := checkertest.NewHistory().Inv(0, "read", nil).Final().OK(0, "read", json.Number("1.5")).Final()
+	if got := Check(badRead.Ops); checker.ValidityOf(got) != checker.Unknown {
 		t.Errorf("fractional final read: want :unknown, got %s", checkertest.Show(got))
 	}
-	badAdd := newBuilder().Inv(0, "add", "x").OK(0, "add", "x")
-	if got := Counter(badAdd.Ops); ValidityOf(got) != Unknown {
+	badAdd := checkertest.NewHistory().Inv(0, "add", "x").OK(0, "add", "x")
+	if got := Check(badAdd.Ops); checker.ValidityOf(got) != checker.Unknown {
 		t.Errorf("string delta: want :unknown, got %s", checkertest.Show(got))
 	}
 }

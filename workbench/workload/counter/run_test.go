@@ -1,4 +1,4 @@
-package workload_test
+package counter_test
 
 import (
 	"fmt"

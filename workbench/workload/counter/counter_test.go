@@ -1,45 +1,16 @@
-package workload
+package counter
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
-	"math/rand/v2"
 	"testing"
-	"time"
 
 	"github.com/glomers/glomers/workbench/checker"
 	"github.com/glomers/glomers/workbench/history"
 	"github.com/glomers/glomers/workbench/netsim"
+	"github.com/glomers/glomers/workbench/workload"
+	"github.com/glomers/glomers/workbench/workload/workloadtest"
 )
-
-// testEnv is an environment for generator tests, seeded.
-func testEnv(seed uint64) *Env {
-	return &Env{Nodes: []string{"n0", "n1", "n2"}, Concurrency: 3, Rand: rand.New(rand.NewPCG(seed, 1))}
-}
-
-func newTestWorkload(t *testing.T, name string, seed uint64) Workload {
-	t.Helper()
-	w, err := builtin.New(name, testEnv(seed))
-	if err != nil {
-		t.Fatalf("New(%q): %v", name, err)
-	}
-	return w
-}
-
-// draw takes n main-phase operations from w.
-func draw(t *testing.T, w Workload, n int) []history.Op {
-	t.Helper()
-	ops := make([]history.Op, n)
-	for i := range ops {
-		op, ok := w.NextOp(i%3, i%3)
-		if !ok {
-			t.Fatalf("generator exhausted after %d ops", i)
-		}
-		ops[i] = op
-	}
-	return ops
-}
 
 // deltaCounts tallies the deltas of the adds among ops and counts reads.
 func deltaCounts(t *testing.T, ops []history.Op) (counts map[int64]int, adds, reads int) {
@@ -68,7 +39,7 @@ func deltaCounts(t *testing.T, ops []history.Op) (counts map[int64]int, adds, re
 
 func TestPNCounterGeneratorMixesEvenlyWithDeltasFromMinus5To4(t *testing.T) {
 	const n = 20000
-	counts, adds, reads := deltaCounts(t, draw(t, newTestWorkload(t, "pn-counter", 1), n))
+	counts, adds, reads := deltaCounts(t, workloadtest.Draw(t, workloadtest.New(t, NewPNCounter, 1), n))
 	if frac := float64(adds) / n; frac < 0.48 || frac > 0.52 {
 		t.Errorf("adds are %.3f of ops, want ≈ 1/2 (%d adds, %d reads)", frac, adds, reads)
 	}
@@ -87,7 +58,7 @@ func TestPNCounterGeneratorMixesEvenlyWithDeltasFromMinus5To4(t *testing.T) {
 
 func TestGCounterGeneratorNeverGoesNegative(t *testing.T) {
 	const n = 20000
-	counts, adds, _ := deltaCounts(t, draw(t, newTestWorkload(t, "g-counter", 2), n))
+	counts, adds, _ := deltaCounts(t, workloadtest.Draw(t, workloadtest.New(t, NewGCounter, 2), n))
 	// Dropping the negative half of the adds leaves adds ≈ ¼ / ¾ = ⅓.
 	if frac := float64(adds) / n; frac < 0.31 || frac > 0.36 {
 		t.Errorf("adds are %.3f of ops, want ≈ 1/3", frac)
@@ -107,8 +78,8 @@ func TestGCounterGeneratorNeverGoesNegative(t *testing.T) {
 // The g-counter stream is the pn-counter stream from the same seed with
 // the negative adds left out.
 func TestGCounterStreamIsPNStreamWithoutNegativeAdds(t *testing.T) {
-	pn := draw(t, newTestWorkload(t, "pn-counter", 3), 3000)
-	g := draw(t, newTestWorkload(t, "g-counter", 3), 1000)
+	pn := workloadtest.Draw(t, workloadtest.New(t, NewPNCounter, 3), 3000)
+	g := workloadtest.Draw(t, workloadtest.New(t, NewGCounter, 3), 1000)
 	var filtered []history.Op
 	for _, op := range pn {
 		if op.F == "add" && op.Value.(int64) < 0 {
@@ -126,50 +97,28 @@ func TestGCounterStreamIsPNStreamWithoutNegativeAdds(t *testing.T) {
 	}
 }
 
-// fakeNode answers every request with a canned reply (raw JSON) or an error
-// and remembers what it was asked.
-type fakeNode struct {
-	reply string
-	err   error
-	got   []map[string]any
-}
-
-func (f *fakeNode) call(_ context.Context, body map[string]any, _ time.Duration) (netsim.Reply, error) {
-	f.got = append(f.got, body)
-	if f.err != nil {
-		return netsim.Reply{}, f.err
-	}
-	dec := json.NewDecoder(bytes.NewReader([]byte(f.reply)))
-	dec.UseNumber()
-	var m map[string]any
-	if err := dec.Decode(&m); err != nil {
-		panic(err)
-	}
-	return netsim.Reply{Body: m, Raw: json.RawMessage(f.reply)}, nil
-}
-
 func TestCounterClientRequestsAndReplies(t *testing.T) {
-	w := newTestWorkload(t, "pn-counter", 4)
+	w := workloadtest.New(t, NewPNCounter, 4)
 	add := history.Op{F: "add", Value: int64(-3), Process: 1}
 	read := history.Op{F: "read", Process: 1}
 
-	cases := []invokeCase{
-		{"add ok", add, `{"type":"add_ok","in_reply_to":1}`, nil, history.OK, int64(-3), ""},
-		{"add ok with msg_id", add, `{"type":"add_ok","in_reply_to":1,"msg_id":9}`, nil, history.OK, int64(-3), ""},
-		{"read ok", read, `{"type":"read_ok","value":17,"in_reply_to":1}`, nil, history.OK, json.Number("17"), ""},
-		{"read ok negative", read, `{"type":"read_ok","value":-4,"in_reply_to":1}`, nil, history.OK, json.Number("-4"), ""},
-		{"add_ok with an extra key", add, `{"type":"add_ok","value":3,"in_reply_to":1}`, nil, history.Info, int64(-3), "malformed-rpc-response"},
-		{"read_ok with an extra key", read, `{"type":"read_ok","value":1,"values":[1],"in_reply_to":1}`, nil, history.Info, nil, "malformed-rpc-response"},
-		{"read_ok without value", read, `{"type":"read_ok","in_reply_to":1}`, nil, history.Info, nil, "malformed-rpc-response"},
-		{"read_ok with a float", read, `{"type":"read_ok","value":1.5,"in_reply_to":1}`, nil, history.Info, nil, "malformed-rpc-response"},
-		{"read_ok with a string", read, `{"type":"read_ok","value":"3","in_reply_to":1}`, nil, history.Info, nil, "malformed-rpc-response"},
-		{"wrong reply type", read, `{"type":"add_ok","in_reply_to":1}`, nil, history.Info, nil, "malformed-rpc-response"},
+	cases := []workloadtest.InvokeCase{
+		{Name: "add ok", Op: add, Reply: `{"type":"add_ok","in_reply_to":1}`, WantType: history.OK, WantValue: int64(-3)},
+		{Name: "add ok with msg_id", Op: add, Reply: `{"type":"add_ok","in_reply_to":1,"msg_id":9}`, WantType: history.OK, WantValue: int64(-3)},
+		{Name: "read ok", Op: read, Reply: `{"type":"read_ok","value":17,"in_reply_to":1}`, WantType: history.OK, WantValue: json.Number("17")},
+		{Name: "read ok negative", Op: read, Reply: `{"type":"read_ok","value":-4,"in_reply_to":1}`, WantType: history.OK, WantValue: json.Number("-4")},
+		{Name: "add_ok with an extra key", Op: add, Reply: `{"type":"add_ok","value":3,"in_reply_to":1}`, WantType: history.Info, WantValue: int64(-3), Exception: "malformed-rpc-response"},
+		{Name: "read_ok with an extra key", Op: read, Reply: `{"type":"read_ok","value":1,"values":[1],"in_reply_to":1}`, WantType: history.Info, Exception: "malformed-rpc-response"},
+		{Name: "read_ok without value", Op: read, Reply: `{"type":"read_ok","in_reply_to":1}`, WantType: history.Info, Exception: "malformed-rpc-response"},
+		{Name: "read_ok with a float", Op: read, Reply: `{"type":"read_ok","value":1.5,"in_reply_to":1}`, WantType: history.Info, Exception: "malformed-rpc-response"},
+		{Name: "read_ok with a string", Op: read, Reply: `{"type":"read_ok","value":"3","in_reply_to":1}`, WantType: history.Info, Exception: "malformed-rpc-response"},
+		{Name: "wrong reply type", Op: read, Reply: `{"type":"add_ok","in_reply_to":1}`, WantType: history.Info, Exception: "malformed-rpc-response"},
 		// No error wrapping: even a definite error is indeterminate.
-		{"definite error", add, `{"type":"error","code":20,"text":"nope","in_reply_to":1}`, nil, history.Info, int64(-3), "rpc-error"},
-		{"timeout", add, "", netsim.ErrTimeout, history.Info, int64(-3), "net-timeout"},
-		{"read timeout", read, "", netsim.ErrTimeout, history.Info, nil, "net-timeout"},
+		{Name: "definite error", Op: add, Reply: `{"type":"error","code":20,"text":"nope","in_reply_to":1}`, WantType: history.Info, WantValue: int64(-3), Exception: "rpc-error"},
+		{Name: "timeout", Op: add, Reply: "", Err: netsim.ErrTimeout, WantType: history.Info, WantValue: int64(-3), Exception: "net-timeout"},
+		{Name: "read timeout", Op: read, Reply: "", Err: netsim.ErrTimeout, WantType: history.Info, Exception: "net-timeout"},
 	}
-	checkInvokes(t, w, cases, func(op history.Op) map[string]any {
+	workloadtest.CheckInvokes(t, w, cases, func(op history.Op) map[string]any {
 		if op.F == "add" {
 			return map[string]any{"type": "add", "delta": op.Value}
 		}
@@ -178,8 +127,8 @@ func TestCounterClientRequestsAndReplies(t *testing.T) {
 }
 
 func TestCounterFinalReadsOncePerThreadMarkedFinal(t *testing.T) {
-	for _, name := range []string{"g-counter", "pn-counter"} {
-		w := newTestWorkload(t, name, 5)
+	for name, c := range map[string]workload.Constructor{"g-counter": NewGCounter, "pn-counter": NewPNCounter} {
+		w := workloadtest.New(t, c, 5)
 		if w.Reusable() {
 			t.Errorf("%s clients should not be reusable", name)
 		}
@@ -217,7 +166,7 @@ func counterHistory(adds []history.Op, finals ...int64) []history.Op {
 func jsonInt(v int64) string { b, _ := json.Marshal(v); return string(b) }
 
 func TestCounterCheckAcceptsSumsAndRejectsOthers(t *testing.T) {
-	w := newTestWorkload(t, "pn-counter", 6)
+	w := workloadtest.New(t, NewPNCounter, 6)
 	adds := []history.Op{
 		{Type: history.OK, Value: int64(4)},
 		{Type: history.OK, Value: int64(-2)},

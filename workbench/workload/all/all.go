@@ -8,12 +8,14 @@ import (
 	"github.com/glomers/glomers/workbench/workload"
 	"github.com/glomers/glomers/workbench/workload/counter"
 	"github.com/glomers/glomers/workbench/workload/echo"
+	"github.com/glomers/glomers/workbench/workload/gset"
 	"github.com/glomers/glomers/workbench/workload/uniqueids"
 )
 
 // Registry returns a new registry of every workload the bench runs.
 func Registry() workload.Registry {
 	r := workload.Registry{
+		"g-set":      gset.New,
 		"pn-counter": counter.NewPNCounter,
 		"g-counter":  counter.NewGCounter,
 		"unique-ids": uniqueids.New,

@@ -1,4 +1,4 @@
-package workload
+package gset
 
 import (
 	"context"
@@ -8,11 +8,12 @@ import (
 	"github.com/glomers/glomers/workbench/checker"
 	"github.com/glomers/glomers/workbench/history"
 	"github.com/glomers/glomers/workbench/netsim"
+	"github.com/glomers/glomers/workbench/workload/workloadtest"
 )
 
 func TestGSetGeneratorAddsEachElementOnceInOrder(t *testing.T) {
 	const n = 10000
-	ops := draw(t, newTestWorkload(t, "g-set", 1), n)
+	ops := workloadtest.Draw(t, workloadtest.New(t, New, 1), n)
 	var next int64
 	reads := 0
 	for i, op := range ops {
@@ -38,23 +39,23 @@ func TestGSetGeneratorAddsEachElementOnceInOrder(t *testing.T) {
 }
 
 func TestGSetClientRequestsAndReplies(t *testing.T) {
-	w := newTestWorkload(t, "g-set", 2)
+	w := workloadtest.New(t, New, 2)
 	add := history.Op{F: "add", Value: int64(7)}
 	read := history.Op{F: "read"}
-	cases := []invokeCase{
-		{"add ok", add, `{"type":"add_ok","in_reply_to":1}`, nil, history.OK, int64(7), ""},
-		{"read ok", read, `{"type":"read_ok","value":[1,7],"in_reply_to":1}`, nil, history.OK, []any{json.Number("1"), json.Number("7")}, ""},
-		{"read ok empty", read, `{"type":"read_ok","value":[],"in_reply_to":1}`, nil, history.OK, []any{}, ""},
+	cases := []workloadtest.InvokeCase{
+		{Name: "add ok", Op: add, Reply: `{"type":"add_ok","in_reply_to":1}`, WantType: history.OK, WantValue: int64(7)},
+		{Name: "read ok", Op: read, Reply: `{"type":"read_ok","value":[1,7],"in_reply_to":1}`, WantType: history.OK, WantValue: []any{json.Number("1"), json.Number("7")}},
+		{Name: "read ok empty", Op: read, Reply: `{"type":"read_ok","value":[],"in_reply_to":1}`, WantType: history.OK, WantValue: []any{}},
 		// "elements" is what the prose docs call it; the schema says value.
-		{"read with elements", read, `{"type":"read_ok","elements":[1],"in_reply_to":1}`, nil, history.Info, nil, "malformed-rpc-response"},
-		{"read with an extra key", read, `{"type":"read_ok","value":[1],"messages":[1],"in_reply_to":1}`, nil, history.Info, nil, "malformed-rpc-response"},
-		{"read value not a list", read, `{"type":"read_ok","value":7,"in_reply_to":1}`, nil, history.Info, nil, "malformed-rpc-response"},
-		{"add_ok with an extra key", add, `{"type":"add_ok","element":7,"in_reply_to":1}`, nil, history.Info, int64(7), "malformed-rpc-response"},
-		{"add_ok without in_reply_to", add, `{"type":"add_ok"}`, nil, history.Info, int64(7), "malformed-rpc-response"},
-		{"error reply", add, `{"type":"error","code":11,"text":"busy","in_reply_to":1}`, nil, history.Info, int64(7), "rpc-error"},
-		{"timeout", read, "", netsim.ErrTimeout, history.Info, nil, "net-timeout"},
+		{Name: "read with elements", Op: read, Reply: `{"type":"read_ok","elements":[1],"in_reply_to":1}`, WantType: history.Info, Exception: "malformed-rpc-response"},
+		{Name: "read with an extra key", Op: read, Reply: `{"type":"read_ok","value":[1],"messages":[1],"in_reply_to":1}`, WantType: history.Info, Exception: "malformed-rpc-response"},
+		{Name: "read value not a list", Op: read, Reply: `{"type":"read_ok","value":7,"in_reply_to":1}`, WantType: history.Info, Exception: "malformed-rpc-response"},
+		{Name: "add_ok with an extra key", Op: add, Reply: `{"type":"add_ok","element":7,"in_reply_to":1}`, WantType: history.Info, WantValue: int64(7), Exception: "malformed-rpc-response"},
+		{Name: "add_ok without in_reply_to", Op: add, Reply: `{"type":"add_ok"}`, WantType: history.Info, WantValue: int64(7), Exception: "malformed-rpc-response"},
+		{Name: "error reply", Op: add, Reply: `{"type":"error","code":11,"text":"busy","in_reply_to":1}`, WantType: history.Info, WantValue: int64(7), Exception: "rpc-error"},
+		{Name: "timeout", Op: read, Reply: "", Err: netsim.ErrTimeout, WantType: history.Info, Exception: "net-timeout"},
 	}
-	checkInvokes(t, w, cases, func(op history.Op) map[string]any {
+	workloadtest.CheckInvokes(t, w, cases, func(op history.Op) map[string]any {
 		if op.F == "add" {
 			return map[string]any{"type": "add", "element": op.Value}
 		}
@@ -63,7 +64,7 @@ func TestGSetClientRequestsAndReplies(t *testing.T) {
 }
 
 func TestGSetFinalReadHasNoFinalFlag(t *testing.T) {
-	w := newTestWorkload(t, "g-set", 3)
+	w := workloadtest.New(t, New, 3)
 	var done []history.Op
 	w.Final()(context.Background(), 2, func(op history.Op) history.Op {
 		done = append(done, op)
@@ -75,7 +76,7 @@ func TestGSetFinalReadHasNoFinalFlag(t *testing.T) {
 }
 
 func TestGSetCheckIsSetFull(t *testing.T) {
-	w := newTestWorkload(t, "g-set", 4)
+	w := workloadtest.New(t, New, 4)
 	// add 0 ok, add 1 ok, then a read on another process.
 	mk := func(readValue []any) []history.Op {
 		ops := []history.Op{

@@ -225,17 +225,6 @@ func exceptionClass(err error) string {
 	return "unexpected-exception"
 }
 
-// Describe renders a failed completion for an error message.
-func Describe(op history.Op) string {
-	if op.ExceptionMessage != "" {
-		return op.ExceptionMessage
-	}
-	if op.Error != nil {
-		return history.Key(op.Error)
-	}
-	return op.Type.String()
-}
-
 // Keywordize renders a JSON object as Maelstrom keeps a reply body: an
 // ordered map whose top-level keys are keywords, in the order they came.
 // Nested objects keep string keys. Anything that is not an object is

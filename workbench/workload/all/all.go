@@ -6,6 +6,7 @@ package all
 
 import (
 	"github.com/glomers/glomers/workbench/workload"
+	"github.com/glomers/glomers/workbench/workload/broadcast"
 	"github.com/glomers/glomers/workbench/workload/counter"
 	"github.com/glomers/glomers/workbench/workload/echo"
 	"github.com/glomers/glomers/workbench/workload/gset"
@@ -15,6 +16,7 @@ import (
 // Registry returns a new registry of every workload the bench runs.
 func Registry() workload.Registry {
 	r := workload.Registry{
+		"broadcast":  broadcast.New,
 		"g-set":      gset.New,
 		"pn-counter": counter.NewPNCounter,
 		"g-counter":  counter.NewGCounter,

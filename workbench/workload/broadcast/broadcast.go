@@ -1,17 +1,5 @@
-package workload
-
-import (
-	"context"
-	"fmt"
-
-	"github.com/glomers/glomers/workbench/checker"
-	"github.com/glomers/glomers/workbench/edn"
-	"github.com/glomers/glomers/workbench/history"
-	"github.com/glomers/glomers/workbench/netsim"
-	"github.com/glomers/glomers/workbench/topology"
-)
-
-// The broadcast workload (challenge 3): every node first receives
+// Package broadcast is the broadcast workload (challenge 3): every node
+// first receives
 //
 //	{"type":"topology","topology":{"n0":["n1",...],...}} → {"type":"topology_ok"}
 //
@@ -22,17 +10,32 @@ import (
 //
 // with messages 0, 1, 2, ... each broadcast once. After the main phase
 // and recovery, every worker reads once more (:final? true). The checker
-// is set-full with broadcasts counted as adds: an acknowledged message
-// that later reads miss for good is lost and the run invalid.
-func init() { register("broadcast", newBroadcast) }
+// is Jepsen's generic set-full (checker.SetFull) with broadcasts counted
+// as adds: an acknowledged message that later reads miss for good is lost
+// and the run invalid. See Maelstrom's src/maelstrom/workload/broadcast.clj.
+package broadcast
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/glomers/glomers/workbench/checker"
+	"github.com/glomers/glomers/workbench/edn"
+	"github.com/glomers/glomers/workbench/history"
+	"github.com/glomers/glomers/workbench/netsim"
+	"github.com/glomers/glomers/workbench/topology"
+	"github.com/glomers/glomers/workbench/workload"
+)
 
 type broadcast struct {
-	env  *Env
+	env  *workload.Env
 	topo map[string][]string
 	next int64
 }
 
-func newBroadcast(env *Env) (Workload, error) {
+// New returns a broadcast workload for env, over the topology it names
+// (grid by default).
+func New(env *workload.Env) (workload.Workload, error) {
 	name := env.Topology
 	if name == "" {
 		name = "grid"
@@ -45,15 +48,15 @@ func newBroadcast(env *Env) (Workload, error) {
 }
 
 var (
-	topologyReply  = Schema{Type: "topology_ok"}
-	broadcastReply = Schema{Type: "broadcast_ok"}
-	readReply      = Schema{Type: "read_ok", Fields: map[string]Kind{"messages": ArrayKind}}
+	topologyReply  = workload.Schema{Type: "topology_ok"}
+	broadcastReply = workload.Schema{Type: "broadcast_ok"}
+	readReply      = workload.Schema{Type: "read_ok", Fields: map[string]workload.Kind{"messages": workload.ArrayKind}}
 )
 
 func (*broadcast) Reusable() bool { return false }
 
 // Setup sends the same topology map to every node.
-func (b *broadcast) Setup(ctx context.Context, callers map[string]Caller) error {
+func (b *broadcast) Setup(ctx context.Context, callers map[string]workload.Caller) error {
 	topo := make(map[string]any, len(b.topo))
 	for k, v := range b.topo {
 		vs := make([]any, len(v))
@@ -64,10 +67,10 @@ func (b *broadcast) Setup(ctx context.Context, callers map[string]Caller) error 
 	}
 	for _, n := range b.env.Nodes {
 		inv := history.Op{F: "topology"}
-		out := Call(ctx, callers[n], inv, map[string]any{"type": "topology", "topology": topo},
-			CallOpts{Reply: topologyReply, OnOK: func(netsim.Reply) any { return nil }})
+		out := workload.Call(ctx, callers[n], inv, map[string]any{"type": "topology", "topology": topo},
+			workload.CallOpts{Reply: topologyReply, OnOK: func(netsim.Reply) any { return nil }})
 		if out.Type != history.OK {
-			return fmt.Errorf("topology for node %s failed: %v", n, Describe(out))
+			return fmt.Errorf("topology for node %s failed: %v", n, describe(out))
 		}
 	}
 	return nil
@@ -83,13 +86,13 @@ func (b *broadcast) NextOp(int, int) (history.Op, bool) {
 	return history.Op{F: "read"}, true
 }
 
-func (*broadcast) Invoke(ctx context.Context, c Caller, op history.Op) history.Op {
+func (*broadcast) Invoke(ctx context.Context, c workload.Caller, op history.Op) history.Op {
 	switch op.F {
 	case "broadcast":
-		return Call(ctx, c, op, map[string]any{"type": "broadcast", "message": op.Value},
-			CallOpts{Reply: broadcastReply, OnOK: func(netsim.Reply) any { return op.Value }})
+		return workload.Call(ctx, c, op, map[string]any{"type": "broadcast", "message": op.Value},
+			workload.CallOpts{Reply: broadcastReply, OnOK: func(netsim.Reply) any { return op.Value }})
 	default:
-		return Call(ctx, c, op, map[string]any{"type": "read"}, CallOpts{Reply: readReply,
+		return workload.Call(ctx, c, op, map[string]any{"type": "read"}, workload.CallOpts{Reply: readReply,
 			Idempotent: true, OnOK: func(r netsim.Reply) any { return r.Body["messages"] }})
 	}
 }

@@ -8,7 +8,7 @@ import (
 	"github.com/glomers/glomers/workbench/history"
 	"github.com/glomers/glomers/workbench/report"
 	"github.com/glomers/glomers/workbench/results"
-	"github.com/glomers/glomers/workbench/workload"
+	"github.com/glomers/glomers/workbench/workload/linkv"
 )
 
 // Summarise computes the typed summary of a run (see package results)
@@ -43,7 +43,7 @@ func Summarise(ops []history.Op, composed checker.Composed, net checker.NetStats
 			s.Ops.Info++
 		}
 		s.Ops.NoRequest += noRequest(p.Invoke)
-		if p.Invoke.F != "crash" && workload.RefusedForTheData(*p.Complete) {
+		if p.Invoke.F != "crash" && linkv.RefusedForTheData(*p.Complete) {
 			s.Ops.Refused++
 		}
 	}

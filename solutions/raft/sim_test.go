@@ -16,7 +16,7 @@ import (
 	"github.com/glomers/glomers/workbench/edn"
 	"github.com/glomers/glomers/workbench/history"
 	"github.com/glomers/glomers/workbench/workbenchtest"
-	"github.com/glomers/glomers/workbench/workload"
+	"github.com/glomers/glomers/workbench/workload/linkv"
 )
 
 // figures are the numbers a lin-kv run is judged by.
@@ -84,7 +84,7 @@ func figuresOf(t *testing.T, res *workbench.Result) figures {
 			oks = append(oks, ms)
 		case history.Fail:
 			f.fail++
-			if workload.RefusedForTheData(op) {
+			if linkv.RefusedForTheData(op) {
 				f.refused++
 			} else {
 				fails = append(fails, ms)

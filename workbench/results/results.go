@@ -70,7 +70,7 @@ type Ops struct {
 	NoRequest int `json:"no-request"`
 	// Refused counts the :fail completions a correct key-value store
 	// gives for the data's sake (errors 20 and 22, see
-	// workload.RefusedForTheData): served, though not :ok.
+	// linkv.RefusedForTheData): served, though not :ok.
 	Refused int `json:"refused"`
 }
 

@@ -10,12 +10,14 @@ import (
 	"github.com/glomers/glomers/workbench/workload/counter"
 	"github.com/glomers/glomers/workbench/workload/echo"
 	"github.com/glomers/glomers/workbench/workload/gset"
+	"github.com/glomers/glomers/workbench/workload/linkv"
 	"github.com/glomers/glomers/workbench/workload/uniqueids"
 )
 
 // Registry returns a new registry of every workload the bench runs.
 func Registry() workload.Registry {
 	r := workload.Registry{
+		"lin-kv":     linkv.New,
 		"broadcast":  broadcast.New,
 		"g-set":      gset.New,
 		"pn-counter": counter.NewPNCounter,

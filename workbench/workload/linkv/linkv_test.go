@@ -1,8 +1,10 @@
-package workload
+package linkv
 
 import (
 	"math/rand/v2"
 	"testing"
+
+	"github.com/glomers/glomers/workbench/workload"
 )
 
 func linKVFor(t *testing.T, nodes, concurrency int) *linKV {
@@ -11,7 +13,7 @@ func linKVFor(t *testing.T, nodes, concurrency int) *linKV {
 	for i := range ids {
 		ids[i] = "n" + string(rune('a'+i))
 	}
-	w, err := builtin.New("lin-kv", &Env{Nodes: ids, Concurrency: concurrency, Rand: rand.New(rand.NewPCG(1, 2))})
+	w, err := New(&workload.Env{Nodes: ids, Concurrency: concurrency, Rand: rand.New(rand.NewPCG(1, 2))})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -72,7 +74,7 @@ func TestLinKVLargeClustersStartExhausted(t *testing.T) {
 }
 
 func TestLinKVRejectsConcurrency(t *testing.T) {
-	if _, err := builtin.New("lin-kv", &Env{Nodes: []string{"n0", "n1"}, Concurrency: 6}); err == nil {
+	if _, err := New(&workload.Env{Nodes: []string{"n0", "n1"}, Concurrency: 6}); err == nil {
 		t.Errorf("concurrency 6 with 2 nodes accepted")
 	}
 }

@@ -1,26 +1,13 @@
-package workload
-
-import (
-	"context"
-	"fmt"
-	"time"
-
-	"github.com/glomers/glomers/node"
-	"github.com/glomers/glomers/workbench/checker"
-	"github.com/glomers/glomers/workbench/edn"
-	"github.com/glomers/glomers/workbench/history"
-	"github.com/glomers/glomers/workbench/netsim"
-)
-
-// The lin-kv workload (Maelstrom's default, and the Raft chapter): clients
-// read, write and compare-and-set integer keys,
+// Package linkv is the lin-kv workload (Maelstrom's default and its
+// src/maelstrom/workload/lin_kv.clj, and the Raft chapter): clients read,
+// write and compare-and-set integer keys,
 //
 //	{"type":"read","key":0}                  → {"type":"read_ok","value":3}
 //	{"type":"write","key":0,"value":4}       → {"type":"write_ok"}
 //	{"type":"cas","key":0,"from":4,"to":1}   → {"type":"cas_ok"}
 //
 // and the checker requires every key to behave as one linearizable
-// compare-and-set register (checker.LinearizableKV).
+// compare-and-set register (the generic checker.LinearizableKV).
 //
 // The generator follows Jepsen's independent concurrent generator as
 // Maelstrom configures it. Threads form groups of 2N (N nodes), so
@@ -33,13 +20,26 @@ import (
 // in Maelstrom. Values are [key value] tuples: read [k nil] completes as
 // [k v], write [k v], cas [k [from to]]. Reads are idempotent (a timeout
 // is :fail); the RPC timeout is max(10 × latency, 1 s).
-func init() { register("lin-kv", newLinKV) }
+package linkv
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/glomers/glomers/node"
+	"github.com/glomers/glomers/workbench/checker"
+	"github.com/glomers/glomers/workbench/edn"
+	"github.com/glomers/glomers/workbench/history"
+	"github.com/glomers/glomers/workbench/netsim"
+	"github.com/glomers/glomers/workbench/workload"
+)
 
 // linKVProcessLimit is how many process ids may work on one key.
 const linKVProcessLimit = 20
 
 type linKV struct {
-	env     *Env
+	env     *workload.Env
 	group   int // threads per group: 2N
 	nextKey int64
 	groups  []*linKVGroup
@@ -53,7 +53,9 @@ type linKVGroup struct {
 	exhausted bool
 }
 
-func newLinKV(env *Env) (Workload, error) {
+// New returns a lin-kv workload for env; env.Concurrency must be a
+// multiple of twice the node count.
+func New(env *workload.Env) (workload.Workload, error) {
 	n := len(env.Nodes)
 	if n == 0 || env.Concurrency%(2*n) != 0 {
 		return nil, fmt.Errorf("lin-kv needs --concurrency to be a positive multiple of 2 × the node count (%d); try --concurrency 2n", 2*n)
@@ -82,13 +84,13 @@ func (w *linKV) startKey(g int) *linKVGroup {
 }
 
 var (
-	linReadReply  = Schema{Type: "read_ok", Fields: map[string]Kind{"value": AnyKind}}
-	linWriteReply = Schema{Type: "write_ok"}
-	linCASReply   = Schema{Type: "cas_ok"}
+	linReadReply  = workload.Schema{Type: "read_ok", Fields: map[string]workload.Kind{"value": workload.AnyKind}}
+	linWriteReply = workload.Schema{Type: "write_ok"}
+	linCASReply   = workload.Schema{Type: "cas_ok"}
 )
 
-func (*linKV) Reusable() bool                                 { return true }
-func (*linKV) Setup(context.Context, map[string]Caller) error { return nil }
+func (*linKV) Reusable() bool                                          { return true }
+func (*linKV) Setup(context.Context, map[string]workload.Caller) error { return nil }
 func (*linKV) Final() func(context.Context, int, func(history.Op) history.Op) {
 	return nil
 }
@@ -120,7 +122,7 @@ func (w *linKV) NextOp(thread, process int) (history.Op, bool) {
 	}
 }
 
-func (w *linKV) Invoke(ctx context.Context, c Caller, op history.Op) history.Op {
+func (w *linKV) Invoke(ctx context.Context, c workload.Caller, op history.Op) history.Op {
 	kv, _ := op.Value.([]any)
 	if len(kv) != 2 {
 		op.Type = history.Info
@@ -130,10 +132,10 @@ func (w *linKV) Invoke(ctx context.Context, c Caller, op history.Op) history.Op 
 	k, v := kv[0], kv[1]
 	switch op.F {
 	case "read":
-		return Call(ctx, c, op, map[string]any{"type": "read", "key": k}, CallOpts{Reply: linReadReply,
+		return workload.Call(ctx, c, op, map[string]any{"type": "read", "key": k}, workload.CallOpts{Reply: linReadReply,
 			Timeout: w.timeout, Idempotent: true, OnOK: func(r netsim.Reply) any { return []any{k, r.Body["value"]} }})
 	case "write":
-		return Call(ctx, c, op, map[string]any{"type": "write", "key": k, "value": v}, CallOpts{Reply: linWriteReply,
+		return workload.Call(ctx, c, op, map[string]any{"type": "write", "key": k, "value": v}, workload.CallOpts{Reply: linWriteReply,
 			Timeout: w.timeout, OnOK: func(netsim.Reply) any { return op.Value }})
 	default:
 		ft, _ := v.([]any)
@@ -142,7 +144,7 @@ func (w *linKV) Invoke(ctx context.Context, c Caller, op history.Op) history.Op 
 			op.Error = "indeterminate: malformed cas operation"
 			return op
 		}
-		return Call(ctx, c, op, map[string]any{"type": "cas", "key": k, "from": ft[0], "to": ft[1]}, CallOpts{Reply: linCASReply,
+		return workload.Call(ctx, c, op, map[string]any{"type": "cas", "key": k, "from": ft[0], "to": ft[1]}, workload.CallOpts{Reply: linCASReply,
 			Timeout: w.timeout, OnOK: func(netsim.Reply) any { return op.Value }})
 	}
 }

@@ -9,8 +9,8 @@ import (
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 
-	"github.com/glomers/glomers/workbench/checker"
 	"github.com/glomers/glomers/workbench/history"
+	"github.com/glomers/glomers/workbench/workload/kafka"
 )
 
 // RealtimeLagPlot is the file name of a kafka run's realtime-lag plot.
@@ -27,7 +27,7 @@ type lagPoint struct {
 // plot-realtime-lag! keeps the maximum over keys at each instant
 // (jepsen/src/jepsen/tests/kafka.clj). Samples of one poll share its
 // invocation time and process and come together, in history order.
-func pollLags(lags []checker.KafkaLag) []lagPoint {
+func pollLags(lags []kafka.Lag) []lagPoint {
 	var out []lagPoint
 	for i := 0; i < len(lags); {
 		j, worst := i, lags[i].Lag
@@ -70,7 +70,7 @@ func lagSeries(points []lagPoint, dt, unit float64) []plotter.XYs {
 }
 
 // WriteRealtimeLagPlot writes one plot of a kafka run's realtime lag to
-// path, from the samples checker.KafkaRealtimeLags takes of the history:
+// path, from the samples kafka.RealtimeLags takes of the history:
 // how long after a message was known to exist a poll still had not seen
 // it. Each poll is a point at its invocation time with the lag of its
 // most lagging key, and a line follows the worst lag in each time
@@ -84,7 +84,7 @@ func WriteRealtimeLagPlot(path string, ops []history.Op, faults []FaultInterval)
 		last = max(last, p.done)
 	}
 	_, _, gap := phases(ends, bucketWidth(last))
-	points := pollLags(checker.KafkaRealtimeLags(ops))
+	points := pollLags(kafka.RealtimeLags(ops))
 	var end float64
 	var worst int64
 	for _, p := range points {

@@ -8,9 +8,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/glomers/glomers/workbench/checker"
 	"github.com/glomers/glomers/workbench/edn"
 	"github.com/glomers/glomers/workbench/history"
+	"github.com/glomers/glomers/workbench/workload/kafka"
 )
 
 // kafkaHistory is a kafka run of 20 s: process 0 sends a message to key
@@ -50,7 +50,7 @@ func kafkaHistory() []history.Op {
 }
 
 func TestPollLags(t *testing.T) {
-	got := pollLags([]checker.KafkaLag{
+	got := pollLags([]kafka.Lag{
 		{Time: 1e9, Process: 0, Key: "a", Lag: 5}, {Time: 1e9, Process: 0, Key: "b", Lag: 9},
 		{Time: 1e9, Process: 2, Key: "a", Lag: 1}, {Time: 2e9, Process: 0, Key: "a", Lag: 0},
 	})
@@ -78,7 +78,7 @@ func TestLagSeriesBreakAtGaps(t *testing.T) {
 // index links; any other run does not.
 func TestStoreWritesRealtimeLagPlot(t *testing.T) {
 	ops := kafkaHistory()
-	lags := checker.KafkaRealtimeLags(ops)
+	lags := kafka.RealtimeLags(ops)
 	if len(lags) < 50 {
 		t.Fatalf("%d lag samples from the kafka history, want one per poll", len(lags))
 	}

@@ -36,7 +36,8 @@ func (k Kind) String() string {
 	return [...]string{"Any", "Int", "Str", "[Any]", "{Any Any}"}[k]
 }
 
-func (k Kind) accepts(v any) bool {
+// Accepts reports whether v, a decoded JSON value, is of kind k.
+func (k Kind) Accepts(v any) bool {
 	switch k {
 	case IntKind:
 		_, ok := history.Int(v)
@@ -73,17 +74,17 @@ func (s Schema) Validate(body map[string]any) error {
 	if t, _ := body["type"].(string); t != s.Type {
 		problems = append(problems, fmt.Sprintf("type should be %q, not %s", s.Type, history.Key(body["type"])))
 	}
-	if v, ok := body["in_reply_to"]; !ok || !IntKind.accepts(v) {
+	if v, ok := body["in_reply_to"]; !ok || !IntKind.Accepts(v) {
 		problems = append(problems, "in_reply_to should be an integer")
 	}
-	if v, ok := body["msg_id"]; ok && !IntKind.accepts(v) {
+	if v, ok := body["msg_id"]; ok && !IntKind.Accepts(v) {
 		problems = append(problems, "msg_id should be an integer")
 	}
 	for k, want := range s.Fields {
 		v, ok := body[k]
 		if !ok {
 			problems = append(problems, fmt.Sprintf("missing key %q", k))
-		} else if !want.accepts(v) {
+		} else if !want.Accepts(v) {
 			problems = append(problems, fmt.Sprintf("%q should be %s, got %s", k, want, history.Key(v)))
 		}
 	}

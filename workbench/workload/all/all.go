@@ -10,6 +10,7 @@ import (
 	"github.com/glomers/glomers/workbench/workload/counter"
 	"github.com/glomers/glomers/workbench/workload/echo"
 	"github.com/glomers/glomers/workbench/workload/gset"
+	"github.com/glomers/glomers/workbench/workload/kafka"
 	"github.com/glomers/glomers/workbench/workload/linkv"
 	"github.com/glomers/glomers/workbench/workload/uniqueids"
 )
@@ -17,6 +18,7 @@ import (
 // Registry returns a new registry of every workload the bench runs.
 func Registry() workload.Registry {
 	r := workload.Registry{
+		"kafka":      kafka.New,
 		"lin-kv":     linkv.New,
 		"broadcast":  broadcast.New,
 		"g-set":      gset.New,

@@ -1,4 +1,4 @@
-package workload
+package kafka
 
 import (
 	"bytes"
@@ -16,13 +16,14 @@ import (
 	"github.com/glomers/glomers/workbench/edn"
 	"github.com/glomers/glomers/workbench/history"
 	"github.com/glomers/glomers/workbench/netsim"
+	"github.com/glomers/glomers/workbench/workload"
 )
 
 // newTestKafka is a kafka workload with concurrency threads, seeded, whose
 // clock stands still at a fixed instant unless the test moves it.
 func newTestKafka(t *testing.T, concurrency int, seed uint64) (*kafka, *time.Time) {
 	t.Helper()
-	w, err := builtin.New("kafka", &Env{Nodes: []string{"n0"}, Concurrency: concurrency, Rand: rand.New(rand.NewPCG(seed, 2))})
+	w, err := New(&workload.Env{Nodes: []string{"n0"}, Concurrency: concurrency, Rand: rand.New(rand.NewPCG(seed, 2))})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,19 +1,20 @@
-package checker
+package kafka
 
 import (
 	"fmt"
 	"slices"
 	"sort"
 
+	"github.com/glomers/glomers/workbench/checker"
 	"github.com/glomers/glomers/workbench/checker/elle"
 	"github.com/glomers/glomers/workbench/edn"
 	"github.com/glomers/glomers/workbench/history"
 )
 
-// KafkaLag is one realtime-lag sample of the kafka workload: at Time (ns,
+// Lag is one realtime-lag sample of the kafka workload: at Time (ns,
 // the invocation of an :ok poll) process Process, assigned key Key, was
 // Lag ns behind the newest offset of Key known to exist.
-type KafkaLag struct {
+type Lag struct {
 	Time    int64
 	Process int
 	Key     string
@@ -49,7 +50,7 @@ func (e kafkaErrors) add(typ string, sortBy int64, m edn.Map) {
 }
 
 // kafkaFailure is an analysis that cannot finish, as when Jepsen's
-// analysis throws; Kafka reports it as {:valid? :unknown, :error ...}.
+// analysis throws; Check reports it as {:valid? :unknown, :error ...}.
 type kafkaFailure struct {
 	cause string
 	data  edn.Map
@@ -57,7 +58,7 @@ type kafkaFailure struct {
 
 func (f *kafkaFailure) Error() string { return f.cause }
 
-// Kafka checks a kafka history as Maelstrom 0.2.4's kafka workload does
+// Check checks a kafka history as Maelstrom 0.2.4's kafka workload does
 // (src/maelstrom/workload/kafka.clj, which uses the checker of Jepsen
 // 0.3.7's jepsen/src/jepsen/tests/kafka.clj: analysis, checker,
 // condense-error), and returns the :workload result:
@@ -107,10 +108,10 @@ func (f *kafkaFailure) Error() string { return f.cause }
 // offsets near 1e15) cost nothing extra. Where Jepsen's output order comes
 // from a Clojure hash map or set we use a deterministic order instead:
 // keys by name, messages ascending, processes ascending.
-func Kafka(ops []history.Op) edn.Map {
+func Check(ops []history.Op) edn.Map {
 	h, err := parseKafka(ops)
 	if err != nil {
-		return edn.K("valid?", Unknown.EDN(), "error", edn.K("cause", err.Error()))
+		return edn.K("valid?", checker.Unknown.EDN(), "error", edn.K("cause", err.Error()))
 	}
 	errs := kafkaErrors{}
 	h.versionOrderErrors(errs)
@@ -140,9 +141,9 @@ func Kafka(ops []history.Op) edn.Map {
 	unseen := h.unseen()
 
 	// The first lag of the largest value, as jepsen.util/max-by picks it.
-	var worst KafkaLag
+	var worst Lag
 	worstKey := int32(-1)
-	h.realtimeLags(func(l KafkaLag, key int32) {
+	h.realtimeLags(func(l Lag, key int32) {
 		if worstKey < 0 || l.Lag > worst.Lag {
 			worst, worstKey = l, key
 		}
@@ -197,7 +198,7 @@ func kafkaUnknown(f *kafkaFailure) edn.Map {
 	if f.data != nil {
 		e = append(e, edn.Entry{Key: edn.Keyword("data"), Val: f.data})
 	}
-	return edn.K("valid?", Unknown.EDN(), "error", e)
+	return edn.K("valid?", checker.Unknown.EDN(), "error", e)
 }
 
 // condenseKafka applies Jepsen's condense-error to one error type's cases

@@ -1,4 +1,4 @@
-package checker
+package kafka
 
 import (
 	"fmt"
@@ -241,8 +241,8 @@ func parseKafka(ops []history.Op) (*kafkaHistory, error) {
 	return h, nil
 }
 
-// kafkaMop returns the single micro-op of a send or poll value.
-func kafkaMop(v any, f string) ([]any, error) {
+// singleMop returns the single micro-op of a send or poll value.
+func singleMop(v any, f string) ([]any, error) {
 	txn, ok := v.([]any)
 	if !ok || len(txn) != 1 {
 		return nil, fmt.Errorf("value %s is not a single micro-op", history.Key(v))
@@ -255,7 +255,7 @@ func kafkaMop(v any, f string) ([]any, error) {
 }
 
 func (h *kafkaHistory) parseSend(op *history.Op, k *kop) error {
-	mop, err := kafkaMop(op.Value, "send")
+	mop, err := singleMop(op.Value, "send")
 	if err != nil {
 		return err
 	}
@@ -290,7 +290,7 @@ func (h *kafkaHistory) parseSend(op *history.Op, k *kop) error {
 }
 
 func (h *kafkaHistory) parsePoll(op *history.Op, k *kop) error {
-	mop, err := kafkaMop(op.Value, "poll")
+	mop, err := singleMop(op.Value, "poll")
 	if err != nil {
 		return err
 	}

@@ -1,4 +1,4 @@
-package checker
+package kafka
 
 import (
 	"encoding/json"
@@ -12,6 +12,13 @@ import (
 	"github.com/glomers/glomers/workbench/checker/checkertest"
 	"github.com/glomers/glomers/workbench/edn"
 )
+
+// builder adds kafka operations to checkertest's history builder.
+type builder struct{ *checkertest.Steps[*builder] }
+
+func newBuilder() *builder {
+	return checkertest.Build(func(s *checkertest.Steps[*builder]) *builder { return &builder{s} })
+}
 
 // Kafka history values, shaped as the kafka workload records them.
 
@@ -63,7 +70,7 @@ func (b *builder) kassign(p int, keys ...string) *builder {
 // withError sets the :error of the last op.
 func (b *builder) kwithError(e any) *builder { b.Ops[len(b.Ops)-1].Error = e; return b }
 
-// opAt renders op i as Kafka prints it inside errors.
+// opAt renders op i as Check prints it inside errors.
 func (b *builder) kopAt(i int) string { return checkertest.Show(b.Ops[i].EDN()) }
 
 // last is the index of the last op.
@@ -104,7 +111,7 @@ func TestKafkaValidHistory(t *testing.T) {
 	b := newBuilder()
 	b.ksend(0, "k", 0, 1).ksend(0, "k", 1, 2)
 	b.kpoll(1, "k", kPairs(0, 1, 1, 2))
-	checkertest.Expect(t, Kafka(b.Ops), `{:valid? true, :worst-realtime-lag {:time 0.004, :process 1, :key "k", :lag 0.0}, `+
+	checkertest.Expect(t, Check(b.Ops), `{:valid? true, :worst-realtime-lag {:time 0.004, :process 1, :key "k", :lag 0.0}, `+
 		`:bad-error-types (), :error-types (), :info-txn-causes ()}`)
 }
 
@@ -116,7 +123,7 @@ func TestKafkaInfoSendPolledIsCommitted(t *testing.T) {
 	b.kpoll(1, "k", kPairs(0, 1))
 	b.ksend(2, "k", 1, 2)
 	b.kpoll(1, "k", kPairs(1, 2))
-	res := Kafka(b.Ops)
+	res := Check(b.Ops)
 	expectValid(t, res)
 	if got := checkertest.Show(checkertest.Get(t, res, "info-txn-causes")); got != "(:net-timeout)" {
 		t.Errorf(":info-txn-causes %s", got)
@@ -130,7 +137,7 @@ func TestKafkaInfoSendNeverPolledIsNotLost(t *testing.T) {
 	b.Inv(0, "send", kSend("k", 1)).Info(0, "send", kSend("k", 1))
 	b.ksend(2, "k", 1, 2)
 	b.kpoll(1, "k", kPairs(1, 2))
-	res := Kafka(b.Ops)
+	res := Check(b.Ops)
 	expectValid(t, res)
 	if got := checkertest.Show(checkertest.Get(t, res, "info-txn-causes")); got != "(nil)" {
 		t.Errorf(":info-txn-causes %s, want (nil) for an :info without :error", got)
@@ -146,13 +153,13 @@ func TestKafkaSparseOffsets(t *testing.T) {
 	b.kpoll(1, "k", kPairs(base+5, 1, base+1000, 2))                  // t=10ms, lags behind message 3 (t=5ms)
 	b.kpoll(1, "k", kPairs(base+999_999, 3))                          // caught up
 	b.kpoll(2, "k", kPairs(base+5, 1, base+1000, 2, base+999_999, 3)) // another consumer, from the start
-	res := Kafka(b.Ops)
+	res := Check(b.Ops)
 	expectValid(t, res)
 	if got, want := checkertest.Show(checkertest.Get(t, res, "worst-realtime-lag")), `{:time 0.008, :process 1, :key "k", :lag 0.007}`; got != want {
 		t.Errorf(":worst-realtime-lag %s, want %s", got, want)
 	}
-	lags := KafkaRealtimeLags(b.Ops)
-	want := []KafkaLag{
+	lags := RealtimeLags(b.Ops)
+	want := []Lag{
 		{Time: 8e6, Process: 1, Key: "k", Lag: 7e6},
 		{Time: 10e6, Process: 1, Key: "k", Lag: 5e6},
 		{Time: 12e6, Process: 1, Key: "k", Lag: 0},
@@ -176,7 +183,7 @@ func TestKafkaHugeOffsetsCostNothing(t *testing.T) {
 	b.kpoll(1, "k", kPairs(pairs...))
 	var before, after runtime.MemStats
 	runtime.ReadMemStats(&before)
-	res := Kafka(b.Ops)
+	res := Check(b.Ops)
 	runtime.ReadMemStats(&after)
 	expectValid(t, res)
 	if n := after.TotalAlloc - before.TotalAlloc; n > 10<<20 {
@@ -195,7 +202,7 @@ func TestKafkaCrashBetweenPollAndCommit(t *testing.T) {
 	b.kpoll(0+8, "k", kPairs(0, 1))
 	b.ksend(1, "k", 1, 2)
 	b.kpoll(0+8, "k", kPairs(1, 2))
-	expectValid(t, Kafka(b.Ops))
+	expectValid(t, Check(b.Ops))
 }
 
 func TestKafkaFailedCommitSkipsMessages(t *testing.T) {
@@ -208,7 +215,7 @@ func TestKafkaFailedCommitSkipsMessages(t *testing.T) {
 	b.Inv(1, "poll", kPoll()).Fail(1, "poll", kPoll())
 	b.kpoll(1, "k", kPairs(2, 3))
 	second := b.klast()
-	res := Kafka(b.Ops)
+	res := Check(b.Ops)
 	expectTypes(t, res, ":lost-write", ":poll-skip", ":unseen")
 	if got, want := checkertest.Show(checkertest.Get(t, res, "poll-skip")), fmt.Sprintf(`{:count 1, :errs ({:key "k", :delta 2, :skipped (2), :ops [%s %s]})}`,
 		b.kopAt(first), b.kopAt(second)); got != want {
@@ -227,7 +234,7 @@ func TestKafkaUnknownMessage(t *testing.T) {
 	b := newBuilder()
 	b.ksend(0, "k", 0, 1)
 	b.kpoll(1, "k", kPairs(0, 1, 1, 99))
-	res := Kafka(b.Ops)
+	res := Check(b.Ops)
 	if v := checkertest.Get(t, res, "valid?"); v != edn.Keyword("unknown") {
 		t.Fatalf("want :unknown, got %s", checkertest.Show(res))
 	}
@@ -249,7 +256,7 @@ func TestKafkaKeyOnlyPolledEmpty(t *testing.T) {
 	b := newBuilder()
 	b.ksend(0, "k", 0, 1)
 	b.kpoll(1, "k", kPairs(0, 1), "j", kPairs())
-	res := Kafka(b.Ops)
+	res := Check(b.Ops)
 	if v := checkertest.Get(t, res, "valid?"); v != edn.Keyword("unknown") {
 		t.Fatalf("want :unknown, got %s", checkertest.Show(res))
 	}
@@ -257,17 +264,17 @@ func TestKafkaKeyOnlyPolledEmpty(t *testing.T) {
 		t.Errorf(":data %s", got)
 	}
 	b.kpoll(2, "j", kPairs()) // still only empty
-	if v := checkertest.Get(t, Kafka(b.Ops), "valid?"); v != edn.Keyword("unknown") {
+	if v := checkertest.Get(t, Check(b.Ops), "valid?"); v != edn.Keyword("unknown") {
 		t.Errorf("still want :unknown")
 	}
 	b.ksend(0, "j", 0, 7).kpoll(2, "j", kPairs(0, 7))
-	expectValid(t, Kafka(b.Ops))
+	expectValid(t, Check(b.Ops))
 }
 
 func TestKafkaMalformedHistory(t *testing.T) {
 	b := newBuilder()
 	b.Inv(0, "poll", kPoll()).OK(0, "poll", kPollOK("k", []any{[]any{"zero", int64(1)}}))
-	res := Kafka(b.Ops)
+	res := Check(b.Ops)
 	if v := checkertest.Get(t, res, "valid?"); v != edn.Keyword("unknown") {
 		t.Fatalf("want :unknown, got %s", checkertest.Show(res))
 	}
@@ -282,7 +289,7 @@ func TestKafkaInconsistentOffsets(t *testing.T) {
 	b.ksend(0, "k", 0, 1).ksend(1, "k", 0, 2).ksend(0, "k", 1, 3)
 	b.kpoll(2, "k", kPairs(0, 1, 1, 3))
 	b.kpoll(3, "k", kPairs(0, 2, 1, 3))
-	res := Kafka(b.Ops)
+	res := Check(b.Ops)
 	expectTypes(t, res, ":inconsistent-offsets")
 	if got, want := checkertest.Show(checkertest.Get(t, res, "inconsistent-offsets")), `{:count 1, :errs ({:key "k", :offset 0, :index 0, :values #{1 2}})}`; got != want {
 		t.Errorf("got %s, want %s", got, want)
@@ -291,14 +298,14 @@ func TestKafkaInconsistentOffsets(t *testing.T) {
 	b2 := newBuilder()
 	b2.ksend(0, "k", 0, 1).ksend(1, "k", 0, 2)
 	b2.kpoll(2, "k", kPairs(0, 1))
-	expectTypes(t, Kafka(b2.Ops), ":inconsistent-offsets", ":lost-write", ":unseen")
+	expectTypes(t, Check(b2.Ops), ":inconsistent-offsets", ":lost-write", ":unseen")
 }
 
 func TestKafkaDuplicate(t *testing.T) {
 	b := newBuilder()
 	b.ksend(0, "k", 0, 1).ksend(2, "k", 1, 2)
 	b.kpoll(1, "k", kPairs(0, 1, 1, 2, 2, 1))
-	res := Kafka(b.Ops)
+	res := Check(b.Ops)
 	// Message 1 represents indexes 0 and 2, so its index is 2: in the poll,
 	// 1 (index 2) → 2 (index 1) goes back, and 2 → 1 advances by one.
 	expectTypes(t, res, ":duplicate", ":int-nonmonotonic-poll")
@@ -312,7 +319,7 @@ func TestKafkaDuplicate(t *testing.T) {
 	b = newBuilder()
 	b.ksend(0, "k", 0, 1).ksend(0, "k", 1, 2)
 	b.kpoll(1, "k", kPairs(0, 1, 1, 2, 2, 1))
-	expectTypes(t, Kafka(b.Ops), ":duplicate", ":int-nonmonotonic-poll", ":nonmonotonic-send")
+	expectTypes(t, Check(b.Ops), ":duplicate", ":int-nonmonotonic-poll", ":nonmonotonic-send")
 }
 
 func TestKafkaG1a(t *testing.T) {
@@ -322,7 +329,7 @@ func TestKafkaG1a(t *testing.T) {
 	b.kpoll(1, "k", kPairs(0, 1))
 	reader := b.klast()
 	b.kpoll(1, "k", kPairs()) // see TestKafkaUnseenQuirkFirstPollOfKeyLast
-	res := Kafka(b.Ops)
+	res := Check(b.Ops)
 	expectTypes(t, res, ":G1a")
 	if got, want := checkertest.Show(checkertest.Get(t, res, "G1a")), fmt.Sprintf(`{:count 1, :errs ({:key "k", :value 1, :writer %s, :reader %s})}`, b.kopAt(writer), b.kopAt(reader)); got != want {
 		t.Errorf("got %s\nwant %s", got, want)
@@ -334,7 +341,7 @@ func TestKafkaLostWrite(t *testing.T) {
 	b.ksend(0, "k", 0, 1).ksend(0, "k", 1, 2).ksend(0, "k", 2, 3)
 	b.kpoll(1, "k", kPairs(0, 1))
 	b.kpoll(2, "k", kPairs(2, 3))
-	res := Kafka(b.Ops)
+	res := Check(b.Ops)
 	expectTypes(t, res, ":lost-write", ":unseen")
 	if got, want := checkertest.Show(checkertest.Get(t, res, "lost-write")), fmt.Sprintf(`{:count 1, :errs ({:key "k", :value 2, :index 1, :max-read-index 2, :writer %s, :max-read %s})}`,
 		b.kopAt(3), b.kopAt(b.klast())); got != want {
@@ -344,7 +351,7 @@ func TestKafkaLostWrite(t *testing.T) {
 	b2 := newBuilder()
 	b2.ksend(0, "k", 0, 1).ksend(0, "k", 1, 2)
 	b2.kpoll(1, "k", kPairs(0, 1))
-	expectTypes(t, Kafka(b2.Ops), ":unseen")
+	expectTypes(t, Check(b2.Ops), ":unseen")
 }
 
 func TestKafkaPollSkipAndNonmonotonic(t *testing.T) {
@@ -357,7 +364,7 @@ func TestKafkaPollSkipAndNonmonotonic(t *testing.T) {
 	b := base()
 	b.kpoll(1, "k", kPairs(0, 1))
 	b.kpoll(1, "k", kPairs(2, 3))
-	res := Kafka(b.Ops)
+	res := Check(b.Ops)
 	expectTypes(t, res, ":poll-skip")
 	if got, want := checkertest.Show(checkertest.Get(t, res, "poll-skip")), fmt.Sprintf(`{:count 1, :errs ({:key "k", :delta 2, :skipped (2), :ops [%s %s]})}`,
 		b.kopAt(b.klast()-2), b.kopAt(b.klast())); got != want {
@@ -368,20 +375,20 @@ func TestKafkaPollSkipAndNonmonotonic(t *testing.T) {
 	// keeps it does not.
 	b = base()
 	b.kpoll(1, "k", kPairs(0, 1)).kassign(1, "other").kpoll(1, "k", kPairs(2, 3))
-	expectValid(t, Kafka(b.Ops))
+	expectValid(t, Check(b.Ops))
 	b = base()
 	b.kpoll(1, "k", kPairs(0, 1)).kassign(1, "other", "k").kpoll(1, "k", kPairs(2, 3))
-	expectTypes(t, Kafka(b.Ops), ":poll-skip")
+	expectTypes(t, Check(b.Ops), ":poll-skip")
 	// Other processes and failed polls do not count.
 	b = base()
 	b.kpoll(1, "k", kPairs(0, 1)).kpoll(3, "k", kPairs(2, 3))
 	b.Inv(1, "poll", kPoll()).Fail(1, "poll", kPoll()).kpoll(1, "k", kPairs(1, 2))
-	expectValid(t, Kafka(b.Ops))
+	expectValid(t, Check(b.Ops))
 
 	b = base()
 	b.kpoll(1, "k", kPairs(0, 1, 1, 2))
 	b.kpoll(1, "k", kPairs(1, 2, 2, 3))
-	res = Kafka(b.Ops)
+	res = Check(b.Ops)
 	expectTypes(t, res, ":nonmonotonic-poll")
 	if got, want := checkertest.Show(checkertest.Get(t, res, "nonmonotonic-poll")), fmt.Sprintf(`{:count 1, :errs ({:key "k", :values [2 2], :delta 0, :ops [%s %s]})}`,
 		b.kopAt(b.klast()-2), b.kopAt(b.klast())); got != want {
@@ -394,7 +401,7 @@ func TestKafkaPollSkipAndNonmonotonic(t *testing.T) {
 	b.kpoll(1, "k", kPairs(0, 1))
 	b.kpoll(1, "k", kPairs())
 	b.kpoll(1, "k", kPairs(0, 1))
-	expectValid(t, Kafka(b.Ops))
+	expectValid(t, Check(b.Ops))
 }
 
 func TestKafkaInternalPollCases(t *testing.T) {
@@ -402,7 +409,7 @@ func TestKafkaInternalPollCases(t *testing.T) {
 	b.ksend(0, "k", 0, 1).ksend(0, "k", 1, 2).ksend(0, "k", 2, 3)
 	b.kpoll(2, "k", kPairs(0, 1, 1, 2, 2, 3))
 	b.kpoll(1, "k", kPairs(0, 1, 2, 3))
-	res := Kafka(b.Ops)
+	res := Check(b.Ops)
 	expectTypes(t, res, ":int-poll-skip")
 	if got, want := checkertest.Show(checkertest.Get(t, res, "int-poll-skip")), fmt.Sprintf(`{:count 1, :errs ({:key "k", :values [1 3], :delta 2, :skipped (2), :op %s})}`,
 		b.kopAt(b.klast())); got != want {
@@ -412,7 +419,7 @@ func TestKafkaInternalPollCases(t *testing.T) {
 	b = newBuilder()
 	b.ksend(0, "k", 0, 1).ksend(0, "k", 1, 2)
 	b.kpoll(1, "k", kPairs(1, 2, 0, 1))
-	res = Kafka(b.Ops)
+	res = Check(b.Ops)
 	expectTypes(t, res, ":int-nonmonotonic-poll")
 	if got, want := checkertest.Show(checkertest.Get(t, res, "int-nonmonotonic-poll")), fmt.Sprintf(`{:count 1, :errs ({:key "k", :values [2 1], :delta -1, :op %s})}`,
 		b.kopAt(b.klast())); got != want {
@@ -424,7 +431,7 @@ func TestKafkaNonmonotonicSend(t *testing.T) {
 	b := newBuilder()
 	b.ksend(0, "k", 5, 1).ksend(0, "k", 3, 2)
 	b.kpoll(1, "k", kPairs(3, 2, 5, 1))
-	res := Kafka(b.Ops)
+	res := Check(b.Ops)
 	expectTypes(t, res, ":nonmonotonic-send")
 	if got, want := checkertest.Show(checkertest.Get(t, res, "nonmonotonic-send")), fmt.Sprintf(`{:count 1, :errs ({:key "k", :values [1 2], :delta -1, :ops [%s %s]})}`,
 		b.kopAt(1), b.kopAt(3)); got != want {
@@ -434,7 +441,7 @@ func TestKafkaNonmonotonicSend(t *testing.T) {
 	b = newBuilder()
 	b.ksend(0, "k", 5, 1).ksend(1, "k", 3, 2)
 	b.kpoll(2, "k", kPairs(3, 2, 5, 1))
-	expectValid(t, Kafka(b.Ops))
+	expectValid(t, Check(b.Ops))
 }
 
 func TestKafkaUnseen(t *testing.T) {
@@ -445,7 +452,7 @@ func TestKafkaUnseen(t *testing.T) {
 		b.ksend(0, "z", m, m)
 	}
 	b.ksend(0, "k", 1, 2)
-	res := Kafka(b.Ops)
+	res := Check(b.Ops)
 	expectTypes(t, res, ":unseen")
 	var msgs []string
 	for m := 2; m <= 33; m++ {
@@ -465,13 +472,13 @@ func TestKafkaUnseenQuirkFirstPollOfKeyLast(t *testing.T) {
 	b.Inv(0, "send", kSend("k", 1)).Info(0, "send", kSend("k", 1))
 	b.ksend(1, "j", 0, 5).kpoll(1, "j", kPairs(0, 5))
 	b.kpoll(2, "k", kPairs(0, 1))
-	res := Kafka(b.Ops)
+	res := Check(b.Ops)
 	expectTypes(t, res, ":unseen")
 	if got, want := checkertest.Show(checkertest.Get(t, res, "unseen")), fmt.Sprintf(`{:time %d, :unseen {"k" 1}, :messages {"k" (1)}}`, b.Ops[b.klast()].Time); got != want {
 		t.Errorf("got %s, want %s", got, want)
 	}
 	b.kpoll(1, "j", kPairs()) // any later :ok op clears it
-	expectValid(t, Kafka(b.Ops))
+	expectValid(t, Check(b.Ops))
 }
 
 func TestKafkaRealtimeCycle(t *testing.T) {
@@ -479,7 +486,7 @@ func TestKafkaRealtimeCycle(t *testing.T) {
 	b := newBuilder()
 	b.kpoll(1, "k", kPairs(0, 1))
 	b.ksend(0, "k", 0, 1)
-	res := Kafka(b.Ops)
+	res := Check(b.Ops)
 	// Elle reports the cycle and the strong-read-committed cycle-exists
 	// finding; Jepsen merges both, unfiltered.
 	expectTypes(t, res, ":G1c-realtime", ":strong-PL-2-cycle-exists")
@@ -505,12 +512,12 @@ func TestKafkaRealtimeCycle(t *testing.T) {
 	b = newBuilder()
 	b.ksend(0, "k", 0, 1)
 	b.kpoll(1, "k", kPairs(0, 1))
-	expectValid(t, Kafka(b.Ops))
+	expectValid(t, Check(b.Ops))
 	// So is a concurrent poll returning a message before its send ends.
 	b = newBuilder()
 	b.Inv(0, "send", kSend("k", 1)).Inv(1, "poll", kPoll()).OK(1, "poll", kPollOK("k", kPairs(0, 1))).OK(0, "send", kSendOK("k", 0, 1))
 	b.kpoll(1, "k", kPairs())
-	expectValid(t, Kafka(b.Ops))
+	expectValid(t, Check(b.Ops))
 }
 
 func TestKafkaRealtimeCyclesAreCapped(t *testing.T) {
@@ -522,7 +529,7 @@ func TestKafkaRealtimeCyclesAreCapped(t *testing.T) {
 		b.kpoll(1, k, kPairs(0, i))
 		b.ksend(0, k, 0, i)
 	}
-	res := Kafka(b.Ops)
+	res := Check(b.Ops)
 	expectTypes(t, res, ":G1c-realtime", ":strong-PL-2-cycle-exists")
 	g := checkertest.Get(t, res, "G1c-realtime").(edn.Map)
 	if n, errs := checkertest.Get(t, g, "count"), checkertest.Get(t, g, "errs").(edn.List); n != 10 || len(errs) != 8 {
@@ -537,14 +544,14 @@ func TestKafkaRealtimeCyclesAreCapped(t *testing.T) {
 func TestKafkaEmptyTransactionGraph(t *testing.T) {
 	b := newBuilder()
 	b.Inv(0, "crash", nil).Info(0, "crash", nil)
-	res := Kafka(b.Ops)
+	res := Check(b.Ops)
 	checkertest.Expect(t, res, `{:valid? false, :worst-realtime-lag {:time 0.0, :lag 0.0}, :bad-error-types (:empty-transaction-graph), `+
 		`:error-types (:empty-transaction-graph), :info-txn-causes (), :empty-transaction-graph {:count 1, :errs true}}`)
 	// Without any client op Jepsen skips the cycle search.
-	checkertest.Expect(t, Kafka(nil), `{:valid? true, :worst-realtime-lag {:time 0.0, :lag 0.0}, :bad-error-types (), :error-types (), :info-txn-causes ()}`)
+	checkertest.Expect(t, Check(nil), `{:valid? true, :worst-realtime-lag {:time 0.0, :lag 0.0}, :bad-error-types (), :error-types (), :info-txn-causes ()}`)
 	// One send then one poll: a realtime edge, so not empty.
 	b.ksend(0, "k", 0, 1).kpoll(1, "k", kPairs(0, 1))
-	expectValid(t, Kafka(b.Ops))
+	expectValid(t, Check(b.Ops))
 }
 
 func TestKafkaIgnoresNemesisAndFinal(t *testing.T) {
@@ -552,7 +559,7 @@ func TestKafkaIgnoresNemesisAndFinal(t *testing.T) {
 	b.ksend(0, "k", 0, 1)
 	b.Nemesis("start-partition")
 	b.Inv(1, "poll", kPoll()).Final().OK(1, "poll", kPollOK("k", kPairs(0, 1))).Final()
-	expectValid(t, Kafka(b.Ops))
+	expectValid(t, Check(b.Ops))
 }
 
 func TestCondenseKafka(t *testing.T) {
@@ -610,8 +617,8 @@ func TestKafkaRealtimeLagsFollowAssignments(t *testing.T) {
 	b.kassign(1, "a")                                 // b dropped
 	b.kpoll(1, "c", kPairs())                         // keys returned count too, at -1
 	b.kpoll(2, "a", kPairs(0, 1), "b", kPairs(10, 1)) // another reader
-	got := KafkaRealtimeLags(b.Ops)
-	want := []KafkaLag{
+	got := RealtimeLags(b.Ops)
+	want := []Lag{
 		{6e6, 1, "b", 3e6}, {6e6, 1, "a", 5e6},
 		{8e6, 1, "b", 5e6}, {8e6, 1, "a", 0},
 		{12e6, 1, "a", 0}, {12e6, 1, "c", 0},
@@ -623,7 +630,7 @@ func TestKafkaRealtimeLagsFollowAssignments(t *testing.T) {
 	b = newBuilder()
 	b.ksend(0, "a", 0, 1).ksend(0, "b", 10, 1)
 	b.kassign(1, "b", "a").kpoll(1).kpoll(1, "a", kPairs(0, 1), "b", kPairs(10, 1))
-	res := Kafka(b.Ops)
+	res := Check(b.Ops)
 	expectValid(t, res)
 	if got, want := checkertest.Show(checkertest.Get(t, res, "worst-realtime-lag")), `{:time 0.006, :process 1, :key "a", :lag 0.005}`; got != want {
 		t.Errorf(":worst-realtime-lag %s, want %s", got, want)
@@ -657,7 +664,7 @@ func TestKafkaCommittedOffsets(t *testing.T) {
 	} {
 		b := base()
 		b.kcommittedAssign(2, c.answer, "k")
-		res := KafkaCommittedOffsets(b.Ops)
+		res := CheckCommittedOffsets(b.Ops)
 		if got := checkertest.Get(t, res, "valid?"); got != c.valid {
 			t.Errorf("%s: :valid? %v, want %v: %s", c.name, got, c.valid, checkertest.Show(res))
 		}
@@ -668,16 +675,16 @@ func TestKafkaCommittedOffsets(t *testing.T) {
 
 	b := base()
 	b.kcommittedAssign(2, map[string]any{"k": int64(2)}, "k")
-	checkertest.Expect(t, KafkaCommittedOffsets(b.Ops), fmt.Sprintf(`{:valid? false, :count 1, :errs [{:key "k", :committed 2, :expected 3, :commit %s, :assign %s}]}`,
+	checkertest.Expect(t, CheckCommittedOffsets(b.Ops), fmt.Sprintf(`{:valid? false, :count 1, :errs [{:key "k", :committed 2, :expected 3, :commit %s, :assign %s}]}`,
 		b.kopAt(5), b.kopAt(b.klast())))
 	b = base()
 	b.kcommittedAssign(2, map[string]any{}, "k")
-	if got := checkertest.Show(KafkaCommittedOffsets(b.Ops)); !strings.Contains(got, ":committed nil, :expected 3") {
+	if got := checkertest.Show(CheckCommittedOffsets(b.Ops)); !strings.Contains(got, ":committed nil, :expected 3") {
 		t.Errorf("forgotten key: %s", got)
 	}
-	// Kafka itself cannot see it.
+	// Check itself cannot see it.
 	b.kpoll(2, "k", kPairs(0, 1, 3, 2))
-	expectValid(t, Kafka(b.Ops))
+	expectValid(t, Check(b.Ops))
 }
 
 func TestKafkaCommittedOffsetsNotChecked(t *testing.T) {
@@ -688,7 +695,7 @@ func TestKafkaCommittedOffsetsNotChecked(t *testing.T) {
 	b.kpoll(1, "k", kPairs(0, 1))
 	b.OK(2, "assign", []any{"k"})
 	b.Ops[b.klast()].Extra = edn.K("committed-offsets", map[string]any{})
-	checkertest.Expect(t, KafkaCommittedOffsets(b.Ops), `{:valid? true, :count 0, :errs []}`)
+	checkertest.Expect(t, CheckCommittedOffsets(b.Ops), `{:valid? true, :count 0, :errs []}`)
 
 	// Seeks, assigns without a recorded answer, polls that returned nothing,
 	// failed polls and keys not assigned are not checked.
@@ -701,9 +708,9 @@ func TestKafkaCommittedOffsetsNotChecked(t *testing.T) {
 	b.Ops[b.klast()].Extra = edn.K("seek-to-beginning?", true, "committed-offsets", map[string]any{})
 	b.kassign(2, "k")
 	b.kcommittedAssign(2, map[string]any{}, "j", "x")
-	checkertest.Expect(t, KafkaCommittedOffsets(b.Ops), `{:valid? true, :count 0, :errs []}`)
+	checkertest.Expect(t, CheckCommittedOffsets(b.Ops), `{:valid? true, :count 0, :errs []}`)
 	b.kcommittedAssign(2, map[string]any{"x": int64(0)}, "j", "k")
-	if got := checkertest.Get(t, KafkaCommittedOffsets(b.Ops), "count"); got != 1 {
+	if got := checkertest.Get(t, CheckCommittedOffsets(b.Ops), "count"); got != 1 {
 		t.Errorf(":count %v, want 1", got)
 	}
 }
@@ -718,7 +725,7 @@ func TestKafkaCommittedOffsetsCapsErrs(t *testing.T) {
 	}
 	b.kcommittedAssign(2, map[string]any{}, keys...)
 	b.kcommittedAssign(2, map[string]any{}, keys...)
-	res := KafkaCommittedOffsets(b.Ops)
+	res := CheckCommittedOffsets(b.Ops)
 	if got, n := checkertest.Get(t, res, "count"), len(checkertest.Get(t, res, "errs").(edn.Vector)); got != 20 || n != kafkaCommittedErrs {
 		t.Errorf(":count %v with %d errs, want 20 with %d", got, n, kafkaCommittedErrs)
 	}
@@ -764,7 +771,7 @@ func TestKafkaVersionOrderQuirks(t *testing.T) {
 	if got := []int32{idx(1), idx(2), idx(3), idx(4)}; !slices.Equal(got, []int32{0, -1, 1, 2}) {
 		t.Errorf("indexes %v, want [0 -1 1 2]", got)
 	}
-	res := Kafka(b.Ops)
+	res := Check(b.Ops)
 	expectTypes(t, res, ":inconsistent-offsets")
 	if got, want := checkertest.Show(checkertest.Get(t, res, "inconsistent-offsets")), `{:count 1, :errs ({:key "k", :offset 20, :index 1, :values #{2 3}})}`; got != want {
 		t.Errorf("got %s, want %s", got, want)
@@ -779,7 +786,7 @@ func TestKafkaHistoryValuesFromJSON(t *testing.T) {
 	b.Inv(1, "poll", kPoll()).OK(1, "poll", []any{[]any{edn.Keyword("poll"), map[string]any{
 		"k": []any{[]any{jsonNum("0"), jsonNum("1")}},
 	}}})
-	expectValid(t, Kafka(b.Ops))
+	expectValid(t, Check(b.Ops))
 }
 
 // jsonNum is a number as encoding/json decodes it with UseNumber.

@@ -1,22 +1,4 @@
-package workload
-
-import (
-	"context"
-	"fmt"
-	"math"
-	"math/rand/v2"
-	"slices"
-	"strconv"
-	"sync"
-	"time"
-
-	"github.com/glomers/glomers/workbench/checker"
-	"github.com/glomers/glomers/workbench/edn"
-	"github.com/glomers/glomers/workbench/history"
-	"github.com/glomers/glomers/workbench/netsim"
-)
-
-// The kafka workload (challenges 5a–5c): the nodes keep append-only logs
+// Package kafka is the kafka workload (challenges 5a–5c): the nodes keep append-only logs
 // named by string keys, and clients
 //
 //	{"type":"send","key":"3","msg":7}                 → {"type":"send_ok","offset":1000}
@@ -44,7 +26,7 @@ import (
 //     Maelstrom never uses the offsets that come back (Client/invoke!
 //     looks the string key up in the whole reply body, where it is never
 //     found); so neither do we, but the ok completion records them as
-//     :committed-offsets for checker.KafkaCommittedOffsets.
+//     :committed-offsets for CheckCommittedOffsets.
 //   - {:f :crash}: :info at once, without a message; the next operation
 //     runs on a fresh client.
 //
@@ -74,8 +56,27 @@ import (
 // uniform in [0, 0.4) s until its own :ok polls have reached every
 // target. No operation starts more than 10 s after the phase's first.
 //
-// The checker is checker.Kafka; ExtraCheck adds checker.KafkaCommittedOffsets.
-func init() { register("kafka", newKafka) }
+// Checker: Check, Maelstrom's kafka checker (Jepsen's
+// jepsen/tests/kafka.clj checker, in check.go, parse.go and cycles.go);
+// ExtraCheck adds CheckCommittedOffsets. RealtimeLags measures the lag
+// that the workload's realtime-lag.png plots.
+package kafka
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"slices"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/glomers/glomers/workbench/edn"
+	"github.com/glomers/glomers/workbench/history"
+	"github.com/glomers/glomers/workbench/netsim"
+	"github.com/glomers/glomers/workbench/workload"
+)
 
 // Parameters of the kafka generator, from jepsen/tests/kafka.clj.
 const (
@@ -90,10 +91,10 @@ const (
 )
 
 var (
-	kafkaSendReply   = Schema{Type: "send_ok", Fields: map[string]Kind{"offset": IntKind}}
-	kafkaPollReply   = Schema{Type: "poll_ok", Fields: map[string]Kind{"msgs": ObjectKind}}
-	kafkaCommitReply = Schema{Type: "commit_offsets_ok"}
-	kafkaListReply   = Schema{Type: "list_committed_offsets_ok", Fields: map[string]Kind{"offsets": ObjectKind}}
+	kafkaSendReply   = workload.Schema{Type: "send_ok", Fields: map[string]workload.Kind{"offset": workload.IntKind}}
+	kafkaPollReply   = workload.Schema{Type: "poll_ok", Fields: map[string]workload.Kind{"msgs": workload.ObjectKind}}
+	kafkaCommitReply = workload.Schema{Type: "commit_offsets_ok"}
+	kafkaListReply   = workload.Schema{Type: "list_committed_offsets_ok", Fields: map[string]workload.Kind{"offsets": workload.ObjectKind}}
 
 	kwSend             = edn.Keyword("send")
 	kwPoll             = edn.Keyword("poll")
@@ -104,7 +105,7 @@ var (
 )
 
 type kafka struct {
-	env       *Env
+	env       *workload.Env
 	now       func() time.Time // the clock; tests replace it
 	crashSpan time.Duration    // crash gaps are uniform in [0, crashSpan)
 	keys      kafkaKeys
@@ -140,7 +141,8 @@ type kafkaKeys struct {
 	scale     float64 // 2^(K+1) − 2: key-dist-scale with base 2
 }
 
-func newKafka(env *Env) (Workload, error) {
+// New returns a kafka workload for env.
+func New(env *workload.Env) (workload.Workload, error) {
 	if env.Concurrency < 1 {
 		return nil, fmt.Errorf("kafka needs at least one client thread, got --concurrency %d", env.Concurrency)
 	}
@@ -198,8 +200,8 @@ func (p *kafkaKeys) draw(rng *rand.Rand) kafkaMop {
 	}
 }
 
-func (*kafka) Reusable() bool                                 { return false }
-func (*kafka) Setup(context.Context, map[string]Caller) error { return nil }
+func (*kafka) Reusable() bool                                          { return false }
+func (*kafka) Setup(context.Context, map[string]workload.Caller) error { return nil }
 
 // NextOp issues a due crash half the time, otherwise the stream's next
 // operation, or one time in 64 an assign of its key in its place.
@@ -263,7 +265,7 @@ func (w *kafka) assignOp(key int64, rng *rand.Rand) history.Op {
 func kafkaKey(k int64) string { return strconv.FormatInt(k, 10) }
 
 // Invoke performs op on the client of op.Process.
-func (w *kafka) Invoke(ctx context.Context, c Caller, op history.Op) history.Op {
+func (w *kafka) Invoke(ctx context.Context, c workload.Caller, op history.Op) history.Op {
 	var out history.Op
 	switch op.F {
 	case "crash":
@@ -310,7 +312,7 @@ func malformedOp(op history.Op, why string) history.Op {
 	return op
 }
 
-func (w *kafka) send(ctx context.Context, c Caller, op history.Op) history.Op {
+func (w *kafka) send(ctx context.Context, c workload.Caller, op history.Op) history.Op {
 	txn, _ := op.Value.([]any)
 	var mop []any
 	if len(txn) == 1 {
@@ -321,20 +323,20 @@ func (w *kafka) send(ctx context.Context, c Caller, op history.Op) history.Op {
 	}
 	k, m := mop[1], mop[2]
 	body := map[string]any{"type": "send", "key": k, "msg": m}
-	return Call(ctx, c, op, body, CallOpts{Reply: kafkaSendReply, OnOK: func(r netsim.Reply) any {
+	return workload.Call(ctx, c, op, body, workload.CallOpts{Reply: kafkaSendReply, OnOK: func(r netsim.Reply) any {
 		off, _ := history.Int(r.Body["offset"])
 		return []any{[]any{kwSend, k, []any{off, m}}}
 	}})
 }
 
-func (w *kafka) poll(ctx context.Context, c Caller, op history.Op) history.Op {
+func (w *kafka) poll(ctx context.Context, c workload.Caller, op history.Op) history.Op {
 	offsets := w.offsets(op.Process)
 	req := make(map[string]any, len(offsets))
 	for k, o := range offsets {
 		req[k] = o
 	}
 	var msgs map[string]any
-	out := Call(ctx, c, op, map[string]any{"type": "poll", "offsets": req}, CallOpts{
+	out := workload.Call(ctx, c, op, map[string]any{"type": "poll", "offsets": req}, workload.CallOpts{
 		Reply: kafkaPollReply, Check: checkPollMsgs,
 		OnOK: func(r netsim.Reply) any {
 			msgs = normalizeMsgs(r.Body["msgs"].(map[string]any))
@@ -360,8 +362,8 @@ func (w *kafka) poll(ctx context.Context, c Caller, op history.Op) history.Op {
 		}
 	}
 	if len(commit) > 0 {
-		res := Call(ctx, c, op, map[string]any{"type": "commit_offsets", "offsets": commit},
-			CallOpts{Reply: kafkaCommitReply, OnOK: func(netsim.Reply) any { return op.Value }})
+		res := workload.Call(ctx, c, op, map[string]any{"type": "commit_offsets", "offsets": commit},
+			workload.CallOpts{Reply: kafkaCommitReply, OnOK: func(netsim.Reply) any { return op.Value }})
 		if res.Type != history.OK {
 			return res
 		}
@@ -369,7 +371,7 @@ func (w *kafka) poll(ctx context.Context, c Caller, op history.Op) history.Op {
 	return out
 }
 
-func (w *kafka) assign(ctx context.Context, c Caller, op history.Op) history.Op {
+func (w *kafka) assign(ctx context.Context, c workload.Caller, op history.Op) history.Op {
 	vals, _ := op.Value.([]any)
 	keys := make([]string, 0, len(vals))
 	for _, v := range vals {
@@ -390,7 +392,7 @@ func (w *kafka) assign(ctx context.Context, c Caller, op history.Op) history.Op 
 		return out
 	}
 	var committed map[string]any
-	out := Call(ctx, c, op, map[string]any{"type": "list_committed_offsets", "keys": vals}, CallOpts{
+	out := workload.Call(ctx, c, op, map[string]any{"type": "list_committed_offsets", "keys": vals}, workload.CallOpts{
 		Reply: kafkaListReply, Check: checkListOffsets, Idempotent: true,
 		OnOK: func(r netsim.Reply) any {
 			committed = map[string]any{}
@@ -424,7 +426,7 @@ func checkPollMsgs(body map[string]any) string {
 		}
 		for _, p := range pairs {
 			pair, ok := p.([]any)
-			if !ok || len(pair) != 2 || !IntKind.accepts(pair[0]) {
+			if !ok || len(pair) != 2 || !workload.IntKind.Accepts(pair[0]) {
 				return fmt.Sprintf("msgs of key %q should hold [offset msg] pairs with integer offsets, got %s", k, history.Key(p))
 			}
 		}
@@ -435,7 +437,7 @@ func checkPollMsgs(body map[string]any) string {
 // checkListOffsets requires integer committed offsets.
 func checkListOffsets(body map[string]any) string {
 	for k, v := range body["offsets"].(map[string]any) {
-		if !IntKind.accepts(v) {
+		if !workload.IntKind.Accepts(v) {
 			return fmt.Sprintf("offset of key %q should be an integer, got %s", k, history.Key(v))
 		}
 	}
@@ -693,8 +695,8 @@ func sleepUntil(ctx context.Context, t time.Time) error {
 }
 
 // Check runs Maelstrom's kafka checker.
-func (*kafka) Check(ops []history.Op) edn.Map { return checker.Kafka(ops) }
+func (*kafka) Check(ops []history.Op) edn.Map { return Check(ops) }
 
 // ExtraCheck finds committed offsets that went backwards or were
 // forgotten, which Maelstrom cannot see.
-func (*kafka) ExtraCheck(ops []history.Op) edn.Map { return checker.KafkaCommittedOffsets(ops) }
+func (*kafka) ExtraCheck(ops []history.Op) edn.Map { return CheckCommittedOffsets(ops) }

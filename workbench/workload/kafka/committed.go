@@ -1,14 +1,14 @@
-package checker
+package kafka
 
 import (
 	"github.com/glomers/glomers/workbench/edn"
 	"github.com/glomers/glomers/workbench/history"
 )
 
-// kafkaCommittedErrs caps the cases KafkaCommittedOffsets lists.
+// kafkaCommittedErrs caps the cases CheckCommittedOffsets lists.
 const kafkaCommittedErrs = 8
 
-// KafkaCommittedOffsets checks what Maelstrom cannot see: that a kafka
+// CheckCommittedOffsets checks what Maelstrom cannot see: that a kafka
 // service never forgets or rewinds a committed offset. It goes beyond
 // Maelstrom (whose assign keeps the keys it asked list_committed_offsets
 // about but drops the answer); our kafka workload records the answer on
@@ -28,7 +28,7 @@ const kafkaCommittedErrs = 8
 //
 // (:committed is nil when the answer left the key out). The result is
 // {:valid? bool, :count n, :errs [the first 8 cases]}.
-func KafkaCommittedOffsets(ops []history.Op) edn.Map {
+func CheckCommittedOffsets(ops []history.Op) edn.Map {
 	type commit struct {
 		off  int64
 		poll int // ops index of the :ok poll that committed it
@@ -125,7 +125,7 @@ func committedOffset(answer any, s string) (int64, bool) {
 // poll's value, the offset Maelstrom's client committed for it: the
 // highest offset polled, at least 0 (kafka.clj txn-offsets).
 func kafkaPolledMax(v any) map[string]int64 {
-	mop, err := kafkaMop(v, "poll")
+	mop, err := singleMop(v, "poll")
 	if err != nil || len(mop) < 2 {
 		return nil
 	}

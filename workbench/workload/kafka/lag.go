@@ -1,4 +1,4 @@
-package checker
+package kafka
 
 import (
 	"math"
@@ -7,20 +7,20 @@ import (
 	"github.com/glomers/glomers/workbench/history"
 )
 
-// KafkaRealtimeLags returns every realtime-lag sample of a kafka history
+// RealtimeLags returns every realtime-lag sample of a kafka history
 // in history order, as Jepsen's realtime-lag computes them
 // (jepsen/src/jepsen/tests/kafka.clj): for each :ok poll, one sample per
 // key the polling process is assigned (keys the poll returned count too).
-// Kafka reports the largest as :worst-realtime-lag; the workload draws
+// Check reports the largest as :worst-realtime-lag; the workload draws
 // them all in one plot. A history the kafka checker cannot read yields
 // nil.
-func KafkaRealtimeLags(ops []history.Op) []KafkaLag {
+func RealtimeLags(ops []history.Op) []Lag {
 	h, err := parseKafka(ops)
 	if err != nil {
 		return nil
 	}
-	var lags []KafkaLag
-	h.realtimeLags(func(l KafkaLag, _ int32) { lags = append(lags, l) })
+	var lags []Lag
+	h.realtimeLags(func(l Lag, _ int32) { lags = append(lags, l) })
 	return lags
 }
 
@@ -44,7 +44,7 @@ type kafkaKnown struct {
 // are advanced by each :ok poll to the highest offsets it returned, and
 // each such key k at offset o lags max(0, invocation time − E(k, o+1)),
 // or 0 when no op ever showed offset o+1.
-func (h *kafkaHistory) realtimeLags(emit func(KafkaLag, int32)) {
+func (h *kafkaHistory) realtimeLags(emit func(Lag, int32)) {
 	known := make([][]kafkaKnown, len(h.keys))
 	note := func(key int32, off int64, t int64) {
 		ks := known[key]
@@ -134,7 +134,7 @@ func (h *kafkaHistory) realtimeLags(emit func(KafkaLag, int32)) {
 				if e, ok := expiredAt(k, cur.offs[i]+1); ok {
 					lag = max(0, at-e)
 				}
-				emit(KafkaLag{Time: at, Process: o.proc, Key: h.keyLabel(k), Lag: lag}, k)
+				emit(Lag{Time: at, Process: o.proc, Key: h.keyLabel(k), Lag: lag}, k)
 			}
 		}
 	}

@@ -1,4 +1,4 @@
-package checker
+package kafka
 
 import (
 	"github.com/glomers/glomers/workbench/checker/elle"

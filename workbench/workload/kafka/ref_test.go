@@ -1,4 +1,4 @@
-package checker
+package kafka
 
 import (
 	"fmt"
@@ -13,12 +13,12 @@ import (
 	"github.com/glomers/glomers/workbench/history"
 )
 
-// This file checks Kafka against a deliberately naive reference that
+// This file checks Check against a deliberately naive reference that
 // follows Jepsen's kafka.clj functions step by step, with logs
 // materialised as vectors indexed by offset (so only small offsets), on
 // random histories from a misbehaving service. Where Jepsen's order comes
 // from a hash map the reference uses the same deterministic order as
-// Kafka (keys by name, processes ascending).
+// Check (keys by name, processes ascending).
 
 // refSet is a set of messages keyed by history.Key.
 type refSet map[string]any
@@ -832,7 +832,7 @@ func TestKafkaMatchesNaiveReference(t *testing.T) {
 	outcomes := map[string]int{}
 	for i := range 300 {
 		ops := randomKafkaHistory(r, 5+r.IntN(40))
-		res := withoutCycles(Kafka(ops))
+		res := withoutCycles(Check(ops))
 		got, want := checkertest.Show(res), checkertest.Show(refKafka(ops))
 		if got != want {
 			var h strings.Builder

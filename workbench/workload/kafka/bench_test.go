@@ -1,4 +1,4 @@
-package checker
+package kafka
 
 import (
 	"math/rand/v2"
@@ -336,7 +336,7 @@ func TestKafkaSimulatedRunIsValid(t *testing.T) {
 	}
 	for _, sparse := range []bool{false, true} {
 		ops := newKafkaSim(2, sparse).run(5e9, 1_150_000)
-		res := Kafka(ops)
+		res := Check(ops)
 		if v, _ := res.Get(edn.Keyword("valid?")); v != true {
 			t.Fatalf("sparse=%v: simulated run is not valid: %.2000s", sparse, checkertest.Show(res))
 		}
@@ -353,7 +353,7 @@ func benchmarkKafka(b *testing.B, sparse bool) {
 	}
 	cpu0, cpuOK := processCPU()
 	for b.Loop() {
-		res := Kafka(ops)
+		res := Check(ops)
 		if v, _ := res.Get(edn.Keyword("valid?")); v != true {
 			b.Fatalf("not valid: %.1000s", checkertest.Show(res))
 		}

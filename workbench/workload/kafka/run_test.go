@@ -1,4 +1,4 @@
-package workload_test
+package kafka_test
 
 import (
 	"encoding/json"

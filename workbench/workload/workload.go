@@ -100,16 +100,6 @@ func (r Registry) Names() []string {
 	return names
 }
 
-// builtin holds the workloads not yet in packages of their own; it is
-// filled by init functions only, so it is fixed before main runs.
-var builtin = Registry{}
-
-// register adds a workload to builtin.
-func register(name string, c Constructor) { builtin[name] = c }
-
-// Builtin returns the workloads defined in this package itself.
-func Builtin() Registry { return builtin }
-
 // AllNames lists every workload Maelstrom knows, implemented here or not.
 func AllNames() []string {
 	return []string{"broadcast", "echo", "g-counter", "g-set", "kafka", "lin-kv", "pn-counter", "txn-list-append", "txn-rw-register", "unique-ids"}

@@ -12,23 +12,23 @@ import (
 	"github.com/glomers/glomers/workbench/workload/gset"
 	"github.com/glomers/glomers/workbench/workload/kafka"
 	"github.com/glomers/glomers/workbench/workload/linkv"
+	"github.com/glomers/glomers/workbench/workload/txn"
 	"github.com/glomers/glomers/workbench/workload/uniqueids"
 )
 
 // Registry returns a new registry of every workload the bench runs.
 func Registry() workload.Registry {
 	r := workload.Registry{
-		"kafka":      kafka.New,
-		"lin-kv":     linkv.New,
-		"broadcast":  broadcast.New,
-		"g-set":      gset.New,
-		"pn-counter": counter.NewPNCounter,
-		"g-counter":  counter.NewGCounter,
-		"unique-ids": uniqueids.New,
-		"echo":       echo.New,
-	}
-	for name, c := range workload.Builtin() {
-		r[name] = c
+		"txn-list-append": txn.NewListAppend,
+		"txn-rw-register": txn.NewRWRegister,
+		"kafka":           kafka.New,
+		"lin-kv":          linkv.New,
+		"broadcast":       broadcast.New,
+		"g-set":           gset.New,
+		"pn-counter":      counter.NewPNCounter,
+		"g-counter":       counter.NewGCounter,
+		"unique-ids":      uniqueids.New,
+		"echo":            echo.New,
 	}
 	return r
 }

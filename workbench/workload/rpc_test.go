@@ -7,6 +7,23 @@ import (
 	"github.com/glomers/glomers/workbench/edn"
 )
 
+func TestErrorNameFollowsMaelstromsTable(t *testing.T) {
+	cases := []struct {
+		code     int64
+		name     string
+		definite bool
+	}{
+		{0, "timeout", false}, {11, "temporarily-unavailable", true}, {13, "crash", false},
+		{20, "key-does-not-exist", true}, {22, "precondition-failed", true}, {30, "txn-conflict", true},
+		{1000, "unknown", false}, {-1, "unknown", false}, {1 << 40, "unknown", false},
+	}
+	for _, c := range cases {
+		if name, definite := ErrorName(c.code); name != c.name || definite != c.definite {
+			t.Errorf("ErrorName(%d) = %s, %v; want %s, %v", c.code, name, definite, c.name, c.definite)
+		}
+	}
+}
+
 func TestKeywordizeKeepsOrderOneLevelDeep(t *testing.T) {
 	got := Keywordize(json.RawMessage(`{"type":"echo_ok","echo":{"b":1,"a":[1.0]},"in_reply_to":3}`))
 	m, ok := got.(edn.Map)

@@ -1,4 +1,4 @@
-package workload
+package txn
 
 import (
 	"testing"
@@ -48,7 +48,7 @@ func (h *visHistory) check(t *testing.T, appends bool, nodes ...string) edn.Map 
 	if len(nodes) == 0 {
 		nodes = []string{"n0", "n1"}
 	}
-	res := TxnVisibility(h.ops, nodes, 2, appends, DefaultVisibilityBounds())
+	res := Visibility(h.ops, nodes, 2, appends, DefaultVisibilityBounds())
 	t.Logf("%v", res)
 	return res
 }

@@ -1,4 +1,4 @@
-package workload_test
+package txn_test
 
 import (
 	"context"

@@ -1,4 +1,4 @@
-package workload
+package txn
 
 import (
 	"errors"
@@ -10,13 +10,18 @@ import (
 	"github.com/glomers/glomers/workbench/edn"
 	"github.com/glomers/glomers/workbench/history"
 	"github.com/glomers/glomers/workbench/netsim"
+	"github.com/glomers/glomers/workbench/workload"
+	"github.com/glomers/glomers/workbench/workload/workloadtest"
 )
+
+// testRegistry holds the package's two workloads by name.
+var testRegistry = workload.Registry{"txn-rw-register": NewRWRegister, "txn-list-append": NewListAppend}
 
 // txnFor builds a txn workload with the given generator options (0 means
 // the default).
 func txnFor(t *testing.T, name string, keys, maxLen, maxWrites int, seed uint64) *txnWorkload {
 	t.Helper()
-	w, err := builtin.New(name, &Env{Nodes: []string{"n0"}, Concurrency: 2, KeyCount: keys, MaxTxnLength: maxLen,
+	w, err := testRegistry.New(name, &workload.Env{Nodes: []string{"n0"}, Concurrency: 2, KeyCount: keys, MaxTxnLength: maxLen,
 		MaxWritesPerKey: maxWrites, Rand: rand.New(rand.NewPCG(seed, 7))})
 	if err != nil {
 		t.Fatalf("New(%q): %v", name, err)
@@ -222,7 +227,7 @@ func TestTxnWriteValuesAreUniquePerKeyAndSeeded(t *testing.T) {
 }
 
 func TestTxnListAppendGeneratesAppends(t *testing.T) {
-	if _, ok := builtin["txn-list-append"]; !ok {
+	if _, ok := testRegistry["txn-list-append"]; !ok {
 		t.Skip("txn-list-append is not registered")
 	}
 	w := txnFor(t, "txn-list-append", 0, 0, 0, 7)
@@ -248,12 +253,12 @@ func TestTxnListAppendGeneratesAppends(t *testing.T) {
 }
 
 func TestTxnRefusesBadOptions(t *testing.T) {
-	for _, env := range []Env{
+	for _, env := range []workload.Env{
 		{KeyCount: -1}, {MaxTxnLength: -2}, {MaxWritesPerKey: -1}, {KeyCount: 100},
 		{ConsistencyModels: []string{"read-committed", "read-comitted"}},
 	} {
 		env.Nodes, env.Concurrency, env.Rand = []string{"n0"}, 1, rand.New(rand.NewPCG(1, 1))
-		if _, err := builtin.New("txn-rw-register", &env); err == nil {
+		if _, err := testRegistry.New("txn-rw-register", &env); err == nil {
 			t.Errorf("options %+v accepted", env)
 		}
 	}
@@ -261,8 +266,8 @@ func TestTxnRefusesBadOptions(t *testing.T) {
 
 func TestTxnAcceptsElleModelNames(t *testing.T) {
 	for _, m := range []string{"read-uncommitted", "read-committed", "serializable", "strict-serializable", "snapshot-isolation"} {
-		env := Env{Nodes: []string{"n0"}, Concurrency: 1, Rand: rand.New(rand.NewPCG(1, 1)), ConsistencyModels: []string{m}}
-		if _, err := builtin.New("txn-rw-register", &env); err != nil {
+		env := workload.Env{Nodes: []string{"n0"}, Concurrency: 1, Rand: rand.New(rand.NewPCG(1, 1)), ConsistencyModels: []string{m}}
+		if _, err := testRegistry.New("txn-rw-register", &env); err != nil {
 			t.Errorf("model %q refused: %v", m, err)
 		}
 	}
@@ -278,27 +283,27 @@ func TestTxnClientRequestsAndReplies(t *testing.T) {
 		[]any{edn.Keyword("r"), int64(1), int64(7)},
 		[]any{edn.Keyword("w"), int64(2), int64(3)},
 	}
-	malformed := func(name, reply string) invokeCase {
-		return invokeCase{name, txn, reply, nil, history.Info, txn.Value, "malformed-rpc-response"}
+	malformed := func(name, reply string) workloadtest.InvokeCase {
+		return workloadtest.InvokeCase{Name: name, Op: txn, Reply: reply, WantType: history.Info, WantValue: txn.Value, Exception: "malformed-rpc-response"}
 	}
-	cases := []invokeCase{
-		{"ok", txn, `{"type":"txn_ok","txn":[["r",1,7],["w",2,3]],"in_reply_to":1}`, nil, history.OK, filled, ""},
-		{"ok with msg_id", txn, `{"type":"txn_ok","txn":[["r",1,7],["w",2,3]],"in_reply_to":1,"msg_id":4}`, nil, history.OK, filled, ""},
-		{"read of a missing key", txn, `{"type":"txn_ok","txn":[["r",1,null],["w",2,3]],"in_reply_to":1}`, nil, history.OK,
-			[]any{[]any{edn.Keyword("r"), int64(1), nil}, filled[1]}, ""},
+	cases := []workloadtest.InvokeCase{
+		{Name: "ok", Op: txn, Reply: `{"type":"txn_ok","txn":[["r",1,7],["w",2,3]],"in_reply_to":1}`, WantType: history.OK, WantValue: filled},
+		{Name: "ok with msg_id", Op: txn, Reply: `{"type":"txn_ok","txn":[["r",1,7],["w",2,3]],"in_reply_to":1,"msg_id":4}`, WantType: history.OK, WantValue: filled},
+		{Name: "read of a missing key", Op: txn, Reply: `{"type":"txn_ok","txn":[["r",1,null],["w",2,3]],"in_reply_to":1}`, WantType: history.OK,
+			WantValue: []any{[]any{edn.Keyword("r"), int64(1), nil}, filled[1]}},
 		// Maelstrom records what the node says it did, not what was asked.
-		{"reply differs from the request", txn, `{"type":"txn_ok","txn":[["w",2,9]],"in_reply_to":1}`, nil, history.OK,
-			[]any{[]any{edn.Keyword("w"), int64(2), int64(9)}}, ""},
-		{"txn-conflict", txn, `{"type":"error","code":30,"text":"conflict","in_reply_to":1}`, nil, history.Fail, txn.Value, ""},
-		{"abort", txn, `{"type":"error","code":14,"text":"abort","in_reply_to":1}`, nil, history.Fail, txn.Value, ""},
-		{"temporarily unavailable", txn, `{"type":"error","code":11,"text":"busy","in_reply_to":1}`, nil, history.Fail, txn.Value, ""},
-		{"key does not exist", txn, `{"type":"error","code":20,"text":"no","in_reply_to":1}`, nil, history.Fail, txn.Value, ""},
-		{"precondition failed", txn, `{"type":"error","code":22,"text":"no","in_reply_to":1}`, nil, history.Fail, txn.Value, ""},
-		{"crash", txn, `{"type":"error","code":13,"text":"boom","in_reply_to":1}`, nil, history.Info, txn.Value, ""},
-		{"timeout code", txn, `{"type":"error","code":0,"text":"slow","in_reply_to":1}`, nil, history.Info, txn.Value, ""},
-		{"unknown code", txn, `{"type":"error","code":1000,"text":"custom","in_reply_to":1}`, nil, history.Info, txn.Value, ""},
-		{"net timeout", txn, "", netsim.ErrTimeout, history.Info, txn.Value, ""},
-		{"unknown destination", txn, "", netsim.ErrUnknownDest, history.Info, txn.Value, "invalid-destination"},
+		{Name: "reply differs from the request", Op: txn, Reply: `{"type":"txn_ok","txn":[["w",2,9]],"in_reply_to":1}`, WantType: history.OK,
+			WantValue: []any{[]any{edn.Keyword("w"), int64(2), int64(9)}}},
+		{Name: "txn-conflict", Op: txn, Reply: `{"type":"error","code":30,"text":"conflict","in_reply_to":1}`, WantType: history.Fail, WantValue: txn.Value},
+		{Name: "abort", Op: txn, Reply: `{"type":"error","code":14,"text":"abort","in_reply_to":1}`, WantType: history.Fail, WantValue: txn.Value},
+		{Name: "temporarily unavailable", Op: txn, Reply: `{"type":"error","code":11,"text":"busy","in_reply_to":1}`, WantType: history.Fail, WantValue: txn.Value},
+		{Name: "key does not exist", Op: txn, Reply: `{"type":"error","code":20,"text":"no","in_reply_to":1}`, WantType: history.Fail, WantValue: txn.Value},
+		{Name: "precondition failed", Op: txn, Reply: `{"type":"error","code":22,"text":"no","in_reply_to":1}`, WantType: history.Fail, WantValue: txn.Value},
+		{Name: "crash", Op: txn, Reply: `{"type":"error","code":13,"text":"boom","in_reply_to":1}`, WantType: history.Info, WantValue: txn.Value},
+		{Name: "timeout code", Op: txn, Reply: `{"type":"error","code":0,"text":"slow","in_reply_to":1}`, WantType: history.Info, WantValue: txn.Value},
+		{Name: "unknown code", Op: txn, Reply: `{"type":"error","code":1000,"text":"custom","in_reply_to":1}`, WantType: history.Info, WantValue: txn.Value},
+		{Name: "net timeout", Op: txn, Reply: "", Err: netsim.ErrTimeout, WantType: history.Info, WantValue: txn.Value},
+		{Name: "unknown destination", Op: txn, Reply: "", Err: netsim.ErrUnknownDest, WantType: history.Info, WantValue: txn.Value, Exception: "invalid-destination"},
 		malformed("no txn", `{"type":"txn_ok","in_reply_to":1}`),
 		malformed("txn not a list", `{"type":"txn_ok","txn":{"r":1},"in_reply_to":1}`),
 		malformed("extra key", `{"type":"txn_ok","txn":[],"value":1,"in_reply_to":1}`),
@@ -310,7 +315,7 @@ func TestTxnClientRequestsAndReplies(t *testing.T) {
 		malformed("micro-operation not a list", `{"type":"txn_ok","txn":[7],"in_reply_to":1}`),
 		malformed("keyword f", `{"type":"txn_ok","txn":[[null,1,7]],"in_reply_to":1}`),
 	}
-	checkInvokes(t, w, cases, func(op history.Op) map[string]any {
+	workloadtest.CheckInvokes(t, w, cases, func(op history.Op) map[string]any {
 		return map[string]any{"type": "txn", "txn": []any{[]any{"r", int64(1), nil}, []any{"w", int64(2), int64(3)}}}
 	})
 }
@@ -320,13 +325,13 @@ func TestTxnClientRequestsAndReplies(t *testing.T) {
 func TestTxnClientRecordsErrorsAndNormalisesIntegers(t *testing.T) {
 	w := txnFor(t, "txn-rw-register", 0, 0, 0, 9)
 	op := history.Op{F: "txn", Value: []any{[]any{edn.Keyword("r"), int64(5), nil}}}
-	f := &fakeNode{reply: `{"type":"error","code":30,"text":"conflict","in_reply_to":1}`}
-	out := w.Invoke(t.Context(), f.call, op)
+	f := &workloadtest.FakeNode{Reply: `{"type":"error","code":30,"text":"conflict","in_reply_to":1}`}
+	out := w.Invoke(t.Context(), f.Call, op)
 	if want := []any{edn.Keyword("txn-conflict"), "conflict"}; out.Type != history.Fail || !history.Equal(out.Error, want) {
 		t.Errorf("txn-conflict completed %v with :error %v, want :fail with %v", out.Type, out.Error, want)
 	}
-	f = &fakeNode{reply: `{"type":"txn_ok","txn":[["r",5,12]],"in_reply_to":1}`}
-	out = w.Invoke(t.Context(), f.call, op)
+	f = &workloadtest.FakeNode{Reply: `{"type":"txn_ok","txn":[["r",5,12]],"in_reply_to":1}`}
+	out = w.Invoke(t.Context(), f.Call, op)
 	m := out.Value.([]any)[0].([]any)
 	if _, ok := m[1].(int64); !ok {
 		t.Errorf("key %#v is not an int64", m[1])
@@ -334,14 +339,14 @@ func TestTxnClientRecordsErrorsAndNormalisesIntegers(t *testing.T) {
 	if v, ok := m[2].(int64); !ok || v != 12 {
 		t.Errorf("read value %#v, want int64 12", m[2])
 	}
-	f = &fakeNode{err: errors.New("boom")}
-	if out := w.Invoke(t.Context(), f.call, op); out.Type != history.Info || out.Exception == "" {
+	f = &workloadtest.FakeNode{Err: errors.New("boom")}
+	if out := w.Invoke(t.Context(), f.Call, op); out.Type != history.Info || out.Exception == "" {
 		t.Errorf("a transport failure completed %+v, want :info with an exception", out)
 	}
 }
 
 func TestTxnListAppendClientRepliesAndSchema(t *testing.T) {
-	if _, ok := builtin["txn-list-append"]; !ok {
+	if _, ok := testRegistry["txn-list-append"]; !ok {
 		t.Skip("txn-list-append is not registered")
 	}
 	w := txnFor(t, "txn-list-append", 0, 0, 0, 10)
@@ -349,19 +354,19 @@ func TestTxnListAppendClientRepliesAndSchema(t *testing.T) {
 		[]any{edn.Keyword("r"), int64(1), nil},
 		[]any{edn.Keyword("append"), int64(1), int64(3)},
 	}}
-	cases := []invokeCase{
-		{"ok", txn, `{"type":"txn_ok","txn":[["r",1,[1,2]],["append",1,3]],"in_reply_to":1}`, nil, history.OK,
-			[]any{[]any{edn.Keyword("r"), int64(1), []any{int64(1), int64(2)}}, txn.Value.([]any)[1]}, ""},
-		{"read of a missing key", txn, `{"type":"txn_ok","txn":[["r",1,null],["append",1,3]],"in_reply_to":1}`, nil, history.OK,
-			[]any{[]any{edn.Keyword("r"), int64(1), nil}, txn.Value.([]any)[1]}, ""},
-		{"read of a number", txn, `{"type":"txn_ok","txn":[["r",1,5],["append",1,3]],"in_reply_to":1}`, nil, history.Info, txn.Value, "malformed-rpc-response"},
-		{"a write", txn, `{"type":"txn_ok","txn":[["w",1,5]],"in_reply_to":1}`, nil, history.Info, txn.Value, "malformed-rpc-response"},
-		{"conflict", txn, `{"type":"error","code":30,"text":"c","in_reply_to":1}`, nil, history.Fail, txn.Value, ""},
+	cases := []workloadtest.InvokeCase{
+		{Name: "ok", Op: txn, Reply: `{"type":"txn_ok","txn":[["r",1,[1,2]],["append",1,3]],"in_reply_to":1}`, WantType: history.OK,
+			WantValue: []any{[]any{edn.Keyword("r"), int64(1), []any{int64(1), int64(2)}}, txn.Value.([]any)[1]}},
+		{Name: "read of a missing key", Op: txn, Reply: `{"type":"txn_ok","txn":[["r",1,null],["append",1,3]],"in_reply_to":1}`, WantType: history.OK,
+			WantValue: []any{[]any{edn.Keyword("r"), int64(1), nil}, txn.Value.([]any)[1]}},
+		{Name: "read of a number", Op: txn, Reply: `{"type":"txn_ok","txn":[["r",1,5],["append",1,3]],"in_reply_to":1}`, WantType: history.Info, WantValue: txn.Value, Exception: "malformed-rpc-response"},
+		{Name: "a write", Op: txn, Reply: `{"type":"txn_ok","txn":[["w",1,5]],"in_reply_to":1}`, WantType: history.Info, WantValue: txn.Value, Exception: "malformed-rpc-response"},
+		{Name: "conflict", Op: txn, Reply: `{"type":"error","code":30,"text":"c","in_reply_to":1}`, WantType: history.Fail, WantValue: txn.Value},
 	}
-	checkInvokes(t, w, cases, func(op history.Op) map[string]any {
+	workloadtest.CheckInvokes(t, w, cases, func(op history.Op) map[string]any {
 		return map[string]any{"type": "txn", "txn": []any{[]any{"r", int64(1), nil}, []any{"append", int64(1), int64(3)}}}
 	})
-	out := w.Invoke(t.Context(), (&fakeNode{reply: `{"type":"txn_ok","txn":[["r",1,[4]]],"in_reply_to":1}`}).call, txn)
+	out := w.Invoke(t.Context(), (&workloadtest.FakeNode{Reply: `{"type":"txn_ok","txn":[["r",1,[4]]],"in_reply_to":1}`}).Call, txn)
 	if e, ok := out.Value.([]any)[0].([]any)[2].([]any)[0].(int64); !ok || e != 4 {
 		t.Errorf("list element %#v, want int64 4", out.Value)
 	}

@@ -285,6 +285,11 @@ func (r *run) save(res *Result) {
 	}
 	try("timeline", st.WriteTimeline(res.History))
 	try("plots", st.WritePlots(res.History))
+	if fw, ok := r.wl.(workload.FileWriter); ok {
+		for _, f := range fw.Files() {
+			try(f.Name, f.Write(st.Path(f.Name), res.History))
+		}
+	}
 }
 
 // logger writes Maelstrom-style log lines to the console and jepsen.log.

@@ -4,8 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"path/filepath"
-	"slices"
 
 	"github.com/glomers/glomers/workbench/edn"
 	"github.com/glomers/glomers/workbench/history"
@@ -171,18 +169,8 @@ func (s *Store) WriteTimeline(ops []history.Op) error {
 
 // WritePlots writes latency-raw.png, latency-quantiles.png and rate.png
 // with the nemesis faults found in ops shaded (see the package function
-// WritePlots), and for a kafka history (one with :ok polls) realtime-lag.png
-// (see WriteRealtimeLagPlot).
+// WritePlots). A workload's own plots (kafka's realtime-lag.png) are
+// written by the workload (workload.FileWriter).
 func (s *Store) WritePlots(ops []history.Op) error {
-	faults := FaultIntervals(ops)
-	if err := WritePlots(s.dir, ops, faults); err != nil {
-		return err
-	}
-	isKafka := slices.ContainsFunc(ops, func(op history.Op) bool {
-		return op.IsClient() && op.Type == history.OK && op.F == "poll"
-	})
-	if !isKafka {
-		return nil
-	}
-	return WriteRealtimeLagPlot(filepath.Join(s.dir, RealtimeLagPlot), ops, faults)
+	return WritePlots(s.dir, ops, FaultIntervals(ops))
 }

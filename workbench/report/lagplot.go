@@ -3,6 +3,7 @@ package report
 import (
 	"fmt"
 	"image/color"
+	"path/filepath"
 	"slices"
 
 	"gonum.org/v1/plot/plotter"
@@ -10,11 +11,16 @@ import (
 	"gonum.org/v1/plot/vg/draw"
 
 	"github.com/glomers/glomers/workbench/history"
-	"github.com/glomers/glomers/workbench/workload/kafka"
 )
 
-// RealtimeLagPlot is the file name of a kafka run's realtime-lag plot.
-const RealtimeLagPlot = "realtime-lag.png"
+// LagSample is one realtime-lag sample: at Time (ns since the start),
+// a poll by Process was Lag ns behind the newest message of one of its
+// keys known to exist.
+type LagSample struct {
+	Time    int64
+	Process int
+	Lag     int64
+}
 
 // lagPoint is one poll's worst realtime lag.
 type lagPoint struct {
@@ -27,7 +33,7 @@ type lagPoint struct {
 // plot-realtime-lag! keeps the maximum over keys at each instant
 // (jepsen/src/jepsen/tests/kafka.clj). Samples of one poll share its
 // invocation time and process and come together, in history order.
-func pollLags(lags []kafka.Lag) []lagPoint {
+func pollLags(lags []LagSample) []lagPoint {
 	var out []lagPoint
 	for i := 0; i < len(lags); {
 		j, worst := i, lags[i].Lag
@@ -77,14 +83,15 @@ func lagSeries(points []lagPoint, dt, unit float64) []plotter.XYs {
 // bucket, broken where no poll was made. The fault intervals and the
 // recovery wait are shaded as in WritePlots. The lag axis is in
 // milliseconds, or in seconds when the worst lag is a second or more.
-func WriteRealtimeLagPlot(path string, ops []history.Op, faults []FaultInterval) error {
+func WriteRealtimeLagPlot(path string, ops []history.Op, lags []LagSample) error {
+	name := filepath.Base(path)
 	ends := latencyPoints(ops)
 	var last float64
 	for _, p := range ends {
 		last = max(last, p.done)
 	}
 	_, _, gap := phases(ends, bucketWidth(last))
-	points := pollLags(kafka.RealtimeLags(ops))
+	points := pollLags(lags)
 	var end float64
 	var worst int64
 	for _, p := range points {
@@ -95,7 +102,7 @@ func WriteRealtimeLagPlot(path string, ops []history.Op, faults []FaultInterval)
 	if worst >= 1e9 {
 		unit, unitName = 1e9, "s"
 	}
-	p := newPlot("Realtime lag of polls", "Lag ("+unitName+")", newBackdrop(faults, gap))
+	p := newPlot("Realtime lag of polls", "Lag ("+unitName+")", newBackdrop(FaultIntervals(ops), gap))
 	p.Y.Min = 0
 	if len(points) > 0 {
 		xys := make(plotter.XYs, len(points))
@@ -104,7 +111,7 @@ func WriteRealtimeLagPlot(path string, ops []history.Op, faults []FaultInterval)
 		}
 		s, err := plotter.NewScatter(xys)
 		if err != nil {
-			return fmt.Errorf("report: %s: %w", RealtimeLagPlot, err)
+			return fmt.Errorf("report: %s: %w", name, err)
 		}
 		s.GlyphStyle = draw.GlyphStyle{Color: plotOK, Radius: vg.Points(1.5), Shape: draw.CircleGlyph{}}
 		p.Add(s)
@@ -117,7 +124,7 @@ func WriteRealtimeLagPlot(path string, ops []history.Op, faults []FaultInterval)
 	for i, xys := range lagSeries(points, bucketWidth(end), unit) {
 		l, err := plotter.NewLine(xys)
 		if err != nil {
-			return fmt.Errorf("report: %s: %w", RealtimeLagPlot, err)
+			return fmt.Errorf("report: %s: %w", name, err)
 		}
 		l.Color, l.Width = lineColour, vg.Points(1.5)
 		p.Add(l)
@@ -126,7 +133,7 @@ func WriteRealtimeLagPlot(path string, ops []history.Op, faults []FaultInterval)
 		}
 	}
 	if err := savePlot(p, path); err != nil {
-		return fmt.Errorf("report: %s: %w", RealtimeLagPlot, err)
+		return fmt.Errorf("report: %s: %w", name, err)
 	}
 	return nil
 }

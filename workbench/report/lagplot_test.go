@@ -10,7 +10,6 @@ import (
 
 	"github.com/glomers/glomers/workbench/edn"
 	"github.com/glomers/glomers/workbench/history"
-	"github.com/glomers/glomers/workbench/workload/kafka"
 )
 
 // kafkaHistory is a kafka run of 20 s: process 0 sends a message to key
@@ -50,9 +49,9 @@ func kafkaHistory() []history.Op {
 }
 
 func TestPollLags(t *testing.T) {
-	got := pollLags([]kafka.Lag{
-		{Time: 1e9, Process: 0, Key: "a", Lag: 5}, {Time: 1e9, Process: 0, Key: "b", Lag: 9},
-		{Time: 1e9, Process: 2, Key: "a", Lag: 1}, {Time: 2e9, Process: 0, Key: "a", Lag: 0},
+	got := pollLags([]LagSample{
+		{Time: 1e9, Process: 0, Lag: 5}, {Time: 1e9, Process: 0, Lag: 9},
+		{Time: 1e9, Process: 2, Lag: 1}, {Time: 2e9, Process: 0, Lag: 0},
 	})
 	want := []lagPoint{{1, 9}, {1, 1}, {2, 0}}
 	if !reflect.DeepEqual(got, want) {
@@ -74,28 +73,41 @@ func TestLagSeriesBreakAtGaps(t *testing.T) {
 	}
 }
 
-// A kafka run gets realtime-lag.png, which its page shows and the serve
-// index links; any other run does not.
-func TestStoreWritesRealtimeLagPlot(t *testing.T) {
-	ops := kafkaHistory()
-	lags := kafka.RealtimeLags(ops)
-	if len(lags) < 50 {
-		t.Fatalf("%d lag samples from the kafka history, want one per poll", len(lags))
+// pollSamples is one lag sample per :ok poll of ops, lagging by the
+// three messages each poll of kafkaHistory misses (300 ms).
+func pollSamples(ops []history.Op) []LagSample {
+	var out []LagSample
+	for _, op := range ops {
+		if op.Type == history.OK && op.F == "poll" {
+			out = append(out, LagSample{Time: op.Time - 10*int64(time.Millisecond), Process: op.Process, Lag: 300 * int64(time.Millisecond)})
+		}
 	}
+	return out
+}
+
+// A kafka run's realtime-lag.png, which the kafka workload writes, shades
+// the faults; its page shows it and the serve index links it. The
+// bench's own plots never include it.
+func TestStoreShowsRealtimeLagPlot(t *testing.T) {
+	const lagPlot = "realtime-lag.png"
+	ops := kafkaHistory()
 	root := t.TempDir()
 	s := newTestStore(t, root, "kafka", start)
 	if err := s.WritePlots(ops); err != nil {
 		t.Fatal(err)
 	}
+	if err := WriteRealtimeLagPlot(s.Path(lagPlot), ops, pollSamples(ops)); err != nil {
+		t.Fatal(err)
+	}
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
-	im := decodePNG(t, filepath.Join(s.Dir(), RealtimeLagPlot))
+	im := decodePNG(t, filepath.Join(s.Dir(), lagPlot))
 	if b := im.Bounds(); b.Dx() < 500 || b.Dy() < 250 {
-		t.Errorf("%s is %v", RealtimeLagPlot, b)
+		t.Errorf("%s is %v", lagPlot, b)
 	}
 	if !hasPixel(im, overWhite(faultFills["partition"])) {
-		t.Errorf("%s does not shade the partition", RealtimeLagPlot)
+		t.Errorf("%s does not shade the partition", lagPlot)
 	}
 	page := readFile(t, filepath.Join(s.Dir(), "index.html"))
 	if !strings.Contains(page, `<img class="plot" src="realtime-lag.png"`) {
@@ -111,7 +123,7 @@ func TestStoreWritesRealtimeLagPlot(t *testing.T) {
 		t.Fatal(err)
 	}
 	other.Close()
-	if _, err := os.Stat(filepath.Join(other.Dir(), RealtimeLagPlot)); err == nil {
-		t.Errorf("an echo run has %s", RealtimeLagPlot)
+	if _, err := os.Stat(filepath.Join(other.Dir(), lagPlot)); err == nil {
+		t.Errorf("an echo run has %s", lagPlot)
 	}
 }

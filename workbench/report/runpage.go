@@ -141,9 +141,10 @@ func (p runPage) HasTimeline() bool { return p.Has("timeline.html") }
 // Has reports whether the run's directory holds the file name.
 func (p runPage) Has(name string) bool { return slices.Contains(p.Files, name) }
 
-// plotFiles are the plots a run may have, in the order pages show them;
-// any other PNG image of the run follows them, by name.
-var plotFiles = []string{"latency-raw.png", "latency-quantiles.png", "rate.png", RealtimeLagPlot}
+// plotFiles are the plots every run has, in the order pages show them;
+// any other PNG image of the run (a workload's own, such as kafka's
+// realtime-lag.png) follows them, by name.
+var plotFiles = []string{"latency-raw.png", "latency-quantiles.png", "rate.png"}
 
 // plotsOf picks the plots among a run's top-level files: those of
 // plotFiles it has, in that order, then its other .png files.

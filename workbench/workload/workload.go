@@ -68,6 +68,22 @@ type ExtraChecker interface {
 	ExtraCheck(ops []history.Op) edn.Map
 }
 
+// FileWriter is implemented by workloads that write files of their own
+// into the run's directory beside the bench's (kafka's realtime-lag.png),
+// so the report need not guess from the history which workload ran.
+type FileWriter interface {
+	// Files lists the files, each with the function that writes it.
+	Files() []File
+}
+
+// File is one file a workload writes after the run.
+type File struct {
+	Name string // the file's name in the run's directory
+	// Write writes the file at path from the whole history, or nothing
+	// when the history has nothing for it to show.
+	Write func(path string, ops []history.Op) error
+}
+
 // MainPhaseEnder is implemented by workloads whose generator, like
 // Jepsen's, stops hearing completions once the main phase's time limit
 // has passed: Jepsen drops an exhausted phase's generator, so operations

@@ -2,9 +2,12 @@ package kafka
 
 import (
 	"math"
+	"slices"
 	"sort"
 
 	"github.com/glomers/glomers/workbench/history"
+	"github.com/glomers/glomers/workbench/report"
+	"github.com/glomers/glomers/workbench/workload"
 )
 
 // RealtimeLags returns every realtime-lag sample of a kafka history
@@ -146,4 +149,30 @@ func (h *kafkaHistory) keyLabel(id int32) string {
 		return s
 	}
 	return history.Key(h.keys[id].name)
+}
+
+// RealtimeLagPlot is the file name of the plot of RealtimeLags.
+const RealtimeLagPlot = "realtime-lag.png"
+
+// Files declares realtime-lag.png, the plot of every poll's realtime lag
+// (report.WriteRealtimeLagPlot), which Jepsen's kafka checker draws.
+func (*kafka) Files() []workload.File {
+	return []workload.File{{Name: RealtimeLagPlot, Write: writeRealtimeLagPlot}}
+}
+
+// writeRealtimeLagPlot draws the realtime lags of ops at path. A run
+// without an :ok poll has no lag to show and gets no plot.
+func writeRealtimeLagPlot(path string, ops []history.Op) error {
+	polled := slices.ContainsFunc(ops, func(op history.Op) bool {
+		return op.IsClient() && op.Type == history.OK && op.F == "poll"
+	})
+	if !polled {
+		return nil
+	}
+	lags := RealtimeLags(ops)
+	samples := make([]report.LagSample, len(lags))
+	for i, l := range lags {
+		samples[i] = report.LagSample{Time: l.Time, Process: l.Process, Lag: l.Lag}
+	}
+	return report.WriteRealtimeLagPlot(path, ops, samples)
 }

@@ -1,9 +1,16 @@
-// Package checker holds the analyses shared by workloads: each takes a
-// history (and sometimes the network journal) and returns an ordered EDN
-// map shaped like Maelstrom's, always with a :valid? entry. Composed
-// puts them together as Jepsen's compose checker does, with the verdict
-// computed from the sections rather than stored among them; NetStats is
-// the :net statistics as a typed value.
+// Package checker holds the generic analyses, those any workload may
+// use: statistics, performance, availability and exceptions (basic.go),
+// network counts (net.go), Jepsen's set-full and our extras over it
+// (setfull.go, setextra.go), and the linearizability check of lin-kv's
+// registers (linearizable.go, linear.go). Each takes a history (and
+// sometimes the network journal) and returns an ordered EDN map shaped
+// like Maelstrom's, always with a :valid? entry. Composed puts them
+// together as Jepsen's compose checker does, with the verdict computed
+// from the sections rather than stored among them; NetStats is the :net
+// statistics as a typed value. A workload's own checker lives in its
+// package under workbench/workload (kafka, txn's visibility, counter,
+// echo, unique-ids); Elle's transactional checkers are in checker/elle,
+// and what checker tests share in checker/checkertest.
 package checker
 
 import "github.com/glomers/glomers/workbench/edn"

@@ -1,7 +1,25 @@
-// Package workload defines what a test does to the nodes: one file per
-// workload holds the messages its clients send, its operation generator,
-// its final phase and the checker that judges the history, as in
-// Maelstrom's src/maelstrom/workload/*.clj.
+// Package workload defines what a test does to the nodes: the Workload
+// interface, the Registry type and Call, the one RPC helper every client
+// uses. Each workload lives in a package of its own below this one, as
+// each has a namespace in Maelstrom's src/maelstrom/workload/*.clj,
+// holding the messages its clients send, its operation generator, its
+// final phase and, when it has one of its own, the checker that judges
+// the history:
+//
+//	echo       echo, its checker
+//	uniqueids  unique-ids, its checker
+//	broadcast  broadcast (checked by the generic set-full)
+//	gset       g-set (checked by the generic set-full)
+//	counter    g-counter and pn-counter, their checker
+//	linkv      lin-kv (checked by the generic linearizable checker)
+//	kafka      kafka, its checker, parser, cycle search and lag analysis
+//	txn        txn-rw-register and txn-list-append (Elle's checkers, in
+//	           checker/elle) and their visibility check
+//
+// Checks any workload may use are in package checker. A workload package
+// imports this one, so this one cannot list them: package workload/all
+// holds the registry of every workload the bench runs, and
+// workload/workloadtest what their tests share.
 package workload
 
 import (

@@ -18,19 +18,18 @@ import (
 
 // Registry returns a new registry of every workload the bench runs.
 func Registry() workload.Registry {
-	r := workload.Registry{
-		"txn-list-append": txn.NewListAppend,
-		"txn-rw-register": txn.NewRWRegister,
+	return workload.Registry{
+		"broadcast":       broadcast.New,
+		"echo":            echo.New,
+		"g-counter":       counter.NewGCounter,
+		"g-set":           gset.New,
 		"kafka":           kafka.New,
 		"lin-kv":          linkv.New,
-		"broadcast":       broadcast.New,
-		"g-set":           gset.New,
 		"pn-counter":      counter.NewPNCounter,
-		"g-counter":       counter.NewGCounter,
+		"txn-list-append": txn.NewListAppend,
+		"txn-rw-register": txn.NewRWRegister,
 		"unique-ids":      uniqueids.New,
-		"echo":            echo.New,
 	}
-	return r
 }
 
 // New returns the named workload.

@@ -42,7 +42,7 @@ func TestRealKillAndPause(t *testing.T) {
 	var log bytes.Buffer
 	store := t.TempDir()
 	cfg := workbench.Config{
-		Workload: "echo", Bin: bin, NodeIDs: workbench.NodeIDs(3), Concurrency: 6, TimeLimit: 10 * time.Second,
+		Workload: "echo", Bin: bin, NodeIDs: workbench.NodeIDs(3), Concurrency: 6, TimeLimit: 6 * time.Second,
 		Rate: 30, Nemesis: []string{"kill", "pause"}, NemesisInterval: time.Second, Seed: 4,
 		StoreRoot: store, Log: &log,
 	}
@@ -70,7 +70,7 @@ func TestRealKillAndPause(t *testing.T) {
 		}
 	}
 	if restarts < 2 {
-		t.Fatalf("%d restarts in 10 s with --nemesis-interval 1\n%s", restarts, tail(log.String(), 3000))
+		t.Fatalf("%d restarts in 6 s with --nemesis-interval 1\n%s", restarts, tail(log.String(), 3000))
 	}
 
 	ops := res.History

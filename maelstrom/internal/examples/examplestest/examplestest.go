@@ -56,9 +56,11 @@ func RequireValidCommand(t *testing.T, name, args string) {
 // RequireValidBinary builds the node and runs cfg with it as real
 // processes, as glomers test does, but with a one-second recovery wait
 // before the final reads instead of Maelstrom's ten, to keep the test
-// short.
+// short. It belongs to the long suite (GLOMERS_LONG=1): the quick one
+// runs the real-process path once, with the echo example.
 func RequireValidBinary(t *testing.T, name string, cfg workbench.Config) {
 	t.Helper()
+	workbenchtest.SkipUnlessLong(t)
 	cfg.Bin = Build(t, name)
 	cfg.RecoveryWait = time.Second
 	res, err := workbench.Run(context.Background(), cfg)

@@ -68,6 +68,13 @@ func goodEcho(id int64, b map[string]any) map[string]any {
 	return map[string]any{"type": "echo_ok", "echo": b["echo"], "in_reply_to": id}
 }
 
+// forgetfulEcho answers init well and every echo without in_reply_to.
+func forgetfulEcho() func(io.Reader, io.Writer, io.Writer) error {
+	return replier(goodInit, func(_ int64, b map[string]any) map[string]any {
+		return map[string]any{"type": "echo_ok", "echo": b["echo"]}
+	}, nil)
+}
+
 // An init_ok without in_reply_to is reported as that, not as a node that
 // "did not respond".
 func TestInitReplyWithoutInReplyTo(t *testing.T) {
@@ -88,14 +95,11 @@ func TestInitReplyWithoutInReplyTo(t *testing.T) {
 // as in Maelstrom, and the log and the :glomers section name the node,
 // the count and the first such message; a well-made node has no entry.
 func TestRepliesWithoutInReplyToAreNamed(t *testing.T) {
-	forgetful := replier(goodInit, func(_ int64, b map[string]any) map[string]any {
-		return map[string]any{"type": "echo_ok", "echo": b["echo"]}
-	}, nil)
 	for _, c := range []struct {
 		name string
 		node func(io.Reader, io.Writer, io.Writer) error
 		want bool
-	}{{"forgetful", forgetful, true}, {"well-made", replier(goodInit, goodEcho, nil), false}} {
+	}{{"forgetful", forgetfulEcho(), true}, {"well-made", replier(goodInit, goodEcho, nil), false}} {
 		t.Run(c.name, func(t *testing.T) {
 			var log bytes.Buffer
 			var res *workbench.Result
@@ -164,14 +168,11 @@ func TestCrashRightAfterInitIsReportedOnce(t *testing.T) {
 // Every run ends by saying where its files are and how to browse them;
 // an invalid one also names the sections that failed it.
 func TestRunEndsWithWhereToLook(t *testing.T) {
-	forgetful := replier(goodInit, func(_ int64, b map[string]any) map[string]any {
-		return map[string]any{"type": "echo_ok", "echo": b["echo"]}
-	}, nil)
 	for _, c := range []struct {
 		name    string
 		node    func(io.Reader, io.Writer, io.Writer) error
 		failing string
-	}{{"valid", replier(goodInit, goodEcho, nil), ""}, {"invalid", forgetful, "Failing: :stats"}} {
+	}{{"valid", replier(goodInit, goodEcho, nil), ""}, {"invalid", forgetfulEcho(), "Failing: :stats"}} {
 		t.Run(c.name, func(t *testing.T) {
 			var log bytes.Buffer
 			root := t.TempDir()

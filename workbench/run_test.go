@@ -21,6 +21,7 @@ import (
 	"github.com/glomers/glomers/workbench/history"
 	"github.com/glomers/glomers/workbench/internal/faulty"
 	"github.com/glomers/glomers/workbench/workbenchtest"
+	"github.com/glomers/glomers/workbench/workload/workloadtest"
 )
 
 func tail(s string, n int) string {
@@ -281,23 +282,7 @@ func TestStrictChecksCatchWhatMaelstromMisses(t *testing.T) {
 func kvProxy(service string) func(*node.Node) {
 	return func(n *node.Node) {
 		for _, typ := range []string{"read", "write", "cas"} {
-			n.Handle(typ, func(msg node.Message) error {
-				var body map[string]any
-				if err := msg.Unmarshal(&body); err != nil {
-					return err
-				}
-				delete(body, "msg_id")
-				reply, err := n.Call(context.Background(), service, body)
-				if err != nil {
-					return err
-				}
-				var out map[string]any
-				if err := reply.Unmarshal(&out); err != nil {
-					return err
-				}
-				delete(out, "in_reply_to")
-				return n.Reply(msg, out)
-			})
+			n.Handle(typ, func(msg node.Message) error { return workloadtest.Relay(n, msg, service) })
 		}
 	}
 }

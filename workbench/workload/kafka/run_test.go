@@ -15,6 +15,7 @@ import (
 	"github.com/glomers/glomers/workbench/history"
 	"github.com/glomers/glomers/workbench/internal/faulty"
 	"github.com/glomers/glomers/workbench/workbenchtest"
+	"github.com/glomers/glomers/workbench/workload/workloadtest"
 )
 
 // leaderKafka is a correct log on any number of nodes: the first node
@@ -28,22 +29,7 @@ func leaderKafka(n *node.Node) {
 			if n.ID() == leader {
 				return h(msg)
 			}
-			var body map[string]any
-			if err := msg.Unmarshal(&body); err != nil {
-				return err
-			}
-			delete(body, "msg_id")
-			reply, err := n.Call(n.Context(), leader, body)
-			if err != nil {
-				return err
-			}
-			var out map[string]any
-			if err := reply.Unmarshal(&out); err != nil {
-				return err
-			}
-			delete(out, "msg_id")
-			delete(out, "in_reply_to")
-			return n.Reply(msg, out)
+			return workloadtest.Relay(n, msg, leader)
 		})
 	}
 }

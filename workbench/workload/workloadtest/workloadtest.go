@@ -1,6 +1,7 @@
 // Package workloadtest holds what the tests of the workload packages
-// share: a small environment, a generator drain and a fake node that
-// answers a client's requests with canned replies.
+// share: a small environment, a generator drain, a fake node that
+// answers a client's requests with canned replies, and a relay for test
+// nodes that pass requests on.
 package workloadtest
 
 import (
@@ -11,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/glomers/glomers/node"
 	"github.com/glomers/glomers/workbench/history"
 	"github.com/glomers/glomers/workbench/netsim"
 	"github.com/glomers/glomers/workbench/workload"
@@ -110,4 +112,27 @@ func New(t *testing.T, c workload.Constructor, seed uint64) workload.Workload {
 		t.Fatalf("building the workload: %v", err)
 	}
 	return w
+}
+
+// Relay answers msg, a request to node n, with what dest answers to the
+// same body: the request goes on without its msg_id, and the answer comes
+// back without dest's msg_id and in_reply_to, so n.Reply numbers it
+// afresh. Test nodes use it to pass requests to a leader or a service.
+func Relay(n *node.Node, msg node.Message, dest string) error {
+	var body map[string]any
+	if err := msg.Unmarshal(&body); err != nil {
+		return err
+	}
+	delete(body, "msg_id")
+	reply, err := n.Call(n.Context(), dest, body)
+	if err != nil {
+		return err
+	}
+	var out map[string]any
+	if err := reply.Unmarshal(&out); err != nil {
+		return err
+	}
+	delete(out, "msg_id")
+	delete(out, "in_reply_to")
+	return n.Reply(msg, out)
 }

@@ -151,10 +151,12 @@ type journal struct {
 func (j *journal) record(e netsim.Event) {
 	j.mu.Lock()
 	defer j.mu.Unlock()
-	j.net.Add(checker.NetEvent{Recv: e.Recv, MsgID: e.Msg.ID, Src: e.Msg.Src, Dest: e.Msg.Dest})
-	j.events++
+	if e.Drop == "" { // Maelstrom's journal, and so :net, knows no drops
+		j.net.Add(checker.NetEvent{Recv: e.Recv, MsgID: e.Msg.ID, Src: e.Msg.Src, Dest: e.Msg.Dest})
+		j.events++
+	}
 	if j.file != nil {
-		j.file.Add(report.JournalEntry{Recv: e.Recv, Time: e.Time, ID: e.Msg.ID, Src: e.Msg.Src, Dest: e.Msg.Dest, Body: e.Msg.Body})
+		j.file.Add(report.JournalEntry{Recv: e.Recv, Time: e.Time, ID: e.Msg.ID, Src: e.Msg.Src, Dest: e.Msg.Dest, Body: e.Msg.Body, Drop: e.Drop})
 		return
 	}
 	j.mem = append(j.mem, e)

@@ -163,12 +163,41 @@ func (c Config) Validate() error {
 	return nil
 }
 
-// Event is one journal entry: a send or a delivery of a message.
+// Event is one journal entry: a send or a delivery of a message, or, when
+// Drop is set, the loss of a message that was sent (or could not be) and
+// will never be delivered. Maelstrom's journal holds sends and deliveries
+// only, and so do the :net statistics (see checker.NetCounter): drops are
+// this bench's addition, so that a diagram can draw the messages that
+// never arrived and an explanation can say why.
 type Event struct {
 	Recv bool
 	Time int64 // nanoseconds since the network started
 	Msg  *Message
+	// Drop says why the message was lost (one of the Drop* reasons);
+	// empty for a send or a delivery.
+	Drop string
 }
+
+// Why a message is dropped (Event.Drop).
+const (
+	// DropPartition: a partition cut the sender off from the receiver
+	// when the message fell due (as Maelstrom's net.clj checks it, at
+	// delivery, not at send).
+	DropPartition = "partition"
+	// DropDown: the receiver refused it when it fell due (see RecvIf): a
+	// node that was down, killed by the nemesis and not yet restarted.
+	DropDown = "down"
+	// DropOverflow: too many bytes were already queued (Config.MaxQueued).
+	DropOverflow = "overflow"
+	// DropEnded: it was still queued when its receiver's endpoint closed,
+	// usually because the test ended.
+	DropEnded = "ended"
+	// DropNoSuchNode: the destination was never registered; the message
+	// has a journal id but no send event.
+	DropNoSuchNode = "no-such-node"
+	// DropClosed: the destination was a client that had already closed.
+	DropClosed = "closed"
+)
 
 // ErrUnknownDest is returned by Send for a destination that was never registered.
 var ErrUnknownDest = errors.New("unknown destination")
@@ -300,6 +329,7 @@ func (n *Network) Send(src, dest string, body json.RawMessage) (*Message, error)
 	if !ok {
 		closed := n.closed[dest]
 		n.mu.Unlock()
+		n.recordDrop(src, dest, body, closed)
 		if closed {
 			return nil, fmt.Errorf("message from %s to %s: %w", src, dest, ErrClosedDest)
 		}
@@ -318,10 +348,27 @@ func (n *Network) Send(src, dest string, body json.RawMessage) (*Message, error)
 	if size := queuedSize(m); n.cfg.MaxQueued > 0 && n.queued.Add(size) > n.cfg.MaxQueued {
 		n.queued.Add(-size)
 		n.overflowed.Add(1)
+		n.record(Event{Time: n.Since().Nanoseconds(), Msg: m, Drop: DropOverflow})
 		return m, nil
 	}
 	e.push(now.Add(delay), m)
 	return m, nil
+}
+
+// recordDrop journals the loss of a message Send could not queue because
+// dest is unknown (or, when closed, a client that has closed): it gets an
+// id of its own, but no send event, since Maelstrom would not have
+// journalled it either.
+func (n *Network) recordDrop(src, dest string, body json.RawMessage, closed bool) {
+	n.mu.Lock()
+	m := &Message{ID: n.nextID, Src: src, Dest: dest, Body: body}
+	n.nextID++
+	n.mu.Unlock()
+	why := DropNoSuchNode
+	if closed {
+		why = DropClosed
+	}
+	n.record(Event{Time: n.Since().Nanoseconds(), Msg: m, Drop: why})
 }
 
 // unqueue accounts for a message leaving the queues.
@@ -401,8 +448,10 @@ func (e *Endpoint) close() {
 	dropped := e.queue
 	e.queue = nil
 	e.mu.Unlock()
+	now := e.net.Since().Nanoseconds()
 	for _, it := range dropped {
 		e.net.unqueue(it.msg)
+		e.net.record(Event{Time: now, Msg: it.msg, Drop: DropEnded})
 	}
 	select {
 	case e.wake <- struct{}{}:
@@ -432,6 +481,7 @@ func (e *Endpoint) RecvIf(ctx context.Context, keep func(*Message) bool) (*Messa
 			return nil, err
 		}
 		if e.net.dropped(it.msg.Src, e.id) {
+			e.net.record(Event{Time: e.net.Since().Nanoseconds(), Msg: it.msg, Drop: DropPartition})
 			continue
 		}
 		if wait := time.Until(it.deadline); wait > 0 {
@@ -444,6 +494,7 @@ func (e *Endpoint) RecvIf(ctx context.Context, keep func(*Message) bool) (*Messa
 			}
 		}
 		if keep != nil && !keep(it.msg) {
+			e.net.record(Event{Time: e.net.Since().Nanoseconds(), Msg: it.msg, Drop: DropDown})
 			continue
 		}
 		e.net.record(Event{Recv: true, Time: e.net.Since().Nanoseconds(), Msg: it.msg})

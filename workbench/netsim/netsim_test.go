@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"slices"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -163,17 +165,25 @@ func TestPartitionCheckedBeforeTheWait(t *testing.T) {
 		if err != nil || string(m.Body) != `"after"` {
 			t.Fatalf("after heal got %v %v", m, err)
 		}
-		// Sends are journaled even when dropped; the drop has no recv.
+		// Sends are journaled even when dropped; the drop has no recv,
+		// but a drop event naming the partition.
 		var sends, recvs int
+		var drops []string
 		for _, e := range n.Journal() {
-			if e.Recv {
+			switch {
+			case e.Drop != "":
+				drops = append(drops, e.Drop+" "+string(e.Msg.Body))
+			case e.Recv:
 				recvs++
-			} else {
+			default:
 				sends++
 			}
 		}
 		if sends != 4 || recvs != 3 {
 			t.Errorf("journal: %d sends, %d recvs; want 4, 3", sends, recvs)
+		}
+		if len(drops) != 1 || drops[0] != DropPartition+` "cut"` {
+			t.Errorf("drops %q, want the one message dropped by the partition", drops)
 		}
 	})
 }
@@ -188,8 +198,13 @@ func TestUnknownAndClosedDestinations(t *testing.T) {
 	if _, err := n.Send("n0", "c0", json.RawMessage(`{}`)); !errors.Is(err, ErrClosedDest) {
 		t.Errorf("send to closed c0: %v, want ErrClosedDest", err)
 	}
-	if len(n.Journal()) != 0 {
-		t.Errorf("refused sends were journaled")
+	var got []string
+	for _, e := range n.Journal() {
+		got = append(got, fmt.Sprintf("%v %s→%s %s", e.Recv, e.Msg.Src, e.Msg.Dest, e.Drop))
+	}
+	want := []string{"false n0→n9 " + DropNoSuchNode, "false n0→c0 " + DropClosed}
+	if !slices.Equal(got, want) {
+		t.Errorf("journal %q, want only the two drops %q: refused sends are not journaled as sent", got, want)
 	}
 }
 
@@ -383,17 +398,23 @@ func TestRecvIfRefusedMessagesAreNotDelivered(t *testing.T) {
 		if len(refused) != 1 {
 			t.Errorf("keep saw the refused message %d times", len(refused))
 		}
-		var recvs []string
+		var recvs, drops []string
 		sends := 0
 		for _, e := range n.Journal() {
-			if e.Recv {
+			switch {
+			case e.Drop != "":
+				drops = append(drops, e.Drop+" "+string(e.Msg.Body))
+			case e.Recv:
 				recvs = append(recvs, string(e.Msg.Body))
-			} else {
+			default:
 				sends++
 			}
 		}
 		if sends != 2 || len(recvs) != 1 || recvs[0] != `"kept"` {
 			t.Errorf("journal: %d sends, receptions %v; want 2 sends and only \"kept\" received", sends, recvs)
+		}
+		if len(drops) != 1 || drops[0] != DropDown+` "lost"` {
+			t.Errorf("drops %q, want the refused message as dropped, its receiver down", drops)
 		}
 	})
 }

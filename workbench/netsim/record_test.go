@@ -63,9 +63,12 @@ func TestRecordKeepsNothing(t *testing.T) {
 // and lost, and counted; once the reader drains the queue, messages
 // flow again.
 func TestMaxQueuedBoundsWaitingBytes(t *testing.T) {
-	sends := 0
+	sends, overflows := 0, 0
 	n := mustNet(t, Config{MaxQueued: 1 << 20, Record: func(e Event) {
-		if !e.Recv {
+		switch {
+		case e.Drop == DropOverflow:
+			overflows++
+		case !e.Recv && e.Drop == "":
 			sends++
 		}
 	}})
@@ -77,9 +80,9 @@ func TestMaxQueuedBoundsWaitingBytes(t *testing.T) {
 		}
 	}
 	waiting := eps[1].Pending()
-	if waiting < 90 || waiting > 105 || n.Overflowed() != int64(1000-waiting) || sends != 1000 {
-		t.Fatalf("%d waiting, %d lost, %d journalled; want about 100 of 10 kB in 1 MB, the rest lost, all journalled",
-			waiting, n.Overflowed(), sends)
+	if waiting < 90 || waiting > 105 || n.Overflowed() != int64(1000-waiting) || sends != 1000 || overflows != 1000-waiting {
+		t.Fatalf("%d waiting, %d lost, %d journalled, %d journalled as dropped; want about 100 of 10 kB in 1 MB, the rest lost, all journalled and the lost ones as dropped",
+			waiting, n.Overflowed(), sends, overflows)
 	}
 	for range waiting {
 		if _, err := eps[1].Recv(t.Context()); err != nil {

@@ -116,6 +116,9 @@ type JournalEntry struct {
 	Src  string          `json:"src"`
 	Dest string          `json:"dest"`
 	Body json.RawMessage `json:"body"` // the message body as JSON
+	// Drop, when set, says why the message was lost instead (see
+	// netsim.Event.Drop): this entry is neither a send nor a delivery.
+	Drop string `json:"drop,omitempty"`
 }
 
 // WriteJournal writes a whole journal at once to net-journal.jsonl.gz

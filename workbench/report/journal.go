@@ -252,7 +252,8 @@ func lanesOf(nodeOrder []string, clients bool, endpoints map[string]bool) []stri
 
 // appendJournalLine appends e's line of the journal file:
 // {"recv":false,"time":1200,"id":0,"src":"c1","dest":"n0","body":{...}},
-// the body compacted onto the line, or replaced by
+// with ,"drop":"partition" before the closing brace for a drop, the body
+// compacted onto the line, or replaced by
 // {"glomers-truncated-body":LENGTH,"head":"FIRST KILOBYTE"} when it is
 // longer than MaxJournalBody (or is not JSON).
 func appendJournalLine(b []byte, e JournalEntry) []byte {
@@ -279,6 +280,10 @@ func appendJournalLine(b []byte, e JournalEntry) []byte {
 		} else {
 			b = buf.Bytes()
 		}
+	}
+	if e.Drop != "" {
+		b = append(b, `,"drop":`...)
+		b = appendJSONString(b, e.Drop)
 	}
 	return append(b, "}\n"...)
 }

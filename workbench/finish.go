@@ -12,6 +12,7 @@ import (
 
 	"github.com/glomers/glomers/workbench/checker"
 	"github.com/glomers/glomers/workbench/edn"
+	"github.com/glomers/glomers/workbench/explain"
 	"github.com/glomers/glomers/workbench/history"
 	"github.com/glomers/glomers/workbench/netsim"
 	"github.com/glomers/glomers/workbench/report"
@@ -62,6 +63,9 @@ func (r *run) finish(res *Result, runErr error) *Result {
 		res.Summary = Summarise(res.History, composed, net)
 		res.Summary.Seed = r.cfg.Seed
 		res.Valid = res.Summary.Valid
+		if needsExplaining(composed) {
+			r.explain(res, composed)
+		}
 	}
 	if r.store != nil {
 		res.Dir = r.store.Dir()
@@ -79,6 +83,9 @@ func (r *run) finish(res *Result, runErr error) *Result {
 		if why := failingLine(res.Summary.Failing); why != "" {
 			r.log.Printf("%s\n", why)
 		}
+		if x := res.Explanation; x != nil && len(x.Findings) > 0 {
+			r.log.Printf("Why:\n%s\n", strings.Join(x.Lines(maxExplainLines), "\n"))
+		}
 	}
 	if r.store != nil {
 		r.log.Printf("%s\n", browseLine(r.cfg.StoreRoot, r.store.Dir()))
@@ -90,6 +97,64 @@ func (r *run) finish(res *Result, runErr error) *Result {
 		r.sayIfLarge(r.store.Dir())
 	}
 	return res
+}
+
+// maxExplainLines bounds the explanation printed at the end of a run;
+// explain.json and the run's page hold the whole of it.
+const maxExplainLines = 10
+
+// needsExplaining reports whether any section, advisory or not, is not
+// valid: a valid run pays nothing for explanations.
+func needsExplaining(c checker.Composed) bool {
+	for _, s := range c {
+		if s.Validity() != checker.Valid {
+			return true
+		}
+	}
+	return false
+}
+
+// explain computes why the run is not valid (see package explain) from
+// its history, its results and the network journal, which it reads back
+// from the store's file (closing it first) or from memory.
+func (r *run) explain(res *Result, composed checker.Composed) {
+	began := time.Now()
+	ev := &explain.Evidence{
+		Ops: res.History, Nodes: r.cfg.NodeIDs, Concurrency: r.cfg.Concurrency,
+		Journal: memoryEvents(res.Journal),
+	}
+	for _, s := range composed {
+		m, _ := s.Result.(edn.Map)
+		switch s.Name {
+		case "workload":
+			ev.Workload = m
+		case "glomers":
+			ev.Glomers = m
+			ev.Extra, _ = explainLookup(m, "workload").(edn.Map)
+		}
+	}
+	if r.store != nil {
+		if _, err := r.journal.closeFile(r.log); err != nil {
+			r.log.Warnf("store journal: %v", err)
+		}
+		dir := r.store.Dir()
+		ev.Journal = r.journal.fileEvents(dir)
+		ev.WriteFile = r.store.WriteFile
+	}
+	x := explain.Explain(ev, composed, r.wl)
+	res.Explanation = &x
+	res.Summary.Reasons = x.Reasons()
+	r.log.Infof("Explained %s in %v.", results.Plural(len(x.Findings), "finding"), time.Since(began).Round(time.Millisecond))
+}
+
+// explainLookup returns m's value under keyword k, nil when none.
+func explainLookup(m edn.Map, k string) any {
+	for _, e := range m {
+		if e.Key == edn.Keyword(k) {
+			return e.Val
+		}
+	}
+	return nil
 }
 
 // failingLine names the sections of the results that failed the run
@@ -146,6 +211,9 @@ type journal struct {
 	events int64
 	file   *report.JournalWriter
 	mem    []netsim.Event
+	// closed and closeErr are what the first closeFile did.
+	closed   bool
+	closeErr error
 }
 
 func (j *journal) record(e netsim.Event) {
@@ -190,16 +258,48 @@ func (j *journal) netStats(ops []history.Op) checker.NetStats {
 	return j.net.Stats(ops)
 }
 
+// memoryEvents returns an iterator over events kept in memory (as
+// Result.Journal holds them).
+func memoryEvents(mem []netsim.Event) func(yield func(netsim.Event) bool) error {
+	return func(yield func(netsim.Event) bool) error {
+		for _, e := range mem {
+			if !yield(e) {
+				break
+			}
+		}
+		return nil
+	}
+}
+
+// fileEvents returns an iterator over the events of the journal file in
+// dir, which closeFile must have closed.
+func (j *journal) fileEvents(dir string) func(yield func(netsim.Event) bool) error {
+	return func(yield func(netsim.Event) bool) error {
+		return report.ReadJournal(dir, func(e report.JournalEntry) bool {
+			return yield(netsim.Event{Recv: e.Recv, Time: e.Time, Drop: e.Drop,
+				Msg: &netsim.Message{ID: e.ID, Src: e.Src, Dest: e.Dest, Body: e.Body}})
+		})
+	}
+}
+
 // closeFile ends the journal file, if there is one, and says when it
-// was truncated.
+// was truncated; called again, it reports what the first call found.
 func (j *journal) closeFile(log *logger) (bool, error) {
 	j.mu.Lock()
 	f := j.file
+	if j.closed {
+		j.mu.Unlock()
+		return f != nil, j.closeErr
+	}
+	j.closed = true
 	j.mu.Unlock()
 	if f == nil {
 		return false, nil
 	}
 	err := f.Close()
+	j.mu.Lock()
+	j.closeErr = err
+	j.mu.Unlock()
 	if events, written, why := f.Summary(); why != "" {
 		log.Warnf("The network journal holds only the first %d of %d events: %s.", written, events, why)
 	}
@@ -284,6 +384,9 @@ func (r *run) save(res *Result) {
 	if res.Results != nil {
 		try("results", st.WriteResults(res.Results))
 		try(results.File, writeSummary(st, res.Summary))
+	}
+	if x := res.Explanation; x != nil {
+		try(results.ExplainFile, writeExplanation(st, *x))
 	}
 	try("timeline", st.WriteTimeline(res.History))
 	try("plots", st.WritePlots(res.History))

@@ -7,6 +7,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"testing/synctest"
@@ -15,6 +18,7 @@ import (
 	"github.com/glomers/glomers/workbench"
 	"github.com/glomers/glomers/workbench/checker"
 	"github.com/glomers/glomers/workbench/edn"
+	"github.com/glomers/glomers/workbench/results"
 )
 
 // Tests of the mistakes learners make most, which the bench must name
@@ -198,6 +202,68 @@ func TestRunEndsWithWhereToLook(t *testing.T) {
 			want := "glomers serve --store " + root + " and open http://127.0.0.1:8080/files/" + rel + "/"
 			if !strings.Contains(out, want) {
 				t.Errorf("the log does not end with how to browse the run (%q):\n%s", want, tail(out, 500))
+			}
+		})
+	}
+}
+
+// An invalid run ends with why, in at most a few lines, and leaves the
+// whole explanation in explain.json; a valid run has neither.
+func TestInvalidRunIsExplained(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		node func(io.Reader, io.Writer, io.Writer) error
+		want []string // kinds of finding expected
+	}{{"valid", replier(goodInit, goodEcho, nil), nil}, {"forgetful", forgetfulEcho(), []string{"no-ok", "replies-without-in-reply-to"}}} {
+		t.Run(c.name, func(t *testing.T) {
+			var log bytes.Buffer
+			root := t.TempDir()
+			var res *workbench.Result
+			synctest.Test(t, func(t *testing.T) {
+				var err error
+				res, err = workbench.Run(context.Background(), workbench.Config{
+					Workload: "echo", Node: c.node, NodeIDs: workbench.NodeIDs(2), TimeLimit: 2 * time.Second, Rate: 5,
+					Log: &log, StoreRoot: root,
+				})
+				if err != nil {
+					t.Fatal(err)
+				}
+			})
+			out := log.String()
+			stored, err := os.ReadFile(filepath.Join(res.Dir, results.ExplainFile))
+			if c.want == nil {
+				if res.Explanation != nil || strings.Contains(out, "Why:") || err == nil {
+					t.Fatalf("a valid run is explained: %v", res.Explanation)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("no %s: %v", results.ExplainFile, err)
+			}
+			x, err := results.ParseExplanation(stored)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var kinds []string
+			for _, f := range x.Findings {
+				kinds = append(kinds, f.Kind)
+			}
+			for _, k := range c.want {
+				if !slices.Contains(kinds, k) {
+					t.Errorf("findings %q lack %q", kinds, k)
+				}
+			}
+			_, why, ok := strings.Cut(out, "Why:\n")
+			if !ok {
+				t.Fatalf("no Why: block:\n%s", tail(out, 800))
+			}
+			block, _, _ := strings.Cut(why, "This run's files")
+			if lines := strings.Count(strings.TrimSpace(block), "\n") + 1; lines > 10 || !strings.Contains(block, "in_reply_to") || !strings.Contains(block, "n0") {
+				t.Errorf("the Why: block has %d lines (at most 10) and must name in_reply_to and the node:\n%s", lines, block)
+			}
+			t.Logf("Why:\n%s", block)
+			if len(res.Summary.Reasons) == 0 {
+				t.Errorf("the summary gives no reason")
 			}
 		})
 	}

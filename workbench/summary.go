@@ -68,10 +68,23 @@ func noRequest(invoke history.Op) int {
 // writeSummary writes the summary to the run's folder as results.File.
 func writeSummary(st *report.Store, s results.Summary) error {
 	b, err := s.Marshal()
+	return writeMarshalled(st, results.File, b, err)
+}
+
+// writeExplanation writes the explanation to the run's folder as
+// results.ExplainFile.
+func writeExplanation(st *report.Store, x results.Explanation) error {
+	b, err := x.Marshal()
+	return writeMarshalled(st, results.ExplainFile, b, err)
+}
+
+// writeMarshalled writes b, the outcome of a Marshal that returned err,
+// to the run's folder as name.
+func writeMarshalled(st *report.Store, name string, b []byte, err error) error {
 	if err != nil {
 		return err
 	}
-	return st.WriteFile(results.File, func(w io.Writer) error {
+	return st.WriteFile(name, func(w io.Writer) error {
 		_, err := w.Write(b)
 		return err
 	})

@@ -41,7 +41,11 @@ type Result struct {
 	// it. A run that crashed before its analysis has none: only Dir is
 	// set, and no summary.json is written.
 	Summary results.Summary
-	Valid   checker.Validity // the verdict, Summary.Valid
+	// Explanation says why a run that is not valid is not (nil for a
+	// valid run, and for one that crashed before its analysis), as
+	// explain.json holds it.
+	Explanation *results.Explanation
+	Valid       checker.Validity // the verdict, Summary.Valid
 	History []history.Op
 	// Journal is every network event, kept only when the run has no
 	// store (tests); a stored run writes it to net-journal.jsonl.gz as

@@ -30,6 +30,10 @@ type Summary struct {
 	// count toward the verdict and did not say true (:workload,
 	// :availability, …), in the order printed; empty for a valid run.
 	Failing []string `json:"failing,omitempty"`
+	// Reasons says in a few words why each failing check failed ("lost
+	// 30 values", "G1a ×12"), from the run's explanation (see
+	// Explanation.Reasons); empty for a valid run.
+	Reasons []string `json:"reasons,omitempty"`
 	// MsgsPerOp is :net's messages per client operation; nil when no
 	// operation was invoked.
 	MsgsPerOp *MsgsPerOp `json:"msgs-per-op,omitempty"`

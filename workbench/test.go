@@ -46,7 +46,7 @@ type Result struct {
 	// explain.json holds it.
 	Explanation *results.Explanation
 	Valid       checker.Validity // the verdict, Summary.Valid
-	History []history.Op
+	History     []history.Op
 	// Journal is every network event, kept only when the run has no
 	// store (tests); a stored run writes it to net-journal.jsonl.gz as
 	// it goes and keeps none of it in memory.

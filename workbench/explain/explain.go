@@ -60,8 +60,10 @@ type Evidence struct {
 // found (and what their extra check found, when they have one).
 type Explainer interface {
 	// Explain returns the findings behind ev.Workload's :valid? false
-	// (Section "workload") and ev.Extra's (Section "glomers", Advisory
-	// set by the caller unless --strict); none for a valid section.
+	// (Section "workload") and ev.Extra's (Section "glomers"; the caller
+	// marks them Advisory unless --strict), none for a section that is
+	// valid. It is called once per run, only when one of the two is not
+	// valid.
 	Explain(ev *Evidence) []results.Finding
 }
 
@@ -98,6 +100,14 @@ func At(ns int64) string {
 // without --strict) are marked Advisory.
 func Explain(ev *Evidence, composed checker.Composed, wl any) results.Explanation {
 	x := results.Explanation{Valid: composed.Validity()}
+	var fromWorkload []results.Finding
+	asked := false
+	ask := func() []results.Finding { // the workload explains once
+		if e, ok := wl.(Explainer); ok && !asked {
+			asked, fromWorkload = true, e.Explain(ev)
+		}
+		return fromWorkload
+	}
 	for _, s := range composed {
 		if s.Validity() == checker.Valid {
 			continue
@@ -115,9 +125,7 @@ func Explain(ev *Evidence, composed checker.Composed, wl any) results.Explanatio
 			found = generic(s.Name, m)
 		}
 		if s.Name == "workload" || (s.Name == "glomers" && ev.Extra != nil && checker.ValidityOf(ev.Extra) != checker.Valid) {
-			if e, ok := wl.(Explainer); ok {
-				found = mergeWorkload(s.Name, found, e.Explain(ev))
-			}
+			found = mergeWorkload(s.Name, found, ask())
 		}
 		for i := range found {
 			found[i].Section = s.Name

@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+
+	"github.com/glomers/glomers/workbench/results"
 )
 
 // resultSection is one top-level entry of results.edn, folded on the
@@ -64,7 +66,11 @@ type messagePart struct {
 
 type runPage struct {
 	runSummary
-	When     string
+	// Findings and Advisory are the run's explanation (explain.json):
+	// what failed it, and what glomers' own checks found that counts
+	// only with --strict.
+	Findings, Advisory []results.Finding
+	When               string
 	Verdict  string
 	Colour   string
 	Sections []resultSection
@@ -96,13 +102,24 @@ pre { overflow-x: auto; font-size: 12px; }
 img.plot { display: block; max-width: 100%; margin: 0.5em 0 1.5em; border: 1px solid #eee; }
 ul.files { columns: 3; }
 nav a { margin-right: 1em; }
+.finding { border-left: 4px solid #c2185b; padding: 2px 12px; margin: 10px 0; }
+.finding .short { font-weight: bold; color: #c2185b; }
+.finding ol { font-family: monospace; font-size: 12px; margin: 2px 0 6px; }
+.finding li.example { margin: 4px 0; }
+.hint { color: #666; font-size: 0.9em; }
 </style>
 </head>
 <body>
 <nav><a href="../../">all tests</a><a href="../">all {{.Name}} tests</a></nav>
 <h1>{{.Name}} <small>{{.When}}</small></h1>
 <p class="verdict" id="verdict" style="background: {{.Colour}}">{{.Verdict}}</p>
-{{with .Test}}{{if .Nodes}}<p class="params">{{.Nodes}} nodes{{if .Concurrency}}, concurrency {{.Concurrency}}{{end}}{{if .TimeLimit}}, time limit {{.TimeLimit}}{{end}}{{if .Rate}}, rate {{.Rate}}{{end}}{{if .Latency}}, latency {{.Latency}}{{end}}, nemesis {{.Nemesis}}{{if .Seed}}, seed {{.Seed}}{{end}}</p>{{end}}{{end}}
+{{if .Findings}}<section id="explanation"><h2>Why this run is invalid</h2>
+{{range .Findings}}{{template "finding" .}}{{end}}
+<p class="hint">From <a href="explain.json">explain.json</a>. The results map below is Maelstrom's, unchanged.</p></section>
+{{end}}{{if .Advisory}}<section id="advisory"><h2>What glomers' own checks found</h2>
+<p class="hint">Maelstrom does not check these; they count toward the verdict only with <code>--strict</code>.</p>
+{{range .Advisory}}{{template "finding" .}}{{end}}</section>
+{{end}}{{with .Test}}{{if .Nodes}}<p class="params">{{.Nodes}} nodes{{if .Concurrency}}, concurrency {{.Concurrency}}{{end}}{{if .TimeLimit}}, time limit {{.TimeLimit}}{{end}}{{if .Rate}}, rate {{.Rate}}{{end}}{{if .Latency}}, latency {{.Latency}}{{end}}, nemesis {{.Nemesis}}{{if .Seed}}, seed {{.Seed}}{{end}}</p>{{end}}{{end}}
 {{if .Figures}}<h2>Key figures</h2>
 <table class="figures">
 {{range .Figures}}<tr><th title="{{.Help}}">{{.Name}}</th><td>{{.Value}}</td></tr>
@@ -133,6 +150,13 @@ nav a { margin-right: 1em; }
 {{end}}</ul>
 </body>
 </html>
+`))
+
+// findingTemplate shows one finding of the explanation: its short form
+// and sentence, then its examples with their stories and pictures.
+var _ = template.Must(runPageTemplate.New("finding").Parse(`<div class="finding" data-kind="{{.Kind}}"><p><span class="short">{{.Short}}</span> <span class="section">(:{{.Section}})</span>: {{.Summary}}</p>
+{{if .Examples}}<ul>{{range .Examples}}<li class="example">{{.Text}}{{with .File}} <a href="{{.}}">picture</a>{{end}}{{if .Lines}}<ol>{{range .Lines}}<li>{{.}}</li>{{end}}</ol>{{end}}</li>
+{{end}}</ul>{{end}}</div>
 `))
 
 // HasTimeline reports whether the run has timeline.html.
@@ -202,6 +226,20 @@ func WriteRunPage(dir string, messages *MessagesIndex) error {
 	p := runPage{runSummary: summarise(root, filepath.Base(filepath.Dir(dir)), filepath.Base(dir))}
 	p.When = readableTime(p.Start)
 	p.Verdict, p.Colour = verdictText(p.Valid)
+	if p.Valid == "false" && len(p.Reasons) > 0 {
+		p.Verdict = "Invalid: " + strings.Join(p.Reasons, "; ")
+	}
+	if b, err := readSmallFile(root, results.ExplainFile, maxJSONRead); err == nil {
+		if x, err := results.ParseExplanation(b); err == nil {
+			for _, f := range x.Findings {
+				if f.Advisory {
+					p.Advisory = append(p.Advisory, f)
+				} else {
+					p.Findings = append(p.Findings, f)
+				}
+			}
+		}
+	}
 	if edn, err := readSmallFile(root, "results.edn", maxResultsRead); err == nil {
 		p.HasResults = true
 		results, _ := readJSON(root, "results.json")

@@ -23,7 +23,10 @@ type runSummary struct {
 	Name, Stamp string
 	Start       time.Time
 	Valid       string // "true", "false", "unknown", or "" without results
-	Figures     []figure
+	// Reasons says in a few words why each failing check failed (from
+	// summary.json, see results.Summary.Reasons).
+	Reasons []string
+	Figures []figure
 	Files       []string // top-level entries, directories with a trailing "/"
 	Test        testParams
 }
@@ -76,6 +79,7 @@ func summarise(dir fs.FS, name, stamp string) runSummary {
 	resultsJSON, hasResults := readJSON(dir, "results.json")
 	if sum, ok := readSummary(dir); ok {
 		s.Valid = sum.Valid.String()
+		s.Reasons = sum.Reasons
 		s.Figures = summaryFigures(sum)
 	} else if hasResults {
 		// A run stored before glomers wrote summary.json.

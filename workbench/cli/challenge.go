@@ -126,6 +126,7 @@ type row struct {
 	figures  map[challenge.Metric]float64
 	latency  string // p50/p99 of client operations, or broadcast's stable latencies
 	note     string
+	reasons  []string // why an analysed run is not valid (results.Summary.Reasons)
 	dir      string
 	seed     uint64
 	took     time.Duration
@@ -373,6 +374,7 @@ func (o *challengeOptions) runOurs(ctx context.Context, r row, progress func(wor
 		return r
 	}
 	r.verdict = res.Valid.String()
+	r.reasons = res.Summary.Reasons
 	r.figures = figures(res.Summary, res.Results)
 	r.latency = latencyCell(r.c.Workload, r.figures)
 	r.note = fmt.Sprintf("%.1fs, seed %d, %s", r.took.Seconds(), res.Seed, o.display(res.Dir))

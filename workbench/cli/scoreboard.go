@@ -29,6 +29,7 @@ func printScoreboard(w io.Writer, rows []row, wide bool) {
 	}
 	tw.Flush()
 	fmt.Fprintln(w, "latency: broadcast's stable latency median/max, else client operations p50/p99")
+	printWhyInvalid(w, rows)
 
 	var details []string
 	for _, r := range rows {
@@ -62,6 +63,30 @@ func printScoreboard(w io.Writer, rows []row, wide bool) {
 		if r.verdict != "true" && r.note != "" && r.figures == nil {
 			fmt.Fprintf(w, "  %-14s %s: %s\n", r.label(), r.verdict, r.note)
 		}
+	}
+}
+
+// printWhyInvalid gives each run analysed and found not valid a line:
+// why, in a few words (the run's explanation, see results.Summary), and
+// the folder holding its explanation and pictures.
+func printWhyInvalid(w io.Writer, rows []row) {
+	var lines []string
+	for _, r := range rows {
+		if r.figures == nil || r.verdict == "true" {
+			continue
+		}
+		why, where := "see its results", r.dir
+		if len(r.reasons) > 0 {
+			why = strings.Join(r.reasons, "; ")
+		}
+		if where == "" {
+			where = r.note // a real Maelstrom's run: where its output is
+		}
+		lines = append(lines, fmt.Sprintf("  %-14s %s\n  %-14s %s", r.label(), why, "", orDash(where)))
+	}
+	if len(lines) > 0 {
+		fmt.Fprintln(w, "\nWhy invalid (explain.json and index.html in each folder say more)")
+		fmt.Fprintln(w, strings.Join(lines, "\n"))
 	}
 }
 

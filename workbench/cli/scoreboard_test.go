@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/glomers/glomers/workbench"
@@ -34,5 +35,28 @@ func TestFiguresReadEveryNumberType(t *testing.T) {
 	// The :info request counts; kafka's crash, which sends none, does not.
 	if f[challenge.NotOKRequests] != 1 {
 		t.Errorf("not-ok requests %v, want 1", f[challenge.NotOKRequests])
+	}
+}
+
+// Each invalid run on the scoreboard gets its reasons and its folder; a
+// valid one, and one that never ran, get none.
+func TestScoreboardSaysWhyARunIsInvalid(t *testing.T) {
+	c := challenge.Challenge{ID: "3c", Workload: "broadcast"}
+	rows := []row{
+		{c: c, verdict: "false", figures: map[challenge.Metric]float64{}, reasons: []string{"lost 30 values", "ok-fraction 0.5 < 0.99"}, dir: "store/broadcast/20261207T140000.000Z"},
+		{c: challenge.Challenge{ID: "1", Workload: "echo"}, verdict: "true", figures: map[challenge.Metric]float64{}, dir: "store/echo/x"},
+		{c: challenge.Challenge{ID: "2", Workload: "unique-ids"}, verdict: "missing", note: "no binary"},
+	}
+	var out strings.Builder
+	printScoreboard(&out, rows, false)
+	_, why, ok := strings.Cut(out.String(), "Why invalid")
+	if !ok {
+		t.Fatalf("no Why invalid block:\n%s", out.String())
+	}
+	if !strings.Contains(why, "3c") || !strings.Contains(why, "lost 30 values; ok-fraction 0.5 < 0.99") || !strings.Contains(why, "store/broadcast/20261207T140000.000Z") {
+		t.Errorf("the invalid row's reasons or folder are missing:\n%s", why)
+	}
+	if strings.Contains(why, "store/echo/x") || strings.Contains(why, "unique-ids") {
+		t.Errorf("a valid or missing row is explained:\n%s", why)
 	}
 }

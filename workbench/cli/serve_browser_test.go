@@ -137,6 +137,22 @@ func TestServeInBrowser(t *testing.T) {
 	if err != nil || !strings.HasPrefix(verdict, "Invalid") {
 		t.Errorf("run page verdict %q, %v", verdict, err)
 	}
+	// Why, before the results: at least one finding, visible, above the
+	// results map.
+	type why struct {
+		Findings      int
+		Text          string
+		AboveResults  bool
+		Width, Height float64
+	}
+	w, err := chromedp.Run(ctx, chromedp.Evaluate[why](`(() => { const f = document.querySelectorAll("#explanation .finding");
+		const r = f.length ? f[0].getBoundingClientRect() : {width: 0, height: 0};
+		const results = [...document.querySelectorAll("h2")].find(h => h.innerText === "Results");
+		return {Findings: f.length, Text: f.length ? f[0].innerText : "", Width: r.width, Height: r.height,
+			AboveResults: !!results && f.length > 0 && (f[0].compareDocumentPosition(results) & Node.DOCUMENT_POSITION_FOLLOWING) !== 0}; })()`))
+	if err != nil || w.Findings == 0 || w.Width <= 0 || w.Height <= 0 || !w.AboveResults || !strings.Contains(w.Text, ":workload") {
+		t.Errorf("the run page's explanation %+v (%v): want a visible finding about :workload, above the results", w, err)
+	}
 	openSections, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`[...document.querySelectorAll("details[open] summary")].map(s => s.innerText)`))
 	if err != nil || len(openSections) != 1 || !strings.HasPrefix(openSections[0], ":workload") {
 		t.Errorf("unfolded sections %q (%v), want :workload alone", openSections, err)

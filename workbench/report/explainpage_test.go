@@ -1,6 +1,7 @@
 package report
 
 import (
+	"net/http/httptest"
 	"strings"
 	"testing"
 
@@ -70,5 +71,23 @@ func TestRunPageOfAValidRunExplainsNothing(t *testing.T) {
 	page := readFile(t, s.Path("index.html"))
 	if strings.Contains(page, "Why this run") || strings.Contains(page, `class="finding"`) {
 		t.Errorf("a valid run's page explains something")
+	}
+}
+
+// The store's index gives each invalid run its reasons.
+func TestStoreIndexSaysWhy(t *testing.T) {
+	root := t.TempDir()
+	s := newTestStore(t, root, "broadcast", start)
+	b, _ := results.Summary{Valid: checker.Invalid, Reasons: []string{"lost 3 values", "no :read ok"}}.Marshal()
+	if err := s.WriteFile(results.File, writeBytes(b, '\n')); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	rec := httptest.NewRecorder()
+	serveIndex(rec, root)
+	if page := rec.Body.String(); !strings.Contains(page, `<td class="why">lost 3 values; no :read ok</td>`) {
+		t.Errorf("the index does not give the run's reasons:\n%s", page)
 	}
 }

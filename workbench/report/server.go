@@ -176,11 +176,12 @@ summary { cursor: pointer; }
 <body>
 <h1>Tests</h1>
 {{if .}}<table id="tests">
-<tr><th>Workload</th><th>Started</th><th>Verdict</th><th title="messages among servers per client operation">msgs-per-op</th><th title="fraction of operations that succeeded">ok-fraction</th><th>Latency</th><th>Plots</th><th>Files</th></tr>
+<tr><th>Workload</th><th>Started</th><th>Verdict</th><th>Why</th><th title="messages among servers per client operation">msgs-per-op</th><th title="fraction of operations that succeeded">ok-fraction</th><th>Latency</th><th>Plots</th><th>Files</th></tr>
 {{range .}}<tr class="test" style="background: {{.Colour}}">
 <td><a href="{{.Dir}}">{{.Name}}</a></td>
 <td><a href="{{.Dir}}" title="{{.Stamp}}">{{.When}}</a></td>
 <td class="verdict">{{.Verdict}}</td>
+<td class="why">{{range $i, $r := .Reasons}}{{if $i}}; {{end}}{{$r}}{{end}}</td>
 <td class="num">{{index .Figures "msgs-per-op"}}</td>
 <td class="num">{{index .Figures "ok-fraction"}}</td>
 <td title="{{index .Figures "latency-name"}}">{{index .Figures "latency"}}</td>

@@ -1,16 +1,10 @@
-// Package workbench runs one Maelstrom-style test: it starts the nodes,
-// the services and the simulated network, drives the workload's clients
-// and the nemesis, runs the final phase, checks the history and stores
-// everything under store/. It is a pure-Go re-implementation of
-// `maelstrom test` as Maelstrom 0.2.4 runs it (src/maelstrom/core.clj
-// and the Jepsen 0.3.7 it builds on); each part names the source it
-// follows.
 package workbench
 
 import (
 	"errors"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"regexp"
 	"runtime"
 	"slices"
@@ -128,6 +122,66 @@ type Config struct {
 	Strict bool
 }
 
+// The settings derived from a Config, each in one place: what the
+// workload is told (workloadEnv), what test.json records (describe), the
+// network's settings (networkConfig), the nemesis's (nemesisConfig) and
+// what each node process runs (processSpec). A new setting is added to
+// Config, Defaults and Validate, and to these where it belongs.
+
+// workloadEnv is what the workload is told of the test: its settings,
+// a generator seeded from the run's seed, and the test log.
+func (c *Config) workloadEnv(logf func(format string, args ...any)) *workload.Env {
+	return &workload.Env{
+		Nodes: c.NodeIDs, Concurrency: c.Concurrency, Latency: c.Latency,
+		Topology: c.Topology, KeyCount: c.KeyCount, MaxTxnLength: c.MaxTxnLength,
+		MaxWritesPerKey: c.MaxWritesPerKey, ConsistencyModels: c.ConsistencyModels,
+		Rand: rand.New(rand.NewPCG(c.Seed, seedGenerator)), Logf: logf,
+	}
+}
+
+// describe is the test as stored in test.json.
+func (c *Config) describe() map[string]any {
+	return map[string]any{
+		"name": c.Workload, "workload": c.Workload, "bin": c.Bin, "args": c.Args, "in-process": c.Node != nil,
+		"nodes": c.NodeIDs, "concurrency": c.Concurrency, "time-limit": c.TimeLimit.Seconds(), "rate": c.Rate,
+		"latency": map[string]any{"mean": c.Latency.Milliseconds(), "dist": c.LatencyDist},
+		"nemesis": c.Nemesis, "nemesis-interval": c.NemesisInterval.Seconds(), "availability": c.Availability,
+		"topology": c.Topology, "key-count": c.KeyCount, "max-txn-length": c.MaxTxnLength,
+		"max-writes-per-key": c.MaxWritesPerKey, "consistency-models": c.ConsistencyModels, "seed": c.Seed,
+		"strict": c.Strict,
+	}
+}
+
+// networkConfig is the simulated network's configuration; record takes
+// its events.
+func (c *Config) networkConfig(record func(netsim.Event)) netsim.Config {
+	return netsim.Config{Latency: c.Latency, Dist: c.LatencyDist, Seed: c.Seed ^ seedLatency,
+		Record: record, MaxQueued: maxQueued}
+}
+
+// nemesisConfig is the nemesis loop's configuration, relative time having
+// begun at start.
+func (c *Config) nemesisConfig(start time.Time) nemesis.Config {
+	return nemesis.Config{Faults: c.Nemesis, Nodes: c.NodeIDs, Interval: c.NemesisInterval,
+		Seed: c.Seed, Plan: c.FaultPlan, Start: start}
+}
+
+// processSpec is what each node process runs.
+func (c *Config) processSpec() process.Spec {
+	return process.Spec{Bin: c.Bin, Args: c.Args, Env: c.Env, Func: c.Node}
+}
+
+// The streams the run's randomness draws from its seed, one per use, so
+// that each repeats on its own. (The nemesis keeps its streams; see
+// nemesis.Config.Seed.)
+const (
+	seedGenerator = 0x67656e // the workload's generator
+	seedLatency   = 0x6c6174 // the network's latencies (xor'd into the seed)
+	seedGaps      = 0x726174 // the gaps between client operations
+	seedFinal     = 0x66696e // the order the final phase starts its threads in
+	seedServices  = 0x737663 // the services, plus their index
+)
+
 // Defaults fills unset fields with Maelstrom's defaults (see Config for
 // the fields whose zero value means something else).
 func (c *Config) Defaults() {
@@ -232,7 +286,7 @@ func (c *Config) Validate() error {
 	if c.Rate < 0 {
 		errs = append(errs, fmt.Errorf("--rate must not be negative, got %v", c.Rate))
 	}
-	if err := (netsim.Config{Latency: c.Latency, Dist: c.LatencyDist}).Validate(); err != nil {
+	if err := c.networkConfig(nil).Validate(); err != nil {
 		errs = append(errs, err)
 	}
 	if err := nemesis.CheckFaults(c.Nemesis); err != nil {

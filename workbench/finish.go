@@ -5,7 +5,6 @@ import (
 	"io"
 	"path/filepath"
 	"slices"
-	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -329,25 +328,7 @@ func (r *run) analyse(ops []history.Op) (checker.Composed, checker.NetStats) {
 // messages no client could take as a reply, and the workload's own extra
 // checks (see workload.ExtraChecker).
 func (r *run) extraChecks(ops []history.Op) edn.Map {
-	var bad, strays edn.Map
-	dropped := 0
-	ids := make([]string, 0, len(r.nodes))
-	for id := range r.nodes {
-		ids = append(ids, id)
-	}
-	sort.Strings(ids)
-	for _, id := range ids {
-		nc := r.nodes[id]
-		nc.mu.Lock()
-		if nc.badLine != nil {
-			bad = append(bad, edn.Entry{Key: id, Val: nc.badLine.Error()})
-		}
-		dropped += nc.dropped
-		if nc.strays > 0 {
-			strays = append(strays, edn.Entry{Key: id, Val: edn.K("count", nc.strays, "first", nc.stray)})
-		}
-		nc.mu.Unlock()
-	}
+	bad, dropped, strays := r.nodes.protocolReport()
 	v := checker.Valid
 	if len(bad) > 0 {
 		v = checker.Invalid

@@ -28,7 +28,10 @@ const progressTickEvery = time.Second
 // tracker counts the history as it grows and reports progress: a line in
 // the test log every progressLogEvery, and Config.Progress every second.
 type tracker struct {
-	r *run
+	hist      *history.History
+	timeLimit time.Duration
+	progress  func(Progress) // Config.Progress; nil: the log only
+	log       *logger
 
 	mu          sync.Mutex
 	phase       string
@@ -37,7 +40,9 @@ type tracker struct {
 	partitioned bool
 }
 
-func newTracker(r *run) *tracker { return &tracker{r: r, phase: "main"} }
+func newTracker(hist *history.History, timeLimit time.Duration, progress func(Progress), log *logger) *tracker {
+	return &tracker{hist: hist, timeLimit: timeLimit, progress: progress, log: log, phase: "main"}
+}
 
 // setPhase moves to the next phase and reports it at once.
 func (t *tracker) setPhase(phase string) {
@@ -51,7 +56,7 @@ func (t *tracker) setPhase(phase string) {
 func (t *tracker) snapshot() Progress {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	h := t.r.hist
+	h := t.hist
 	for _, op := range h.OpsFrom(t.seen) {
 		t.seen++
 		if op.IsClient() {
@@ -66,15 +71,15 @@ func (t *tracker) snapshot() Progress {
 		}
 	}
 	return Progress{
-		Phase: t.phase, Elapsed: time.Since(h.Start()), TimeLimit: t.r.cfg.TimeLimit,
+		Phase: t.phase, Elapsed: time.Since(h.Start()), TimeLimit: t.timeLimit,
 		Invoked: t.counts[history.Invoke], OK: t.counts[history.OK], Fail: t.counts[history.Fail],
 		Info: t.counts[history.Info], Partitioned: t.partitioned,
 	}
 }
 
 func (t *tracker) tick() {
-	if t.r.cfg.Progress != nil {
-		t.r.cfg.Progress(t.snapshot())
+	if t.progress != nil {
+		t.progress(t.snapshot())
 	}
 }
 
@@ -89,16 +94,16 @@ func (t *tracker) run(ctx context.Context) {
 			return
 		case <-tick.C:
 		}
-		if t.r.cfg.Progress == nil && time.Since(lastLog) < progressLogEvery {
+		if t.progress == nil && time.Since(lastLog) < progressLogEvery {
 			continue
 		}
 		p := t.snapshot()
-		if t.r.cfg.Progress != nil {
-			t.r.cfg.Progress(p)
+		if t.progress != nil {
+			t.progress(p)
 		}
 		if time.Since(lastLog) >= progressLogEvery {
 			lastLog = time.Now()
-			t.r.log.Infof("Progress: %s phase, %v of %v, %d operations (%d ok, %d fail, %d info)", p.Phase,
+			t.log.Infof("Progress: %s phase, %v of %v, %d operations (%d ok, %d fail, %d info)", p.Phase,
 				p.Elapsed.Round(time.Second), p.TimeLimit, p.Invoked, p.OK, p.Fail, p.Info)
 		}
 	}

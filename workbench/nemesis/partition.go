@@ -1,22 +1,3 @@
-// Package nemesis computes the faults the nemesis injects: Maelstrom's
-// network partitions, and glomers' extra kill and pause faults. It says
-// which links a partition cuts (a Grudge), which node a kill or pause
-// targets (PickTarget) and when the nemesis acts (a Schedule).
-//
-// The package is pure logic. It never touches a network, starts goroutines
-// or reads the clock; the test runner applies the grudges and sleeps the
-// delays. All randomness comes from a *rand.Rand the caller passes in, so a
-// run is repeatable from its seed.
-//
-// The four partition specs follow Jepsen's nemesis as Maelstrom uses it
-// (Jepsen 0.3.7: jepsen/nemesis/combined.clj, partition-package, and the
-// grudges of jepsen/nemesis.clj), with n nodes and majority(n) = ⌊n/2⌋+1:
-//
-//	one              isolate one random node from all the others
-//	majority         split a shuffled list into ⌊n/2⌋ nodes and the rest
-//	minority-third   split off ⌊(n−1)/3⌋ shuffled nodes (none when n ≤ 3)
-//	majorities-ring  every node still hears a majority, but (by design, and
-//	                 guaranteed for n ≤ 5) no two nodes hear the same one
 package nemesis
 
 import (
@@ -28,6 +9,16 @@ import (
 
 	"github.com/glomers/glomers/workbench/edn"
 )
+
+// The four partition specs follow Jepsen's nemesis as Maelstrom uses it
+// (Jepsen 0.3.7: jepsen/nemesis/combined.clj, partition-package, and the
+// grudges of jepsen/nemesis.clj), with n nodes and majority(n) = ⌊n/2⌋+1:
+//
+//	one              isolate one random node from all the others
+//	majority         split a shuffled list into ⌊n/2⌋ nodes and the rest
+//	minority-third   split off ⌊(n−1)/3⌋ shuffled nodes (none when n ≤ 3)
+//	majorities-ring  every node still hears a majority, but (by design, and
+//	                 guaranteed for n ≤ 5) no two nodes hear the same one
 
 // Grudge says which messages a partition drops: it maps a receiving node
 // to the sorted list of senders whose messages it discards. A receiver

@@ -10,18 +10,14 @@ import (
 	"github.com/glomers/glomers/workbench/checker"
 	"github.com/glomers/glomers/workbench/edn"
 	"github.com/glomers/glomers/workbench/history"
+	"github.com/glomers/glomers/workbench/internal/sleep"
+	"github.com/glomers/glomers/workbench/nemesis"
 	"github.com/glomers/glomers/workbench/netsim"
 	"github.com/glomers/glomers/workbench/process"
 	"github.com/glomers/glomers/workbench/report"
 	"github.com/glomers/glomers/workbench/results"
 	"github.com/glomers/glomers/workbench/workload"
 	"github.com/glomers/glomers/workbench/workload/all"
-)
-
-// Timeouts Maelstrom uses around nodes.
-const (
-	initTimeout = 10 * time.Second // init → init_ok
-	stopTimeout = 5 * time.Second  // kill → exit
 )
 
 // UsageError is a configuration problem found before anything started
@@ -77,7 +73,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	if cfg.Seed == 0 {
 		cfg.Seed = uint64(time.Now().UnixNano())
 	}
-	r := &run{cfg: cfg, nodes: map[string]*nodeConn{}, began: time.Now()}
+	r := &run{cfg: cfg, began: time.Now()}
 	res, err := r.execute(ctx)
 	if res != nil {
 		res.Seed = cfg.Seed
@@ -85,7 +81,9 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	return res, err
 }
 
-// run is the state of one test while it executes.
+// run is the state of one test while it executes: the runner's side.
+// The nodes, services and clients are its cluster's (nodes.go); what it
+// collects is analysed and stored by finish (finish.go).
 type run struct {
 	cfg   Config
 	began time.Time // when Run was called
@@ -95,54 +93,68 @@ type run struct {
 	// journal takes the network's events: counts, and the journal file.
 	journal *journal
 	wl      workload.Workload
+	nodes   *cluster
 	hist    *history.History
 	track   *tracker // progress of the run, once relative time began
-
-	nodes     map[string]*nodeConn
-	clientMu  sync.Mutex
-	clientSeq int
-
-	crashOnce sync.Once
-	crashed   chan struct{} // closed when the first node ends on its own
-	crashErr  error
-
-	bg sync.WaitGroup // goroutines that must end before Run returns
 }
 
+// execute prepares the run, performs its phases and, whatever happens,
+// stops everything and keeps what was collected.
 func (r *run) execute(parent context.Context) (res *Result, err error) {
-	r.crashed = make(chan struct{})
-	r.log = newLogger(r.cfg.Log)
+	if err := r.prepare(); err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithCancel(parent)
+	defer cancel()
+	defer func() {
+		cancel()
+		stopErr := r.nodes.teardown()
+		if err == nil && stopErr != nil {
+			err = stopErr
+		}
+		res = r.finish(res, err)
+	}()
 
-	// Everything that can refuse the configuration comes before the store,
-	// so a usage error leaves no half-made test directory behind.
+	if err := r.nodes.startServices(ctx, r.cfg.Seed); err != nil {
+		return nil, err
+	}
+	if err := r.nodes.startNodes(ctx); err != nil {
+		return nil, err
+	}
+	if err := r.phases(ctx); err != nil {
+		return nil, err
+	}
+	if err := r.nodes.crashError(); err != nil {
+		return nil, err
+	}
+	return &Result{}, nil
+}
+
+// prepare makes the network, the workload, the cluster and the store.
+// Everything that can refuse the configuration comes before the store,
+// so a usage error leaves no half-made test directory behind.
+func (r *run) prepare() error {
+	r.log = newLogger(r.cfg.Log)
 	r.journal = &journal{}
-	netCfg := netsim.Config{Latency: r.cfg.Latency, Dist: r.cfg.LatencyDist, Seed: r.cfg.Seed ^ 0x6c6174,
-		Record: r.journal.record, MaxQueued: maxQueued}
+	netCfg := r.cfg.networkConfig(r.journal.record)
 	if r.cfg.LogNetSend {
 		netCfg.OnSend = func(m *netsim.Message) { r.log.Infof(":send %s", m.AppendJSON(nil)) }
 	}
 	if r.cfg.LogNetRecv {
 		netCfg.OnRecv = func(m *netsim.Message) { r.log.Infof(":recv %s", m.AppendJSON(nil)) }
 	}
-	r.net, err = netsim.New(netCfg)
-	if err != nil {
-		return nil, &UsageError{err}
+	var err error
+	if r.net, err = netsim.New(netCfg); err != nil {
+		return &UsageError{err}
 	}
-	env := &workload.Env{
-		Nodes: r.cfg.NodeIDs, Concurrency: r.cfg.Concurrency, Latency: r.cfg.Latency,
-		Topology: r.cfg.Topology, KeyCount: r.cfg.KeyCount, MaxTxnLength: r.cfg.MaxTxnLength,
-		MaxWritesPerKey: r.cfg.MaxWritesPerKey, ConsistencyModels: r.cfg.ConsistencyModels,
-		Rand: rand.New(rand.NewPCG(r.cfg.Seed, 0x67656e)), Logf: r.log.Infof,
-	}
-	r.wl, err = all.New(r.cfg.Workload, env)
-	if err != nil {
-		return nil, &UsageError{err}
+	if r.wl, err = all.New(r.cfg.Workload, r.cfg.workloadEnv(r.log.Infof)); err != nil {
+		return &UsageError{err}
 	}
 
 	if r.cfg.StoreRoot != "" {
 		st, err := report.NewStore(r.cfg.StoreRoot, r.cfg.Workload, time.Now())
 		if err != nil {
-			return nil, fmt.Errorf("create store: %w", err)
+			return fmt.Errorf("create store: %w", err)
 		}
 		r.store = st
 		r.log.add(st.Log())
@@ -152,155 +164,52 @@ func (r *run) execute(parent context.Context) (res *Result, err error) {
 			r.journal.writeTo(jw)
 		}
 	}
+	r.nodes = newCluster(&r.cfg, r.net, r.log, r.store)
 	r.log.Infof("Running test %s with seed %d", r.cfg.Workload, r.cfg.Seed)
 	if r.store != nil {
 		r.log.Infof("Store: %s", r.store.Dir())
-		_ = r.store.WriteTest(r.describe())
+		_ = r.store.WriteTest(r.cfg.describe())
 	}
-
-	ctx, cancel := context.WithCancel(parent)
-	defer cancel()
-
-	// Whatever happens below, stop everything and keep what was collected.
-	defer func() {
-		cancel()
-		stopErr := r.teardown()
-		if err == nil && stopErr != nil {
-			err = stopErr
-		}
-		res = r.finish(res, err)
-	}()
-
-	if err := r.startServices(ctx); err != nil {
-		return nil, err
-	}
-	if err := r.startNodes(ctx); err != nil {
-		return nil, err
-	}
-	if err := r.mainPhase(ctx); err != nil {
-		return nil, err
-	}
-	if err := r.crashError(); err != nil {
-		return nil, err
-	}
-	return &Result{}, nil
+	return nil
 }
 
-// describe is the test as stored in test.json.
-func (r *run) describe() map[string]any {
-	c := r.cfg
-	return map[string]any{
-		"name": c.Workload, "workload": c.Workload, "bin": c.Bin, "args": c.Args, "in-process": c.Node != nil,
-		"nodes": c.NodeIDs, "concurrency": c.Concurrency, "time-limit": c.TimeLimit.Seconds(), "rate": c.Rate,
-		"latency": map[string]any{"mean": c.Latency.Milliseconds(), "dist": c.LatencyDist},
-		"nemesis": c.Nemesis, "nemesis-interval": c.NemesisInterval.Seconds(), "availability": c.Availability,
-		"topology": c.Topology, "key-count": c.KeyCount, "max-txn-length": c.MaxTxnLength,
-		"max-writes-per-key": c.MaxWritesPerKey, "consistency-models": c.ConsistencyModels, "seed": c.Seed,
-		"strict": c.Strict,
-	}
-}
-
-// newClient opens the next client c0, c1, ... (ids are never reused).
-func (r *run) newClient() (*netsim.Client, error) {
-	r.clientMu.Lock()
-	id := fmt.Sprintf("c%d", r.clientSeq)
-	r.clientSeq++
-	r.clientMu.Unlock()
-	c, err := r.net.NewClient(id)
-	if err != nil {
-		return nil, err
-	}
-	c.OnStray = r.strayReply
-	return c, nil
-}
-
-// worker is one client thread: it always talks to the same node.
-type worker struct {
-	thread  int
-	process int
-	node    string
-	client  *netsim.Client
-	// onInvoke, when set, is called after each invocation is recorded
-	// (the final phase uses it to start threads one after another).
-	onInvoke func()
-}
-
-// mainPhase runs setup, the generator and the nemesis for the time
-// limit, then the final phase if the workload has one.
-func (r *run) mainPhase(ctx context.Context) error {
-	// Stop early when a node crashes: the test is lost anyway.
+// phases runs the workload's setup, the main phase for the time limit
+// and, if the workload has one, the recovery wait and the final phase.
+// A node that crashes stops them early: the test is lost anyway.
+func (r *run) phases(ctx context.Context) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	go func() {
 		select {
-		case <-r.crashed:
+		case <-r.nodes.crashed:
 			cancel()
 		case <-ctx.Done():
 		}
 	}()
 
-	callers := map[string]workload.Caller{}
-	var setupClients []*netsim.Client
+	setupClients, err := r.setup(ctx)
 	defer func() {
 		for _, c := range setupClients {
 			c.Close()
 		}
 	}()
-	for _, id := range r.cfg.NodeIDs {
-		c, err := r.newClient()
-		if err != nil {
-			return err
-		}
-		setupClients = append(setupClients, c)
-		callers[id] = callerFor(c, id)
+	if err != nil {
+		return err
 	}
-	if err := r.wl.Setup(ctx, callers); err != nil {
-		if cerr := r.crashError(); cerr != nil {
-			return cerr
-		}
-		return fmt.Errorf("workload setup: %w", err)
-	}
-
-	r.hist = history.New(time.Now())
-	r.log.Infof("Relative time begins now (setup took %v)", r.hist.Start().Sub(r.began).Round(time.Millisecond))
-	deadline := time.Now().Add(r.cfg.TimeLimit)
-
-	workers := make([]*worker, r.cfg.Concurrency)
-	for i := range workers {
-		workers[i] = &worker{thread: i, process: i, node: r.cfg.NodeIDs[i%len(r.cfg.NodeIDs)]}
-	}
-	pool := newThreadPool(workers)
-	var nemesisDone sync.WaitGroup
-	var nem *nemesisLoop
-	if len(r.cfg.Nemesis) > 0 {
-		nem = r.newNemesis(pool)
-		// The first faults are due at time 0, as the first client operation
-		// is; they go first, always, so the same seed makes the same run.
-		nem.turn(ctx)
-		nemesisDone.Add(1)
-		go func() {
-			defer nemesisDone.Done()
-			nem.run(ctx, deadline)
-		}()
-	}
-	r.track = newTracker(r)
+	r.track = newTracker(r.hist, r.cfg.TimeLimit, r.cfg.Progress, r.log)
 	trackCtx, stopTracking := context.WithCancel(ctx)
 	defer stopTracking()
 	go r.track.run(trackCtx)
-	r.generate(ctx, pool, deadline)
-	nemesisDone.Wait()
-	if err := r.crashError(); err != nil {
+
+	workers, faults, err := r.mainPhase(ctx)
+	if err != nil {
 		return err
 	}
-	if err := ctx.Err(); err != nil {
-		return fmt.Errorf("test interrupted: %w", err)
-	}
-
 	if final := r.wl.Final(); final != nil {
-		nem.heal(ctx)
+		faults.EndAll(ctx)
 		r.track.setPhase("recovery")
 		r.log.Infof("Waiting for recovery...")
-		if err := sleepCtx(ctx, r.cfg.RecoveryWait); err != nil {
+		if err := sleep.For(ctx, r.cfg.RecoveryWait); err != nil {
 			return r.interrupted(err)
 		}
 		r.track.setPhase("final")
@@ -317,6 +226,67 @@ func (r *run) mainPhase(ctx context.Context) error {
 	return nil
 }
 
+// setup runs the workload's setup with a client per node, then starts
+// relative time: the history begins. It returns the clients it opened,
+// for the caller to close when the phases are over.
+func (r *run) setup(ctx context.Context) ([]*netsim.Client, error) {
+	callers := map[string]workload.Caller{}
+	var clients []*netsim.Client
+	for _, id := range r.cfg.NodeIDs {
+		c, err := r.nodes.newClient()
+		if err != nil {
+			return clients, err
+		}
+		clients = append(clients, c)
+		callers[id] = callerFor(c, id)
+	}
+	if err := r.wl.Setup(ctx, callers); err != nil {
+		if cerr := r.nodes.crashError(); cerr != nil {
+			return clients, cerr
+		}
+		return clients, fmt.Errorf("workload setup: %w", err)
+	}
+	r.hist = history.New(time.Now())
+	r.log.Infof("Relative time begins now (setup took %v)", r.hist.Start().Sub(r.began).Round(time.Millisecond))
+	return clients, nil
+}
+
+// mainPhase runs the generator and the nemesis for the time limit. It
+// returns the client threads, for the final phase, and the nemesis loop
+// (nil without --nemesis), whose faults the final phase ends.
+func (r *run) mainPhase(ctx context.Context) ([]*worker, *nemesis.Loop, error) {
+	deadline := time.Now().Add(r.cfg.TimeLimit)
+	workers := make([]*worker, r.cfg.Concurrency)
+	for i := range workers {
+		workers[i] = &worker{thread: i, process: i, node: r.cfg.NodeIDs[i%len(r.cfg.NodeIDs)]}
+	}
+	pool := newThreadPool(workers)
+	var nemesisDone sync.WaitGroup
+	var faults *nemesis.Loop
+	if len(r.cfg.Nemesis) > 0 {
+		cfg := r.cfg.nemesisConfig(r.hist.Start())
+		cfg.Busy, cfg.Logf = pool.nemesisBusy, r.log.Infof
+		faults = nemesis.NewLoop(&faultTarget{net: r.net, nodes: r.nodes, hist: r.hist, log: r.log}, cfg)
+		// The first faults are due at time 0, as the first client operation
+		// is; they go first, always, so the same seed makes the same run.
+		faults.Turn(ctx)
+		nemesisDone.Add(1)
+		go func() {
+			defer nemesisDone.Done()
+			faults.Run(ctx, deadline)
+		}()
+	}
+	r.generate(ctx, pool, deadline)
+	nemesisDone.Wait()
+	if err := r.nodes.crashError(); err != nil {
+		return nil, nil, err
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, nil, fmt.Errorf("test interrupted: %w", err)
+	}
+	return workers, faults, nil
+}
+
 // finalPhase runs the workload's final generator on every thread. The
 // threads start in the order Jepsen 0.3.7 starts them: its EachThread
 // generator offers every free thread's next operation, all due at the
@@ -327,7 +297,7 @@ func (r *run) mainPhase(ctx context.Context) error {
 // other; which final read comes last matters to the set-full checker.
 // The order is drawn from the seed, so a run repeats exactly.
 func (r *run) finalPhase(ctx context.Context, workers []*worker, final func(context.Context, int, func(history.Op) history.Op)) {
-	order := rand.New(rand.NewPCG(r.cfg.Seed, 0x66696e)).Perm(len(workers))
+	order := rand.New(rand.NewPCG(r.cfg.Seed, seedFinal)).Perm(len(workers))
 	var wg sync.WaitGroup
 	for _, i := range order {
 		w := workers[i]
@@ -348,8 +318,10 @@ func (r *run) finalPhase(ctx context.Context, workers []*worker, final func(cont
 	wg.Wait()
 }
 
+// interrupted is the error of a phase cut short: the crash that cut it,
+// or err.
 func (r *run) interrupted(err error) error {
-	if cerr := r.crashError(); cerr != nil {
+	if cerr := r.nodes.crashError(); cerr != nil {
 		return cerr
 	}
 	return fmt.Errorf("test interrupted: %w", err)
@@ -365,12 +337,12 @@ func callerFor(c *netsim.Client, node string) workload.Caller {
 // (see schedule and threadPool) until the deadline.
 func (r *run) generate(ctx context.Context, pool *threadPool, deadline time.Time) {
 	if r.cfg.Rate <= 0 {
-		_ = sleepCtx(ctx, time.Until(deadline))
+		_ = sleep.Until(ctx, deadline)
 		return
 	}
 	var running sync.WaitGroup
-	s := &schedule{rate: r.cfg.Rate, deadline: deadline, pool: pool, sleepUntil: sleepUntil,
-		gaps: rand.New(rand.NewPCG(r.cfg.Seed, 0x726174))}
+	s := &schedule{rate: r.cfg.Rate, deadline: deadline, pool: pool, sleepUntil: sleep.Until,
+		gaps: rand.New(rand.NewPCG(r.cfg.Seed, seedGaps))}
 	exhausted := false
 	s.run(ctx, func(w *worker) bool {
 		op, ok := r.wl.NextOp(w.thread, w.process)
@@ -388,7 +360,7 @@ func (r *run) generate(ctx context.Context, pool *threadPool, deadline time.Time
 	})
 	if exhausted {
 		r.log.Infof("Generator exhausted")
-		_ = sleepCtx(ctx, time.Until(deadline))
+		_ = sleep.Until(ctx, deadline)
 	}
 	// The main phase ends when its last operation completes: Jepsen 0.3.7
 	// keeps an exhausted phase's generator, and feeds it completions,
@@ -407,7 +379,7 @@ func (r *run) generate(ctx context.Context, pool *threadPool, deadline time.Time
 // process id and, unless the workload's clients are reusable, a new client.
 func (r *run) perform(ctx context.Context, w *worker, op history.Op) history.Op {
 	if w.client == nil {
-		c, err := r.newClient()
+		c, err := r.nodes.newClient()
 		if err != nil {
 			r.log.Errorf("open client: %v", err)
 			return op
@@ -438,18 +410,4 @@ func (r *run) perform(ctx context.Context, w *worker, op history.Op) history.Op 
 		}
 	}
 	return out
-}
-
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	if d <= 0 {
-		return ctx.Err()
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
 }

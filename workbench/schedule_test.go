@@ -6,6 +6,8 @@ import (
 	"testing"
 	"testing/synctest"
 	"time"
+
+	"github.com/glomers/glomers/workbench/internal/sleep"
 )
 
 func newWorkers(n int) []*worker {
@@ -81,7 +83,7 @@ func countIssued(t *testing.T, threads int, hold, lateness time.Duration) int {
 			rate: 1000, deadline: time.Now().Add(20 * time.Second), pool: pool,
 			gaps: rand.New(rand.NewPCG(1, 2)),
 			sleepUntil: func(ctx context.Context, at time.Time) error {
-				return sleepCtx(ctx, time.Until(at)+lateness)
+				return sleep.For(ctx, time.Until(at)+lateness)
 			},
 		}
 		s.run(ctx, func(w *worker) bool {

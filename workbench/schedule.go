@@ -5,7 +5,20 @@ import (
 	"math/rand/v2"
 	"sync"
 	"time"
+
+	"github.com/glomers/glomers/workbench/netsim"
 )
+
+// worker is one client thread: it always talks to the same node.
+type worker struct {
+	thread  int
+	process int
+	node    string
+	client  *netsim.Client
+	// onInvoke, when set, is called after each invocation is recorded
+	// (the final phase uses it to start threads one after another).
+	onInvoke func()
+}
 
 // threadPool is the set of client threads and which of them are free,
 // handed out in the order Jepsen 0.3.7's generator context hands them out
@@ -92,8 +105,8 @@ type schedule struct {
 	deadline time.Time
 	gaps     *rand.Rand
 	pool     *threadPool
-	// sleepUntil waits until t or until ctx ends; tests replace it with a
-	// timer that wakes late, as real ones do.
+	// sleepUntil waits until t or until ctx ends (sleep.Until); tests
+	// replace it with a timer that wakes late, as real ones do.
 	sleepUntil func(ctx context.Context, t time.Time) error
 }
 
@@ -135,6 +148,3 @@ func (s *schedule) run(ctx context.Context, issue func(w *worker) bool) {
 		}
 	}
 }
-
-// sleepUntil waits until t or until ctx ends.
-func sleepUntil(ctx context.Context, t time.Time) error { return sleepCtx(ctx, time.Until(t)) }

@@ -87,6 +87,11 @@ func secs(d time.Duration) string { return strconv.FormatFloat(d.Seconds(), 'f',
 // the Go API). The defaults and the allowed names come from workbench,
 // topology, netsim, nemesis and workload, which own them.
 func testFlags(o *testOptions) []flagSpec {
+	return slices.Concat(subjectFlags(o), loadFlags(o), faultFlags(o), workloadFlags(o), runFlags(o), compatFlags())
+}
+
+// subjectFlags say what is tested: the binary, the workload and the nodes.
+func subjectFlags(o *testOptions) []flagSpec {
 	c := &o.cfg
 	return []flagSpec{
 		{[]string{"--bin"}, "FILE", "node binary to test (required)", "", func(_ *testOptions, v string) error { c.Bin = v; return nil }},
@@ -105,6 +110,14 @@ func testFlags(o *testOptions) []flagSpec {
 			o.nodes = append(o.nodes, ids...)
 			return nil
 		}},
+	}
+}
+
+// loadFlags say how long the test runs, how hard the clients push and
+// how slow the network is.
+func loadFlags(o *testOptions) []flagSpec {
+	c := &o.cfg
+	return []flagSpec{
 		{[]string{"--time-limit"}, "SECONDS", "duration of the main phase", secs(workbench.DefaultTimeLimit), func(_ *testOptions, v string) error {
 			d, err := seconds("--time-limit", v)
 			c.TimeLimit = d
@@ -141,6 +154,14 @@ func testFlags(o *testOptions) []flagSpec {
 			c.LatencyDist = v
 			return nil
 		}},
+	}
+}
+
+// faultFlags say which faults the nemesis injects, and how available
+// the nodes must stay despite them.
+func faultFlags(o *testOptions) []flagSpec {
+	c := &o.cfg
+	return []flagSpec{
 		{[]string{"--nemesis"}, "FAULTS", "comma-separated faults to inject: " + strings.Join(nemesis.Faults(), ", ") +
 			" (Maelstrom has partition only; kill restarts a node with empty memory, pause stops it with SIGSTOP, then SIGCONT)", "", func(_ *testOptions, v string) error {
 			faults := splitList(v)
@@ -171,6 +192,13 @@ func testFlags(o *testOptions) []flagSpec {
 			c.Availability = v
 			return nil
 		}},
+	}
+}
+
+// workloadFlags are the settings of particular workloads.
+func workloadFlags(o *testOptions) []flagSpec {
+	c := &o.cfg
+	return []flagSpec{
 		{[]string{"--consistency-models"}, "MODELS", "consistency models the txn workloads check", workbench.DefaultConsistencyModel, func(_ *testOptions, v string) error {
 			c.ConsistencyModels = splitList(v)
 			return nil
@@ -185,6 +213,14 @@ func testFlags(o *testOptions) []flagSpec {
 			c.Topology = v
 			return nil
 		}},
+	}
+}
+
+// runFlags are about the run itself: its log, repetitions, seed, store
+// and verdict, and help.
+func runFlags(o *testOptions) []flagSpec {
+	c := &o.cfg
+	return []flagSpec{
 		{[]string{"--log-stderr"}, "", "copy node stderr into the log", "", func(_ *testOptions, _ string) error { c.LogStderr = true; return nil }},
 		{[]string{"--log-net-send"}, "", "log every message when sent", "", func(_ *testOptions, _ string) error { c.LogNetSend = true; return nil }},
 		{[]string{"--log-net-recv"}, "", "log every message when delivered", "", func(_ *testOptions, _ string) error { c.LogNetRecv = true; return nil }},
@@ -200,7 +236,13 @@ func testFlags(o *testOptions) []flagSpec {
 		{[]string{"--store"}, "DIR", "where to keep test results", workbench.DefaultStoreRoot, func(_ *testOptions, v string) error { c.StoreRoot = v; return nil }},
 		{[]string{"--strict"}, "", "let glomers' extra checks (the :glomers section) count in the verdict", "", func(_ *testOptions, _ string) error { c.Strict = true; return nil }},
 		{[]string{"-h", "--help"}, "", "print this help", "", func(o *testOptions, _ string) error { o.help = true; return nil }},
-		// Jepsen options that mean nothing without SSH: accepted and ignored.
+	}
+}
+
+// compatFlags are Jepsen's options that mean nothing without SSH:
+// accepted and ignored.
+func compatFlags() []flagSpec {
+	return []flagSpec{
 		{[]string{"--leave-db-running"}, "", "accepted for compatibility; nodes are always stopped", "", ignore("--leave-db-running")},
 		{[]string{"--logging-json"}, "", "accepted for compatibility; ignored", "", ignore("--logging-json")},
 		{[]string{"--no-ssh"}, "", "accepted for compatibility; ignored", "", ignore("--no-ssh")},

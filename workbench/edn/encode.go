@@ -158,37 +158,14 @@ func build(v any, depth int) (node, error) {
 	if depth > MaxDepth {
 		return build(TooDeep, 0)
 	}
+	if n, ok := buildNumber(v); ok {
+		return n, nil
+	}
 	switch x := v.(type) {
 	case nil:
 		return atom(kindNil, "nil"), nil
 	case bool:
 		return atom(kindBool, strconv.FormatBool(x)), nil
-	case int:
-		return atom(kindInt, strconv.FormatInt(int64(x), 10)), nil
-	case int8:
-		return atom(kindInt, strconv.FormatInt(int64(x), 10)), nil
-	case int16:
-		return atom(kindInt, strconv.FormatInt(int64(x), 10)), nil
-	case int32:
-		return atom(kindInt, strconv.FormatInt(int64(x), 10)), nil
-	case int64:
-		return atom(kindInt, strconv.FormatInt(x, 10)), nil
-	case uint:
-		return atom(kindInt, strconv.FormatUint(uint64(x), 10)), nil
-	case uint8:
-		return atom(kindInt, strconv.FormatUint(uint64(x), 10)), nil
-	case uint16:
-		return atom(kindInt, strconv.FormatUint(uint64(x), 10)), nil
-	case uint32:
-		return atom(kindInt, strconv.FormatUint(uint64(x), 10)), nil
-	case uint64:
-		return atom(kindInt, strconv.FormatUint(x, 10)), nil
-	case uintptr:
-		return atom(kindInt, strconv.FormatUint(uint64(x), 10)), nil
-	case float64:
-		return atom(kindFloat, FormatFloat(x, 64)), nil
-	case float32:
-		return atom(kindFloat, FormatFloat(float64(x), 32)), nil
 	case json.Number:
 		if !jsonNumber.MatchString(string(x)) {
 			return node{}, fmt.Errorf("edn: json.Number %q is not a number", string(x))
@@ -206,35 +183,18 @@ func build(v any, depth int) (node, error) {
 		}
 		return node{kind: kindSymbol, text: string(x), raw: string(x), width: utf8.RuneCountInString(string(x))}, nil
 	case Map:
-		kids := make([]node, 0, 2*len(x))
-		for _, e := range x {
-			k, err := build(e.Key, depth+1)
-			if err != nil {
-				return node{}, err
-			}
-			val, err := build(e.Val, depth+1)
-			if err != nil {
-				return node{}, fmt.Errorf("%w (under key %s)", err, k.text)
-			}
-			kids = append(kids, k, val)
-		}
-		return container(kindMap, kids), nil
+		return buildEntries(x, depth)
 	case map[string]any:
 		keys := make([]string, 0, len(x))
 		for k := range x {
 			keys = append(keys, k)
 		}
 		sort.Strings(keys)
-		kids := make([]node, 0, 2*len(x))
-		for _, k := range keys {
-			kn, _ := build(k, depth+1)
-			val, err := build(x[k], depth+1)
-			if err != nil {
-				return node{}, fmt.Errorf("%w (under key %s)", err, kn.text)
-			}
-			kids = append(kids, kn, val)
+		m := make(Map, len(keys))
+		for i, k := range keys {
+			m[i] = Entry{Key: k, Val: x[k]}
 		}
-		return container(kindMap, kids), nil
+		return buildEntries(m, depth)
 	case []any:
 		return buildSeq(kindVector, x, depth)
 	case Vector:
@@ -250,18 +210,75 @@ func build(v any, depth int) (node, error) {
 	case []int64:
 		return buildSeq(kindVector, x, depth)
 	case Tagged:
-		val, err := build(x.Value, depth+1)
+		return buildTagged(x, depth)
+	}
+	return buildReflect(reflect.ValueOf(v), depth)
+}
+
+// buildNumber converts a Go integer or float to a node; ok is false for
+// any other value.
+func buildNumber(v any) (n node, ok bool) {
+	switch x := v.(type) {
+	case int:
+		return atom(kindInt, strconv.FormatInt(int64(x), 10)), true
+	case int8:
+		return atom(kindInt, strconv.FormatInt(int64(x), 10)), true
+	case int16:
+		return atom(kindInt, strconv.FormatInt(int64(x), 10)), true
+	case int32:
+		return atom(kindInt, strconv.FormatInt(int64(x), 10)), true
+	case int64:
+		return atom(kindInt, strconv.FormatInt(x, 10)), true
+	case uint:
+		return atom(kindInt, strconv.FormatUint(uint64(x), 10)), true
+	case uint8:
+		return atom(kindInt, strconv.FormatUint(uint64(x), 10)), true
+	case uint16:
+		return atom(kindInt, strconv.FormatUint(uint64(x), 10)), true
+	case uint32:
+		return atom(kindInt, strconv.FormatUint(uint64(x), 10)), true
+	case uint64:
+		return atom(kindInt, strconv.FormatUint(x, 10)), true
+	case uintptr:
+		return atom(kindInt, strconv.FormatUint(uint64(x), 10)), true
+	case float64:
+		return atom(kindFloat, FormatFloat(x, 64)), true
+	case float32:
+		return atom(kindFloat, FormatFloat(float64(x), 32)), true
+	}
+	return node{}, false
+}
+
+// buildEntries converts a map's entries, in their order, to a map node.
+func buildEntries(m Map, depth int) (node, error) {
+	kids := make([]node, 0, 2*len(m))
+	for _, e := range m {
+		k, err := build(e.Key, depth+1)
 		if err != nil {
 			return node{}, err
 		}
-		prefix := "#" + x.Tag
-		if val.kind != kindMap && val.kind != kindVector && val.kind != kindList {
-			prefix += " "
+		val, err := build(e.Val, depth+1)
+		if err != nil {
+			return node{}, fmt.Errorf("%w (under key %s)", err, k.text)
 		}
-		w := utf8.RuneCountInString(prefix)
-		return node{kind: kindTagged, text: prefix, kids: []node{val}, width: w + val.width}, nil
+		kids = append(kids, k, val)
 	}
-	return buildReflect(reflect.ValueOf(v), depth)
+	return container(kindMap, kids), nil
+}
+
+// buildTagged converts a tagged literal: #tag followed by its value, with
+// a space unless the value opens with a bracket.
+func buildTagged(x Tagged, depth int) (node, error) {
+	val, err := build(x.Value, depth+1)
+	if err != nil {
+		return node{}, err
+	}
+	prefix := "#" + x.Tag
+	if val.kind != kindMap && val.kind != kindVector && val.kind != kindList {
+		prefix += " "
+	}
+	w := utf8.RuneCountInString(prefix)
+	return node{kind: kindTagged, text: prefix, kids: []node{val}, width: w + val.width}, nil
 }
 
 // validSymbol reports whether s reads back as one EDN symbol: not

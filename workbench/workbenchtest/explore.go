@@ -213,117 +213,159 @@ func (o outcome) explain() string {
 }
 
 // shrink looks for the smallest trial that fails as f does; see Explore.
+// Each pass tries smaller trials in turn (fewer nodes, a shorter time
+// limit, fewer and shorter faults, a lower rate) and keeps the first that
+// still fails the same way, until a round changes nothing or the runs
+// run out.
 func (e *explorer) shrink(t *testing.T, f found) (found, int) {
-	runs := 0
-	cur := f
-	try := func(tr trial) (outcome, bool) {
-		if runs >= maxShrinkRuns {
-			return outcome{}, false
-		}
-		runs++
-		o := e.run(t, tr)
-		return o, f.outcome.same(o)
-	}
-	accept := func(tr trial, o outcome) {
-		if tr.plan == nil && len(e.base.Nemesis) > 0 && o.res != nil {
-			tr.plan = planOf(o.res, tr.limit)
-		}
-		cur = found{tr, o}
-	}
-
+	s := &shrinker{e: e, t: t, want: f.outcome, cur: f}
 	// The faults become data; if the replay does not fail, shrink
 	// without touching them.
-	if cur.trial.plan == nil && len(e.base.Nemesis) > 0 && cur.outcome.res != nil {
-		tr := cur.trial
-		tr.plan = planOf(cur.outcome.res, tr.limit)
-		if o, ok := try(tr); ok {
-			cur = found{tr, o}
+	if s.cur.trial.plan == nil && len(e.base.Nemesis) > 0 && s.cur.outcome.res != nil {
+		tr := s.cur.trial
+		tr.plan = planOf(s.cur.outcome.res, tr.limit)
+		if o, ok := s.try(tr); ok {
+			s.cur = found{tr, o}
 		}
 	}
+	for changed := true; changed && s.runs < maxShrinkRuns; {
+		changed = s.fewerNodes()
+		changed = s.shorterLimit() || changed
+		if s.cur.trial.plan != nil {
+			changed = s.fewerFaults() || changed
+			changed = s.shorterFaults() || changed
+		}
+		changed = s.lowerRate() || changed
+	}
+	return s.cur, s.runs
+}
 
-	for changed := true; changed && runs < maxShrinkRuns; {
-		changed = false
-		// Fewer nodes: the plan restricted to them, else the seed's own
-		// faults on them.
-		for k := 1; k < cur.trial.nodes; k++ {
-			tr := cur.trial
-			tr.nodes = k
-			if tr.plan != nil {
-				tr.plan = restrict(tr.plan, e.ids[:k])
-				if o, ok := try(tr); ok {
-					accept(tr, o)
-					changed = true
-					break
-				}
-				tr.plan = nil
+// shrinker is one shrink: the failure to keep, the smallest trial that
+// still shows it, and the runs spent.
+type shrinker struct {
+	e    *explorer
+	t    *testing.T
+	want outcome // how the first failure failed
+	cur  found
+	runs int
+}
+
+// try runs tr, unless the runs are spent, and reports whether it fails
+// as the first failure did.
+func (s *shrinker) try(tr trial) (outcome, bool) {
+	if s.runs >= maxShrinkRuns {
+		return outcome{}, false
+	}
+	s.runs++
+	o := s.e.run(s.t, tr)
+	return o, s.want.same(o)
+}
+
+// accept makes tr, which failed with o, the current trial, its faults
+// made data when they were random.
+func (s *shrinker) accept(tr trial, o outcome) {
+	if tr.plan == nil && len(s.e.base.Nemesis) > 0 && o.res != nil {
+		tr.plan = planOf(o.res, tr.limit)
+	}
+	s.cur = found{tr, o}
+}
+
+// tryAccept tries tr and accepts it if it fails the same way.
+func (s *shrinker) tryAccept(tr trial) bool {
+	o, ok := s.try(tr)
+	if ok {
+		s.accept(tr, o)
+	}
+	return ok
+}
+
+// fewerNodes tries fewer nodes: the plan restricted to them, else the
+// seed's own faults on them.
+func (s *shrinker) fewerNodes() bool {
+	for k := 1; k < s.cur.trial.nodes; k++ {
+		tr := s.cur.trial
+		tr.nodes = k
+		if tr.plan != nil {
+			tr.plan = restrict(tr.plan, s.e.ids[:k])
+			if s.tryAccept(tr) {
+				return true
 			}
-			if o, ok := try(tr); ok {
-				accept(tr, o)
-				changed = true
-				break
-			}
+			tr.plan = nil
 		}
-		// A shorter time limit.
-		for _, l := range []time.Duration{time.Second, 2 * time.Second, 4 * time.Second, 8 * time.Second, cur.trial.limit / 2} {
-			if l >= cur.trial.limit || l <= 0 {
-				continue
-			}
-			tr := cur.trial
-			tr.limit = l
-			if tr.plan != nil {
-				tr.plan = cut(tr.plan, l)
-			}
-			if o, ok := try(tr); ok {
-				accept(tr, o)
-				changed = true
-				break
-			}
-		}
-		// Fewer faults, then shorter ones.
-		if cur.trial.plan != nil {
-			for i := 0; i < len(occurrencesOf(cur.trial.plan)); {
-				occ := occurrencesOf(cur.trial.plan)
-				tr := cur.trial
-				tr.plan = planFrom(slices.Delete(occ, i, i+1))
-				if o, ok := try(tr); ok {
-					accept(tr, o)
-					changed = true
-					continue
-				}
-				i++
-			}
-			for i := range occurrencesOf(cur.trial.plan) {
-				for range 4 {
-					occ := occurrencesOf(cur.trial.plan)
-					if !occ[i].shorten(cur.trial.limit) {
-						break
-					}
-					tr := cur.trial
-					tr.plan = planFrom(occ)
-					o, ok := try(tr)
-					if !ok {
-						break
-					}
-					accept(tr, o)
-					changed = true
-				}
-			}
-		}
-		// A lower rate.
-		for _, r := range []float64{1, 2, 5, cur.trial.rate / 2} {
-			if r >= cur.trial.rate || r <= 0 {
-				continue
-			}
-			tr := cur.trial
-			tr.rate = r
-			if o, ok := try(tr); ok {
-				accept(tr, o)
-				changed = true
-				break
-			}
+		if s.tryAccept(tr) {
+			return true
 		}
 	}
-	return cur, runs
+	return false
+}
+
+// shorterLimit tries a shorter time limit, the plan cut to it.
+func (s *shrinker) shorterLimit() bool {
+	for _, l := range []time.Duration{time.Second, 2 * time.Second, 4 * time.Second, 8 * time.Second, s.cur.trial.limit / 2} {
+		if l >= s.cur.trial.limit || l <= 0 {
+			continue
+		}
+		tr := s.cur.trial
+		tr.limit = l
+		if tr.plan != nil {
+			tr.plan = cut(tr.plan, l)
+		}
+		if s.tryAccept(tr) {
+			return true
+		}
+	}
+	return false
+}
+
+// fewerFaults tries the plan without each of its faults in turn.
+func (s *shrinker) fewerFaults() bool {
+	changed := false
+	for i := 0; i < len(occurrencesOf(s.cur.trial.plan)); {
+		occ := occurrencesOf(s.cur.trial.plan)
+		tr := s.cur.trial
+		tr.plan = planFrom(slices.Delete(occ, i, i+1))
+		if s.tryAccept(tr) {
+			changed = true
+			continue
+		}
+		i++
+	}
+	return changed
+}
+
+// shorterFaults tries each fault of the plan halved, up to four times.
+func (s *shrinker) shorterFaults() bool {
+	changed := false
+	for i := range occurrencesOf(s.cur.trial.plan) {
+		for range 4 {
+			occ := occurrencesOf(s.cur.trial.plan)
+			if !occ[i].shorten(s.cur.trial.limit) {
+				break
+			}
+			tr := s.cur.trial
+			tr.plan = planFrom(occ)
+			if !s.tryAccept(tr) {
+				break
+			}
+			changed = true
+		}
+	}
+	return changed
+}
+
+// lowerRate tries a lower rate of operations.
+func (s *shrinker) lowerRate() bool {
+	for _, r := range []float64{1, 2, 5, s.cur.trial.rate / 2} {
+		if r >= s.cur.trial.rate || r <= 0 {
+			continue
+		}
+		tr := s.cur.trial
+		tr.rate = r
+		if s.tryAccept(tr) {
+			return true
+		}
+	}
+	return false
 }
 
 // occurrence is one fault from its start to its stop (nil: until the end

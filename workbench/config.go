@@ -152,6 +152,11 @@ func (c *Config) describe() map[string]any {
 	}
 }
 
+// maxQueued bounds the message bodies waiting in the network's queues
+// (see netsim.Config.MaxQueued): far above what any well-behaved run
+// keeps in flight, far below what a flood would pile up.
+const maxQueued = 32 << 20
+
 // networkConfig is the simulated network's configuration; record takes
 // its events.
 func (c *Config) networkConfig(record func(netsim.Event)) netsim.Config {

@@ -2,18 +2,14 @@ package workbench
 
 import (
 	"fmt"
-	"io"
 	"path/filepath"
-	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/glomers/glomers/workbench/checker"
 	"github.com/glomers/glomers/workbench/edn"
 	"github.com/glomers/glomers/workbench/explain"
 	"github.com/glomers/glomers/workbench/history"
-	"github.com/glomers/glomers/workbench/netsim"
 	"github.com/glomers/glomers/workbench/report"
 	"github.com/glomers/glomers/workbench/results"
 	"github.com/glomers/glomers/workbench/workload"
@@ -180,11 +176,6 @@ func browseLine(root, dir string) string {
 		dir, serve, filepath.ToSlash(rel))
 }
 
-// maxQueued bounds the message bodies waiting in the network's queues
-// (see netsim.Config.MaxQueued): far above what any well-behaved run
-// keeps in flight, far below what a flood would pile up.
-const maxQueued = 32 << 20
-
 // largeRun is the size of a run's folder above which glomers test says
 // how large it is and how to clean up.
 const largeRun = 20 << 20
@@ -197,112 +188,6 @@ func (r *run) sayIfLarge(dir string) {
 	}
 	r.log.Infof("This run's folder %s holds %d MB. Every run is kept: delete old ones with rm -rf %s (or the whole store, rm -rf %s).",
 		dir, size>>20, dir, r.cfg.StoreRoot)
-}
-
-// journal takes every network event as it happens (see
-// netsim.Config.Record): it counts what the :net statistics need and
-// writes the event to the store's journal file, so the bench keeps no
-// message in memory; without a store (tests) it keeps every event in
-// memory instead, for Result.Journal.
-type journal struct {
-	mu     sync.Mutex
-	net    checker.NetCounter
-	events int64
-	file   *report.JournalWriter
-	mem    []netsim.Event
-	// closed and closeErr are what the first closeFile did.
-	closed   bool
-	closeErr error
-}
-
-func (j *journal) record(e netsim.Event) {
-	j.mu.Lock()
-	defer j.mu.Unlock()
-	if e.Drop == "" { // Maelstrom's journal, and so :net, knows no drops
-		j.net.Add(checker.NetEvent{Recv: e.Recv, MsgID: e.Msg.ID, Src: e.Msg.Src, Dest: e.Msg.Dest})
-		j.events++
-	}
-	if j.file != nil {
-		j.file.Add(report.JournalEntry{Recv: e.Recv, Time: e.Time, ID: e.Msg.ID, Src: e.Msg.Src, Dest: e.Msg.Dest, Body: e.Msg.Body, Drop: e.Drop})
-		return
-	}
-	j.mem = append(j.mem, e)
-}
-
-// writeTo makes the journal write its events to w from now on instead
-// of keeping them.
-func (j *journal) writeTo(w *report.JournalWriter) {
-	j.mu.Lock()
-	defer j.mu.Unlock()
-	j.file, j.mem = w, nil
-}
-
-func (j *journal) count() int64 {
-	j.mu.Lock()
-	defer j.mu.Unlock()
-	return j.events
-}
-
-// inMemory returns the events kept, nil when they went to a file.
-func (j *journal) inMemory() []netsim.Event {
-	j.mu.Lock()
-	defer j.mu.Unlock()
-	return slices.Clone(j.mem)
-}
-
-// netStats is the :net statistics of the events so far.
-func (j *journal) netStats(ops []history.Op) checker.NetStats {
-	j.mu.Lock()
-	defer j.mu.Unlock()
-	return j.net.Stats(ops)
-}
-
-// memoryEvents returns an iterator over events kept in memory (as
-// Result.Journal holds them).
-func memoryEvents(mem []netsim.Event) func(yield func(netsim.Event) bool) error {
-	return func(yield func(netsim.Event) bool) error {
-		for _, e := range mem {
-			if !yield(e) {
-				break
-			}
-		}
-		return nil
-	}
-}
-
-// fileEvents returns an iterator over the events of the journal file in
-// dir, which closeFile must have closed.
-func (j *journal) fileEvents(dir string) func(yield func(netsim.Event) bool) error {
-	return func(yield func(netsim.Event) bool) error {
-		return report.ReadJournal(dir, func(e report.JournalEntry) bool {
-			return yield(netsim.Event{Recv: e.Recv, Time: e.Time, Drop: e.Drop,
-				Msg: &netsim.Message{ID: e.ID, Src: e.Src, Dest: e.Dest, Body: e.Body}})
-		})
-	}
-}
-
-// closeFile ends the journal file, if there is one, and says when it
-// was truncated; called again, it reports what the first call found.
-func (j *journal) closeFile(log *logger) (bool, error) {
-	j.mu.Lock()
-	f := j.file
-	if j.closed {
-		j.mu.Unlock()
-		return f != nil, j.closeErr
-	}
-	j.closed = true
-	j.mu.Unlock()
-	if f == nil {
-		return false, nil
-	}
-	err := f.Close()
-	j.mu.Lock()
-	j.closeErr = err
-	j.mu.Unlock()
-	if events, written, why := f.Summary(); why != "" {
-		log.Warnf("The network journal holds only the first %d of %d events: %s.", written, events, why)
-	}
-	return true, err
 }
 
 // analyse runs Maelstrom's composed checker, then our own extra checks
@@ -376,46 +261,4 @@ func (r *run) save(res *Result) {
 			try(f.Name, f.Write(st.Path(f.Name), res.History))
 		}
 	}
-}
-
-// logger writes Maelstrom-style log lines to the console and jepsen.log.
-type logger struct {
-	mu sync.Mutex
-	w  io.Writer
-}
-
-func newLogger(console io.Writer) *logger {
-	if console == nil {
-		console = io.Discard
-	}
-	return &logger{w: console}
-}
-
-// add makes the logger write to w as well from now on.
-func (l *logger) add(w io.Writer) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.w = io.MultiWriter(l.w, w)
-}
-
-func (l *logger) line(level, format string, args ...any) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	fmt.Fprintf(l.w, "%s [%s] %s\n", level, time.Now().Format("2006-01-02 15:04:05.000"), fmt.Sprintf(format, args...))
-}
-
-// Infof logs at INFO.
-func (l *logger) Infof(format string, args ...any) { l.line("INFO", format, args...) }
-
-// Warnf logs at WARN.
-func (l *logger) Warnf(format string, args ...any) { l.line("WARN", format, args...) }
-
-// Errorf logs at ERROR.
-func (l *logger) Errorf(format string, args ...any) { l.line("ERROR", format, args...) }
-
-// Printf writes raw text.
-func (l *logger) Printf(format string, args ...any) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	fmt.Fprintf(l.w, format, args...)
 }

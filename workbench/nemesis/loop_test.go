@@ -40,8 +40,8 @@ func (r *recorder) Record(f string, v any) {
 	}
 	r.note("record %s %s", f, b)
 }
-func newRecorder() *recorder             { return &recorder{start: time.Now(), down: map[string]bool{}} }
-func (r *recorder) String() string       { return strings.Join(r.log, "\n") }
+func newRecorder() *recorder       { return &recorder{start: time.Now(), down: map[string]bool{}} }
+func (r *recorder) String() string { return strings.Join(r.log, "\n") }
 func (r *recorder) count(prefix string) (n int) {
 	for _, l := range r.log {
 		if strings.Contains(l, prefix) {

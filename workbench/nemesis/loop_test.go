@@ -104,31 +104,28 @@ func TestLoopRandomFaultsAlternateAndAvoidEachOther(t *testing.T) {
 		}
 		l.Run(t.Context(), rec.start.Add(time.Minute))
 		l.EndAll(t.Context())
-		var paused, killed string
+		// Each fault's target now, by the operations that begin and end it.
+		target := map[string]string{}
+		begins := map[string]string{"pause": FaultPause, "kill": FaultKill}
+		ends := map[string]string{"resume": FaultPause, "restart": FaultKill}
+		other := map[string]string{FaultPause: FaultKill, FaultKill: FaultPause}
 		for _, line := range rec.log {
 			var op, id string
 			if _, err := fmt.Sscanf(line[strings.Index(line, " ")+1:], "%s %s", &op, &id); err != nil {
 				continue
 			}
-			switch op {
-			case "pause":
-				if paused != "" || id == killed {
-					t.Fatalf("pause %s while %q paused and %q killed:\n%s", id, paused, killed, rec)
+			if fault, ok := begins[op]; ok {
+				if target[fault] != "" || id == target[other[fault]] {
+					t.Fatalf("%s %s while %v:\n%s", op, id, target, rec)
 				}
-				paused = id
-			case "resume":
-				paused = ""
-			case "kill":
-				if killed != "" || id == paused {
-					t.Fatalf("kill %s while %q paused and %q killed:\n%s", id, paused, killed, rec)
-				}
-				killed = id
-			case "restart":
-				killed = ""
+				target[fault] = id
+			}
+			if fault, ok := ends[op]; ok {
+				target[fault] = ""
 			}
 		}
-		if paused != "" || killed != "" || len(rec.down) != 0 {
-			t.Errorf("after EndAll %q is paused and %q killed", paused, killed)
+		if target[FaultPause] != "" || target[FaultKill] != "" || len(rec.down) != 0 {
+			t.Errorf("after EndAll the faults still hold %v", target)
 		}
 		if n := rec.count(" kill n"); n < 5 {
 			t.Errorf("%d kills in a minute at a mean interval of 1s", n)

@@ -58,6 +58,56 @@ func (g Grudge) Isolated() edn.Vector {
 	return edn.Vector{edn.Keyword("isolated"), g.EDN()}
 }
 
+// GrudgeOf reads a :start-partition completion's value back into a
+// grudge: the inverse of Isolated, [:isolated {"n1" #{"n2"}, …}], with
+// every receiver it names and each one's senders sorted. ok is false
+// when v is not such a value.
+func GrudgeOf(v any) (g Grudge, ok bool) {
+	vec, ok := v.(edn.Vector)
+	if !ok || len(vec) != 2 {
+		return nil, false
+	}
+	m, ok := vec[1].(edn.Map)
+	if !ok {
+		return nil, false
+	}
+	g = Grudge{}
+	for _, e := range m {
+		r, ok := e.Key.(string)
+		if !ok {
+			continue
+		}
+		senders := NodesOf(e.Val)
+		slices.Sort(senders)
+		g[r] = senders
+	}
+	return g, true
+}
+
+// NodesOf reads a list of node ids from a nemesis operation's value (the
+// targets of a kill or pause, the senders of a grudge): the strings of a
+// []string, an EDN set or vector, or a []any, in their order.
+func NodesOf(v any) []string {
+	var items []any
+	switch v := v.(type) {
+	case []string:
+		return slices.Clone(v)
+	case edn.Set:
+		items = v
+	case edn.Vector:
+		items = v
+	case []any:
+		items = v
+	}
+	var out []string
+	for _, it := range items {
+		if s, ok := it.(string); ok {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
 // Healed is the :value of a :stop-partition completion.
 const Healed = edn.Keyword("network-healed")
 

@@ -393,3 +393,23 @@ func TestGrudgeEDN(t *testing.T) {
 		t.Error("Drops disagrees with the grudge")
 	}
 }
+
+// GrudgeOf reads back what Isolated records, every receiver included,
+// and refuses values that are not a :start-partition completion.
+func TestGrudgeOfReadsIsolatedBack(t *testing.T) {
+	_, g := RandomPartition([]string{"n0", "n1", "n2", "n3", "n4"}, newRand(5))
+	back, ok := GrudgeOf(g.Isolated())
+	if !ok || !reflect.DeepEqual(back, g) {
+		t.Fatalf("GrudgeOf(%v.Isolated()) = %v, %v", g, back, ok)
+	}
+	for _, v := range []any{nil, Healed, edn.Vector{edn.Keyword("isolated")}, edn.Vector{edn.Keyword("isolated"), "n1"}} {
+		if g, ok := GrudgeOf(v); ok || g != nil {
+			t.Errorf("GrudgeOf(%#v) = %v, %v; want nothing", v, g, ok)
+		}
+	}
+	for _, v := range []any{[]string{"n2", "n1"}, edn.Set{"n2", "n1"}, edn.Vector{"n2", 7, "n1"}, []any{"n2", "n1"}} {
+		if got := NodesOf(v); !slices.Equal(got, []string{"n2", "n1"}) {
+			t.Errorf("NodesOf(%#v) = %q, want [n2 n1]", v, got)
+		}
+	}
+}

@@ -497,7 +497,7 @@ func planOf(res *workbench.Result, limit time.Duration) nemesis.Plan {
 			ev.Grudge = grudgeOf(op.Value)
 		case nemesis.StopPartition:
 		default:
-			ev.Nodes = stringsOf(inv.Value)
+			ev.Nodes = nemesis.NodesOf(inv.Value)
 		}
 		inv = nil
 		if at < limit {
@@ -507,45 +507,19 @@ func planOf(res *workbench.Result, limit time.Duration) nemesis.Plan {
 	return p
 }
 
-// grudgeOf reads a :start-partition completion's [:isolated {…}].
+// grudgeOf reads a :start-partition completion's [:isolated {…}], keeping
+// only the receivers that drop something, as a plan writes them.
 func grudgeOf(v any) nemesis.Grudge {
-	g := nemesis.Grudge{}
-	vec, ok := v.(edn.Vector)
-	if !ok || len(vec) != 2 {
-		return g
-	}
-	m, _ := vec[1].(edn.Map)
-	for _, e := range m {
-		r, _ := e.Key.(string)
-		senders := stringsOf(e.Val)
-		if r != "" && len(senders) > 0 {
-			slices.Sort(senders)
-			g[r] = senders
+	g, _ := nemesis.GrudgeOf(v)
+	for r, senders := range g {
+		if len(senders) == 0 {
+			delete(g, r)
 		}
+	}
+	if g == nil {
+		g = nemesis.Grudge{}
 	}
 	return g
-}
-
-// stringsOf returns the strings of a list value.
-func stringsOf(v any) []string {
-	var out []string
-	switch x := v.(type) {
-	case []string:
-		out = append(out, x...)
-	case edn.Set:
-		for _, s := range x {
-			if s, ok := s.(string); ok {
-				out = append(out, s)
-			}
-		}
-	case []any:
-		for _, s := range x {
-			if s, ok := s.(string); ok {
-				out = append(out, s)
-			}
-		}
-	}
-	return out
 }
 
 // summary describes a trial in words.

@@ -70,12 +70,27 @@ func positiveInt(name string, dst *int) func(*testOptions, string) error {
 	}
 }
 
-func seconds(name string, v string) (time.Duration, error) {
-	f, err := strconv.ParseFloat(v, 64)
-	if err != nil || f <= 0 {
-		return 0, fmt.Errorf("%s must be a positive number of seconds, got %q", name, v)
+// positiveSeconds sets *dst from a positive number of seconds.
+func positiveSeconds(name string, dst *time.Duration) func(*testOptions, string) error {
+	return func(_ *testOptions, v string) error {
+		f, err := strconv.ParseFloat(v, 64)
+		if err != nil || f <= 0 {
+			return fmt.Errorf("%s must be a positive number of seconds, got %q", name, v)
+		}
+		*dst = time.Duration(f * float64(time.Second))
+		return nil
 	}
-	return time.Duration(f * float64(time.Second)), nil
+}
+
+// oneOf sets *dst to a name that check, the owner of the names, accepts.
+func oneOf(name string, check func(string) error, dst *string) func(*testOptions, string) error {
+	return func(_ *testOptions, v string) error {
+		if err := check(v); err != nil {
+			return fmt.Errorf("%s: %w", name, err)
+		}
+		*dst = v
+		return nil
+	}
 }
 
 // secs formats a duration as help shows it: seconds, as the flags take them.
@@ -118,11 +133,7 @@ func subjectFlags(o *testOptions) []flagSpec {
 func loadFlags(o *testOptions) []flagSpec {
 	c := &o.cfg
 	return []flagSpec{
-		{[]string{"--time-limit"}, "SECONDS", "duration of the main phase", secs(workbench.DefaultTimeLimit), func(_ *testOptions, v string) error {
-			d, err := seconds("--time-limit", v)
-			c.TimeLimit = d
-			return err
-		}},
+		{[]string{"--time-limit"}, "SECONDS", "duration of the main phase", secs(workbench.DefaultTimeLimit), positiveSeconds("--time-limit", &c.TimeLimit)},
 		{[]string{"--rate"}, "RATE", "client operations per second, all clients together; 0 runs none", strconv.FormatFloat(workbench.DefaultRate, 'f', -1, 64), func(_ *testOptions, v string) error {
 			f, err := strconv.ParseFloat(v, 64)
 			if err != nil || f < 0 {
@@ -147,13 +158,7 @@ func loadFlags(o *testOptions) []flagSpec {
 			c.Latency = time.Duration(n) * time.Millisecond
 			return nil
 		}},
-		{[]string{"--latency-dist"}, "TYPE", "latency distribution: " + strings.Join(netsim.Dists(), ", "), workbench.DefaultLatencyDist, func(_ *testOptions, v string) error {
-			if err := netsim.CheckDist(v); err != nil {
-				return fmt.Errorf("--latency-dist: %w", err)
-			}
-			c.LatencyDist = v
-			return nil
-		}},
+		{[]string{"--latency-dist"}, "TYPE", "latency distribution: " + strings.Join(netsim.Dists(), ", "), workbench.DefaultLatencyDist, oneOf("--latency-dist", netsim.CheckDist, &c.LatencyDist)},
 	}
 }
 
@@ -175,11 +180,7 @@ func faultFlags(o *testOptions) []flagSpec {
 			}
 			return nil
 		}},
-		{[]string{"--nemesis-interval"}, "SECONDS", "mean seconds between one fault's nemesis operations", secs(workbench.DefaultNemesisInterval), func(_ *testOptions, v string) error {
-			d, err := seconds("--nemesis-interval", v)
-			c.NemesisInterval = d
-			return err
-		}},
+		{[]string{"--nemesis-interval"}, "SECONDS", "mean seconds between one fault's nemesis operations", secs(workbench.DefaultNemesisInterval), positiveSeconds("--nemesis-interval", &c.NemesisInterval)},
 		{[]string{"--nemesis-plan"}, "PLAN", "replay these faults instead of random ones, e.g. '0s start-partition n0:n1,n1:n0; 2s stop-partition' (as workbenchtest.Explore prints them; each fault must be in --nemesis)", "", func(_ *testOptions, v string) error {
 			p, err := nemesis.ParsePlan(v)
 			if err != nil {
@@ -206,13 +207,7 @@ func workloadFlags(o *testOptions) []flagSpec {
 		{[]string{"--max-txn-length"}, "INT", "most micro-operations in a transaction", strconv.Itoa(workbench.DefaultMaxTxnLength), positiveInt("--max-txn-length", &c.MaxTxnLength)},
 		{[]string{"--max-writes-per-key"}, "INT", "writes per key before it is retired", strconv.Itoa(workbench.DefaultMaxWritesPerKey), positiveInt("--max-writes-per-key", &c.MaxWritesPerKey)},
 		{[]string{"--key-count"}, "INT", "number of active keys (txn workloads, kafka; default: the workload's)", "", positiveInt("--key-count", &c.KeyCount)},
-		{[]string{"--topology"}, "SPEC", "broadcast topology: " + strings.Join(topology.Names(), ", "), workbench.DefaultTopology, func(_ *testOptions, v string) error {
-			if err := topology.Check(v); err != nil {
-				return fmt.Errorf("--topology: %w", err)
-			}
-			c.Topology = v
-			return nil
-		}},
+		{[]string{"--topology"}, "SPEC", "broadcast topology: " + strings.Join(topology.Names(), ", "), workbench.DefaultTopology, oneOf("--topology", topology.Check, &c.Topology)},
 	}
 }
 

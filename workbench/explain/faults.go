@@ -5,7 +5,6 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/glomers/glomers/workbench/edn"
 	"github.com/glomers/glomers/workbench/history"
 	"github.com/glomers/glomers/workbench/nemesis"
 )
@@ -148,12 +147,13 @@ func FaultsOf(ops []history.Op) []Fault {
 		case nemesis.StartPartition:
 			end(nemesis.FaultPartition, op.Time)
 			open[nemesis.FaultPartition] = len(out)
-			out = append(out, Fault{Kind: nemesis.FaultPartition, Start: op.Time, End: -1, Grudge: grudgeOf(op.Value)})
+			g, _ := nemesis.GrudgeOf(op.Value)
+			out = append(out, Fault{Kind: nemesis.FaultPartition, Start: op.Time, End: -1, Grudge: g})
 		case nemesis.StopPartition:
 			end(nemesis.FaultPartition, op.Time)
 		case nemesis.KillOp, nemesis.PauseOp:
 			kind := map[string]string{nemesis.KillOp: nemesis.FaultKill, nemesis.PauseOp: nemesis.FaultPause}[op.F]
-			nodes := stringsOf(op.Value)
+			nodes := nemesis.NodesOf(op.Value)
 			if len(nodes) == 0 {
 				continue
 			}
@@ -164,52 +164,6 @@ func FaultsOf(ops []history.Op) []Fault {
 			end(nemesis.FaultKill, op.Time)
 		case nemesis.ResumeOp:
 			end(nemesis.FaultPause, op.Time)
-		}
-	}
-	return out
-}
-
-// grudgeOf reads a :start-partition completion's value, [:isolated
-// {"n1" #{"n2"}, …}], back into a grudge.
-func grudgeOf(v any) nemesis.Grudge {
-	vec, ok := v.(edn.Vector)
-	if !ok || len(vec) != 2 {
-		return nil
-	}
-	m, ok := vec[1].(edn.Map)
-	if !ok {
-		return nil
-	}
-	g := nemesis.Grudge{}
-	for _, e := range m {
-		r, ok := e.Key.(string)
-		if !ok {
-			continue
-		}
-		senders := stringsOf(e.Val)
-		slices.Sort(senders)
-		g[r] = senders
-	}
-	return g
-}
-
-// stringsOf reads a list of node ids from an operation's value.
-func stringsOf(v any) []string {
-	var items []any
-	switch v := v.(type) {
-	case []string:
-		return slices.Clone(v)
-	case edn.Set:
-		items = v
-	case edn.Vector:
-		items = v
-	case []any:
-		items = v
-	}
-	var out []string
-	for _, it := range items {
-		if s, ok := it.(string); ok {
-			out = append(out, s)
 		}
 	}
 	return out

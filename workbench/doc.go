@@ -17,8 +17,10 @@
 //	protocol.go  what a node prints, checked as Maelstrom checks it
 //	faults.go    what the nemesis loop (package nemesis) acts on
 //	progress.go  the live progress of a run
-//	finish.go    analysis, the results and the store's files
+//	finish.go    analysis, why an invalid run is invalid, the results
+//	             and the store's files
 //	journal.go   the network's events, counted and written as they come
 //	log.go       the test log
 //	summary.go   the typed summary of a run's results
+//	inprocess.go nodes as Go functions, for whole tests in virtual time
 package workbench

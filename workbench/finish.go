@@ -125,7 +125,8 @@ func (r *run) explain(res *Result, composed checker.Composed) {
 			ev.Workload = m
 		case "glomers":
 			ev.Glomers = m
-			ev.Extra, _ = explainLookup(m, "workload").(edn.Map)
+			w, _ := m.Get(edn.Keyword("workload"))
+			ev.Extra, _ = w.(edn.Map)
 		}
 	}
 	if r.store != nil {
@@ -140,16 +141,6 @@ func (r *run) explain(res *Result, composed checker.Composed) {
 	res.Explanation = &x
 	res.Summary.Reasons = x.Reasons()
 	r.log.Infof("Explained %s in %v.", results.Plural(len(x.Findings), "finding"), time.Since(began).Round(time.Millisecond))
-}
-
-// explainLookup returns m's value under keyword k, nil when none.
-func explainLookup(m edn.Map, k string) any {
-	for _, e := range m {
-		if e.Key == edn.Keyword(k) {
-			return e.Val
-		}
-	}
-	return nil
 }
 
 // failingLine names the sections of the results that failed the run

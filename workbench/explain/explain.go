@@ -403,10 +403,6 @@ func glomers(ev *Evidence) []results.Finding {
 
 // lookup returns m's value under the keyword k, nil when there is none.
 func lookup(m edn.Map, k string) any {
-	for _, e := range m {
-		if e.Key == edn.Keyword(k) {
-			return e.Val
-		}
-	}
-	return nil
+	v, _ := m.Get(edn.Keyword(k))
+	return v
 }

@@ -19,7 +19,7 @@ func TestRunPageExplainsAnInvalidRun(t *testing.T) {
 	sum := results.Summary{Valid: checker.Invalid, Failing: []string{"workload"}, Reasons: []string{"lost 3 values"}}
 	x := results.Explanation{Valid: checker.Invalid, Findings: []results.Finding{
 		{Section: "workload", Kind: "lost", Count: 3, Short: "lost 3 values",
-			Summary: "3 acknowledged values are missing from final reads; 4 messages <carrying> them were dropped by partitions.",
+			Summary:  "3 acknowledged values are missing from final reads; 4 messages <carrying> them were dropped by partitions.",
 			Examples: []results.Example{{Text: "value 7 entered at n1", Lines: []string{"n1→n2 at 1.20 s: dropped by the partition n1 | n2"}, File: "cycle-1.svg"}}},
 		{Section: "glomers", Kind: "protocol-error", Count: 1, Short: "1 protocol error", Summary: "n2 printed junk.", Advisory: true},
 	}}

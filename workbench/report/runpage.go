@@ -71,11 +71,11 @@ type runPage struct {
 	// only with --strict.
 	Findings, Advisory []results.Finding
 	When               string
-	Verdict  string
-	Colour   string
-	Sections []resultSection
-	Plots    []string
-	Messages []messagePart
+	Verdict            string
+	Colour             string
+	Sections           []resultSection
+	Plots              []string
+	Messages           []messagePart
 	// MoreWindows names the windows not listed; Served is set when some
 	// windows are drawn by glomers serve; JournalNote says what the
 	// journal lacks.
@@ -229,33 +229,8 @@ func WriteRunPage(dir string, messages *MessagesIndex) error {
 	if p.Valid == "false" && len(p.Reasons) > 0 {
 		p.Verdict = "Invalid: " + strings.Join(p.Reasons, "; ")
 	}
-	if b, err := readSmallFile(root, results.ExplainFile, maxJSONRead); err == nil {
-		if x, err := results.ParseExplanation(b); err == nil {
-			for _, f := range x.Findings {
-				if f.Advisory {
-					p.Advisory = append(p.Advisory, f)
-				} else {
-					p.Findings = append(p.Findings, f)
-				}
-			}
-		}
-	}
-	if edn, err := readSmallFile(root, "results.edn", maxResultsRead); err == nil {
-		p.HasResults = true
-		results, _ := readJSON(root, "results.json")
-		for _, s := range ednSections(string(edn)) {
-			if s.Key == "valid?" {
-				continue // the verdict above says it
-			}
-			if sec, ok := results[s.Key].(map[string]any); ok {
-				if _, has := sec["valid?"]; has {
-					s.Valid = validityOf(sec)
-				}
-			}
-			s.Open = s.Valid == "false" || s.Valid == "unknown"
-			p.Sections = append(p.Sections, s)
-		}
-	}
+	p.readExplanation(root)
+	p.readResults(root)
 	p.Plots = plotsOf(p.Files)
 	if messages != nil {
 		wins := messages.Slices()
@@ -301,6 +276,49 @@ func WriteRunPage(dir string, messages *MessagesIndex) error {
 		return fmt.Errorf("report: index.html: %w", err)
 	}
 	return nil
+}
+
+// readExplanation reads the run's explain.json, if it has one, into
+// the findings that count and those that are advisory.
+func (p *runPage) readExplanation(root fs.FS) {
+	b, err := readSmallFile(root, results.ExplainFile, maxJSONRead)
+	if err != nil {
+		return
+	}
+	x, err := results.ParseExplanation(b)
+	if err != nil {
+		return
+	}
+	for _, f := range x.Findings {
+		if f.Advisory {
+			p.Advisory = append(p.Advisory, f)
+		} else {
+			p.Findings = append(p.Findings, f)
+		}
+	}
+}
+
+// readResults reads results.edn into sections, each with its own
+// :valid? from results.json; those that are not valid are unfolded.
+func (p *runPage) readResults(root fs.FS) {
+	text, err := readSmallFile(root, "results.edn", maxResultsRead)
+	if err != nil {
+		return
+	}
+	p.HasResults = true
+	resultsJSON, _ := readJSON(root, "results.json")
+	for _, s := range ednSections(string(text)) {
+		if s.Key == "valid?" {
+			continue // the verdict above says it
+		}
+		if sec, ok := resultsJSON[s.Key].(map[string]any); ok {
+			if _, has := sec["valid?"]; has {
+				s.Valid = validityOf(sec)
+			}
+		}
+		s.Open = s.Valid == "false" || s.Valid == "unknown"
+		p.Sections = append(p.Sections, s)
+	}
 }
 
 // compareNatural orders strings with their digit runs compared as

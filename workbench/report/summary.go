@@ -27,8 +27,8 @@ type runSummary struct {
 	// summary.json, see results.Summary.Reasons).
 	Reasons []string
 	Figures []figure
-	Files       []string // top-level entries, directories with a trailing "/"
-	Test        testParams
+	Files   []string // top-level entries, directories with a trailing "/"
+	Test    testParams
 }
 
 // figure is one key figure of a run, already formatted.

@@ -169,6 +169,27 @@ func TestCrashRightAfterInitIsReportedOnce(t *testing.T) {
 	}
 }
 
+// storedEchoRun runs a 2 s echo test of node on nodes nodes in virtual
+// time, storing it under a temporary root; it returns the result, the
+// log and the root.
+func storedEchoRun(t *testing.T, node func(io.Reader, io.Writer, io.Writer) error, nodes int) (*workbench.Result, string, string) {
+	t.Helper()
+	var log bytes.Buffer
+	root := t.TempDir()
+	var res *workbench.Result
+	synctest.Test(t, func(t *testing.T) {
+		var err error
+		res, err = workbench.Run(context.Background(), workbench.Config{
+			Workload: "echo", Node: node, NodeIDs: workbench.NodeIDs(nodes), TimeLimit: 2 * time.Second, Rate: 5,
+			Log: &log, StoreRoot: root,
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	})
+	return res, log.String(), root
+}
+
 // Every run ends by saying where its files are and how to browse them;
 // an invalid one also names the sections that failed it.
 func TestRunEndsWithWhereToLook(t *testing.T) {
@@ -178,20 +199,7 @@ func TestRunEndsWithWhereToLook(t *testing.T) {
 		failing string
 	}{{"valid", replier(goodInit, goodEcho, nil), ""}, {"invalid", forgetfulEcho(), "Failing: :stats"}} {
 		t.Run(c.name, func(t *testing.T) {
-			var log bytes.Buffer
-			root := t.TempDir()
-			var res *workbench.Result
-			synctest.Test(t, func(t *testing.T) {
-				var err error
-				res, err = workbench.Run(context.Background(), workbench.Config{
-					Workload: "echo", Node: c.node, NodeIDs: workbench.NodeIDs(1), TimeLimit: 2 * time.Second, Rate: 5,
-					Log: &log, StoreRoot: root,
-				})
-				if err != nil {
-					t.Fatal(err)
-				}
-			})
-			out := log.String()
+			res, out, root := storedEchoRun(t, c.node, 1)
 			if c.failing == "" && strings.Contains(out, "Failing:") {
 				t.Errorf("a valid run names failing sections:\n%s", tail(out, 500))
 			}
@@ -216,20 +224,7 @@ func TestInvalidRunIsExplained(t *testing.T) {
 		want []string // kinds of finding expected
 	}{{"valid", replier(goodInit, goodEcho, nil), nil}, {"forgetful", forgetfulEcho(), []string{"no-ok", "replies-without-in-reply-to"}}} {
 		t.Run(c.name, func(t *testing.T) {
-			var log bytes.Buffer
-			root := t.TempDir()
-			var res *workbench.Result
-			synctest.Test(t, func(t *testing.T) {
-				var err error
-				res, err = workbench.Run(context.Background(), workbench.Config{
-					Workload: "echo", Node: c.node, NodeIDs: workbench.NodeIDs(2), TimeLimit: 2 * time.Second, Rate: 5,
-					Log: &log, StoreRoot: root,
-				})
-				if err != nil {
-					t.Fatal(err)
-				}
-			})
-			out := log.String()
+			res, out, _ := storedEchoRun(t, c.node, 2)
 			stored, err := os.ReadFile(filepath.Join(res.Dir, results.ExplainFile))
 			if c.want == nil {
 				if res.Explanation != nil || strings.Contains(out, "Why:") || err == nil {

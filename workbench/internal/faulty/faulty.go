@@ -17,6 +17,7 @@ func Nodes() map[string]func(*node.Node) {
 	for _, family := range []map[string]func(*node.Node){
 		basicFaults(),
 		kafkaFaults(),
+		kafkaExplainFaults(),
 		txnFaults(),
 	} {
 		for name, f := range family {

@@ -39,16 +39,56 @@ type kafkaKnown struct {
 //
 // Jepsen first records, per key k and offset j, E(k, j): the completion
 // time of the first :ok or :info send or poll, in history order, that
-// showed an offset ≥ j of k (a send's offset counts as at least 0; a poll
-// listing k with no messages shows -1). Jepsen keeps a vector indexed by
-// offset; we keep the increasing steps of that function, so sparse
-// offsets cost nothing. Then, per process, the keys assigned by its last
-// :ok assign (offset -1 until polled; keys it kept keep their offsets)
-// are advanced by each :ok poll to the highest offsets it returned, and
-// each such key k at offset o lags max(0, invocation time − E(k, o+1)),
-// or 0 when no op ever showed offset o+1.
+// showed an offset ≥ j of k (see knownOffsets). Then, per process, the
+// keys assigned by its last :ok assign (offset -1 until polled; keys it
+// kept keep their offsets) are advanced by each :ok poll to the highest
+// offsets it returned (see kafkaAssigned), and each such key k at offset
+// o lags max(0, invocation time − E(k, o+1)), or 0 when no op ever
+// showed offset o+1.
 func (h *kafkaHistory) realtimeLags(emit func(Lag, int32)) {
-	known := make([][]kafkaKnown, len(h.keys))
+	known := h.knownOffsets()
+	procs := map[int]*kafkaAssigned{}
+	for _, o := range h.kops {
+		if o.typ != history.OK {
+			continue
+		}
+		switch o.kind {
+		case kafkaAssign:
+			procs[o.proc] = procs[o.proc].reassign(o.keys)
+		case kafkaPoll:
+			cur := procs[o.proc]
+			if cur == nil {
+				cur = &kafkaAssigned{pos: map[int32]int{}}
+				procs[o.proc] = cur
+			}
+			cur.advance(h.reads[o.rs:o.re])
+			at := h.ops[o.i].Time
+			if o.inv >= 0 {
+				at = h.ops[o.inv].Time
+			}
+			for i, k := range cur.keys {
+				var lag int64
+				if e, ok := known.expiredAt(k, cur.offs[i]+1); ok {
+					lag = max(0, at-e)
+				}
+				emit(Lag{Time: at, Process: o.proc, Key: h.keyLabel(k), Lag: lag}, k)
+			}
+		}
+	}
+}
+
+// kafkaKnownSteps holds, per key, the increasing steps of E(k, ·): from
+// each step's time on, every offset up to its off was known to exist.
+type kafkaKnownSteps [][]kafkaKnown
+
+// knownOffsets computes E(k, j) of realtimeLags: per key, the completion
+// time of the first :ok or :info send or poll, in history order, that
+// showed an offset ≥ j (a send's offset counts as at least 0; a poll
+// listing the key with no messages shows -1). Jepsen keeps a vector
+// indexed by offset; we keep the increasing steps of that function, so
+// sparse offsets cost nothing.
+func (h *kafkaHistory) knownOffsets() kafkaKnownSteps {
+	known := make(kafkaKnownSteps, len(h.keys))
 	note := func(key int32, off int64, t int64) {
 		ks := known[key]
 		if n := len(ks); n == 0 || off > ks[n-1].off {
@@ -73,73 +113,61 @@ func (h *kafkaHistory) realtimeLags(emit func(Lag, int32)) {
 			}
 		}
 	}
-	expiredAt := func(key int32, j int64) (int64, bool) {
-		ks := known[key]
-		i := sort.Search(len(ks), func(i int) bool { return ks[i].off >= j })
-		if i == len(ks) {
-			return math.MaxInt64, false
-		}
-		return ks[i].time, true
-	}
+	return known
+}
 
-	// A process's keys: offsets in insertion order (as a small Clojure map
-	// iterates), and each key's position in it.
-	type assigned struct {
-		keys []int32
-		offs []int64
-		pos  map[int32]int
+// expiredAt returns E(key, j), false when no op ever showed offset j.
+func (known kafkaKnownSteps) expiredAt(key int32, j int64) (int64, bool) {
+	ks := known[key]
+	i := sort.Search(len(ks), func(i int) bool { return ks[i].off >= j })
+	if i == len(ks) {
+		return math.MaxInt64, false
 	}
-	procs := map[int]*assigned{}
-	for _, o := range h.kops {
-		if o.typ != history.OK {
+	return ks[i].time, true
+}
+
+// kafkaAssigned is one process's keys in realtimeLags: their offsets in
+// insertion order (as a small Clojure map iterates), and each key's
+// position in it.
+type kafkaAssigned struct {
+	keys []int32
+	offs []int64
+	pos  map[int32]int
+}
+
+// reassign returns the state after an :ok assign of keys: exactly those
+// keys, each at its old offset when a (which may be nil) had it, -1
+// otherwise.
+func (a *kafkaAssigned) reassign(keys []int32) *kafkaAssigned {
+	next := &kafkaAssigned{pos: make(map[int32]int, len(keys))}
+	for _, k := range keys {
+		if _, dup := next.pos[k]; dup {
 			continue
 		}
-		switch o.kind {
-		case kafkaAssign:
-			old := procs[o.proc]
-			next := &assigned{pos: make(map[int32]int, len(o.keys))}
-			for _, k := range o.keys {
-				if _, dup := next.pos[k]; dup {
-					continue
-				}
-				off := int64(-1)
-				if old != nil {
-					if i, ok := old.pos[k]; ok {
-						off = old.offs[i]
-					}
-				}
-				next.pos[k] = len(next.keys)
-				next.keys = append(next.keys, k)
-				next.offs = append(next.offs, off)
-			}
-			procs[o.proc] = next
-		case kafkaPoll:
-			cur := procs[o.proc]
-			if cur == nil {
-				cur = &assigned{pos: map[int32]int{}}
-				procs[o.proc] = cur
-			}
-			for _, r := range h.reads[o.rs:o.re] {
-				if i, ok := cur.pos[r.key]; ok {
-					cur.offs[i] = max(cur.offs[i], r.maxOff)
-					continue
-				}
-				cur.pos[r.key] = len(cur.keys)
-				cur.keys = append(cur.keys, r.key)
-				cur.offs = append(cur.offs, r.maxOff)
-			}
-			at := h.ops[o.i].Time
-			if o.inv >= 0 {
-				at = h.ops[o.inv].Time
-			}
-			for i, k := range cur.keys {
-				var lag int64
-				if e, ok := expiredAt(k, cur.offs[i]+1); ok {
-					lag = max(0, at-e)
-				}
-				emit(Lag{Time: at, Process: o.proc, Key: h.keyLabel(k), Lag: lag}, k)
+		off := int64(-1)
+		if a != nil {
+			if i, ok := a.pos[k]; ok {
+				off = a.offs[i]
 			}
 		}
+		next.pos[k] = len(next.keys)
+		next.keys = append(next.keys, k)
+		next.offs = append(next.offs, off)
+	}
+	return next
+}
+
+// advance moves each key an :ok poll listed to the highest offset it
+// returned, adding the keys it did not have.
+func (a *kafkaAssigned) advance(reads []kread) {
+	for _, r := range reads {
+		if i, ok := a.pos[r.key]; ok {
+			a.offs[i] = max(a.offs[i], r.maxOff)
+			continue
+		}
+		a.pos[r.key] = len(a.keys)
+		a.keys = append(a.keys, r.key)
+		a.offs = append(a.offs, r.maxOff)
 	}
 }
 

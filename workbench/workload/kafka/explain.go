@@ -30,11 +30,16 @@ func (*kafka) Explain(ev *explain.Evidence) []results.Finding {
 }
 
 // kafkaExplainOrder lists the error types in the order a learner should
-// read them: data lost or corrupted first, then order, then cycles.
+// read them: what the log itself holds wrong first (clashing offsets,
+// copies, failed sends kept), then single polls that leave out or
+// reorder messages, then what those lead to (lost writes, messages never
+// seen), then order across a process's operations; cycles and the rest
+// come last.
 var kafkaExplainOrder = []string{
-	"lost-write", "unseen", "inconsistent-offsets", "duplicate", "G1a",
-	"int-poll-skip", "poll-skip", "int-nonmonotonic-poll", "nonmonotonic-poll",
-	"nonmonotonic-send",
+	"inconsistent-offsets", "duplicate", "G1a",
+	"int-poll-skip", "int-nonmonotonic-poll",
+	"lost-write", "unseen",
+	"poll-skip", "nonmonotonic-poll", "nonmonotonic-send",
 }
 
 // explainKafka explains ev's :workload (when not valid) and ev.Extra, the
@@ -866,10 +871,10 @@ func (x *kexplainer) planInconsistent(count int, cases []edn.Map) func() []resul
 			ex = append(ex, results.Example{Text: fmt.Sprintf("offset %d of %s holds %s: %s", off, q(k),
 				results.Plural(len(vals), "different message"), strings.Join(vals, " and ")), Lines: lines})
 		}
-		sum := fmt.Sprintf("%s of keys %s more than one message: each offset must name one message", results.Plural(count, "offset"), holdOrHolds(count))
+		sum := fmt.Sprintf("%s %s more than one message each, where an offset must name one message", results.Plural(count, "offset"), holdOrHolds(count))
 		switch {
 		case apart > 0 && apart == sentBoth:
-			sum += fmt.Sprintf("; in %s shown, sends to different nodes were acknowledged with the same offset, as logs numbered on each node by itself would do", kafkaEvery(apart, len(cases)))
+			sum += fmt.Sprintf("; in %s shown, sends to different nodes were acknowledged with the same offset, as when each node numbers the sends it receives on its own", kafkaEvery(apart, len(cases)))
 		case sentBoth > 0:
 			sum += fmt.Sprintf("; in %d of the %d shown, two sends were acknowledged with the same offset", sentBoth, len(cases))
 		}
@@ -1262,7 +1267,7 @@ func (x *kexplainer) planCommitted(m edn.Map) func() []results.Finding {
 				if !present {
 					answer = "left " + q(k) + " out"
 				}
-				lines = append(lines, fmt.Sprintf("then %s assigned %s %s: list_committed_offsets %s", askWho, kafkaAssigned(a), explain.At(a.Time), answer))
+				lines = append(lines, fmt.Sprintf("then %s assigned %s %s: list_committed_offsets %s", askWho, kafkaAssignedKeys(a), explain.At(a.Time), answer))
 			}
 			var text string
 			if present {
@@ -1283,8 +1288,8 @@ func (x *kexplainer) planCommitted(m edn.Map) func() []results.Finding {
 	}
 }
 
-// kafkaAssigned renders an assign's keys: keys "3", "5".
-func kafkaAssigned(op history.Op) string {
+// kafkaAssignedKeys renders an assign's keys: keys "3", "5".
+func kafkaAssignedKeys(op history.Op) string {
 	var ks []string
 	for _, k := range kafkaItems(op.Value) {
 		s, ok := k.(string)

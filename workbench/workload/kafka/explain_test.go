@@ -90,7 +90,7 @@ func TestExplainLostWriteToSharedOffset(t *testing.T) {
 	b.ksend(0, "k", 0, 1).ksend(1, "k", 0, 2).ksend(0, "k", 1, 3)
 	b.kpoll(0, "k", kPairs(0, 1, 1, 3))
 	fs := explainHistory(t, b.Ops)
-	if got, want := kinds(fs), []string{"lost-write", "unseen", "inconsistent-offsets"}; !slices.Equal(got, want) {
+	if got, want := kinds(fs), []string{"inconsistent-offsets", "lost-write", "unseen"}; !slices.Equal(got, want) {
 		t.Fatalf("kinds %v, want %v", got, want)
 	}
 	lost := finding(t, fs, "lost-write")

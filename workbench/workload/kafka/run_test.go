@@ -149,7 +149,8 @@ func TestKafkaCorrectLogIsValid(t *testing.T) {
 // The bench calls each broken log invalid, for the reason it is broken:
 // per-node offsets on two nodes (5b's parameters) give
 // :inconsistent-offsets, a poll that skips a message on one node
-// :int-poll-skip. A log that lowers its committed offsets passes
+// :int-poll-skip, a log that acknowledges offsets it never serves
+// :lost-write. A log that lowers its committed offsets passes
 // Maelstrom's checks and fails only with --strict, in the :glomers
 // committed-offsets check.
 func TestKafkaFaultyLogsAreInvalid(t *testing.T) {
@@ -163,6 +164,7 @@ func TestKafkaFaultyLogsAreInvalid(t *testing.T) {
 		{"kafka-per-node-offsets", 2, false, ":inconsistent-offsets"},
 		{"kafka-skipping-poll", 1, false, ":int-poll-skip"},
 		{"kafka-forgetful-commits", 1, true, ""},
+		{"kafka-skipped-offsets", 1, false, ":lost-write"},
 	}
 	for _, c := range cases {
 		for seed := uint64(1); seed <= 2; seed++ {

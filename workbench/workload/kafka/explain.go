@@ -1248,7 +1248,7 @@ func (x *kexplainer) planCommitted(m edn.Map) func() []results.Finding {
 		n, _ := history.Int(get(m, "count"))
 		count := int(n)
 		var ex []results.Example
-		missing := 0
+		missing, elsewhere := 0, 0 // cases shown: key left out; asked of another node than the commit's
 		cases := kafkaItems(get(m, "errs"))
 		for _, v := range cases[:min(len(cases), results.MaxExamples)] {
 			c, _ := v.(edn.Map)
@@ -1257,12 +1257,16 @@ func (x *kexplainer) planCommitted(m edn.Map) func() []results.Finding {
 			got, present := history.Int(get(c, "committed"))
 			var lines []string
 			commitWho, askWho := "", ""
+			commitNode := ""
 			if p, ok := x.opOf(get(c, "commit")); ok {
-				commitWho = x.ev.Who(p)
+				commitWho, commitNode = x.ev.Who(p), x.ev.NodeOf(p.Process)
 				lines = append(lines, x.pollStory(p, k, want)+fmt.Sprintf(", and Maelstrom's client committed offset %d of %s", want, q(k)))
 			}
 			if a, ok := x.opOf(get(c, "assign")); ok {
 				askWho = x.ev.Who(a)
+				if n := x.ev.NodeOf(a.Process); n != "" && commitNode != "" && n != commitNode {
+					elsewhere++
+				}
 				answer := fmt.Sprintf("answered %d", got)
 				if !present {
 					answer = "left " + q(k) + " out"
@@ -1283,8 +1287,11 @@ func (x *kexplainer) planCommitted(m edn.Map) func() []results.Finding {
 			sum = fmt.Sprintf("%s, list_committed_offsets answered a key below an offset already committed, or left it out", kafkaTimes(count))
 		}
 		sum += ": committed offsets must never go back (Maelstrom itself does not check this)"
+		if elsewhere > 0 {
+			sum += fmt.Sprintf("; in %s shown, the commit went to one node and list_committed_offsets to another", kafkaEvery(elsewhere, len(ex)))
+		}
 		return []results.Finding{{Section: "glomers", Kind: "committed-offsets", Count: count,
-			Short: results.Plural(count, "lost commit"), Summary: sum + ".", Examples: ex}}
+			Short: results.Plural(count, "commit") + " gone back", Summary: sum + ".", Examples: ex}}
 	}
 }
 

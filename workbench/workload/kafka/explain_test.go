@@ -208,7 +208,19 @@ func TestExplainCommittedOffsets(t *testing.T) {
 	}
 	expectIn(t, f, `key "k": committed 1 (by process 0 (on n0)), later listed as 0 (to process 1 (on n1))`,
 		"Maelstrom's client committed offset 1", `then process 1 (on n1) assigned key "k"`)
+	expectIn(t, f, "1 commit gone back", "in the case shown, the commit went to one node and list_committed_offsets to another")
 	expectNotIn(t, f, "left it out")
+
+	// Asked of the node that took the commit, nothing is said of nodes.
+	b.Inv(2, "assign", []any{"k"}).OK(2, "assign", []any{"k"})
+	b.Ops[b.klast()].Extra = edn.K("committed-offsets", map[string]any{"k": int64(0)})
+	b.Ops = slices.Delete(b.Ops, b.klast()-3, b.klast()-1) // process 1's assign
+	for i := range b.Ops {
+		b.Ops[i].Index = i
+	}
+	f = finding(t, explainHistory(t, b.Ops), "committed-offsets")
+	expectIn(t, f, "later listed as 0 (to process 2 (on n0))")
+	expectNotIn(t, f, "another")
 }
 
 func TestExplainUncheckableAndCycles(t *testing.T) {

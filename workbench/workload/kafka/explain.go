@@ -325,11 +325,11 @@ func (ix *kafkaIndex) scanPoll(i int, op *history.Op) {
 // kafkaSent reads a send operation: its key, message and, for an :ok
 // completion, the offset it was acknowledged with.
 func kafkaSent(op history.Op) (key string, msg any, off int64, hasOff, ok bool) {
-	txn, _ := op.Value.([]any)
+	txn := kafkaItems(op.Value)
 	if len(txn) != 1 {
 		return "", nil, 0, false, false
 	}
-	mop, _ := txn[0].([]any)
+	mop := kafkaItems(txn[0])
 	if len(mop) != 3 {
 		return "", nil, 0, false, false
 	}
@@ -338,7 +338,7 @@ func kafkaSent(op history.Op) (key string, msg any, off int64, hasOff, ok bool) 
 		key = history.Key(mop[1])
 	}
 	msg = mop[2]
-	if pair, isPair := msg.([]any); isPair && len(pair) == 2 && op.Type == history.OK {
+	if pair := kafkaItems(msg); len(pair) == 2 && op.Type == history.OK {
 		if o, isInt := history.Int(pair[0]); isInt {
 			return key, pair[1], o, true, true
 		}
@@ -349,11 +349,11 @@ func kafkaSent(op history.Op) (key string, msg any, off int64, hasOff, ok bool) 
 // kafkaEachPolled calls f with each key of a poll's value and its list of
 // [offset message] pairs.
 func kafkaEachPolled(v any, f func(key string, list any)) {
-	txn, _ := v.([]any)
+	txn := kafkaItems(v)
 	if len(txn) != 1 {
 		return
 	}
-	mop, _ := txn[0].([]any)
+	mop := kafkaItems(txn[0])
 	if len(mop) < 2 {
 		return
 	}

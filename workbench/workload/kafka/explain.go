@@ -973,7 +973,7 @@ func (x *kexplainer) planG1a(count int, cases []edn.Map) func() []results.Findin
 			}
 			ex = append(ex, results.Example{Text: fmt.Sprintf("%s: message %s was polled although its send failed", q(k), m), Lines: lines})
 		}
-		sum := fmt.Sprintf("%s returned a message whose send had failed with a definite error: a send answered with an error must not take effect", results.Plural(count, "poll"))
+		sum := fmt.Sprintf("%s, a poll returned a message whose send had failed with a definite error: a send answered with an error must not take effect", kafkaTimes(count))
 		return []results.Finding{{Section: "workload", Kind: "G1a", Count: count, Short: fmt.Sprintf("G1a ×%d", count),
 			Summary: sum + ".", Examples: ex}}
 	}
@@ -1087,9 +1087,9 @@ func (x *kexplainer) planPollOrder(t string, count int, cases []edn.Map) func() 
 		var sum string
 		switch t {
 		case "int-poll-skip":
-			sum = fmt.Sprintf("%s left messages out of the middle of a key: consecutive messages in one reply jump over offsets that hold messages", results.Plural(count, "poll"))
+			sum = fmt.Sprintf("%s, consecutive messages of a key in one poll reply jump over offsets that hold messages: the poll left those out", kafkaTimes(count))
 		case "int-nonmonotonic-poll":
-			sum = fmt.Sprintf("%s returned a key's messages out of offset order or repeated one", results.Plural(count, "poll"))
+			sum = fmt.Sprintf("%s, a poll reply listed a key's messages out of offset order, or one twice", kafkaTimes(count))
 		case "poll-skip":
 			sum = fmt.Sprintf("%s, a process's next poll of a key began past messages it had not yet received, so it never saw them", kafkaTimes(count))
 			if failedBetween > 0 {

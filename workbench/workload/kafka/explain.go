@@ -87,8 +87,24 @@ func explainKafka(ev *explain.Evidence) []results.Finding {
 
 // kexplainer holds what the stories share.
 type kexplainer struct {
-	ev  *explain.Evidence
-	idx *kafkaIndex
+	ev    *explain.Evidence
+	idx   *kafkaIndex
+	drawn map[string]string // key → the file of its picture, "" if none
+}
+
+// drawFirst asks for pictures of the keys of the first few cases, when
+// the run stores files.
+func (x *kexplainer) drawFirst(cases []edn.Map) {
+	for _, c := range cases[:min(len(cases), 3)] {
+		x.draw(caseKey(c))
+	}
+}
+
+// draw asks for a picture of key k's log, when the run stores files.
+func (x *kexplainer) draw(k string) {
+	if x.ev.WriteFile != nil {
+		x.idx.draw(k)
+	}
 }
 
 // plan asks the index for what the cases of error type t need and
@@ -143,7 +159,8 @@ type kafkaIndex struct {
 	msgs map[string]map[string]*kmsgFacts // key → message text → facts
 	offs map[string]map[int64]*koffFacts  // key → offset → facts
 	keys map[string]*kkeyFacts
-	inv  map[int]int // process → ops index of its open invocation
+	logs map[string]map[int64]*kcell // keys to draw (see draw): offset → what was seen there
+	inv  map[int]int                 // process → ops index of its open invocation
 }
 
 // kmsgFacts is what the history shows of one message of one key.
@@ -233,7 +250,7 @@ func (f *koffFacts) note(msg string, op int, poll bool) {
 
 // scan reads the history once and fills in every fact asked for.
 func (ix *kafkaIndex) scan(ops []history.Op) {
-	if len(ix.msgs) == 0 && len(ix.offs) == 0 && len(ix.keys) == 0 {
+	if len(ix.msgs) == 0 && len(ix.offs) == 0 && len(ix.keys) == 0 && len(ix.logs) == 0 {
 		return
 	}
 	for i := range ops {
@@ -259,8 +276,8 @@ func (ix *kafkaIndex) scan(ops []history.Op) {
 			if !ok {
 				continue
 			}
-			byMsg, byOff := ix.msgs[k], ix.offs[k]
-			if byMsg == nil && byOff == nil {
+			byMsg, byOff, lg := ix.msgs[k], ix.offs[k], ix.logs[k]
+			if byMsg == nil && byOff == nil && lg == nil {
 				continue
 			}
 			text := history.Key(m)
@@ -269,6 +286,10 @@ func (ix *kafkaIndex) scan(ops []history.Op) {
 			}
 			if f := byOff[off]; f != nil && hasOff && op.Type == history.OK {
 				f.note(text, i, false)
+			}
+			if lg != nil && hasOff && op.Type == history.OK {
+				c := cellAt(lg, off)
+				c.mark(&c.acks, text, op.Process)
 			}
 		case "poll":
 			if op.Type == history.OK {
@@ -282,8 +303,8 @@ func (ix *kafkaIndex) scan(ops []history.Op) {
 // scanPoll notes what the :ok poll at ops index i returned of wanted keys.
 func (ix *kafkaIndex) scanPoll(i int, op *history.Op) {
 	kafkaEachPolled(op.Value, func(k string, list any) {
-		byMsg, byOff, kf := ix.msgs[k], ix.offs[k], ix.keys[k]
-		if byMsg == nil && byOff == nil && kf == nil {
+		byMsg, byOff, kf, lg := ix.msgs[k], ix.offs[k], ix.keys[k], ix.logs[k]
+		if byMsg == nil && byOff == nil && kf == nil && lg == nil {
 			return
 		}
 		if kf != nil && op.Final {
@@ -303,10 +324,14 @@ func (ix *kafkaIndex) scanPoll(i int, op *history.Op) {
 				}
 				kf.lastOff = max(kf.lastOff, off)
 			}
-			if byMsg == nil && byOff == nil {
+			if byMsg == nil && byOff == nil && lg == nil {
 				continue
 			}
 			text := history.Key(m)
+			if lg != nil {
+				c := cellAt(lg, off)
+				c.mark(&c.polled, text, op.Process)
+			}
 			if f := byMsg[text]; f != nil {
 				if f.firstPoll < 0 {
 					f.firstPoll, f.pollOff = i, off
@@ -644,6 +669,7 @@ func (x *kexplainer) planLost(count int, cases []edn.Map) func() []results.Findi
 		f        *kmsgFacts
 		offs     []int64 // offsets its :ok sends were acknowledged with
 	}
+	x.drawFirst(cases)
 	ls := make([]*lost, len(cases))
 	for i, c := range cases {
 		k := caseKey(c)
@@ -713,7 +739,7 @@ func (x *kexplainer) planLost(count int, cases []edn.Map) func() []results.Findi
 					lines = append(lines, fmt.Sprintf("after %s acknowledged it: %s", node, f))
 				}
 			}
-			ex = append(ex, results.Example{Text: text, Lines: lines})
+			ex = append(ex, results.Example{Text: text, Lines: lines, File: x.picture(l.key)})
 		}
 		keys, each := "keys", "each was"
 		if count == 1 {
@@ -771,7 +797,10 @@ func (x *kexplainer) planUnseen(m edn.Map) func() []results.Finding {
 		keys = append(keys, k)
 	}
 	sort.SliceStable(keys, func(i, j int) bool { return keys[i].n > keys[j].n })
-	for _, k := range keys[:min(len(keys), results.MaxExamples)] {
+	for i, k := range keys[:min(len(keys), results.MaxExamples)] {
+		if i < 3 {
+			x.draw(k.name)
+		}
 		x.idx.key(k.name)
 		for _, mm := range k.msgs[:min(len(k.msgs), 3)] {
 			x.idx.msg(k.name, mm)
@@ -808,7 +837,7 @@ func (x *kexplainer) planUnseen(m edn.Map) func() []results.Finding {
 					lines = append(lines, "the last final-phase poll listing it: "+x.pollStory(x.ev.Ops[kf.finalPoll], k.name))
 				}
 			}
-			ex = append(ex, results.Example{Text: text, Lines: lines})
+			ex = append(ex, results.Example{Text: text, Lines: lines, File: x.picture(k.name)})
 		}
 		sum := fmt.Sprintf("%s acknowledged by sends to %s %s never returned by any poll by the end of the run (as of the last :ok operation, %s)",
 			results.Plural(total, "message"), results.Plural(len(keys), "key"), isAre(total), explain.At(at))
@@ -837,6 +866,7 @@ func kafkaList(ms []string, n int) string {
 // that holds different messages, with the operations that showed each.
 func (x *kexplainer) planInconsistent(count int, cases []edn.Map) func() []results.Finding {
 	cases = cases[:min(len(cases), results.MaxExamples)]
+	x.drawFirst(cases)
 	for _, c := range cases {
 		if off, ok := history.Int(get(c, "offset")); ok {
 			x.idx.off(caseKey(c), off)
@@ -869,7 +899,7 @@ func (x *kexplainer) planInconsistent(count int, cases []edn.Map) func() []resul
 				}
 			}
 			ex = append(ex, results.Example{Text: fmt.Sprintf("offset %d of %s holds %s: %s", off, q(k),
-				results.Plural(len(vals), "different message"), strings.Join(vals, " and ")), Lines: lines})
+				results.Plural(len(vals), "different message"), strings.Join(vals, " and ")), Lines: lines, File: x.picture(k)})
 		}
 		sum := fmt.Sprintf("%s %s more than one message each, where an offset must name one message", results.Plural(count, "offset"), holdOrHolds(count))
 		switch {
@@ -904,6 +934,7 @@ func kafkaEvery(n, of int) string {
 // planDuplicate explains :duplicate: one message at several offsets.
 func (x *kexplainer) planDuplicate(count int, cases []edn.Map) func() []results.Finding {
 	cases = cases[:min(len(cases), results.MaxExamples)]
+	x.drawFirst(cases)
 	for _, c := range cases {
 		k := caseKey(c)
 		x.idx.msg(k, history.Key(get(c, "value")))
@@ -937,7 +968,7 @@ func (x *kexplainer) planDuplicate(count int, cases []edn.Map) func() []results.
 					}
 				}
 			}
-			ex = append(ex, results.Example{Text: fmt.Sprintf("message %s of %s is at offsets %s", m, q(k), strings.Join(offs, " and ")), Lines: lines})
+			ex = append(ex, results.Example{Text: fmt.Sprintf("message %s of %s is at offsets %s", m, q(k), strings.Join(offs, " and ")), Lines: lines, File: x.picture(k)})
 		}
 		sum := fmt.Sprintf("%s appear at more than one offset of their key: a message sent once must be stored once", results.Plural(count, "message"))
 		if count == 1 {
@@ -984,6 +1015,7 @@ func (x *kexplainer) planG1a(count int, cases []edn.Map) func() []results.Findin
 // messages or went back.
 func (x *kexplainer) planPollOrder(t string, count int, cases []edn.Map) func() []results.Finding {
 	cases = cases[:min(len(cases), results.MaxExamples)]
+	x.drawFirst(cases)
 	for _, c := range cases {
 		k := caseKey(c)
 		for _, v := range kafkaItems(get(c, "skipped")) {
@@ -1082,7 +1114,7 @@ func (x *kexplainer) planPollOrder(t string, count int, cases []edn.Map) func() 
 						results.Plural(f.polls, "poll"), x.seenStory(k, f.pollOff, kseenAt{msg: s, op: f.firstPoll, poll: true})))
 				}
 			}
-			ex = append(ex, results.Example{Text: text, Lines: lines})
+			ex = append(ex, results.Example{Text: text, Lines: lines, File: x.picture(k)})
 		}
 		var sum string
 		switch t {

@@ -119,26 +119,39 @@ func TestExplainPerNodeOffsets(t *testing.T) {
 }
 
 // A poll that leaves a message out of the middle: the explanation names
-// the poll, the message left out, and that other polls returned it.
+// the poll and the message left out, and says that other polls returned
+// it. (Which poll skips depends on the order the node walks the keys, so
+// a message may also happen to be skipped by every poll that reached it:
+// then, and only then, the explanation says no poll returned it.)
 func TestExplainSkippingPoll(t *testing.T) {
 	res := explainedRun(t, "kafka-skipping-poll", 1, false)
 	expectEveryBadType(t, res)
 	f := kafkaFinding(t, res.Explanation, "int-poll-skip")
-	if !strings.Contains(f.Summary, "other polls returned the skipped messages shown, so the log had them but left them out") {
+	if !strings.Contains(f.Summary, "other polls returned") {
 		t.Errorf("int-poll-skip summary: %s", f.Summary)
 	}
-	ex := f.Examples[0]
-	m := regexp.MustCompile(`^one poll by process \d+ \(on n0\) returned message \d+ \(offset (\d+)\) then \d+ \(offset (\d+)\) of key "\d+", leaving out message \d+$`).FindStringSubmatch(ex.Text)
-	if m == nil {
-		t.Fatalf("example %q", ex.Text)
+	re := regexp.MustCompile(`^one poll by process \d+ \(on n0\) returned message \d+ \(offset (\d+)\) then \d+ \(offset (\d+)\) of key "\d+", leaving out message (\d+)$`)
+	elsewhere := 0
+	for _, ex := range f.Examples {
+		m := re.FindStringSubmatch(ex.Text)
+		if m == nil {
+			t.Fatalf("example %q", ex.Text)
+		}
+		a, _ := strconv.Atoi(m[1])
+		b, _ := strconv.Atoi(m[2])
+		if b != a+2 {
+			t.Errorf("the poll jumped from offset %d to %d, not over one message", a, b)
+		}
+		lines := strings.Join(ex.Lines, "\n")
+		switch {
+		case strings.Contains(lines, "other polls did return message "+m[3]+" "):
+			elsewhere++
+		case !strings.Contains(lines, "no poll ever returned message "+m[3]):
+			t.Errorf("whether other polls returned message %s is not said:\n%s", m[3], lines)
+		}
 	}
-	a, _ := strconv.Atoi(m[1])
-	b, _ := strconv.Atoi(m[2])
-	if b != a+2 {
-		t.Errorf("the poll jumped from offset %d to %d, not over one message", a, b)
-	}
-	if !strings.Contains(strings.Join(ex.Lines, "\n"), "other polls did return message") {
-		t.Errorf("lines:\n%s", strings.Join(ex.Lines, "\n"))
+	if elsewhere == 0 {
+		t.Errorf("no example says other polls returned the skipped message")
 	}
 }
 

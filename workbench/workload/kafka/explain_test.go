@@ -1,6 +1,9 @@
 package kafka
 
 import (
+	"bytes"
+	"io"
+	"maps"
 	"slices"
 	"strings"
 	"testing"
@@ -276,6 +279,7 @@ func corruptKafka(ops []history.Op) []history.Op {
 // BenchmarkKafkaExplain analyses (Check and CheckCommittedOffsets) and
 // explains an invalid history shaped like a 60 s, --rate 1000 run, and
 // reports both times and the median ratio of explaining to analysing.
+// The pictures are drawn too, into io.Discard.
 func BenchmarkKafkaExplain(b *testing.B) {
 	ops := corruptKafka(kafkaBenchHistory(true))
 	var ratios []float64
@@ -285,7 +289,8 @@ func BenchmarkKafkaExplain(b *testing.B) {
 		t0 := time.Now()
 		res, extra := Check(ops), CheckCommittedOffsets(ops)
 		t1 := time.Now()
-		fs := explainKafka(&explain.Evidence{Ops: ops, Nodes: []string{"n0", "n1"}, Concurrency: 4, Workload: res, Extra: extra})
+		fs := explainKafka(&explain.Evidence{Ops: ops, Nodes: []string{"n0", "n1"}, Concurrency: 4, Workload: res, Extra: extra,
+			WriteFile: func(_ string, write func(io.Writer) error) error { return write(io.Discard) }})
 		t2 := time.Now()
 		analysing += t1.Sub(t0)
 		explaining += t2.Sub(t1)
@@ -328,6 +333,56 @@ func TestExplainCorruptedSimulatedRun(t *testing.T) {
 		}
 		if len(f.Examples) == 0 || len(f.Examples) > results.MaxExamples {
 			t.Errorf("%s: %d examples", kind, len(f.Examples))
+		}
+	}
+}
+
+// With a store, the examples link a drawing of their key's log that
+// shows the clash at offset 0 and the message no poll returned; without
+// one, they link nothing.
+func TestExplainDrawsTheKeysLog(t *testing.T) {
+	b := newBuilder()
+	b.ksend(0, "k", 0, 1).ksend(1, "k", 0, 2).ksend(0, "k", 1, 3)
+	b.kpoll(0, "k", kPairs(0, 1, 1, 3))
+	b.kpoll(1, "k", kPairs(0, 1))
+	files := map[string]*bytes.Buffer{}
+	ev := &explain.Evidence{Ops: b.Ops, Nodes: []string{"n0", "n1"}, Concurrency: 2, Workload: Check(b.Ops),
+		WriteFile: func(name string, write func(io.Writer) error) error {
+			if files[name] != nil {
+				t.Errorf("%s written twice", name)
+			}
+			files[name] = &bytes.Buffer{}
+			return write(files[name])
+		}}
+	fs := explainKafka(ev)
+	lost := finding(t, fs, "lost-write")
+	name := lost.Examples[0].File
+	if name != "kafka-key-1-k.svg" || files[name] == nil {
+		t.Fatalf("lost-write example links %q; files %v", name, files)
+	}
+	if got := finding(t, fs, "inconsistent-offsets").Examples[0].File; got != name {
+		t.Errorf("the clash links %q, not the key's drawing %q", got, name)
+	}
+	svg := files[name].String()
+	for _, want := range []string{
+		"key &#34;k&#34;: what each offset held",
+		`fill="#fdd9b5"`, // offset 0 holds two messages
+		`>2 <tspan fill="#c00">✗</tspan><title>message 2, acknowledged to process 1 (on n1), never returned by any poll</title>`,
+		`>1 ×2<title>message 1, returned here by 2 polls</title>`,
+		`>3<title>message 3, acknowledged to process 0 (on n0)</title>`,
+	} {
+		if !strings.Contains(svg, want) {
+			t.Errorf("the drawing lacks %s:\n%s", want, svg)
+		}
+	}
+	if len(files) != 1 {
+		t.Errorf("files %v, want the one key's", slices.Collect(maps.Keys(files)))
+	}
+	for _, f := range explainHistory(t, b.Ops) {
+		for _, e := range f.Examples {
+			if e.File != "" {
+				t.Errorf("%s links %q although nothing is stored", f.Kind, e.File)
+			}
 		}
 	}
 }

@@ -59,7 +59,9 @@
 // Checker: Check, Maelstrom's kafka checker (Jepsen's
 // jepsen/tests/kafka.clj checker, in check.go, parse.go and cycles.go);
 // ExtraCheck adds CheckCommittedOffsets. RealtimeLags measures the lag
-// that the workload's realtime-lag.png plots.
+// that the workload's realtime-lag.png plots. Explain (explain.go) tells
+// a learner in words what either check found, naming the sends and polls
+// behind each error, and draws the logs of a few keys involved.
 package kafka
 
 import (

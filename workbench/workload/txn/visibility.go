@@ -92,12 +92,15 @@ type visTxn struct {
 	ok       bool
 	node     int
 	value    []any // micro-operations (the completion's when :ok)
+	index    int   // the history index of its completion (of its invocation when none)
+	process  int
 }
 
 // visRead is an external read of one key.
 type visRead struct {
 	inv, comp int64
 	value     any
+	txn       *visTxn
 }
 
 // visWriter identifies who wrote a value of a key (rw-register).
@@ -115,6 +118,8 @@ type visPair struct {
 	upper                 int64 // ack → completion of the read that saw it, when seen
 	heal                  int   // index of the partition whose heal the after-heal lag counts from, or −1
 	unresolved, neverSeen bool
+	node                  int      // the other node
+	stale, resolver       *visRead // the last stale read, and the read that resolved it; nil when none
 }
 
 // visWrite is one acknowledged write: key k (keyText is history.Key(k))
@@ -170,9 +175,11 @@ func newVisAnalysis(ops []history.Op, nodes []string, concurrency int, appends b
 		if p.Invoke.F != "txn" {
 			continue
 		}
-		t := &visTxn{inv: p.Invoke.Time, ack: math.MaxInt64, node: nodeOf(p.Invoke.Process)}
+		t := &visTxn{inv: p.Invoke.Time, ack: math.MaxInt64, node: nodeOf(p.Invoke.Process),
+			index: p.Invoke.Index, process: p.Invoke.Process}
 		t.value, _ = p.Invoke.Value.([]any)
 		if c := p.Complete; c != nil {
+			t.index = c.Index
 			if c.Type == history.Fail {
 				continue // it wrote nothing anyone may see
 			}
@@ -208,7 +215,7 @@ func (a *visAnalysis) addTxn(t *visTxn) {
 					byNode = make([][]visRead, max(a.nodes, 1))
 					a.reads[k] = byNode
 				}
-				byNode[t.node] = append(byNode[t.node], visRead{inv: t.inv, comp: t.ack, value: mop[2]})
+				byNode[t.node] = append(byNode[t.node], visRead{inv: t.inv, comp: t.ack, value: mop[2], txn: t})
 			}
 		} else {
 			lastWrite[k] = i
@@ -321,6 +328,7 @@ func (a *visAnalysis) measure(b VisibilityBounds) {
 				continue // only ignored reads: no evidence
 			}
 			p.resolved = resolver != nil
+			p.node, p.stale, p.resolver = m, lastStale, resolver
 			var end int64 // where the evidence ends
 			if resolver == nil {
 				end = lastStale.comp
@@ -380,46 +388,66 @@ func visSort(xs []int64) []int64 {
 	return xs
 }
 
-func (a *visAnalysis) result(b VisibilityBounds) edn.Map {
-	var lags, uppers []int64
-	var outside, outsideSeen, outsideSuperseded, healPairs int
-	var worstHeal int64
-	worstHealAt := -1
+// visSummary is what the pairs add up to: the lags outside partitions,
+// the worst lag after a heal, and the writes never seen.
+type visSummary struct {
+	lags, uppers                                    []int64 // sorted
+	outside, outsideSeen, outsideSuperseded, healed int     // pair counts
+	worstHeal                                       int64
+	worstHealAt                                     int   // index of that partition, or −1
+	worstHealPair                                   int   // index of that pair, or −1
+	worstOutside                                    int   // the pair of the largest lag outside partitions, or −1
+	unresolved                                      int   // writes with an unresolved pair
+	neverSeen                                       []int // the first never-seen pair of each such write
+}
+
+func (a *visAnalysis) summarise() visSummary {
+	s := visSummary{worstHealAt: -1, worstHealPair: -1, worstOutside: -1}
 	unresolved, neverSeen := map[int]bool{}, map[int]bool{}
-	var neverSeenExamples edn.List
-	for _, p := range a.pairs {
+	for i, p := range a.pairs {
 		if p.unresolved {
 			unresolved[p.write] = true
 		}
 		if p.neverSeen && !neverSeen[p.write] {
 			neverSeen[p.write] = true
-			if len(neverSeenExamples) < 8 {
-				w := a.writes[p.write]
-				neverSeenExamples = append(neverSeenExamples, edn.K("key", w.k, "value", w.val,
-					"acked-at", visMS(w.txn.ack), "lag-ms", visMS(p.lag)))
-			}
+			s.neverSeen = append(s.neverSeen, i)
 		}
 		if p.healPair {
-			healPairs++
-			if p.heal >= 0 {
-				if p.lag > worstHeal || worstHealAt < 0 {
-					worstHeal, worstHealAt = p.lag, p.heal
-				}
+			s.healed++
+			if p.heal >= 0 && (p.lag > s.worstHeal || s.worstHealAt < 0) {
+				s.worstHeal, s.worstHealAt, s.worstHealPair = p.lag, p.heal, i
 			}
 			continue
 		}
-		outside++
-		lags = append(lags, p.lag)
+		s.outside++
+		s.lags = append(s.lags, p.lag)
+		if s.worstOutside < 0 || p.lag > a.pairs[s.worstOutside].lag {
+			s.worstOutside = i
+		}
 		switch {
 		case p.seen:
-			outsideSeen++
-			uppers = append(uppers, p.upper)
+			s.outsideSeen++
+			s.uppers = append(s.uppers, p.upper)
 		case p.resolved:
-			outsideSuperseded++
+			s.outsideSuperseded++
 		}
 	}
-	visSort(lags)
-	visSort(uppers)
+	s.unresolved = len(unresolved)
+	visSort(s.lags)
+	visSort(s.uppers)
+	return s
+}
+
+func (a *visAnalysis) result(b VisibilityBounds) edn.Map {
+	s := a.summarise()
+	lags, uppers, worstHeal, worstHealAt := s.lags, s.uppers, s.worstHeal, s.worstHealAt
+	var neverSeenExamples edn.List
+	for _, i := range s.neverSeen[:min(len(s.neverSeen), 8)] {
+		p := a.pairs[i]
+		w := a.writes[p.write]
+		neverSeenExamples = append(neverSeenExamples, edn.K("key", w.k, "value", w.val,
+			"acked-at", visMS(w.txn.ack), "lag-ms", visMS(p.lag)))
+	}
 
 	var problems edn.List
 	if len(lags) > 0 {
@@ -434,8 +462,8 @@ func (a *visAnalysis) result(b VisibilityBounds) edn.Map {
 		problems = append(problems, fmt.Sprintf("a write was still invisible %v ms after the heal at %v s (bound %v)",
 			visMS(worstHeal), visSeconds(a.periods[worstHealAt].end), b.AfterHeal))
 	}
-	if len(neverSeen) > 0 {
-		problems = append(problems, fmt.Sprintf("%d writes were never seen on some node although reads there kept missing them for longer than allowed", len(neverSeen)))
+	if len(s.neverSeen) > 0 {
+		problems = append(problems, fmt.Sprintf("%d writes were never seen on some node although reads there kept missing them for longer than allowed", len(s.neverSeen)))
 	}
 	valid := checker.Valid
 	if len(problems) > 0 {
@@ -447,20 +475,20 @@ func (a *visAnalysis) result(b VisibilityBounds) edn.Map {
 			heals++
 		}
 	}
-	after := edn.K("heals", heals, "pairs", healPairs)
+	after := edn.K("heals", heals, "pairs", s.healed)
 	if worstHealAt >= 0 {
 		after = append(after, edn.K("max-ms", visMS(worstHeal), "worst-heal-at-s", visSeconds(a.periods[worstHealAt].end))...)
 	}
 	res := edn.K(
 		"valid?", valid.EDN(),
 		"writes", len(a.writes),
-		"pairs", outside,
-		"seen", outsideSeen,
-		"superseded", outsideSuperseded,
+		"pairs", s.outside,
+		"seen", s.outsideSeen,
+		"superseded", s.outsideSuperseded,
 		"lag-ms", visQuantiles(lags),
 		"first-seen-ms", visQuantiles(uppers),
-		"unresolved-writes", len(unresolved),
-		"never-seen-writes", len(neverSeen),
+		"unresolved-writes", s.unresolved,
+		"never-seen-writes", len(s.neverSeen),
 	)
 	if len(neverSeenExamples) > 0 {
 		res = append(res, edn.Entry{Key: edn.Keyword("never-seen"), Val: neverSeenExamples})

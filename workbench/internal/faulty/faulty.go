@@ -19,6 +19,7 @@ func Nodes() map[string]func(*node.Node) {
 		kafkaFaults(),
 		kafkaExplainFaults(),
 		txnFaults(),
+		txnExplainFaults(),
 	} {
 		for name, f := range family {
 			all[name] = f

@@ -29,6 +29,7 @@ type txnRun struct {
 	latency     time.Duration
 	strict      bool
 	seed        uint64
+	store       string // StoreRoot: "" keeps nothing
 }
 
 func (c txnRun) run(t *testing.T, register func(*node.Node)) *workbench.Result {
@@ -44,6 +45,7 @@ func (c txnRun) run(t *testing.T, register func(*node.Node)) *workbench.Result {
 		NodeIDs: workbench.NodeIDs(c.nodes), Concurrency: c.concurrency,
 		TimeLimit: time.Duration(c.seconds) * time.Second, Rate: c.rate, Latency: c.latency,
 		ConsistencyModels: c.models, Availability: "total", Strict: c.strict, Seed: c.seed,
+		StoreRoot: c.store,
 	}
 	if c.partitions {
 		cfg.Nemesis, cfg.NemesisInterval = []string{"partition"}, 2*time.Second

@@ -464,7 +464,7 @@ func (x teller) cases(t string, cases []edn.Map) results.Finding {
 	}
 	f := results.Finding{Summary: fmt.Sprintf("%s (%s): %s", results.Plural(len(cases), info.noun), t, info.what)}
 	why := map[string]int{} // G1a: how the writers failed; lost-update: on which nodes
-	last := ""               // a transaction that read a key twice makes two equal cases
+	last := ""              // a transaction that read a key twice makes two equal cases
 	for _, c := range cases {
 		if cause := x.caseCause(t, c); cause != "" {
 			why[cause]++

@@ -20,15 +20,21 @@ const maxDrawings = 5
 // transactions and of the edges that prove it (Section "workload"), with
 // a drawing of the first cycles of each type, and what the visibility
 // check found (Section "glomers"). It reads the checker's cases back from
-// ev.Workload rather than checking again, so its cost grows with the
-// examples it tells, not with the history.
+// ev.Workload rather than checking again, and takes the visibility
+// analysis ExtraCheck kept, so its cost grows with the examples it
+// tells more than with the history.
 func (w *txnWorkload) Explain(ev *explain.Evidence) []results.Finding {
 	var out []results.Finding
 	if ev.Workload != nil && checker.ValidityOf(ev.Workload) != checker.Valid {
 		out = append(out, explainAnomalies(ev, w.appends)...)
 	}
 	if ev.Extra != nil && checker.ValidityOf(ev.Extra) != checker.Valid {
-		out = append(out, explainVisibility(ev, w.appends, w.Visibility)...)
+		a := w.keptVisibility(ev.Ops)
+		if a == nil {
+			a = newVisAnalysis(ev.Ops, ev.Nodes, ev.Concurrency, w.appends)
+			a.measure(w.Visibility)
+		}
+		out = append(out, explainVisibility(ev, a, w.Visibility)...)
 	}
 	return out
 }

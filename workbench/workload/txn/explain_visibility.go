@@ -14,13 +14,11 @@ import (
 // explainVisibility tells what the visibility check (Visibility) found
 // wrong: slow visibility outside partitions, writes still missing long
 // after a heal, and writes never seen, each with the write, the node
-// that missed it and the reads that show it. It runs the analysis again
-// to get at the pairs behind the figures.
-func explainVisibility(ev *explain.Evidence, appends bool, b VisibilityBounds) []results.Finding {
-	a := newVisAnalysis(ev.Ops, ev.Nodes, ev.Concurrency, appends)
-	a.measure(b)
+// that missed it and the reads that show it, from the pairs of a, the
+// measured analysis of ev.Ops.
+func explainVisibility(ev *explain.Evidence, a *visAnalysis, b VisibilityBounds) []results.Finding {
 	s := a.summarise()
-	x := teller{ev: ev, appends: appends}
+	x := teller{ev: ev, appends: a.appends}
 	var out []results.Finding
 
 	if len(s.lags) > 0 {

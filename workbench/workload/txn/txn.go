@@ -47,7 +47,9 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"sync"
 
+	"github.com/glomers/glomers/workbench/checker"
 	"github.com/glomers/glomers/workbench/checker/elle"
 	"github.com/glomers/glomers/workbench/edn"
 	"github.com/glomers/glomers/workbench/history"
@@ -70,6 +72,21 @@ type txnWorkload struct {
 	appends bool
 	// Visibility holds the limits ExtraCheck judges visibility lag by.
 	Visibility VisibilityBounds
+
+	// mu guards vis: the visibility analysis of a history ExtraCheck
+	// found wanting, kept for Explain to tell (which then drops it), so
+	// that explaining does not measure everything again.
+	mu  sync.Mutex
+	vis *visKept
+}
+
+// visKept is a visibility analysis kept for Explain, with what tells
+// the history it came from.
+type visKept struct {
+	a       *visAnalysis
+	ops     int   // the history's length
+	last    int64 // and the time of its last operation
+	appends bool
 }
 
 // NewRWRegister returns a txn-rw-register workload for env.
@@ -267,7 +284,31 @@ func (w *txnWorkload) Check(ops []history.Op) edn.Map {
 	return elle.CheckRWRegister(ops, opts)
 }
 
-// ExtraCheck measures visibility lag (Visibility).
+// ExtraCheck measures visibility lag (Visibility). When the history
+// fails the check, the analysis is kept for Explain.
 func (w *txnWorkload) ExtraCheck(ops []history.Op) edn.Map {
-	return Visibility(ops, w.env.Nodes, w.env.Concurrency, w.appends, w.Visibility)
+	a := newVisAnalysis(ops, w.env.Nodes, w.env.Concurrency, w.appends)
+	a.measure(w.Visibility)
+	res := a.result(w.Visibility)
+	var kept *visKept
+	if checker.ValidityOf(res) != checker.Valid && len(ops) > 0 {
+		kept = &visKept{a: a, ops: len(ops), last: ops[len(ops)-1].Time, appends: w.appends}
+	}
+	w.mu.Lock()
+	w.vis = kept
+	w.mu.Unlock()
+	return res
+}
+
+// keptVisibility returns (and forgets) the analysis ExtraCheck kept of
+// ops, nil when it kept none of them.
+func (w *txnWorkload) keptVisibility(ops []history.Op) *visAnalysis {
+	w.mu.Lock()
+	k := w.vis
+	w.vis = nil
+	w.mu.Unlock()
+	if k == nil || len(ops) == 0 || k.ops != len(ops) || k.last != ops[len(ops)-1].Time || k.appends != w.appends {
+		return nil
+	}
+	return k.a
 }

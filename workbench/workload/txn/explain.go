@@ -27,6 +27,10 @@ func (w *txnWorkload) Explain(ev *explain.Evidence) []results.Finding {
 	var out []results.Finding
 	if ev.Workload != nil && checker.ValidityOf(ev.Workload) != checker.Valid {
 		out = append(out, explainAnomalies(ev, w.appends)...)
+		if e, ok := ev.Workload.Get(edn.Keyword("error")); ok {
+			out = append(out, results.Finding{Section: "workload", Kind: "checker-error", Count: 1, Short: "not checkable",
+				Summary: fmt.Sprintf("Elle could not check the history, so its verdict is unknown: %s.", strings.TrimSuffix(val(e), "."))})
+		}
 	}
 	if ev.Extra != nil && checker.ValidityOf(ev.Extra) != checker.Valid {
 		a := w.keptVisibility(ev.Ops)
@@ -539,6 +543,15 @@ func indexOf(v any) (int, bool) {
 	return elle.OpIndex(m)
 }
 
+// orComma is el, or a comma when el is empty: "read key 1 = 5," or
+// "read key 1 = [1 5], holding 5,".
+func orComma(el string) string {
+	if el == "" {
+		return ","
+	}
+	return el
+}
+
 // mop renders a micro-operation [f k v] of a case.
 func mop(v any) string { return mops([]any{v}) }
 
@@ -609,17 +622,21 @@ func (x teller) caseStory(t string, c edn.Map) (ex results.Example) {
 			break
 		}
 		m := get(c, "mop")
-		el := ""
+		el, wrote := "", "written"
 		if e, ok := c.Get(edn.Keyword("element")); ok {
-			el = " holding " + val(e)
+			el, wrote = ", holding "+val(e)+",", "appended"
 		}
 		ex.Lines = []string{"T1 = " + x.txn(w), "T2 = " + x.txn(op)}
+		what, later := "a value T1 wrote", "and then overwrote"
+		if wrote == "appended" {
+			what, later = "an element T1 appended", "before appending to the key again"
+		}
 		if t == "G1a" {
-			ex.Text = fmt.Sprintf("T2 (op %d) %s%s, written only by T1 (op %d), which failed", op, did(m), el, w)
-			ex.Lines = append(ex.Lines, fmt.Sprintf("T2 %s%s: it saw T1's write, but T1 failed, so T2 read a value that was never committed.", did(m), el))
+			ex.Text = fmt.Sprintf("T2 (op %d) %s%s %s only by T1 (op %d), which failed", op, did(m), orComma(el), wrote, w)
+			ex.Lines = append(ex.Lines, fmt.Sprintf("T2 %s%s %s; but T1 failed, so T2 saw a write that was never committed.", did(m), orComma(el), what))
 		} else {
-			ex.Text = fmt.Sprintf("T2 (op %d) %s%s, a value T1 (op %d) overwrote before it committed", op, did(m), el, w)
-			ex.Lines = append(ex.Lines, fmt.Sprintf("T2 %s%s: it saw a write T1 made and then replaced within the same transaction, so T2 saw T1 half done.", did(m), el))
+			ex.Text = fmt.Sprintf("T2 (op %d) %s%s %s %s before it committed", op, did(m), orComma(el), what, later)
+			ex.Lines = append(ex.Lines, fmt.Sprintf("T2 %s%s %s %s in the same transaction: T2 saw T1 half done.", did(m), orComma(el), what, later))
 		}
 	case "internal":
 		if !opOK {
@@ -637,7 +654,13 @@ func (x teller) caseStory(t string, c edn.Map) (ex results.Example) {
 		if !opOK {
 			break
 		}
-		ex.Text = fmt.Sprintf("op %d %s, with duplicates (element count) %s", op, did(get(c, "mop")), val(get(c, "duplicates")))
+		var dups []string
+		if dm, ok := get(c, "duplicates").(edn.Map); ok {
+			for _, e := range dm {
+				dups = append(dups, fmt.Sprintf("%s appears %s times", val(e.Key), val(e.Val)))
+			}
+		}
+		ex.Text = fmt.Sprintf("op %d %s, in which %s", op, did(get(c, "mop")), strings.Join(dups, ", "))
 		ex.Lines = []string{"T1 = " + x.txn(op)}
 	case "lost-update":
 		txns := casesOf(get(c, "txns"))

@@ -233,9 +233,9 @@ func TestExplainIntermediate(t *testing.T) {
 	op, _ := elle.OpIndex(cs[0][0].Val.(edn.Map))
 	w, _ := elle.OpIndex(cs[0][2].Val.(edn.Map))
 	mop := cs[0][1].Val.([]any)
-	want := fmt.Sprintf("T2 (op %d) read key %v = %v, a value T1 (op %d) overwrote before it committed", op, mop[1], mop[2], w)
-	if f.Examples[0].Text != want {
-		t.Errorf("first example %q, want %q", f.Examples[0].Text, want)
+	want := fmt.Sprintf("T2 (op %d) read key %v = %v, a value T1 wrote and then overwrote before it committed", op, mop[1], mop[2])
+	if f.Examples[0].Text != want || !strings.HasPrefix(f.Examples[0].Lines[0], "T1 = "+whoIs(res, 1, 2, w)+", ") {
+		t.Errorf("first example %q %q, want %q and T1 = op %d", f.Examples[0].Text, f.Examples[0].Lines, want, w)
 	}
 	// The writer wrote that value and then the key again.
 	writer := res.History[w].Value.([]any)

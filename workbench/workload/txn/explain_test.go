@@ -82,7 +82,7 @@ func TestExplainAbortedRead(t *testing.T) {
 	want := []string{
 		"T1 = op 1, process 0 (on n0), at 0.000 s → 0.010 s, fail (error 30 txn-conflict): [w 1 1]",
 		"T2 = op 3, process 1 (on n1), at 0.020 s → 0.030 s, ok: [r 1 1]",
-		"T2 read key 1 = 1: it saw T1's write, but T1 failed, so T2 read a value that was never committed.",
+		"T2 read key 1 = 1, a value T1 wrote; but T1 failed, so T2 saw a write that was never committed.",
 	}
 	if ex.Text != "T2 (op 3) read key 1 = 1, written only by T1 (op 1), which failed" || strings.Join(ex.Lines, "\n") != strings.Join(want, "\n") {
 		t.Errorf("example %q\n%s\nwant\n%s", ex.Text, strings.Join(ex.Lines, "\n"), strings.Join(want, "\n"))
@@ -214,5 +214,68 @@ func TestExplainNeverSeenAcrossAPartition(t *testing.T) {
 	heal := findingOf(t, fs, "after-heal")
 	if heal.Count != 1 || !strings.Contains(heal.Summary, "1809 ms after the partition n0 | n1 from 0.01 s to 0.10 s") {
 		t.Errorf("after-heal %+v", heal)
+	}
+}
+
+// listAppendHistory holds, on two nodes, an aborted append read twice,
+// a read with an element twice, two reads of a key in incompatible
+// orders and, with each process's order, a read-skew cycle.
+func listAppendHistory() []history.Op {
+	fail := op(1, 10, history.Fail, 0, appendOp(1, int64(1)))
+	fail.Error = []any{edn.Keyword("abort"), "x"}
+	return []history.Op{
+		op(0, 0, history.Invoke, 0, appendOp(1, int64(1))),
+		fail,
+		op(2, 20, history.Invoke, 1, r(1, nil), appendOp(1, int64(2))),
+		op(3, 30, history.OK, 1, r(1, []any{int64(1)}), appendOp(1, int64(2))),
+		op(4, 40, history.Invoke, 0, r(1, nil), r(2, nil)),
+		op(5, 50, history.OK, 0, r(1, []any{int64(2), int64(1)}), r(2, []any{int64(5), int64(5)})),
+		op(6, 60, history.Invoke, 1, appendOp(2, int64(5)), r(3, nil)),
+		op(7, 70, history.OK, 1, appendOp(2, int64(5)), r(3, nil)),
+		op(8, 80, history.Invoke, 0, r(1, nil)),
+		op(9, 90, history.OK, 0, r(1, nil)),
+	}
+}
+
+// The list-append cases, each told in words; a process edge names the
+// process and its node.
+func TestExplainListAppendCases(t *testing.T) {
+	fs := explainOps(t, listAppendHistory(), true, []string{"strong-session-serializable"}, nil)
+	for kind, want := range map[string]struct {
+		count int
+		text  string
+	}{
+		"G1a":                   {2, "T2 (op 3) read key 1 = [1], holding 1, appended only by T1 (op 1), which failed"},
+		"duplicate-elements":    {1, "op 5 read key 2 = [5 5], in which 5 appears 2 times"},
+		"incompatible-order":    {1, "key 1 was read as [1] and as [2 1]"},
+		"G-single-item-process": {1, "G-single-item-process: T1 (op 9) →rw 1→ T2 (op 3) →process→ T3 (op 7) →wr 2→ T4 (op 5) →process→ T1"},
+	} {
+		f := findingOf(t, fs, kind)
+		if f.Count != want.count || f.Examples[0].Text != want.text {
+			t.Errorf("%s: count %d, first example %q; want %d, %q", kind, f.Count, f.Examples[0].Text, want.count, want.text)
+		}
+	}
+	if f := findingOf(t, fs, "G1a"); !strings.Contains(f.Summary, "2 × error 14 abort") {
+		t.Errorf("G1a summary %q", f.Summary)
+	}
+	cyc := findingOf(t, fs, "G-single-item-process").Examples[0].Lines
+	if want := "T2 → T3 (process): process 1 (on n1) ran T2 and then T3, so T2 came before T3."; cyc[5] != want {
+		t.Errorf("process edge %q, want %q", cyc[5], want)
+	}
+	if want := "T1 → T2 (rw): T1 read key 1 empty, without 2, which T2 appended as its first element: T1 did not see T2's append, so T1 came before T2."; cyc[4] != want {
+		t.Errorf("rw edge %q, want %q", cyc[4], want)
+	}
+}
+
+// A history Elle cannot check (an element nobody appended) is said to be
+// so, with Elle's error.
+func TestExplainCheckerError(t *testing.T) {
+	ops := []history.Op{
+		op(0, 0, history.Invoke, 0, r(1, nil)),
+		op(1, 10, history.OK, 0, r(1, []any{int64(7)})),
+	}
+	f := findingOf(t, explainOps(t, ops, true, nil, nil), "checker-error")
+	if !strings.Contains(f.Summary, "No transaction wrote 1 7") {
+		t.Errorf("summary %q", f.Summary)
 	}
 }

@@ -206,9 +206,11 @@ func cycleWhat(t string) (noun, what string) {
 	}
 	switch variant {
 	case elle.Realtime:
-		what += ", once real time counts (a transaction that completed before another began must come first)"
+		noun += ", counting real time"
+		what += "; a transaction that completed before another began must come first"
 	case elle.Process:
-		what += ", once each process's own order counts"
+		noun += ", counting process order"
+		what += "; a process's transactions must come in the order it ran them"
 	}
 	return noun, what
 }
@@ -258,7 +260,41 @@ func explainAnomalies(ev *explain.Evidence, appends bool) []results.Finding {
 		f.Short = fmt.Sprintf("%s ×%d", t, len(cases))
 		out = append(out, f)
 	}
+	sort.SliceStable(out, func(i, j int) bool { return anomalyRank(out[i].Kind) < anomalyRank(out[j].Kind) })
 	return out
+}
+
+// anomalyRanks order the findings from the plainest wrong to the
+// subtlest: a transaction at odds with itself or a read no store could
+// return first, then what read-committed forbids, then what only
+// serializability does, then Elle's fallbacks.
+var anomalyRanks = map[string]int{
+	"internal": 0, "duplicate-elements": 1, "incompatible-order": 2, "future-read": 3, "cyclic-versions": 4,
+	"G0": 10, "G1a": 11, "G1b": 12, "dirty-update": 13, "G1c": 14,
+	"lost-update": 20, "G-single": 21, "G-nonadjacent": 22, "G2": 23,
+	"cycle-search-timeout": 31, "empty-transaction-graph": 32,
+}
+
+// anomalyRank is a type's rank: its base type's, the -process and
+// -realtime variants just after the plain one; cycle-exists cases and
+// unknown types last.
+func anomalyRank(t string) int {
+	base, variant := elle.BaseType(t)
+	r, ok := anomalyRanks[strings.TrimSuffix(base, "-item")]
+	if !ok {
+		r = 30
+		if !strings.HasSuffix(t, "-cycle-exists") {
+			r = 40
+		}
+	}
+	r *= 4
+	switch variant {
+	case elle.Process:
+		r++
+	case elle.Realtime:
+		r += 2
+	}
+	return r
 }
 
 // casesOf reads an anomaly type's cases (a list or vector of maps).
@@ -294,22 +330,23 @@ func forbids(t string) string {
 	return fmt.Sprintf("; %s forbids it (and every stronger model).", m)
 }
 
-// cycles explains the cycle cases of one type, drawing the first few.
+// cycles explains the cycle cases of one type, the shortest cycles
+// first (they tell best), and draws the first few.
 func (x teller) cycles(t string, cases []edn.Map) results.Finding {
-	noun, what := cycleWhat(t)
-	groups := ""
-	if len(cases) > 1 {
-		// Elle reports one cycle per type and strongly connected component.
-		groups = ", each in a group of transactions of its own"
-	}
-	f := results.Finding{Summary: fmt.Sprintf("%s (%s)%s: %s%s",
-		results.Plural(len(cases), t+" cycle"), noun, groups, what, forbids(t))}
-	nodes := map[string]bool{}
+	size := make([]int, len(cases))
+	order := make([]int, len(cases))
 	for i, c := range cases {
-		if i >= results.MaxExamples {
-			break
+		order[i] = i
+		if v, ok := c.Get(edn.Keyword("cycle")); ok {
+			l, _ := v.(edn.Vector)
+			size[i] = len(l)
 		}
-		cc, ok := elle.ParseCycle(c)
+	}
+	sort.SliceStable(order, func(i, j int) bool { return size[order[i]] < size[order[j]] })
+	var f results.Finding
+	nodes := map[string]bool{}
+	for _, ci := range order[:min(len(order), results.MaxExamples)] {
+		cc, ok := elle.ParseCycle(cases[ci])
 		if !ok {
 			continue
 		}
@@ -319,17 +356,23 @@ func (x teller) cycles(t string, cases []edn.Map) results.Finding {
 				nodes[n] = true
 			}
 		}
-		if i < maxDrawings && x.ev.WriteFile != nil {
-			name := fmt.Sprintf("cycle-%s-%d.svg", t, i+1)
+		if len(f.Examples) < maxDrawings && x.ev.WriteFile != nil {
+			name := fmt.Sprintf("cycle-%s-%d.svg", t, len(f.Examples)+1)
 			if err := x.ev.WriteFile(name, x.drawCycle(cc)); err == nil {
 				ex.File = name
 			}
 		}
 		f.Examples = append(f.Examples, ex)
 	}
+	on := ""
 	if len(nodes) > 0 {
-		f.Summary += fmt.Sprintf(" The transactions of the first cycles ran on %s.", joinSorted(nodes))
+		on = " among transactions on " + joinSorted(nodes)
+		if len(cases) > len(f.Examples) {
+			on = fmt.Sprintf(", the %d told here among transactions on %s", len(f.Examples), joinSorted(nodes))
+		}
 	}
+	noun, what := cycleWhat(t)
+	f.Summary = fmt.Sprintf("%s (%s)%s: %s%s", results.Plural(len(cases), t+" cycle"), noun, on, what, forbids(t))
 	return f
 }
 
@@ -665,12 +708,14 @@ func (x teller) caseStory(t string, c edn.Map) (ex results.Example) {
 	case "lost-update":
 		txns := casesOf(get(c, "txns"))
 		k, v := val(get(c, "key")), val(get(c, "value"))
-		ex.Text = fmt.Sprintf("%s read key %s = %s and then wrote key %s", results.Plural(len(txns), "transaction"), k, v, k)
+		var ids []string
 		for i, tm := range txns {
 			if ti, ok := elle.OpIndex(tm); ok {
 				ex.Lines = append(ex.Lines, fmt.Sprintf("%s = %s", label(i), x.txn(ti)))
+				ids = append(ids, fmt.Sprint(ti))
 			}
 		}
+		ex.Text = fmt.Sprintf("%s (ops %s) read key %s = %s and then each wrote key %s", results.Plural(len(txns), "transaction"), strings.Join(ids, ", "), k, v, k)
 		ex.Lines = append(ex.Lines, fmt.Sprintf("Each of %s read key %s = %s and wrote it, and all committed: whichever came last overwrote the others' updates without having seen them.",
 			strings.Join(labels(len(txns)), ", "), k, v))
 	case "incompatible-order":

@@ -102,7 +102,7 @@ func TestExplainReadSkewStory(t *testing.T) {
 	files := map[string]string{}
 	fs := explainOps(t, ops, false, []string{"serializable"}, files)
 	f := findingOf(t, fs, "G-single-item")
-	if f.Count != 1 || !strings.HasPrefix(f.Summary, "1 G-single-item cycle (read skew): ") || !strings.Contains(f.Summary, "ran on n0, n1.") {
+	if f.Count != 1 || !strings.HasPrefix(f.Summary, "1 G-single-item cycle (read skew) among transactions on n0, n1: ") {
 		t.Errorf("finding %+v", f)
 	}
 	ex := f.Examples[0]
@@ -277,5 +277,18 @@ func TestExplainCheckerError(t *testing.T) {
 	f := findingOf(t, explainOps(t, ops, true, nil, nil), "checker-error")
 	if !strings.Contains(f.Summary, "No transaction wrote 1 7") {
 		t.Errorf("summary %q", f.Summary)
+	}
+}
+
+// Findings come plainest first: what read-committed forbids before read
+// skew, the plain type before its -process and -realtime variants, Elle's
+// fallbacks last.
+func TestAnomalyRankOrder(t *testing.T) {
+	order := []string{"internal", "G0", "G1a", "G1c", "G1c-process", "G1c-realtime", "lost-update",
+		"G-single-item", "G-single-item-realtime", "G2-item", "PL-2-cycle-exists", "something-new"}
+	for i := 1; i < len(order); i++ {
+		if anomalyRank(order[i-1]) >= anomalyRank(order[i]) {
+			t.Errorf("%s ranks %d, not before %s (%d)", order[i-1], anomalyRank(order[i-1]), order[i], anomalyRank(order[i]))
+		}
 	}
 }

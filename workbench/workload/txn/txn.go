@@ -38,6 +38,15 @@
 // a key's whole list (null when empty): [[:r 1 [1 2]] [:append 1 3]]. Its
 // checker is Elle's list-append checker, unwrapped.
 //
+// When a run is not valid, Explain (explain.go) tells each anomaly type
+// Elle reported as a finding: its count, what it means and which
+// consistency models forbid it, and for its first cases the story of
+// their transactions (op, process and node, times, micro-operations) and
+// of the edges that prove the anomaly (ww, wr, rw, realtime, process),
+// with a small drawing of the first cycles of each type
+// (cycle-<type>-<n>.svg); and what the visibility check found, naming
+// the write, the node that missed it and the reads that show it.
+//
 // The package holds both workloads' client, generator and checkers, as
 // Maelstrom's workload/txn_rw_register.clj and txn_list_append.clj do.
 package txn

@@ -2,6 +2,7 @@ package txn
 
 import (
 	"bytes"
+	"encoding/xml"
 	"io"
 	"strings"
 	"testing"
@@ -123,6 +124,13 @@ func TestExplainReadSkewStory(t *testing.T) {
 	for _, s := range []string{"op 3 · n0", "op 2 · n1", ">rw 1<", ">wr 2<", "<svg", "</svg>"} {
 		if !strings.Contains(svg, s) {
 			t.Errorf("drawing lacks %q", s)
+		}
+	}
+	for d := xml.NewDecoder(strings.NewReader(svg)); ; {
+		if _, err := d.Token(); err == io.EOF {
+			break
+		} else if err != nil {
+			t.Fatalf("the drawing is not well-formed XML: %v\n%s", err, svg)
 		}
 	}
 	// Without a store nothing is drawn and nothing named.

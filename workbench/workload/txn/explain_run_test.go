@@ -398,7 +398,7 @@ func TestExplainNeverSeenWithoutPartition(t *testing.T) {
 	if int64(f.Count) != want || f.Short != fmt.Sprintf("%d writes never seen", want) {
 		t.Errorf("count %d, short %q; the check found %d", f.Count, f.Short, want)
 	}
-	if !strings.Contains(f.Summary, "none of them was written or read across a partition") {
+	if !strings.Contains(f.Summary, "no partition separated the two nodes meanwhile") {
 		t.Errorf("summary %q", f.Summary)
 	}
 	ex := f.Examples[0]

@@ -62,24 +62,30 @@ func explainVisibility(ev *explain.Evidence, a *visAnalysis, b VisibilityBounds)
 	}
 
 	if len(s.neverSeen) > 0 {
-		around := 0
+		// Blame a partition only for the writes one cut off: a partition
+		// in force while the write and the reads that missed it ran,
+		// between the writer's node and the reader's.
+		cut := 0
 		for _, i := range s.neverSeen {
-			if a.pairs[i].healPair {
-				around++
+			if _, ok := x.cutBy(a, a.pairs[i]); ok {
+				cut++
 			}
 		}
-		cause := "none of them was written or read across a partition"
-		switch {
-		case around == len(s.neverSeen):
-			cause = "every one was written or read across a partition, and no read after the heal saw it"
-		case around > 0:
-			cause = fmt.Sprintf("%d of them were written or read across a partition", around)
-		}
 		n := len(s.neverSeen)
+		cause := "no partition separated the two nodes meanwhile"
+		switch {
+		case cut == n && n == 1:
+			cause = "a partition separated the two nodes meanwhile, and no read after the heal saw it"
+		case cut == n:
+			cause = "a partition separated the two nodes meanwhile for every one, and no read after the heal saw them"
+		case cut > 0:
+			cause = fmt.Sprintf("a partition separated the two nodes meanwhile for %d of them; for the other %d none did", cut, n-cut)
+		}
 		out = append(out, results.Finding{Section: "glomers", Kind: "never-seen", Count: n,
 			Short: results.Plural(n, "write") + " never seen",
-			Summary: fmt.Sprintf("%s acknowledged on one node %s never seen on some other node: reads there kept missing it for longer than allowed (%v ms, %v ms after a heal) and no later read saw it; %s.",
-				results.Plural(n, "write"), map[bool]string{true: "was", false: "were"}[n == 1], visMS(int64(b.P99)), visMS(int64(b.AfterHeal)), cause),
+			Summary: fmt.Sprintf("%s acknowledged on one node %s never seen on another: reads there kept missing %s for longer than allowed (%v ms, %v ms after a heal) and no later read saw %s; %s.",
+				results.Plural(n, "write"), map[bool]string{true: "was", false: "were"}[n == 1], map[bool]string{true: "it", false: "them"}[n == 1],
+				visMS(int64(b.P99)), visMS(int64(b.AfterHeal)), map[bool]string{true: "it", false: "them"}[n == 1], cause),
 			Examples: x.visExamples(a, s.neverSeen)})
 	}
 	return out
@@ -95,6 +101,34 @@ func worst(a *visAnalysis, idx []int) []int {
 func partitionEnding(ev *explain.Evidence, t int64) (explain.Fault, bool) {
 	for _, f := range ev.Faults() {
 		if f.Kind == nemesis.FaultPartition && f.End == t {
+			return f, true
+		}
+	}
+	return explain.Fault{}, false
+}
+
+// cutBy returns the partition that cut the writer's node off from the
+// node of the pair while the evidence ran (from the write's invocation to
+// the last read that missed it, or the one that resolved it), false when
+// none did.
+func (x teller) cutBy(a *visAnalysis, p visPair) (explain.Fault, bool) {
+	w := a.writes[p.write]
+	if w.txn.node >= len(x.ev.Nodes) || p.node >= len(x.ev.Nodes) {
+		return explain.Fault{}, false
+	}
+	from, to := x.ev.Nodes[w.txn.node], x.ev.Nodes[p.node]
+	start, end := w.txn.inv, w.txn.ack
+	if p.stale != nil {
+		end = max(end, p.stale.comp)
+	}
+	if p.resolver != nil {
+		end = max(end, p.resolver.comp)
+	}
+	for _, f := range x.ev.Faults() {
+		if f.Kind != nemesis.FaultPartition || f.Start > end || (f.End >= 0 && f.End < start) {
+			continue
+		}
+		if f.Cuts(from, to) || f.Cuts(to, from) {
 			return f, true
 		}
 	}
@@ -117,16 +151,19 @@ func (x teller) visExamples(a *visAnalysis, idx []int) []results.Example {
 			verb = "appended"
 		}
 		ex := results.Example{
-			Text: fmt.Sprintf("key %s = %s, %s by op %d and acknowledged %s, was still missing on %s %v ms later",
-				val(w.k), val(w.val), verb, w.txn.index, explain.At(w.txn.ack), node, visMS(p.lag)),
+			Text: fmt.Sprintf("key %s = %s, %s by op %d and acknowledged %s, was still missing on %s %.0f ms later",
+				val(w.k), val(w.val), verb, w.txn.index, explain.At(w.txn.ack), node, float64(p.lag)/1e6),
 			Lines: []string{"write: " + x.txn(w.txn.index)},
 		}
 		if a.appends {
-			ex.Text = fmt.Sprintf("%s appended to key %s by op %d and acknowledged %s was still missing on %s %v ms later",
-				val(w.val), val(w.k), w.txn.index, explain.At(w.txn.ack), node, visMS(p.lag))
+			ex.Text = fmt.Sprintf("%s, appended to key %s by op %d and acknowledged %s, was still missing on %s %.0f ms later",
+				val(w.val), val(w.k), w.txn.index, explain.At(w.txn.ack), node, float64(p.lag)/1e6)
 		}
 		if r := p.stale; r != nil {
 			ex.Lines = append(ex.Lines, fmt.Sprintf("last read on %s that missed it (key %s = %s): %s", node, val(w.k), val(r.value), x.txn(r.txn.index)))
+		}
+		if f, ok := x.cutBy(a, p); ok {
+			ex.Lines = append(ex.Lines, fmt.Sprintf("meanwhile %s cut %s off from %s", f, x.ev.Nodes[w.txn.node], node))
 		}
 		switch {
 		case p.seen:

@@ -1,0 +1,282 @@
+package txn
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/glomers/glomers/workbench/checker/elle"
+	"github.com/glomers/glomers/workbench/edn"
+	"github.com/glomers/glomers/workbench/explain"
+	"github.com/glomers/glomers/workbench/results"
+)
+
+// anomalyInfo says what an anomaly type means, as a noun phrase of one
+// case ("aborted read") and a clause of what it is.
+type anomalyInfo struct {
+	noun, what string
+}
+
+// anomalyInfos are the non-cycle anomaly types of both checkers.
+var anomalyInfos = map[string]anomalyInfo{
+	"G1a": {"aborted read", "a committed transaction read a value that only a failed transaction wrote"},
+	"G1b": {"intermediate read", "a committed transaction read a value that its writer overwrote before it committed"},
+	"internal": {"internal inconsistency",
+		"a transaction read something its own earlier micro-operations rule out"},
+	"lost-update": {"lost update",
+		"several committed transactions read the same version of a key and each wrote the key, so all but one of their updates were overwritten unseen"},
+	"cyclic-versions": {"cyclic version order",
+		"the versions of a key follow each other in a circle (a transaction read one and then wrote another)"},
+	"future-read": {"future read", "a transaction read an element that it appends only later"},
+	"duplicate-elements": {"duplicated element",
+		"a read returned a list holding the same appended element more than once"},
+	"incompatible-order": {"incompatible order",
+		"two reads of a key disagree on the order of its elements: neither list is a prefix of the other"},
+	"dirty-update": {"dirty update",
+		"a committed append follows an append of a failed transaction in the key's list"},
+	"cycle-search-timeout": {"cycle search that timed out",
+		"the search for cycles ran out of time in a large component of the dependency graph"},
+	"empty-transaction-graph": {"empty transaction graph",
+		"no transaction completed in a way the checker could order, so nothing could be checked"},
+}
+
+// cases explains the anomaly types that are not cycles.
+func (x teller) cases(t string, cases []edn.Map) results.Finding {
+	info, ok := anomalyInfos[t]
+	if !ok {
+		info = anomalyInfo{t, "Elle reported " + t}
+	}
+	f := results.Finding{Summary: fmt.Sprintf("%s (%s): %s", results.Plural(len(cases), info.noun), t, info.what)}
+	why := map[string]int{} // G1a: how the writers failed; lost-update: on which nodes
+	last := ""              // a transaction that read a key twice makes two equal cases
+	for _, c := range cases {
+		if cause := x.caseCause(t, c); cause != "" {
+			why[cause]++
+		}
+		if len(f.Examples) >= results.MaxExamples {
+			continue
+		}
+		if ex := x.caseStory(t, c); ex.Text != "" && ex.Text != last {
+			f.Examples = append(f.Examples, ex)
+			last = ex.Text
+		}
+	}
+	f.Summary += causes(t, why, len(cases)) + forbids(t)
+	return f
+}
+
+// causes renders what the cases' causes add up to, "" when they tell
+// nothing.
+func causes(t string, why map[string]int, total int) string {
+	if len(why) == 0 {
+		return ""
+	}
+	type kv struct {
+		k string
+		n int
+	}
+	var l []kv
+	for k, n := range why {
+		l = append(l, kv{k, n})
+	}
+	sort.Slice(l, func(i, j int) bool {
+		if l[i].n != l[j].n {
+			return l[i].n > l[j].n
+		}
+		return l[i].k < l[j].k
+	})
+	parts := make([]string, 0, min(len(l), 3))
+	for _, e := range l[:min(len(l), 3)] {
+		if t == "lost-update" {
+			parts = append(parts, fmt.Sprintf("%s in %s", e.k, results.Plural(e.n, "case")))
+		} else {
+			parts = append(parts, fmt.Sprintf("%d × %s", e.n, e.k))
+		}
+	}
+	switch t {
+	case "G1a", "dirty-update":
+		return "; the failed writers' errors: " + strings.Join(parts, ", ")
+	case "lost-update":
+		return "; the competing writers ran on " + strings.Join(parts, ", ")
+	}
+	return ""
+}
+
+// get reads a case's value under a keyword.
+func get(c edn.Map, k string) any {
+	v, _ := c.Get(edn.Keyword(k))
+	return v
+}
+
+// indexOf reads the history index of an operation printed in a case.
+func indexOf(v any) (int, bool) {
+	m, ok := v.(edn.Map)
+	if !ok {
+		return 0, false
+	}
+	return elle.OpIndex(m)
+}
+
+// orComma is el, or a comma when el is empty: "read key 1 = 5," or
+// "read key 1 = [1 5], holding 5,".
+func orComma(el string) string {
+	if el == "" {
+		return ","
+	}
+	return el
+}
+
+// mop renders a micro-operation [f k v] of a case.
+func mop(v any) string { return mops([]any{v}) }
+
+// did tells what a micro-operation did in words: "read key 9 = 5",
+// "wrote 3 to key 9", "appended 3 to key 9".
+func did(v any) string {
+	m, ok := v.([]any)
+	if !ok || len(m) != 3 {
+		return "did " + val(v)
+	}
+	switch f := val(m[0]); f {
+	case ":r", "r":
+		return fmt.Sprintf("read key %s = %s", val(m[1]), val(m[2]))
+	case ":w", "w":
+		return fmt.Sprintf("wrote %s to key %s", val(m[2]), val(m[1]))
+	case ":append", "append":
+		return fmt.Sprintf("appended %s to key %s", val(m[2]), val(m[1]))
+	}
+	return "did " + mop(v)
+}
+
+// caseCause tells the cause of one case when the evidence tells one:
+// how a G1a or dirty-update writer failed, on which nodes the writers of
+// a lost update ran.
+func (x teller) caseCause(t string, c edn.Map) string {
+	switch t {
+	case "G1a":
+		if w, ok := indexOf(get(c, "writer")); ok {
+			if wop, ok := x.op(w); ok {
+				return explain.ErrorName(wop)
+			}
+		}
+	case "dirty-update":
+		if txns, _ := get(c, "txns").(edn.Vector); len(txns) > 0 {
+			if w, ok := indexOf(txns[0]); ok {
+				if wop, ok := x.op(w); ok {
+					return explain.ErrorName(wop)
+				}
+			}
+		}
+	case "lost-update":
+		nodes := map[string]bool{}
+		for _, tm := range casesOf(get(c, "txns")) {
+			if ti, ok := elle.OpIndex(tm); ok {
+				if n := x.node(ti); n != "" {
+					nodes[n] = true
+				}
+			}
+		}
+		switch len(nodes) {
+		case 0:
+		case 1:
+			return "one node (" + joinSorted(nodes) + ")"
+		default:
+			return "different nodes (" + joinSorted(nodes) + ")"
+		}
+	}
+	return ""
+}
+
+// caseStory tells one case of a non-cycle anomaly.
+func (x teller) caseStory(t string, c edn.Map) (ex results.Example) {
+	op, opOK := indexOf(get(c, "op"))
+	switch t {
+	case "G1a", "G1b":
+		w, wOK := indexOf(get(c, "writer"))
+		if !opOK || !wOK {
+			break
+		}
+		m := get(c, "mop")
+		el, wrote := "", "written"
+		if e, ok := c.Get(edn.Keyword("element")); ok {
+			el, wrote = ", holding "+val(e)+",", "appended"
+		}
+		ex.Lines = []string{"T1 = " + x.txn(w), "T2 = " + x.txn(op)}
+		what, later := "a value T1 wrote", "and then overwrote"
+		if wrote == "appended" {
+			what, later = "an element T1 appended", "before appending to the key again"
+		}
+		if t == "G1a" {
+			ex.Text = fmt.Sprintf("T2 (op %d) %s%s %s only by T1 (op %d), which failed", op, did(m), orComma(el), wrote, w)
+			ex.Lines = append(ex.Lines, fmt.Sprintf("T2 %s%s %s; but T1 failed, so T2 saw a write that was never committed.", did(m), orComma(el), what))
+		} else {
+			ex.Text = fmt.Sprintf("T2 (op %d) %s%s %s %s before it committed", op, did(m), orComma(el), what, later)
+			ex.Lines = append(ex.Lines, fmt.Sprintf("T2 %s%s %s %s in the same transaction: T2 saw T1 half done.", did(m), orComma(el), what, later))
+		}
+	case "internal":
+		if !opOK {
+			break
+		}
+		ex.Text = fmt.Sprintf("op %d %s, though its own earlier micro-operations imply %s", op, did(get(c, "mop")), val(get(c, "expected")))
+		ex.Lines = []string{"T1 = " + x.txn(op)}
+	case "future-read":
+		if !opOK {
+			break
+		}
+		ex.Text = fmt.Sprintf("op %d %s, holding %s, which it appends only later", op, did(get(c, "mop")), val(get(c, "element")))
+		ex.Lines = []string{"T1 = " + x.txn(op)}
+	case "duplicate-elements":
+		if !opOK {
+			break
+		}
+		var dups []string
+		if dm, ok := get(c, "duplicates").(edn.Map); ok {
+			for _, e := range dm {
+				dups = append(dups, fmt.Sprintf("%s appears %s times", val(e.Key), val(e.Val)))
+			}
+		}
+		ex.Text = fmt.Sprintf("op %d %s, in which %s", op, did(get(c, "mop")), strings.Join(dups, ", "))
+		ex.Lines = []string{"T1 = " + x.txn(op)}
+	case "lost-update":
+		txns := casesOf(get(c, "txns"))
+		k, v := val(get(c, "key")), val(get(c, "value"))
+		var ids []string
+		for i, tm := range txns {
+			if ti, ok := elle.OpIndex(tm); ok {
+				ex.Lines = append(ex.Lines, fmt.Sprintf("%s = %s", label(i), x.txn(ti)))
+				ids = append(ids, fmt.Sprint(ti))
+			}
+		}
+		ex.Text = fmt.Sprintf("%s (ops %s) read key %s = %s and then each wrote key %s", results.Plural(len(txns), "transaction"), strings.Join(ids, ", "), k, v, k)
+		ex.Lines = append(ex.Lines, fmt.Sprintf("Each of %s read key %s = %s and wrote it, and all committed: whichever came last overwrote the others' updates without having seen them.",
+			strings.Join(labels(len(txns)), ", "), k, v))
+	case "incompatible-order":
+		vs, _ := get(c, "values").(edn.Vector)
+		if len(vs) == 2 {
+			ex.Text = fmt.Sprintf("key %s was read as %s and as %s", val(get(c, "key")), val(vs[0]), val(vs[1]))
+		}
+	case "dirty-update":
+		txns, _ := get(c, "txns").(edn.Vector)
+		ex.Text = fmt.Sprintf("key %s holds %s", val(get(c, "key")), val(get(c, "values")))
+		if len(txns) > 0 {
+			if m, ok := txns[0].(edn.Map); ok {
+				if ti, ok := elle.OpIndex(m); ok {
+					ex.Lines = append(ex.Lines, "failed: "+x.txn(ti))
+				}
+			}
+			if m, ok := txns[len(txns)-1].(edn.Map); ok {
+				if ti, ok := elle.OpIndex(m); ok {
+					ex.Lines = append(ex.Lines, "committed after it: "+x.txn(ti))
+				}
+			}
+		}
+	case "cyclic-versions":
+		ex.Text = fmt.Sprintf("the versions %s of key %s follow each other in a circle", val(get(c, "scc")), val(get(c, "key")))
+	case "cycle-search-timeout":
+		ex.Text = fmt.Sprintf("the search for %s gave up in a component of %v transactions", val(get(c, "anomaly-spec-type")), val(get(c, "scc-size")))
+	default:
+		if c != nil {
+			ex.Text = val(c)
+		}
+	}
+	return ex
+}

@@ -115,7 +115,7 @@ func needsExplaining(c checker.Composed) bool {
 func (r *run) explain(res *Result, composed checker.Composed) {
 	began := time.Now()
 	ev := &explain.Evidence{
-		Ops: res.History, Nodes: r.cfg.NodeIDs, Concurrency: r.cfg.Concurrency,
+		Ops: res.History, Nodes: r.cfg.NodeIDs, Concurrency: r.cfg.Concurrency, Availability: r.cfg.Availability,
 		Journal: memoryEvents(res.Journal),
 	}
 	for _, s := range composed {

@@ -42,6 +42,9 @@ type Evidence struct {
 	Workload, Extra edn.Map
 	// Glomers is the whole :glomers section.
 	Glomers edn.Map
+	// Availability is the --availability the run asked for: "total", or
+	// a fraction such as "0.99"; "" when none.
+	Availability string
 	// Journal calls yield with every network event in the order the
 	// network journalled them (sends, deliveries and drops, see
 	// netsim.Event) until yield returns false; nil when no journal was
@@ -350,9 +353,13 @@ func onNodes(lines []string) string {
 func availability(ev *Evidence, m edn.Map) []results.Finding {
 	lines, total := failures(ev, "")
 	frac := lookup(m, "ok-fraction")
-	want := lookup(m, "expected")
-	sum := fmt.Sprintf("Only %v of the operations ended :ok, below the %v that --availability asks: %s failed or timed out%s",
-		frac, want, results.Plural(total, "operation"), onNodes(lines))
+	want := ev.Availability
+	asked := fmt.Sprintf("the %s that --availability %s asks", want, want)
+	if want == "total" {
+		want, asked = "1", "the 1 that --availability total asks (every operation)"
+	}
+	sum := fmt.Sprintf("Only %v of the operations ended :ok, below %s: %s failed or timed out%s",
+		frac, asked, results.Plural(total, "operation"), onNodes(lines))
 	return []results.Finding{{Kind: "availability", Count: total, Short: fmt.Sprintf("ok-fraction %v < %v", frac, want),
 		Summary: sum + ".", Examples: examples(lines)}}
 }

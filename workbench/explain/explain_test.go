@@ -71,7 +71,7 @@ func TestNodeOfFollowsTheThreads(t *testing.T) {
 }
 
 func TestAvailabilityGroupsFailuresByNodeAndError(t *testing.T) {
-	ev := &Evidence{Nodes: []string{"n0", "n1"}, Concurrency: 2}
+	ev := &Evidence{Nodes: []string{"n0", "n1"}, Concurrency: 2, Availability: "0.99"}
 	fail := func(p int, err any) []history.Op {
 		return []history.Op{{Type: history.Invoke, Process: p, F: "read"}, {Type: history.Fail, Process: p, F: "read", Error: err}}
 	}
@@ -85,14 +85,14 @@ func TestAvailabilityGroupsFailuresByNodeAndError(t *testing.T) {
 	ev.Ops = ops
 	composed := checker.Composed{
 		{Name: "stats", Result: edn.K("valid?", true)},
-		{Name: "availability", Result: edn.K("valid?", false, "ok-fraction", float32(1)/6, "expected", 0.99)},
+		{Name: "availability", Result: edn.K("valid?", false, "ok-fraction", float32(1)/6)},
 	}
 	x := Explain(ev, composed, nil)
 	if len(x.Findings) != 1 {
 		t.Fatalf("findings %+v, want one for :availability", x.Findings)
 	}
 	f := x.Findings[0]
-	if f.Section != "availability" || f.Count != 5 || !strings.Contains(f.Summary, "5 operations failed or timed out on 2 nodes") {
+	if f.Section != "availability" || f.Count != 5 || !strings.Contains(f.Summary, "5 operations failed or timed out on 2 nodes") || !strings.Contains(f.Summary, "below the 0.99 that --availability 0.99 asks") {
 		t.Errorf("finding %+v", f)
 	}
 	want := []string{"n1: 3 × timeout (no reply in time), 1 × error 11 temporarily-unavailable", "n0: 1 × error 20 key-does-not-exist"}

@@ -161,8 +161,18 @@ type linFailure struct {
 // an obligation to each, a return keeps only the configurations that can
 // linearize the returning operation by then (see linSearch.complete).
 func linearSearch(pops []porcupine.Operation, deadline time.Time, stop *atomic.Bool) (*linFailure, error) {
+	return linearSearchFrom(pops, []string{registerInit}, deadline, stop)
+}
+
+// linearSearchFrom is linearSearch for a register that starts in any one
+// of the states inits (canonical text).
+func linearSearchFrom(pops []porcupine.Operation, inits []string, deadline time.Time, stop *atomic.Bool) (*linFailure, error) {
 	s := newLinSearch(pops, deadline, stop)
-	configs := []*linConfig{{state: registerInit}}
+	start := newConfigSet()
+	for _, st := range inits {
+		start.add(&linConfig{state: st})
+	}
+	configs := start.list()
 	var previousOK *linOp
 	for _, e := range s.events {
 		if !e.ret {

@@ -476,52 +476,10 @@ func LinearizableKV(ops []history.Op, timeout time.Duration) edn.Map {
 	if timeout > 0 {
 		deadline = time.Now().Add(timeout)
 	}
-	type keyOps struct {
-		key any
-		ops []history.Op
+	keys, err := SplitKeys(ops)
+	if err != nil {
+		return UnknownResult(err)
 	}
-	var keys []*keyOps
-	byKey := map[string]*keyOps{}
-	for _, p := range history.Pairs(ops) {
-		t, ok := p.Invoke.Value.([]any)
-		if !ok || len(t) != 2 {
-			continue
-		}
-		k := history.Key(t[0])
-		ko := byKey[k]
-		if ko == nil {
-			ko = &keyOps{key: t[0]}
-			byKey[k] = ko
-			keys = append(keys, ko)
-		}
-		inv := p.Invoke
-		inv.Value = t[1]
-		ko.ops = append(ko.ops, inv)
-		if p.Complete != nil {
-			c := *p.Complete
-			if ct, ok := c.Value.([]any); ok && len(ct) == 2 && history.Key(ct[0]) == k {
-				c.Value = ct[1]
-			} else if c.Type == history.OK {
-				return UnknownResult(fmt.Errorf("lin-kv: completion %d has value %s, not a [key value] tuple for key %s", c.Index, history.Key(c.Value), k))
-			}
-			ko.ops = append(ko.ops, c)
-		}
-	}
-	// Order keys like a sorted map; fall back to first appearance when
-	// keys are not mutually comparable.
-	sorted := slices.Clone(keys)
-	var cmpErr error
-	sort.SliceStable(sorted, func(i, j int) bool {
-		c, err := history.Compare(sorted[i].key, sorted[j].key)
-		if err != nil {
-			cmpErr = err
-		}
-		return c < 0
-	})
-	if cmpErr == nil {
-		keys = sorted
-	}
-
 	valid := Valid
 	results := edn.Map{}
 	failures := edn.Vector{}
@@ -534,18 +492,127 @@ func LinearizableKV(ops []history.Op, timeout time.Duration) edn.Map {
 		if timeout > 0 && left <= 0 {
 			lin = UnknownResult(fmt.Errorf("linearizability check timed out after %v", timeout))
 		} else {
-			lin = CheckRegisterHistory(ko.ops, left)
+			lin = CheckRegisterHistory(ko.Ops, left)
 		}
 		v := ValidityOf(lin)
 		valid = Worst(valid, v)
 		if v != Valid {
-			failures = append(failures, ko.key)
+			failures = append(failures, ko.Key)
 		}
-		results = append(results, edn.Entry{Key: ko.key, Val: edn.K(
+		results = append(results, edn.Entry{Key: ko.Key, Val: edn.K(
 			"linearizable", lin,
 			"timeline", Timeline(),
 			"valid?", v.EDN(),
 		)})
 	}
 	return edn.K("valid?", valid.EDN(), "results", results, "failures", failures)
+}
+
+// KeyHistory is the history of one key of a lin-kv run, with the values
+// of a single register (as RegisterOperations takes them).
+type KeyHistory struct {
+	Key any
+	Ops []history.Op
+}
+
+// SplitKeys splits lin-kv operations ([k v] tuples, see LinearizableKV)
+// into one history per key, ordered like a sorted map (by first
+// appearance when keys are not mutually comparable). Operations whose
+// value is not a tuple are left out; an :ok completion whose value is not
+// a tuple for its invocation's key is an error.
+func SplitKeys(ops []history.Op) ([]KeyHistory, error) {
+	var keys []*KeyHistory
+	byKey := map[string]*KeyHistory{}
+	for _, p := range history.Pairs(ops) {
+		t, ok := p.Invoke.Value.([]any)
+		if !ok || len(t) != 2 {
+			continue
+		}
+		k := history.Key(t[0])
+		ko := byKey[k]
+		if ko == nil {
+			ko = &KeyHistory{Key: t[0]}
+			byKey[k] = ko
+			keys = append(keys, ko)
+		}
+		inv := p.Invoke
+		inv.Value = t[1]
+		ko.Ops = append(ko.Ops, inv)
+		if p.Complete != nil {
+			c := *p.Complete
+			if ct, ok := c.Value.([]any); ok && len(ct) == 2 && history.Key(ct[0]) == k {
+				c.Value = ct[1]
+			} else if c.Type == history.OK {
+				return nil, fmt.Errorf("lin-kv: completion %d has value %s, not a [key value] tuple for key %s", c.Index, history.Key(c.Value), k)
+			}
+			ko.Ops = append(ko.Ops, c)
+		}
+	}
+	sorted := slices.Clone(keys)
+	var cmpErr error
+	sort.SliceStable(sorted, func(i, j int) bool {
+		c, err := history.Compare(sorted[i].Key, sorted[j].Key)
+		if err != nil {
+			cmpErr = err
+		}
+		return c < 0
+	})
+	if cmpErr == nil {
+		keys = sorted
+	}
+	out := make([]KeyHistory, len(keys))
+	for i, k := range keys {
+		out[i] = *k
+	}
+	return out, nil
+}
+
+// FirstUnhonoured decides whether pops (from RegisterOperations) are
+// linearizable for a register that starts in any one of the states inits
+// (values; nil is a fresh register), with the linear search of
+// checkRegister. It returns the operation of pops whose completion no
+// linearization can honour, nil when pops are linearizable, or an error
+// when the search gave up (timeout, 0 for none, or size).
+func FirstUnhonoured(pops []porcupine.Operation, inits []any, timeout time.Duration) (*porcupine.Operation, error) {
+	var deadline time.Time
+	if timeout > 0 {
+		deadline = time.Now().Add(timeout)
+	}
+	states := make([]string, len(inits))
+	for i, v := range inits {
+		states[i] = registerKey(v)
+	}
+	f, err := linearSearchFrom(pops, states, deadline, new(atomic.Bool))
+	if err != nil || f == nil {
+		return nil, err
+	}
+	return f.op.pop, nil
+}
+
+// CASRegisterModelFrom is CASRegisterModel for a register that starts in
+// any one of the states inits (values; nil is a fresh register): a
+// nondeterministic model, whose states porcupine's visualization shows
+// as sets.
+func CASRegisterModelFrom(inits []any) porcupine.Model {
+	one := CASRegisterModel()
+	nd := porcupine.NondeterministicModel{
+		Init: func() []any {
+			out := make([]any, len(inits))
+			for i, v := range inits {
+				out[i] = registerKey(v)
+			}
+			return out
+		},
+		Step: func(state, input, output any) []any {
+			if ok, next := registerStep(state, input, output); ok {
+				return []any{next}
+			}
+			return nil
+		},
+		Hash:              one.Hash,
+		Equal:             func(a, b any) bool { return a.(string) == b.(string) },
+		DescribeOperation: one.DescribeOperation,
+		DescribeState:     one.DescribeState,
+	}
+	return nd.ToModel()
 }

@@ -20,6 +20,7 @@ func Nodes() map[string]func(*node.Node) {
 		kafkaExplainFaults(),
 		txnFaults(),
 		txnExplainFaults(),
+		linKVFaults(),
 	} {
 		for name, f := range family {
 			all[name] = f

@@ -1,0 +1,635 @@
+package linkv
+
+import (
+	"fmt"
+	"io"
+	"math"
+	"regexp"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/anishathalye/porcupine"
+
+	"github.com/glomers/glomers/workbench/checker"
+	"github.com/glomers/glomers/workbench/edn"
+	"github.com/glomers/glomers/workbench/explain"
+	"github.com/glomers/glomers/workbench/history"
+	"github.com/glomers/glomers/workbench/results"
+)
+
+// The explanation of a key that is not linearizable is the smallest
+// window of its operations that still cannot be linearized, found by
+// shrinking the key's history:
+//
+//  1. The prefix up to the return of the first operation the checker
+//     could not honour already fails; operations invoked after that
+//     return play no part in the refutation.
+//  2. The window's start t0 moves as late as it can while the window
+//     still fails. Cutting a history at t0 is sound only with care: an
+//     operation that completed before t0 is dropped, the register may
+//     hold any value at t0, and an operation running across t0 may have
+//     taken effect before t0 (then it was perhaps overwritten) or after:
+//     a write or cas across t0 becomes one whose outcome is unknown
+//     (it may or may not take effect, at any time after its call), and a
+//     read across t0 is dropped. Any linearization of the whole history
+//     then yields one of the window, so a window that cannot be
+//     linearized proves the history cannot be either.
+//  3. Reads inside the window that the refutation does not need are
+//     dropped (dropping a read never makes a linearizable history
+//     non-linearizable).
+//
+// Each step runs the checker's linear search with a timeout, the steps
+// are capped, and so is the number of keys explained, so the cost stays
+// bounded whatever the history.
+const (
+	// stepTimeout bounds one check of a window.
+	stepTimeout = time.Second
+	// keyBudget bounds the shrinking of one key's window.
+	keyBudget = 3 * time.Second
+	// maxSteps caps the window checks per key.
+	maxSteps = 64
+	// totalBudget bounds the whole explanation; keys left when it runs
+	// out are counted but not shrunk.
+	totalBudget = 20 * time.Second
+	// visualizeTimeout bounds porcupine's verbose check of a window.
+	visualizeTimeout = 2 * time.Second
+	// maxPictures caps the porcupine visualizations written per run.
+	maxPictures = 5
+)
+
+// Explain implements explain.Explainer: one finding for the keys whose
+// history is not linearizable, each example the smallest window of a
+// key's operations that cannot be linearized, told as a story, with
+// porcupine's visualization of it; and one for keys the checker could
+// not decide.
+func (*linKV) Explain(ev *explain.Evidence) []results.Finding {
+	return explainKV(ev, time.Now().Add(totalBudget))
+}
+
+// explainKV is Explain with the time the explanation must end by.
+func explainKV(ev *explain.Evidence, deadline time.Time) []results.Finding {
+	res, _ := lookup(ev.Workload, "results").(edn.Map)
+	var invalid, unknown []any
+	for _, e := range res {
+		sub, _ := e.Val.(edn.Map)
+		switch checker.ValidityOf(sub) {
+		case checker.Invalid:
+			invalid = append(invalid, e.Key)
+		case checker.Unknown:
+			unknown = append(unknown, e.Key)
+		}
+	}
+	var out []results.Finding
+	if len(invalid) > 0 {
+		out = append(out, explainInvalid(ev, res, invalid, deadline))
+	}
+	if len(unknown) > 0 {
+		names := make([]string, len(unknown))
+		var examples []results.Example
+		for i, k := range unknown {
+			names[i] = history.Key(k)
+			if len(examples) < results.MaxExamples {
+				sub, _ := lookupKey(res, k).(edn.Map)
+				lin, _ := lookup(sub, "linearizable").(edn.Map)
+				examples = append(examples, results.Example{Text: fmt.Sprintf("key %s: %v", names[i], lookup(lin, "error"))})
+			}
+		}
+		out = append(out, results.Finding{Kind: "unknown", Count: len(unknown),
+			Short: results.Plural(len(unknown), "key") + " undecided",
+			Summary: fmt.Sprintf("The linearizability check could not decide %s (%s) in time, so the verdict is unknown rather than valid.",
+				results.Plural(len(unknown), "key"), strings.Join(names[:min(len(names), 10)], ", ")),
+			Examples: examples})
+	}
+	return out
+}
+
+// explainInvalid explains the keys that are not linearizable.
+func explainInvalid(ev *explain.Evidence, res edn.Map, invalid []any, deadline time.Time) results.Finding {
+	f := results.Finding{Kind: "not-linearizable", Count: len(invalid)}
+	if len(invalid) == 1 {
+		f.Short = "key " + history.Key(invalid[0]) + " not linearizable"
+	} else {
+		f.Short = results.Plural(len(invalid), "key") + " not linearizable"
+	}
+	if len(f.Short) > 24 {
+		f.Short = fmt.Sprintf("%d keys not linearizable", len(invalid))
+	}
+	var client []history.Op
+	for _, op := range ev.Ops {
+		if op.IsClient() {
+			client = append(client, op)
+		}
+	}
+	keys, err := checker.SplitKeys(client)
+	byKey := map[string][]history.Op{}
+	if err == nil {
+		for _, k := range keys {
+			byKey[history.Key(k.Key)] = k.Ops
+		}
+	}
+	pictures := 0
+	var first *window
+	for _, k := range invalid {
+		if len(f.Examples) >= results.MaxExamples {
+			break
+		}
+		name := history.Key(k)
+		ops := byKey[name]
+		var w *window
+		if time.Now().Before(deadline) && ops != nil {
+			sub, _ := lookupKey(res, k).(edn.Map)
+			lin, _ := lookup(sub, "linearizable").(edn.Map)
+			until := time.Now().Add(keyBudget)
+			if until.After(deadline) {
+				until = deadline
+			}
+			if w = shrink(ops, failingIndex(lin), until); w != nil {
+				w.key = k
+			}
+		}
+		if w == nil {
+			f.Examples = append(f.Examples, results.Example{Text: fmt.Sprintf("key %s: not linearizable (no smaller window was found in time; see :workload :results in results.edn)", name)})
+			continue
+		}
+		if first == nil {
+			first = w
+		}
+		ex := w.example(ev, name)
+		if pictures < maxPictures && ev.WriteFile != nil {
+			if file := visualize(ev, name, w); file != "" {
+				ex.File = file
+				pictures++
+			}
+		}
+		f.Examples = append(f.Examples, ex)
+	}
+	sum := fmt.Sprintf("%s not linearizable: no order of %s operations that respects when each ran explains the values they saw",
+		keyList(invalid), map[bool]string{true: "its", false: "their"}[len(invalid) == 1])
+	if first != nil {
+		fr := origin(*first.failing)
+		sum += fmt.Sprintf("; e.g. on key %s (a window of %s), %s %s %s, %s", history.Key(first.key), results.Plural(len(first.ops), "operation"),
+			ev.Who(fr.Invoke), did(fr), span(fr), first.reason(ev))
+	}
+	f.Summary = sum + "."
+	return f
+}
+
+// keyList names keys for a sentence: "Key 3 is", "3 keys (0, 1, 4) are".
+func keyList(keys []any) string {
+	if len(keys) == 1 {
+		return "Key " + history.Key(keys[0]) + " is"
+	}
+	names := make([]string, 0, min(len(keys), 8))
+	for _, k := range keys[:min(len(keys), 8)] {
+		names = append(names, history.Key(k))
+	}
+	if len(keys) > 8 {
+		names = append(names, "…")
+	}
+	return fmt.Sprintf("%s (%s) are", results.Plural(len(keys), "key"), strings.Join(names, ", "))
+}
+
+// failingIndex returns the history index of the operation a Knossos-style
+// counter-example names (:op :index), -1 when there is none.
+func failingIndex(lin edn.Map) int {
+	if lookup(lin, "analyzer") != edn.Keyword("linear") {
+		return -1 // porcupine's stuck op need not end the shortest failing prefix
+	}
+	op, _ := lookup(lin, "op").(edn.Map)
+	switch i := lookup(op, "index").(type) {
+	case int:
+		return i
+	case int64:
+		return int(i)
+	}
+	return -1
+}
+
+// window is a part of one key's history that cannot be linearized.
+type window struct {
+	key any
+	// all is the key's whole history as porcupine operations; ops the
+	// window's, with operations running across its start turned into
+	// ones of unknown outcome.
+	all, ops []porcupine.Operation
+	// inits are the states the register may start the window in.
+	inits []any
+	// failing is the operation of ops whose completion cannot be
+	// honoured.
+	failing *porcupine.Operation
+	// start is the window's start t0 (its first call when nothing was
+	// cut).
+	start int64
+}
+
+// shrink finds a small window of one key's operations (values of a
+// single register) that cannot be linearized. failIndex is the history
+// index of the completion the checker could not honour, -1 when unknown.
+// It returns nil when the key's history is linearizable after all, or
+// when the search ran out of time before finding the first failure.
+func shrink(ops []history.Op, failIndex int, deadline time.Time) *window {
+	all, err := checker.RegisterOperations(ops)
+	if err != nil || len(all) == 0 {
+		return nil
+	}
+	steps := 0
+	check := func(pops []porcupine.Operation, inits []any) (*porcupine.Operation, bool) {
+		left := time.Until(deadline)
+		if steps >= maxSteps || left <= 0 {
+			return nil, false
+		}
+		steps++
+		f, err := checker.FirstUnhonoured(pops, inits, min(left, stepTimeout))
+		return f, err == nil
+	}
+	sort.SliceStable(all, func(i, j int) bool { return all[i].Call < all[j].Call })
+	fresh := []any{nil}
+	// 1. The end: the return of the first completion no linearization
+	// honours.
+	var end int64 = -1
+	if failIndex >= 0 {
+		for _, p := range all {
+			if c := p.Metadata.(*checker.RegisterOp).Complete; c != nil && c.Index == failIndex && p.Return != math.MaxInt64 {
+				end = p.Return
+			}
+		}
+	}
+	prefix := func(end int64) []porcupine.Operation {
+		var out []porcupine.Operation
+		for _, p := range all {
+			if p.Call <= end {
+				out = append(out, p)
+			}
+		}
+		return out
+	}
+	var failing *porcupine.Operation
+	if end >= 0 {
+		f, ok := check(prefix(end), fresh)
+		if ok && f != nil {
+			failing, end = f, f.Return
+		}
+	}
+	if failing == nil {
+		f, ok := check(all, fresh)
+		if !ok || f == nil {
+			return nil
+		}
+		failing, end = f, f.Return
+	}
+	w := &window{all: all, ops: prefix(end), inits: fresh, failing: failing, start: all[0].Call}
+	values := registerValues(all)
+	// 2. The start: the latest call time whose window still fails,
+	// searched by galloping back from the end, then bisecting.
+	var starts []int64
+	for _, p := range w.ops {
+		if p.Call > w.start && (len(starts) == 0 || starts[len(starts)-1] != p.Call) {
+			starts = append(starts, p.Call)
+		}
+	}
+	try := func(i int) bool { // window from starts[i]
+		pops := cut(w.ops, starts[i])
+		f, ok := check(pops, values)
+		if ok && f != nil {
+			w.ops, w.inits, w.failing, w.start = pops, values, f, starts[i]
+			return true
+		}
+		return false
+	}
+	lo, hi := -1, len(starts) // starts[lo] fails (-1: the prefix), starts[hi] does not (or is past the end)
+	for gap := 1; hi-gap > lo; gap *= 2 {
+		if try(hi - gap) {
+			lo = hi - gap
+			break
+		}
+		hi -= gap
+	}
+	for hi-lo > 1 {
+		mid := (lo + hi) / 2
+		if try(mid) {
+			lo = mid
+		} else {
+			hi = mid
+		}
+	}
+	// 3. Reads the refutation does not need.
+	for i := 0; i < len(w.ops); i++ {
+		p := w.ops[i]
+		in := p.Input.(checker.RegisterInput)
+		if in.F != "read" || p.Metadata == w.failing.Metadata {
+			continue
+		}
+		pops := slices.Delete(slices.Clone(w.ops), i, i+1)
+		f, ok := check(pops, w.inits)
+		if !ok && steps >= maxSteps {
+			break
+		}
+		if ok && f != nil {
+			w.ops, w.failing = pops, f
+			i--
+		}
+	}
+	// Operations invoked after the failing return play no part.
+	w.ops = slices.DeleteFunc(w.ops, func(p porcupine.Operation) bool { return p.Call > w.failing.Return })
+	w.failing = find(w.ops, w.failing.Metadata)
+	if w.failing == nil {
+		return nil
+	}
+	return w
+}
+
+// find returns the operation of pops with the given metadata.
+func find(pops []porcupine.Operation, meta any) *porcupine.Operation {
+	for i := range pops {
+		if pops[i].Metadata == meta {
+			return &pops[i]
+		}
+	}
+	return nil
+}
+
+// cut returns the part of pops from t0 on (see the comment at the top):
+// operations completed before t0 are dropped, reads across t0 too, and
+// writes and cas across t0 get an unknown outcome.
+func cut(pops []porcupine.Operation, t0 int64) []porcupine.Operation {
+	var out []porcupine.Operation
+	for _, p := range pops {
+		switch {
+		case p.Return < t0:
+			continue
+		case p.Call < t0:
+			if p.Input.(checker.RegisterInput).F == "read" {
+				continue
+			}
+			out = append(out, porcupine.Operation{ClientId: p.ClientId, Input: p.Input, Call: p.Call,
+				Output: checker.RegisterOutput{Unknown: true}, Return: math.MaxInt64, Metadata: p.Metadata})
+		default:
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// registerValues lists the states the register can usefully hold at the
+// start of a window: nil (which stands for every value no operation
+// mentions) and every value an operation mentions.
+func registerValues(pops []porcupine.Operation) []any {
+	seen := map[string]bool{"null": true}
+	out := []any{nil}
+	add := func(v any) {
+		if v == nil {
+			return
+		}
+		if k := history.Key(v); !seen[k] {
+			seen[k] = true
+			out = append(out, v)
+		}
+	}
+	for _, p := range pops {
+		in := p.Input.(checker.RegisterInput)
+		add(in.Value)
+		add(in.From)
+		add(in.To)
+		add(p.Output.(checker.RegisterOutput).Value)
+	}
+	return out
+}
+
+// origin returns the history operations behind a window operation.
+func origin(p porcupine.Operation) *checker.RegisterOp { return p.Metadata.(*checker.RegisterOp) }
+
+// span renders when an operation ran: "at 1.203–1.221 s", "from 1.203 s
+// (no reply)".
+func span(r *checker.RegisterOp) string {
+	if r.Complete == nil {
+		return fmt.Sprintf("from %.3f s (never completed)", float64(r.Invoke.Time)/1e9)
+	}
+	return fmt.Sprintf("at %.3f–%.3f s", float64(r.Invoke.Time)/1e9, float64(r.Complete.Time)/1e9)
+}
+
+// did renders what an operation did: "wrote 3", "read 1", "cas 1→3".
+func did(r *checker.RegisterOp) string {
+	switch r.Invoke.F {
+	case "read":
+		if r.Complete != nil && r.Complete.Type == history.OK {
+			if r.Complete.Value == nil {
+				return "read nothing (key missing)"
+			}
+			return "read " + history.Key(r.Complete.Value)
+		}
+		return "read"
+	case "write":
+		return "wrote " + history.Key(r.Invoke.Value)
+	case "cas":
+		if ft, ok := r.Invoke.Value.([]any); ok && len(ft) == 2 {
+			return fmt.Sprintf("cas %s→%s", history.Key(ft[0]), history.Key(ft[1]))
+		}
+	}
+	return r.Invoke.F
+}
+
+// outcome renders how an operation ended: "(ok)", "(outcome unknown:
+// timeout (no reply in time))".
+func outcome(r *checker.RegisterOp) string {
+	switch {
+	case r.Complete == nil:
+		return "(outcome unknown)"
+	case r.Complete.Type == history.OK:
+		return "(ok)"
+	}
+	return "(outcome unknown: " + explain.ErrorName(*r.Complete) + ")"
+}
+
+// sentence describes one operation: "process 4 (on n1) wrote 3 at
+// 1.203–1.221 s (ok)".
+func sentence(ev *explain.Evidence, r *checker.RegisterOp) string {
+	return fmt.Sprintf("%s %s %s %s", ev.Who(r.Invoke), did(r), span(r), outcome(r))
+}
+
+// example tells the window as a story: its operations in the order they
+// began, the one that cannot be honoured last, and why.
+func (w *window) example(ev *explain.Evidence, key string) results.Example {
+	ops := slices.Clone(w.ops)
+	sort.SliceStable(ops, func(i, j int) bool { return ops[i].Call < ops[j].Call })
+	var lines []string
+	if last := w.lastProducer(); last != nil && find(w.ops, last.Metadata) == nil {
+		lines = append(lines, "before: "+sentence(ev, origin(*last))+", the last write of the value seen below")
+	}
+	if len(w.inits) > 1 {
+		lines = append(lines, fmt.Sprintf("from %.3f s, whatever key %s held then:", float64(w.start)/1e9, key))
+	}
+	for i, p := range ops {
+		r := origin(p)
+		s := sentence(ev, r)
+		switch {
+		case p.Metadata == w.failing.Metadata:
+			if i == len(ops)-1 && i > 0 {
+				s = "then " + s
+			}
+			s += ", " + w.reason(ev)
+		case p.Call < w.start:
+			s += " — it began earlier and may have taken effect before " + fmt.Sprintf("%.3f s", float64(w.start)/1e9)
+		}
+		lines = append(lines, s)
+	}
+	return results.Example{
+		Text:  fmt.Sprintf("key %s: %s %s %s, %s", key, ev.Who(origin(*w.failing).Invoke), did(origin(*w.failing)), span(origin(*w.failing)), w.reason(ev)),
+		Lines: lines,
+	}
+}
+
+// observed returns the value the failing operation needed the register to
+// hold: what a read returned, a cas's from.
+func observed(r *checker.RegisterOp) (any, bool) {
+	switch r.Invoke.F {
+	case "read":
+		if r.Complete != nil {
+			return r.Complete.Value, true
+		}
+	case "cas":
+		if ft, ok := r.Invoke.Value.([]any); ok && len(ft) == 2 {
+			return ft[0], true
+		}
+	}
+	return nil, false
+}
+
+// sets returns the value an operation leaves in the register when it
+// takes effect: a write's value, a cas's to.
+func sets(r *checker.RegisterOp) (any, bool) {
+	switch r.Invoke.F {
+	case "write":
+		return r.Invoke.Value, true
+	case "cas":
+		if ft, ok := r.Invoke.Value.([]any); ok && len(ft) == 2 {
+			return ft[1], true
+		}
+	}
+	return nil, false
+}
+
+// lastProducer returns the operation of the key's history that last
+// began writing the value the failing operation saw before it returned,
+// nil when there is none.
+func (w *window) lastProducer() *porcupine.Operation {
+	v, ok := observed(origin(*w.failing))
+	if !ok || v == nil {
+		return nil
+	}
+	var last *porcupine.Operation
+	for i, p := range w.all {
+		if p.Call > w.failing.Return || p.Metadata == w.failing.Metadata {
+			continue
+		}
+		if s, ok := sets(origin(p)); ok && history.Equal(s, v) && (last == nil || p.Call >= last.Call) {
+			last = &w.all[i]
+		}
+	}
+	return last
+}
+
+// reason says why the failing operation cannot be honoured, claiming only
+// what the key's whole history shows: that no operation ever wrote the
+// value it saw; or that another value was written after every write of
+// it and before the operation began; or, when neither holds, that no
+// order of the window's operations explains it.
+func (w *window) reason(ev *explain.Evidence) string {
+	fr := origin(*w.failing)
+	v, ok := observed(fr)
+	if !ok || v == nil {
+		return fmt.Sprintf("though no order of these %s that respects when each ran explains it", results.Plural(len(w.ops), "operation"))
+	}
+	vk := history.Key(v)
+	saw := "this read"
+	if fr.Invoke.F == "cas" {
+		saw = "this cas"
+	}
+	// Every operation that may have written v before the failing one
+	// returned, from the whole history.
+	var producers []porcupine.Operation
+	for _, p := range w.all {
+		if p.Call > w.failing.Return {
+			continue
+		}
+		if s, ok := sets(origin(p)); ok && history.Key(s) == vk {
+			producers = append(producers, p)
+		}
+	}
+	if len(producers) == 0 {
+		return fmt.Sprintf("though no operation had written %s", vk)
+	}
+	// An overwrite: a definite write or cas of another value that began
+	// after every producer of v had returned and returned before the
+	// failing operation began.
+	var over *porcupine.Operation
+	for i, p := range w.all {
+		r := origin(p)
+		if p.Output.(checker.RegisterOutput).Unknown || p.Return >= w.failing.Call {
+			continue
+		}
+		s, ok := sets(r)
+		if !ok || history.Key(s) == vk {
+			continue
+		}
+		after := true
+		for _, q := range producers {
+			if q.Return >= p.Call {
+				after = false
+				break
+			}
+		}
+		if after && (over == nil || p.Return > over.Return) {
+			over = &w.all[i]
+		}
+	}
+	if over == nil {
+		return fmt.Sprintf("though no order of these %s that respects when each ran leaves %s in key %s then",
+			results.Plural(len(w.ops), "operation"), vk, history.Key(w.key))
+	}
+	or := origin(*over)
+	s, _ := sets(or)
+	return fmt.Sprintf("though %s had %s %s %s, after every write of %s and before %s began",
+		ev.Who(or.Invoke), map[bool]string{true: "written", false: "set it to"}[or.Invoke.F == "write"], history.Key(s), span(or), vk, saw)
+}
+
+// fileName keeps a key's text safe as part of a file name.
+var unsafeName = regexp.MustCompile(`[^A-Za-z0-9_.-]+`)
+
+// visualize writes porcupine's visualization of the window as
+// linearizability-<key>.html and returns its name, "" when it wrote
+// nothing (porcupine found no refutation in time, or writing failed).
+func visualize(ev *explain.Evidence, key string, w *window) string {
+	model := checker.CASRegisterModelFrom(w.inits)
+	model.DescribeOperationMetadata = func(info any) string {
+		r, ok := info.(*checker.RegisterOp)
+		if !ok {
+			return ""
+		}
+		return sentence(ev, r)
+	}
+	res, info := porcupine.CheckOperationsVerbose(model, w.ops, visualizeTimeout)
+	if res != porcupine.Illegal {
+		return ""
+	}
+	name := "linearizability-" + strings.Trim(unsafeName.ReplaceAllString(key, "_"), "_") + ".html"
+	err := ev.WriteFile(name, func(out io.Writer) error { return porcupine.Visualize(model, info, out) })
+	if err != nil {
+		return ""
+	}
+	return name
+}
+
+// lookup returns m's value under the keyword k, nil when there is none.
+func lookup(m edn.Map, k string) any { return lookupKey(m, edn.Keyword(k)) }
+
+// lookupKey returns m's value under key k, nil when there is none.
+func lookupKey(m edn.Map, k any) any {
+	for _, e := range m {
+		if history.Equal(e.Key, k) {
+			return e.Val
+		}
+	}
+	return nil
+}

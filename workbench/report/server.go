@@ -246,6 +246,11 @@ func serveFile(w http.ResponseWriter, r *http.Request, root string) {
 	if t, ok := textTypes[path.Ext(name)]; ok {
 		w.Header().Set("Content-Type", t)
 	}
+	if linearizabilityPage.MatchString(path.Base(name)) && fs.ValidPath(name) {
+		if csp, ok := linearizabilityPolicy(fsRoot, name); ok {
+			w.Header().Set("Content-Security-Policy", csp)
+		}
+	}
 	http.StripPrefix("/files", http.FileServerFS(confinedFS{fsRoot})).ServeHTTP(w, r)
 }
 

@@ -1,0 +1,312 @@
+package linkv
+
+import (
+	"math/rand/v2"
+	"slices"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/anishathalye/porcupine"
+
+	"github.com/glomers/glomers/workbench/checker"
+	"github.com/glomers/glomers/workbench/explain"
+	"github.com/glomers/glomers/workbench/history"
+	"github.com/glomers/glomers/workbench/results"
+)
+
+// hist builds a lin-kv history on key 0 from operations given with their
+// call and return times in milliseconds.
+type hist struct{ ops []history.Op }
+
+// op adds an operation: f is "read" (v: the value read), "write" (v: the
+// value written) or "cas" (v: [from to]); ret < 0 leaves it without a
+// completion, and typ is the completion's type.
+func (h *hist) op(p int, f string, v any, typ history.Type, call, ret int64) *hist {
+	inv := []any{int64(0), v}
+	if f == "read" {
+		inv = []any{int64(0), nil}
+	}
+	h.ops = append(h.ops, history.Op{Type: history.Invoke, Process: p, F: f, Value: inv, Time: call * 1e6})
+	if ret >= 0 {
+		c := history.Op{Type: typ, Process: p, F: f, Value: []any{int64(0), v}, Time: ret * 1e6}
+		if typ == history.Info {
+			c.Error = "indeterminate: timeout"
+		}
+		h.ops = append(h.ops, c)
+	}
+	return h
+}
+
+func (h *hist) ok(p int, f string, v any, call, ret int64) *hist {
+	return h.op(p, f, v, history.OK, call, ret)
+}
+
+// done orders the history by time and numbers it.
+func (h *hist) done() []history.Op {
+	sort.SliceStable(h.ops, func(i, j int) bool { return h.ops[i].Time < h.ops[j].Time })
+	for i := range h.ops {
+		h.ops[i].Index = i
+	}
+	return h.ops
+}
+
+// evidence checks ops as the lin-kv workload does and returns what an
+// explanation is drawn from: three nodes, three threads.
+func evidence(ops []history.Op) *explain.Evidence {
+	return &explain.Evidence{Ops: ops, Nodes: []string{"n0", "n1", "n2"}, Concurrency: 3,
+		Workload: checker.LinearizableKV(ops, time.Minute)}
+}
+
+// explainOne explains ops and returns the single finding about keys that
+// are not linearizable, failing t otherwise.
+func explainOne(t *testing.T, ops []history.Op) results.Finding {
+	t.Helper()
+	ev := evidence(ops)
+	if checker.ValidityOf(ev.Workload) != checker.Invalid {
+		t.Fatalf("the checker finds the history %v, want invalid", checker.ValidityOf(ev.Workload))
+	}
+	found := (&linKV{}).Explain(ev)
+	if len(found) != 1 || found[0].Kind != "not-linearizable" || found[0].Count != 1 || len(found[0].Examples) != 1 {
+		t.Fatalf("findings %+v, want one not-linearizable key with one example", found)
+	}
+	return found[0]
+}
+
+// A read of a value overwritten before it began: the window is the
+// overwrite and the read, however long the history before them, and the
+// story names both and the write the read should not have seen.
+func TestExplainOverwrittenValue(t *testing.T) {
+	h := &hist{}
+	var at int64
+	for i := range 30 { // a long linearizable past
+		h.ok(i%3, "write", int64(i%5), at, at+5).ok((i+1)%3, "read", int64(i%5), at+6, at+8)
+		at += 10
+	}
+	h.ok(0, "write", int64(1), at, at+10)
+	h.ok(1, "write", int64(3), at+20, at+30)
+	h.ok(2, "read", int64(1), at+40, at+50)
+	f := explainOne(t, h.done())
+	ex := f.Examples[0]
+	for _, want := range []string{"process 2 (on n2) read 1", "process 1 (on n1) had written 3", "after every write of 1 and before this read began"} {
+		if !strings.Contains(ex.Text, want) || !strings.Contains(f.Summary, want) {
+			t.Errorf("example %q or summary %q lacks %q", ex.Text, f.Summary, want)
+		}
+	}
+	// The window: the overwrite and the read (after the whole-key state
+	// line and the write of 1 before it, for context).
+	var ops []string
+	for _, l := range ex.Lines {
+		if strings.HasPrefix(l, "process") || strings.HasPrefix(l, "then process") {
+			ops = append(ops, l)
+		}
+	}
+	if len(ops) != 2 || !strings.Contains(ops[0], "process 1 (on n1) wrote 3") || !strings.Contains(ops[1], "then process 2 (on n2) read 1") {
+		t.Errorf("window %q, want the write of 3 then the read of 1", ops)
+	}
+	if !strings.HasPrefix(ex.Lines[0], "before: process 0 (on n0) wrote 1") {
+		t.Errorf("the story does not begin with the last write of 1: %q", ex.Lines)
+	}
+	if f.Short != "key 0 not linearizable" {
+		t.Errorf("short %q", f.Short)
+	}
+}
+
+// A value nobody wrote is said to be so.
+func TestExplainValueNeverWritten(t *testing.T) {
+	h := (&hist{}).ok(0, "write", int64(1), 0, 10).ok(1, "read", int64(7), 20, 30)
+	f := explainOne(t, h.done())
+	if want := "process 1 (on n1) read 7 at 0.020–0.030 s, though no operation had written 7"; !strings.Contains(f.Examples[0].Text, want) {
+		t.Errorf("example %q lacks %q", f.Examples[0].Text, want)
+	}
+}
+
+// When the other value was written concurrently with the value seen, it
+// did not overwrite it "after every write": the explanation must not
+// blame it, and says only that no order explains the read.
+func TestExplainDoesNotBlameAConcurrentWrite(t *testing.T) {
+	h := (&hist{}).
+		ok(0, "write", int64(1), 0, 100). // long, concurrent with the write of 3
+		ok(1, "write", int64(3), 20, 30).
+		ok(2, "read", int64(1), 40, 50). // the write of 1 came after the write of 3
+		ok(1, "read", int64(3), 60, 70)  // so 3 is gone: not linearizable
+	f := explainOne(t, h.done())
+	ex := f.Examples[0]
+	if strings.Contains(ex.Text, "had written") || strings.Contains(ex.Text, "had set") {
+		t.Errorf("example %q blames a write that was concurrent with the write of 3", ex.Text)
+	}
+	if !strings.Contains(ex.Text, "process 1 (on n1) read 3") || !strings.Contains(ex.Text, "no order of these") {
+		t.Errorf("example %q does not say that no order explains the read of 3", ex.Text)
+	}
+}
+
+// A cas that needed a value already overwritten is told as such.
+func TestExplainCas(t *testing.T) {
+	h := (&hist{}).
+		ok(0, "write", int64(2), 0, 10).
+		ok(1, "write", int64(4), 20, 30).
+		ok(2, "cas", []any{int64(2), int64(0)}, 40, 50)
+	f := explainOne(t, h.done())
+	if want := "process 2 (on n2) cas 2→0 at 0.040–0.050 s, though process 1 (on n1) had written 4"; !strings.Contains(f.Examples[0].Text, want) {
+		t.Errorf("example %q lacks %q", f.Examples[0].Text, want)
+	}
+	if !strings.Contains(f.Examples[0].Text, "before this cas began") {
+		t.Errorf("example %q", f.Examples[0].Text)
+	}
+}
+
+// A linearizable history gets no finding, even asked directly.
+func TestExplainLinearizableHistory(t *testing.T) {
+	h := (&hist{}).ok(0, "write", int64(1), 0, 100).ok(1, "write", int64(3), 20, 30).ok(2, "read", int64(1), 40, 50)
+	ev := evidence(h.done())
+	if v := checker.ValidityOf(ev.Workload); v != checker.Valid {
+		t.Fatalf("checker: %v", v)
+	}
+	if found := (&linKV{}).Explain(ev); len(found) != 0 {
+		t.Errorf("a linearizable history explained: %+v", found)
+	}
+	if w := shrink(keyOps(t, ev.Ops), -1, time.Now().Add(time.Minute)); w != nil {
+		t.Errorf("shrink found a failing window in a linearizable history: %+v", w.ops)
+	}
+}
+
+func keyOps(t *testing.T, ops []history.Op) []history.Op {
+	t.Helper()
+	keys, err := checker.SplitKeys(ops)
+	if err != nil || len(keys) != 1 {
+		t.Fatalf("split: %v, %d keys", err, len(keys))
+	}
+	return keys[0].Ops
+}
+
+// simulate produces a linearizable history of one register (values
+// 0…4): n processes run ops one after another, each taking effect at a
+// random instant inside its interval; some writes and cas time out
+// (:info), having applied or not.
+func simulate(rng *rand.Rand, n, perProcess int) []history.Op {
+	type sim struct {
+		p              int
+		f              string
+		v              any
+		call, at, ret  int64
+		typ            history.Type
+		applies, inval bool
+	}
+	var sims []*sim
+	for p := range n {
+		t := rng.Int64N(100)
+		for range perProcess {
+			s := &sim{p: p, call: t, typ: history.OK, applies: true}
+			s.at = t + 1 + rng.Int64N(30)
+			s.ret = s.at + 1 + rng.Int64N(30)
+			switch rng.IntN(3) {
+			case 0:
+				s.f = "read"
+			case 1:
+				s.f, s.v = "write", int64(rng.IntN(5))
+			default:
+				s.f, s.v = "cas", []any{int64(rng.IntN(5)), int64(rng.IntN(5))}
+			}
+			if s.f != "read" && rng.IntN(10) == 0 {
+				s.typ, s.applies = history.Info, rng.IntN(2) == 0
+			}
+			sims = append(sims, s)
+			t = s.ret + 1 + rng.Int64N(10)
+		}
+	}
+	byAt := slices.Clone(sims)
+	sort.Slice(byAt, func(i, j int) bool { return byAt[i].at < byAt[j].at })
+	var state any
+	for _, s := range byAt {
+		switch s.f {
+		case "read":
+			s.v = state
+		case "write":
+			if s.applies {
+				state = s.v
+			}
+		case "cas":
+			ft := s.v.([]any)
+			if state == nil || state.(int64) != ft[0].(int64) {
+				if s.typ == history.OK {
+					s.typ = history.Fail
+				}
+			} else if s.applies {
+				state = ft[1]
+			}
+		}
+	}
+	h := &hist{}
+	for _, s := range sims {
+		if s.f == "read" && s.v == nil {
+			continue // a read of a missing key fails
+		}
+		h.op(s.p, s.f, s.v, s.typ, s.call, s.ret)
+	}
+	return h.done()
+}
+
+// Cutting a linearizable history anywhere leaves a window that is
+// linearizable from some state: the cut is sound, so a window that
+// cannot be linearized proves the whole history cannot be.
+func TestCutIsSound(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 7))
+	for i := range 200 {
+		ops := simulate(rng, 4, 12)
+		all, err := checker.RegisterOperations(keyOps(t, ops))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if f, err := checker.FirstUnhonoured(all, []any{nil}, time.Minute); err != nil || f != nil {
+			t.Fatalf("history %d: the simulation is not linearizable: %v %v", i, f, err)
+		}
+		for _, p := range all {
+			w := cut(all, p.Call)
+			if f, err := checker.FirstUnhonoured(w, registerValues(all), time.Minute); err != nil || f != nil {
+				t.Fatalf("history %d cut at %d: the window is not linearizable (%v, %v), the history is", i, p.Call, f, err)
+			}
+		}
+	}
+}
+
+// Every window found in histories made stale on purpose cannot be
+// linearized, by porcupine's own search from every state it may start
+// in, and it is no longer than the failing prefix.
+func TestWindowsCannotBeLinearized(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 9))
+	found := 0
+	for i := 0; i < 300 && found < 40; i++ {
+		ops := simulate(rng, 4, 15)
+		// A stale read: one read now returns another value.
+		var reads []int
+		for j, op := range ops {
+			if op.F == "read" && op.Type == history.OK {
+				reads = append(reads, j)
+			}
+		}
+		if len(reads) == 0 {
+			continue
+		}
+		j := reads[rng.IntN(len(reads))]
+		ops[j].Value = []any{int64(0), int64(rng.IntN(5))}
+		kops := keyOps(t, ops)
+		if checker.ValidityOf(checker.CheckRegisterHistory(kops, time.Minute)) != checker.Invalid {
+			continue
+		}
+		found++
+		w := shrink(kops, -1, time.Now().Add(time.Minute))
+		if w == nil {
+			t.Fatalf("history %d: no window found", i)
+		}
+		if res := porcupine.CheckOperationsTimeout(checker.CASRegisterModelFrom(w.inits), w.ops, 10*time.Second); res != porcupine.Illegal {
+			t.Fatalf("history %d: porcupine finds the window %v (%d ops)", i, res, len(w.ops))
+		}
+		if find(w.ops, w.failing.Metadata) == nil {
+			t.Fatalf("history %d: the failing operation is not in the window", i)
+		}
+	}
+	if found < 20 {
+		t.Fatalf("only %d stale histories", found)
+	}
+}

@@ -532,9 +532,9 @@ func (w *window) lastProducer() *porcupine.Operation {
 
 // reason says why the failing operation cannot be honoured, claiming only
 // what the key's whole history shows: that no operation ever wrote the
-// value it saw; or that another value was written after every write of
-// it and before the operation began; or, when neither holds, that no
-// order of the window's operations explains it.
+// value it saw; or that another value was written, or read, after every
+// write of it and before the operation began; or, when neither holds,
+// that no order of the window's operations explains it.
 func (w *window) reason(ev *explain.Evidence) string {
 	fr := origin(*w.failing)
 	v, ok := observed(fr)
@@ -546,9 +546,41 @@ func (w *window) reason(ev *explain.Evidence) string {
 	if fr.Invoke.F == "cas" {
 		saw = "this cas"
 	}
-	// Every operation that may have written v before the failing one
-	// returned, from the whole history.
-	var producers []porcupine.Operation
+	over, producers := w.witness(v)
+	if len(producers) == 0 {
+		return fmt.Sprintf("though no operation had written %s", vk)
+	}
+	if over == nil {
+		return fmt.Sprintf("though no order of these %s that respects when each ran leaves %s in key %s then",
+			results.Plural(len(w.ops), "operation"), vk, history.Key(w.key))
+	}
+	or := origin(*over)
+	var act string
+	switch or.Invoke.F {
+	case "write":
+		act = "had written"
+	case "read":
+		act = "had read"
+	default:
+		act = "had set it to"
+	}
+	x, _ := sets(or)
+	if or.Invoke.F == "read" {
+		x = or.Complete.Value
+	}
+	return fmt.Sprintf("though %s %s %s %s, after every write of %s and before %s began",
+		ev.Who(or.Invoke), act, history.Key(x), span(or), vk, saw)
+}
+
+// witness returns the operations of the key's history that may have
+// written v before the failing operation returned, and an operation
+// showing that v was gone by the time the failing operation began (nil
+// when none does): a definite write or cas of another value, or a read
+// of another value, that began after every producer of v had returned
+// (so none can come after it) and returned before the failing operation
+// began. The window's own witnesses are preferred, then the latest.
+func (w *window) witness(v any) (over *porcupine.Operation, producers []porcupine.Operation) {
+	vk := history.Key(v)
 	for _, p := range w.all {
 		if p.Call > w.failing.Return {
 			continue
@@ -558,19 +590,28 @@ func (w *window) reason(ev *explain.Evidence) string {
 		}
 	}
 	if len(producers) == 0 {
-		return fmt.Sprintf("though no operation had written %s", vk)
+		return nil, nil
 	}
-	// An overwrite: a definite write or cas of another value that began
-	// after every producer of v had returned and returned before the
-	// failing operation began.
-	var over *porcupine.Operation
+	better := func(p *porcupine.Operation) bool {
+		if over == nil {
+			return true
+		}
+		inP, inO := find(w.ops, p.Metadata) != nil, find(w.ops, over.Metadata) != nil
+		if inP != inO {
+			return inP
+		}
+		return p.Return > over.Return
+	}
 	for i, p := range w.all {
 		r := origin(p)
 		if p.Output.(checker.RegisterOutput).Unknown || p.Return >= w.failing.Call {
 			continue
 		}
-		s, ok := sets(r)
-		if !ok || history.Key(s) == vk {
+		x, ok := sets(r)
+		if r.Invoke.F == "read" {
+			x, ok = r.Complete.Value, r.Complete.Value != nil
+		}
+		if !ok || history.Key(x) == vk {
 			continue
 		}
 		after := true
@@ -580,18 +621,11 @@ func (w *window) reason(ev *explain.Evidence) string {
 				break
 			}
 		}
-		if after && (over == nil || p.Return > over.Return) {
+		if after && better(&w.all[i]) {
 			over = &w.all[i]
 		}
 	}
-	if over == nil {
-		return fmt.Sprintf("though no order of these %s that respects when each ran leaves %s in key %s then",
-			results.Plural(len(w.ops), "operation"), vk, history.Key(w.key))
-	}
-	or := origin(*over)
-	s, _ := sets(or)
-	return fmt.Sprintf("though %s had %s %s %s, after every write of %s and before %s began",
-		ev.Who(or.Invoke), map[bool]string{true: "written", false: "set it to"}[or.Invoke.F == "write"], history.Key(s), span(or), vk, saw)
+	return over, producers
 }
 
 // fileName keeps a key's text safe as part of a file name.

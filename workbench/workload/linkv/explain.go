@@ -116,36 +116,28 @@ func explainInvalid(ev *explain.Evidence, res edn.Map, invalid []any, deadline t
 	if len(f.Short) > 24 {
 		f.Short = fmt.Sprintf("%d keys not linearizable", len(invalid))
 	}
-	var client []history.Op
-	for _, op := range ev.Ops {
-		if op.IsClient() {
-			client = append(client, op)
-		}
-	}
-	keys, err := checker.SplitKeys(client)
-	byKey := map[string][]history.Op{}
-	if err == nil {
-		for _, k := range keys {
-			byKey[history.Key(k.Key)] = k.Ops
-		}
-	}
 	pictures := 0
 	var first *window
+	// The keys to shrink, and how far to read each one's history.
+	upTo := map[string]int{}
+	for _, k := range invalid[:min(len(invalid), results.MaxExamples)] {
+		sub, _ := lookupKey(res, k).(edn.Map)
+		lin, _ := lookup(sub, "linearizable").(edn.Map)
+		upTo[history.Key(k)] = failingIndex(lin)
+	}
+	byKey := keyOps(ev.Ops, upTo)
 	for _, k := range invalid {
 		if len(f.Examples) >= results.MaxExamples {
 			break
 		}
 		name := history.Key(k)
-		ops := byKey[name]
 		var w *window
-		if time.Now().Before(deadline) && ops != nil {
-			sub, _ := lookupKey(res, k).(edn.Map)
-			lin, _ := lookup(sub, "linearizable").(edn.Map)
+		if ops := byKey[name]; time.Now().Before(deadline) && len(ops) > 0 {
 			until := time.Now().Add(keyBudget)
 			if until.After(deadline) {
 				until = deadline
 			}
-			if w = shrink(ops, failingIndex(lin), until); w != nil {
+			if w = shrink(ops, upTo[name], until); w != nil {
 				w.key = k
 			}
 		}
@@ -189,6 +181,69 @@ func keyList(keys []any) string {
 		names = append(names, "…")
 	}
 	return fmt.Sprintf("%s (%s) are", results.Plural(len(keys), "key"), strings.Join(names, ", "))
+}
+
+// keyOps returns the operations of the keys upTo names (by their
+// history.Key) with the values of a single register, as
+// checker.SplitKeys gives them, in one pass that reads the history only
+// as far as it needs: for each key, up to the completion at index
+// upTo[key] and the completions of that key's operations still running
+// then (all of it when upTo[key] is negative). An explanation thus pays
+// for the part of the history before the failures, not for all of it.
+func keyOps(ops []history.Op, upTo map[string]int) map[string][]history.Op {
+	out := map[string][]history.Op{}
+	running := map[int]string{} // process → the key of its open invocation
+	open := map[string]int{}    // key → its open invocations
+	left := len(upTo)           // keys not done yet
+	done := map[string]bool{}
+	for _, op := range ops {
+		if left == 0 {
+			break
+		}
+		if !op.IsClient() {
+			continue
+		}
+		kv, ok := op.Value.([]any)
+		if op.Type == history.Invoke {
+			if !ok || len(kv) != 2 {
+				continue
+			}
+			key := history.Key(kv[0])
+			bound, wanted := upTo[key]
+			if !wanted || done[key] {
+				continue
+			}
+			if bound >= 0 && op.Index > bound {
+				if open[key] == 0 {
+					done[key] = true
+					left--
+				}
+				continue
+			}
+			running[op.Process] = key
+			open[key]++
+			op.Value = kv[1]
+			out[key] = append(out[key], op)
+			continue
+		}
+		key, isOpen := running[op.Process]
+		if !isOpen {
+			continue
+		}
+		delete(running, op.Process)
+		open[key]--
+		if ok && len(kv) == 2 && history.Key(kv[0]) == key {
+			op.Value = kv[1]
+		} else if op.Type == history.OK {
+			continue // malformed: the checker said so already
+		}
+		out[key] = append(out[key], op)
+		if bound := upTo[key]; bound >= 0 && op.Index > bound && open[key] == 0 && !done[key] {
+			done[key] = true
+			left--
+		}
+	}
+	return out
 }
 
 // failingIndex returns the history index of the operation a Knossos-style
@@ -251,7 +306,7 @@ func shrink(ops []history.Op, failIndex int, deadline time.Time) *window {
 	var end int64 = -1
 	if failIndex >= 0 {
 		for _, p := range all {
-			if c := p.Metadata.(*checker.RegisterOp).Complete; c != nil && c.Index == failIndex && p.Return != math.MaxInt64 {
+			if c := p.Metadata.(*checker.RegisterOp).Complete; c != nil && c.Index == failIndex && c.Type == history.OK {
 				end = p.Return
 			}
 		}
@@ -265,11 +320,16 @@ func shrink(ops []history.Op, failIndex int, deadline time.Time) *window {
 		}
 		return out
 	}
+	// The checker's counter-example names the first completion its
+	// linear search (the same as FirstUnhonoured's, from a fresh
+	// register) could not honour: trust it rather than search the
+	// prefix again, which would cost as much as the analysis did.
 	var failing *porcupine.Operation
 	if end >= 0 {
-		f, ok := check(prefix(end), fresh)
-		if ok && f != nil {
-			failing, end = f, f.Return
+		for i := range all {
+			if c := all[i].Metadata.(*checker.RegisterOp).Complete; c != nil && c.Index == failIndex {
+				failing = &all[i]
+			}
 		}
 	}
 	if failing == nil {
@@ -592,6 +652,10 @@ func (w *window) witness(v any) (over *porcupine.Operation, producers []porcupin
 	if len(producers) == 0 {
 		return nil, nil
 	}
+	lastReturn := producers[0].Return // the latest any producer of v returned
+	for _, q := range producers {
+		lastReturn = max(lastReturn, q.Return)
+	}
 	better := func(p *porcupine.Operation) bool {
 		if over == nil {
 			return true
@@ -614,14 +678,7 @@ func (w *window) witness(v any) (over *porcupine.Operation, producers []porcupin
 		if !ok || history.Key(x) == vk {
 			continue
 		}
-		after := true
-		for _, q := range producers {
-			if q.Return >= p.Call {
-				after = false
-				break
-			}
-		}
-		if after && better(&w.all[i]) {
+		if lastReturn < p.Call && better(&w.all[i]) {
 			over = &w.all[i]
 		}
 	}

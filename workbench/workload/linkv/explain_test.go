@@ -167,12 +167,12 @@ func TestExplainLinearizableHistory(t *testing.T) {
 	if found := (&linKV{}).Explain(ev); len(found) != 0 {
 		t.Errorf("a linearizable history explained: %+v", found)
 	}
-	if w := shrink(keyOps(t, ev.Ops), -1, time.Now().Add(time.Minute)); w != nil {
+	if w := shrink(splitOne(t, ev.Ops), -1, time.Now().Add(time.Minute)); w != nil {
 		t.Errorf("shrink found a failing window in a linearizable history: %+v", w.ops)
 	}
 }
 
-func keyOps(t *testing.T, ops []history.Op) []history.Op {
+func splitOne(t *testing.T, ops []history.Op) []history.Op {
 	t.Helper()
 	keys, err := checker.SplitKeys(ops)
 	if err != nil || len(keys) != 1 {
@@ -255,7 +255,7 @@ func TestCutIsSound(t *testing.T) {
 	rng := rand.New(rand.NewPCG(7, 7))
 	for i := range 200 {
 		ops := simulate(rng, 4, 12)
-		all, err := checker.RegisterOperations(keyOps(t, ops))
+		all, err := checker.RegisterOperations(splitOne(t, ops))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -291,7 +291,7 @@ func TestWindowsCannotBeLinearized(t *testing.T) {
 		}
 		j := reads[rng.IntN(len(reads))]
 		ops[j].Value = []any{int64(0), int64(rng.IntN(5))}
-		kops := keyOps(t, ops)
+		kops := splitOne(t, ops)
 		if checker.ValidityOf(checker.CheckRegisterHistory(kops, time.Minute)) != checker.Invalid {
 			continue
 		}
@@ -377,6 +377,45 @@ func checkWitness(t *testing.T, i int, kops []history.Op, w *window) {
 			}
 			if history.Equal(to, v) {
 				t.Fatalf("history %d: %v may have written %v at any time", i, inv, v)
+			}
+		}
+	}
+}
+
+// keyOps reads a key's operations as checker.SplitKeys does; bounded by
+// a completion, it stops once that completion and the operations then
+// running have been read.
+func TestKeyOps(t *testing.T) {
+	ops := staleKV(2, 10, 200, 2, 0.01)
+	keys, err := checker.SplitKeys(ops)
+	if err != nil || len(keys) < 4 {
+		t.Fatalf("split: %v, %d keys", err, len(keys))
+	}
+	for _, k := range keys {
+		name := history.Key(k.Key)
+		got := keyOps(ops, map[string]int{name: -1})[name]
+		want := slices.Clone(k.Ops) // SplitKeys puts each completion after its invocation
+		sort.Slice(want, func(i, j int) bool { return want[i].Index < want[j].Index })
+		if len(got) != len(want) {
+			t.Fatalf("key %s: %d operations, SplitKeys has %d", name, len(got), len(k.Ops))
+		}
+		for i := range got {
+			if got[i].Index != want[i].Index || !history.Equal(got[i].Value, want[i].Value) {
+				t.Fatalf("key %s op %d: %+v, SplitKeys has %+v", name, i, got[i], want[i])
+			}
+		}
+		mid := k.Ops[len(k.Ops)/2]
+		part := keyOps(ops, map[string]int{name: mid.Index, "no such key": -1})[name]
+		if len(part) >= len(k.Ops) || len(part) < len(k.Ops)/2 {
+			t.Errorf("key %s bounded at %d: %d of %d operations", name, mid.Index, len(part), len(k.Ops))
+		}
+		running := map[int]bool{}
+		for _, op := range part {
+			running[op.Process] = op.Type == history.Invoke
+		}
+		for p, open := range running {
+			if open {
+				t.Errorf("key %s bounded at %d: process %d's operation left without its completion", name, mid.Index, p)
 			}
 		}
 	}

@@ -117,7 +117,7 @@ func explainInvalid(ev *explain.Evidence, res edn.Map, invalid []any, deadline t
 		f.Short = fmt.Sprintf("%d keys not linearizable", len(invalid))
 	}
 	pictures := 0
-	var first *window
+	kinds := map[string]int{} // the windows' kinds of reason, see window.kind
 	// The keys to shrink, and how far to read each one's history.
 	upTo := map[string]int{}
 	for _, k := range invalid[:min(len(invalid), results.MaxExamples)] {
@@ -145,24 +145,34 @@ func explainInvalid(ev *explain.Evidence, res edn.Map, invalid []any, deadline t
 			f.Examples = append(f.Examples, results.Example{Text: fmt.Sprintf("key %s: not linearizable (no smaller window was found in time; see :workload :results in results.edn)", name)})
 			continue
 		}
-		if first == nil {
-			first = w
-		}
+		kinds[w.kind()]++
 		ex := w.example(ev, name)
 		if pictures < maxPictures && ev.WriteFile != nil {
 			if file := visualize(ev, name, w); file != "" {
 				ex.File = file
+				ex.Text += " (porcupine's view: " + file + ")"
 				pictures++
 			}
 		}
 		f.Examples = append(f.Examples, ex)
 	}
-	sum := fmt.Sprintf("%s not linearizable: no order of %s operations that respects when each ran explains the values they saw",
-		keyList(invalid), map[bool]string{true: "its", false: "their"}[len(invalid) == 1])
-	if first != nil {
-		fr := origin(*first.failing)
-		sum += fmt.Sprintf("; e.g. on key %s (a window of %s), %s %s %s, %s", history.Key(first.key), results.Plural(len(first.ops), "operation"),
-			ev.Who(fr.Invoke), did(fr), span(fr), first.reason(ev))
+	sum := keyList(invalid) + " not linearizable"
+	var why []string
+	for _, k := range []struct{ kind, text string }{
+		{"stale", "saw a value already overwritten before it began"},
+		{"unwritten", "saw a value no operation had written"},
+		{"order", "saw a value no order of the operations around it allows"},
+	} {
+		if n := kinds[k.kind]; n > 0 {
+			if len(invalid) == 1 {
+				why = append(why, "an operation "+k.text)
+			} else {
+				why = append(why, fmt.Sprintf("on %s an operation %s", results.Plural(n, "key"), k.text))
+			}
+		}
+	}
+	if len(why) > 0 {
+		sum += ": " + strings.Join(why, "; ")
 	}
 	f.Summary = sum + "."
 	return f
@@ -630,6 +640,24 @@ func (w *window) reason(ev *explain.Evidence) string {
 	}
 	return fmt.Sprintf("though %s %s %s %s, after every write of %s and before %s began",
 		ev.Who(or.Invoke), act, history.Key(x), span(or), vk, saw)
+}
+
+// kind classifies the window's reason: "stale" when a witness shows the
+// value seen was gone before the failing operation began, "unwritten"
+// when no operation wrote it, "order" otherwise.
+func (w *window) kind() string {
+	v, ok := observed(origin(*w.failing))
+	if !ok || v == nil {
+		return "order"
+	}
+	over, producers := w.witness(v)
+	switch {
+	case len(producers) == 0:
+		return "unwritten"
+	case over != nil:
+		return "stale"
+	}
+	return "order"
 }
 
 // witness returns the operations of the key's history that may have

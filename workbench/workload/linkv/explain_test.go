@@ -1,6 +1,7 @@
 package linkv
 
 import (
+	"errors"
 	"math/rand/v2"
 	"slices"
 	"sort"
@@ -11,6 +12,7 @@ import (
 	"github.com/anishathalye/porcupine"
 
 	"github.com/glomers/glomers/workbench/checker"
+	"github.com/glomers/glomers/workbench/edn"
 	"github.com/glomers/glomers/workbench/explain"
 	"github.com/glomers/glomers/workbench/history"
 	"github.com/glomers/glomers/workbench/results"
@@ -90,9 +92,12 @@ func TestExplainOverwrittenValue(t *testing.T) {
 	f := explainOne(t, h.done())
 	ex := f.Examples[0]
 	for _, want := range []string{"process 2 (on n2) read 1", "process 1 (on n1) had written 3", "after every write of 1 and before this read began"} {
-		if !strings.Contains(ex.Text, want) || !strings.Contains(f.Summary, want) {
-			t.Errorf("example %q or summary %q lacks %q", ex.Text, f.Summary, want)
+		if !strings.Contains(ex.Text, want) {
+			t.Errorf("example %q lacks %q", ex.Text, want)
 		}
+	}
+	if want := "Key 0 is not linearizable: an operation saw a value already overwritten before it began."; f.Summary != want {
+		t.Errorf("summary %q, want %q", f.Summary, want)
 	}
 	// The window: the overwrite and the read (after the whole-key state
 	// line and the write of 1 before it, for context).
@@ -418,5 +423,51 @@ func TestKeyOps(t *testing.T) {
 				t.Errorf("key %s bounded at %d: process %d's operation left without its completion", name, mid.Index, p)
 			}
 		}
+	}
+}
+
+// Two failing keys, for different reasons: the summary counts each
+// reason, and each key gets its own example.
+func TestExplainTwoKeys(t *testing.T) {
+	a := (&hist{}).ok(0, "write", int64(1), 0, 10).ok(1, "write", int64(3), 20, 30).ok(2, "read", int64(1), 40, 50).done()
+	b := (&hist{}).ok(0, "write", int64(1), 100, 110).ok(1, "read", int64(7), 120, 130).done()
+	for i := range b { // key 1
+		b[i].Value = []any{int64(1), b[i].Value.([]any)[1]}
+	}
+	ops := append(a, b...)
+	for i := range ops {
+		ops[i].Index = i
+	}
+	ev := evidence(ops)
+	found := (&linKV{}).Explain(ev)
+	if len(found) != 1 || found[0].Count != 2 || len(found[0].Examples) != 2 {
+		t.Fatalf("findings %+v, want one finding of 2 keys with 2 examples", found)
+	}
+	f := found[0]
+	if want := "2 keys (0, 1) are not linearizable: on 1 key an operation saw a value already overwritten before it began; on 1 key an operation saw a value no operation had written."; f.Summary != want {
+		t.Errorf("summary %q, want %q", f.Summary, want)
+	}
+	if f.Short != "2 keys not linearizable" {
+		t.Errorf("short %q", f.Short)
+	}
+	if !strings.HasPrefix(f.Examples[0].Text, "key 0: ") || !strings.HasPrefix(f.Examples[1].Text, "key 1: process 1 (on n1) read 7") {
+		t.Errorf("examples %q, %q", f.Examples[0].Text, f.Examples[1].Text)
+	}
+}
+
+// A key the checker could not decide is reported as such, not as a
+// failure.
+func TestExplainUndecidedKey(t *testing.T) {
+	unknown := checker.UnknownResult(errors.New("linearizability check timed out after 1m0s"))
+	ev := &explain.Evidence{Nodes: []string{"n0"}, Concurrency: 2, Workload: edn.K(
+		"valid?", checker.Unknown.EDN(),
+		"results", edn.Map{{Key: int64(4), Val: edn.K("linearizable", unknown, "valid?", checker.Unknown.EDN())}},
+		"failures", edn.Vector{int64(4)})}
+	found := (&linKV{}).Explain(ev)
+	if len(found) != 1 || found[0].Kind != "unknown" || found[0].Count != 1 || found[0].Short != "1 key undecided" {
+		t.Fatalf("findings %+v, want one undecided key", found)
+	}
+	if !strings.Contains(found[0].Summary, "could not decide 1 key (4)") || !strings.Contains(found[0].Examples[0].Text, "timed out after 1m0s") {
+		t.Errorf("finding %+v", found[0])
 	}
 }

@@ -544,10 +544,25 @@ func (w *window) example(ev *explain.Evidence, key string) results.Example {
 		}
 		lines = append(lines, s)
 	}
+	for _, f := range w.faults(ev) {
+		lines = append(lines, "meanwhile: "+f.String())
+	}
 	return results.Example{
 		Text:  fmt.Sprintf("key %s: %s %s %s, %s", key, ev.Who(origin(*w.failing).Invoke), did(origin(*w.failing)), span(origin(*w.failing)), w.reason(ev)),
 		Lines: lines,
 	}
+}
+
+// faults returns the nemesis faults in force at some time during the
+// window: from its start to the failing operation's return.
+func (w *window) faults(ev *explain.Evidence) []explain.Fault {
+	var out []explain.Fault
+	for _, f := range ev.Faults() {
+		if f.Start <= w.failing.Return && (f.End < 0 || f.End >= w.start) {
+			out = append(out, f)
+		}
+	}
+	return out
 }
 
 // observed returns the value the failing operation needed the register to
@@ -732,6 +747,20 @@ func visualize(ev *explain.Evidence, key string, w *window) string {
 	if res != porcupine.Illegal {
 		return ""
 	}
+	var notes []porcupine.Annotation
+	if len(w.inits) > 1 {
+		notes = append(notes, porcupine.Annotation{Tag: "window", Start: w.start,
+			Description: "window starts", Details: "Operations that completed before this point are left out, so the key may hold any value here; writes and cas still running here may or may not have taken effect."})
+	}
+	for _, f := range w.faults(ev) {
+		end := f.End
+		if end < 0 || end > w.failing.Return {
+			end = w.failing.Return
+		}
+		notes = append(notes, porcupine.Annotation{Tag: "nemesis", Start: max(f.Start, w.start), End: end,
+			Description: f.Kind, Details: f.String(), BackgroundColor: "#f2d7d5"})
+	}
+	info.AddAnnotations(notes)
 	name := "linearizability-" + strings.Trim(unsafeName.ReplaceAllString(key, "_"), "_") + ".html"
 	err := ev.WriteFile(name, func(out io.Writer) error { return porcupine.Visualize(model, info, out) })
 	if err != nil {

@@ -471,3 +471,30 @@ func TestExplainUndecidedKey(t *testing.T) {
 		t.Errorf("finding %+v", found[0])
 	}
 }
+
+// A partition in force during the window is stated as a fact beside the
+// story; one that healed before the window began is not.
+func TestExplainNamesFaultsDuringTheWindow(t *testing.T) {
+	h := &hist{}
+	grudge := edn.Vector{edn.Keyword("isolated"), edn.Map{{Key: "n0", Val: []string{"n1", "n2"}}}}
+	nemesisOp := func(f string, v any, ms int64) {
+		for _, typ := range []history.Type{history.Invoke, history.Info} {
+			h.ops = append(h.ops, history.Op{Type: typ, Process: history.NemesisProcess, F: f, Value: v, Time: ms * 1e6})
+		}
+	}
+	nemesisOp("start-partition", grudge, 1)
+	nemesisOp("stop-partition", nil, 5)
+	h.ok(0, "write", int64(1), 100, 110)
+	nemesisOp("start-partition", grudge, 115)
+	h.ok(1, "write", int64(3), 120, 130).ok(0, "read", int64(1), 140, 150)
+	f := explainOne(t, h.done())
+	var meanwhile []string
+	for _, l := range f.Examples[0].Lines {
+		if strings.HasPrefix(l, "meanwhile: ") {
+			meanwhile = append(meanwhile, l)
+		}
+	}
+	if len(meanwhile) != 1 || !strings.Contains(meanwhile[0], "from 0.12 s to the end") {
+		t.Errorf("fault lines %q, want the partition from 0.115 s only", meanwhile)
+	}
+}

@@ -743,7 +743,20 @@ func visualize(ev *explain.Evidence, key string, w *window) string {
 		}
 		return sentence(ev, r)
 	}
-	res, info := porcupine.CheckOperationsVerbose(model, w.ops, visualizeTimeout)
+	// Porcupine draws a row for every client id up to the largest: give
+	// the window's processes rows 0, 1, ... in order (each operation's
+	// tooltip names its process and node).
+	ops := slices.Clone(w.ops)
+	var procs []int
+	for _, p := range ops {
+		procs = append(procs, p.ClientId)
+	}
+	slices.Sort(procs)
+	procs = slices.Compact(procs)
+	for i := range ops {
+		ops[i].ClientId, _ = slices.BinarySearch(procs, ops[i].ClientId)
+	}
+	res, info := porcupine.CheckOperationsVerbose(model, ops, visualizeTimeout)
 	if res != porcupine.Illegal {
 		return ""
 	}

@@ -2,7 +2,9 @@ package linkv
 
 import (
 	"errors"
+	"io"
 	"math/rand/v2"
+	"regexp"
 	"slices"
 	"sort"
 	"strings"
@@ -496,5 +498,40 @@ func TestExplainNamesFaultsDuringTheWindow(t *testing.T) {
 	}
 	if len(meanwhile) != 1 || !strings.Contains(meanwhile[0], "from 0.12 s to the end") {
 		t.Errorf("fault lines %q, want the partition from 0.115 s only", meanwhile)
+	}
+}
+
+// Porcupine's page of a window: written under linearizability-<key>.html,
+// with one row per process of the window (not one per process id up to
+// the largest), each operation named by its process and node.
+func TestExplainVisualization(t *testing.T) {
+	h := (&hist{}).ok(40, "write", int64(1), 0, 10).ok(41, "write", int64(3), 20, 30).ok(17, "read", int64(1), 40, 50)
+	ev := evidence(h.done())
+	pages := map[string]string{}
+	ev.WriteFile = func(name string, write func(io.Writer) error) error {
+		var b strings.Builder
+		err := write(&b)
+		pages[name] = b.String()
+		return err
+	}
+	found := (&linKV{}).Explain(ev)
+	if len(found) != 1 || found[0].Examples[0].File != "linearizability-0.html" {
+		t.Fatalf("findings %+v, want one example drawn in linearizability-0.html", found)
+	}
+	page := pages["linearizability-0.html"]
+	if !strings.Contains(found[0].Examples[0].Text, "(porcupine's view: linearizability-0.html)") {
+		t.Errorf("example %q does not name the page", found[0].Examples[0].Text)
+	}
+	rows := map[string]bool{}
+	for _, m := range regexp.MustCompile(`"ClientId":(\d+)`).FindAllStringSubmatch(page, -1) {
+		rows[m[1]] = true
+	}
+	if len(rows) != 2 || !rows["0"] || !rows["1"] {
+		t.Errorf("client rows %v, want 0 and 1 for the window's two processes", rows)
+	}
+	for _, want := range []string{"process 41 (on n2) wrote 3", "process 17 (on n2) read 1"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("the page does not name %q", want)
+		}
 	}
 }

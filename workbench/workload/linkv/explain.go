@@ -45,16 +45,16 @@ import (
 // bounded whatever the history.
 const (
 	// stepTimeout bounds one check of a window.
-	stepTimeout = time.Second
+	stepTimeout = 500 * time.Millisecond
 	// keyBudget bounds the shrinking of one key's window.
-	keyBudget = 3 * time.Second
+	keyBudget = time.Second
 	// maxSteps caps the window checks per key.
 	maxSteps = 64
 	// totalBudget bounds the whole explanation; keys left when it runs
 	// out are counted but not shrunk.
-	totalBudget = 20 * time.Second
+	totalBudget = 5 * time.Second
 	// visualizeTimeout bounds porcupine's verbose check of a window.
-	visualizeTimeout = 2 * time.Second
+	visualizeTimeout = time.Second
 	// maxPictures caps the porcupine visualizations written per run.
 	maxPictures = 5
 )
@@ -147,7 +147,7 @@ func explainInvalid(ev *explain.Evidence, res edn.Map, invalid []any, deadline t
 		}
 		kinds[w.kind()]++
 		ex := w.example(ev, name)
-		if pictures < maxPictures && ev.WriteFile != nil {
+		if pictures < maxPictures && ev.WriteFile != nil && time.Now().Before(deadline) {
 			if file := visualize(ev, name, w); file != "" {
 				ex.File = file
 				ex.Text += " (porcupine's view: " + file + ")"
@@ -173,6 +173,9 @@ func explainInvalid(ev *explain.Evidence, res edn.Map, invalid []any, deadline t
 	}
 	if len(why) > 0 {
 		sum += ": " + strings.Join(why, "; ")
+		if told := kinds["stale"] + kinds["unwritten"] + kinds["order"]; told < len(invalid) {
+			sum += fmt.Sprintf(" (of the %d keys examined)", told)
+		}
 	}
 	f.Summary = sum + "."
 	return f
@@ -359,8 +362,9 @@ func shrink(ops []history.Op, failIndex int, deadline time.Time) *window {
 			starts = append(starts, p.Call)
 		}
 	}
+	base := w.ops
 	try := func(i int) bool { // window from starts[i]
-		pops := cut(w.ops, starts[i])
+		pops := cut(base, starts[i])
 		f, ok := check(pops, values)
 		if ok && f != nil {
 			w.ops, w.inits, w.failing, w.start = pops, values, f, starts[i]

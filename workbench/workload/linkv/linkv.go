@@ -20,6 +20,11 @@
 // in Maelstrom. Values are [key value] tuples: read [k nil] completes as
 // [k v], write [k v], cas [k [from to]]. Reads are idempotent (a timeout
 // is :fail); the RPC timeout is max(10 × latency, 1 s).
+//
+// When a key is not linearizable, the workload explains it (explain.go):
+// the smallest window of the key's operations that cannot be linearized,
+// told as a story of who did what when, and porcupine's visualization of
+// that window in the run's folder (linearizability-<key>.html).
 package linkv
 
 import (

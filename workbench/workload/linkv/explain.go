@@ -529,7 +529,13 @@ func (w *window) example(ev *explain.Evidence, key string) results.Example {
 	sort.SliceStable(ops, func(i, j int) bool { return ops[i].Call < ops[j].Call })
 	var lines []string
 	if last := w.lastProducer(); last != nil && find(w.ops, last.Metadata) == nil {
-		lines = append(lines, "before: "+sentence(ev, origin(*last))+", the last write of the value seen below")
+		s, _ := sets(origin(*last))
+		below := "the " + origin(*w.failing).Invoke.F + " below"
+		what := "the last write of " + history.Key(s) + " to begin before " + below
+		if last.Output.(checker.RegisterOutput).Unknown || origin(*last).Invoke.F == "cas" {
+			what = "the last operation that may have written " + history.Key(s) + " to begin before " + below
+		}
+		lines = append(lines, "before the window: "+sentence(ev, origin(*last))+", "+what)
 	}
 	if len(w.inits) > 1 {
 		lines = append(lines, fmt.Sprintf("from %.3f s, whatever key %s held then:", float64(w.start)/1e9, key))

@@ -112,7 +112,7 @@ func TestExplainOverwrittenValue(t *testing.T) {
 	if len(ops) != 2 || !strings.Contains(ops[0], "process 1 (on n1) wrote 3") || !strings.Contains(ops[1], "then process 2 (on n2) read 1") {
 		t.Errorf("window %q, want the write of 3 then the read of 1", ops)
 	}
-	if !strings.HasPrefix(ex.Lines[0], "before: process 0 (on n0) wrote 1") {
+	if !strings.HasPrefix(ex.Lines[0], "before the window: process 0 (on n0) wrote 1 at 0.300–0.310 s (ok), the last write of 1 to begin before the read below") {
 		t.Errorf("the story does not begin with the last write of 1: %q", ex.Lines)
 	}
 	if f.Short != "key 0 not linearizable" {

@@ -468,3 +468,28 @@ func TestCheckRegisterReportsDisagreement(t *testing.T) {
 		})
 	}
 }
+
+// FirstUnhonoured searches from any of the initial states it is given,
+// and names the operation whose completion cannot be honoured.
+func TestFirstUnhonouredFromInitialStates(t *testing.T) {
+	read3 := porcupine.Operation{ClientId: 0, Input: RegisterInput{F: "read"}, Output: RegisterOutput{Value: canonical("3")}, Call: 0, Return: 10}
+	write1 := porcupine.Operation{ClientId: 1, Input: RegisterInput{F: "write", Value: canonical("1")}, Output: RegisterOutput{}, Call: 20, Return: 30}
+	read3b := read3
+	read3b.Call, read3b.Return = 40, 50
+	pops := []porcupine.Operation{read3, write1, read3b}
+	f, err := FirstUnhonoured(pops[:1], []any{nil}, time.Minute)
+	if err != nil || f == nil || f.Call != 0 {
+		t.Fatalf("a read of 3 from a fresh register: %v, %v; want it unhonoured", f, err)
+	}
+	if f, err := FirstUnhonoured(pops[:1], []any{nil, int64(3)}, time.Minute); err != nil || f != nil {
+		t.Fatalf("a read of 3 from a register that may hold 3: %v, %v; want linearizable", f, err)
+	}
+	f, err = FirstUnhonoured(pops, []any{nil, int64(3)}, time.Minute)
+	if err != nil || f == nil || f != &pops[2] {
+		t.Fatalf("a read of 3 after a write of 1: %v, %v; want the second read unhonoured", f, err)
+	}
+	m := CASRegisterModelFrom([]any{nil, int64(3)})
+	if !porcupine.CheckOperations(m, pops[:2]) || porcupine.CheckOperations(m, pops) {
+		t.Errorf("CASRegisterModelFrom disagrees with the linear search")
+	}
+}

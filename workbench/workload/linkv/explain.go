@@ -302,60 +302,79 @@ func shrink(ops []history.Op, failIndex int, deadline time.Time) *window {
 	if err != nil || len(all) == 0 {
 		return nil
 	}
-	steps := 0
-	check := func(pops []porcupine.Operation, inits []any) (*porcupine.Operation, bool) {
-		left := time.Until(deadline)
-		if steps >= maxSteps || left <= 0 {
-			return nil, false
-		}
-		steps++
-		f, err := checker.FirstUnhonoured(pops, inits, min(left, stepTimeout))
-		return f, err == nil
-	}
 	sort.SliceStable(all, func(i, j int) bool { return all[i].Call < all[j].Call })
-	fresh := []any{nil}
-	// 1. The end: the return of the first completion no linearization
-	// honours.
-	var end int64 = -1
-	if failIndex >= 0 {
-		for _, p := range all {
-			if c := p.Metadata.(*checker.RegisterOp).Complete; c != nil && c.Index == failIndex && c.Type == history.OK {
-				end = p.Return
-			}
-		}
+	s := &shrinker{all: all, deadline: deadline}
+	w := s.failingPrefix(failIndex)
+	if w == nil {
+		return nil
 	}
-	prefix := func(end int64) []porcupine.Operation {
-		var out []porcupine.Operation
-		for _, p := range all {
-			if p.Call <= end {
-				out = append(out, p)
-			}
-		}
-		return out
+	s.latestStart(w)
+	s.dropReads(w)
+	// Operations invoked after the failing return play no part.
+	w.ops = slices.DeleteFunc(w.ops, func(p porcupine.Operation) bool { return p.Call > w.failing.Return })
+	w.failing = find(w.ops, w.failing.Metadata)
+	if w.failing == nil {
+		return nil
 	}
-	// The checker's counter-example names the first completion its
-	// linear search (the same as FirstUnhonoured's, from a fresh
-	// register) could not honour: trust it rather than search the
-	// prefix again, which would cost as much as the analysis did.
+	return w
+}
+
+// shrinker narrows one key's failing history down to a window, within a
+// budget of checks and time.
+type shrinker struct {
+	all      []porcupine.Operation // the key's operations by call time
+	deadline time.Time
+	steps    int // checks made so far
+}
+
+// check reports the first completion of pops no linearization from any
+// of inits honours (nil when all are), and false when the budget is
+// spent or the check did not finish.
+func (s *shrinker) check(pops []porcupine.Operation, inits []any) (*porcupine.Operation, bool) {
+	left := time.Until(s.deadline)
+	if s.steps >= maxSteps || left <= 0 {
+		return nil, false
+	}
+	s.steps++
+	f, err := checker.FirstUnhonoured(pops, inits, min(left, stepTimeout))
+	return f, err == nil
+}
+
+// failingPrefix is step 1, the window's end: the operations called up
+// to the return of the first completion no linearization honours. The
+// checker's counter-example names that completion (its linear search is
+// FirstUnhonoured's from a fresh register): trust it rather than search
+// the prefix again, which would cost as much as the analysis did.
+func (s *shrinker) failingPrefix(failIndex int) *window {
 	var failing *porcupine.Operation
-	if end >= 0 {
-		for i := range all {
-			if c := all[i].Metadata.(*checker.RegisterOp).Complete; c != nil && c.Index == failIndex {
-				failing = &all[i]
-			}
+	for i := range s.all {
+		if c := s.all[i].Metadata.(*checker.RegisterOp).Complete; failIndex >= 0 && c != nil && c.Index == failIndex && c.Type == history.OK {
+			failing = &s.all[i]
 		}
 	}
+	fresh := []any{nil}
 	if failing == nil {
-		f, ok := check(all, fresh)
+		f, ok := s.check(s.all, fresh)
 		if !ok || f == nil {
 			return nil
 		}
-		failing, end = f, f.Return
+		failing = f
 	}
-	w := &window{all: all, ops: prefix(end), inits: fresh, failing: failing, start: all[0].Call}
-	values := registerValues(all)
-	// 2. The start: the latest call time whose window still fails,
-	// searched by galloping back from the end, then bisecting.
+	var prefix []porcupine.Operation
+	for _, p := range s.all {
+		if p.Call <= failing.Return {
+			prefix = append(prefix, p)
+		}
+	}
+	return &window{all: s.all, ops: prefix, inits: fresh, failing: failing, start: s.all[0].Call}
+}
+
+// latestStart is step 2, the window's start: the latest call time from
+// which the window still fails, with the register in any state written
+// in the history at the cut, searched by galloping back from the end,
+// then bisecting.
+func (s *shrinker) latestStart(w *window) {
+	values := registerValues(s.all)
 	var starts []int64
 	for _, p := range w.ops {
 		if p.Call > w.start && (len(starts) == 0 || starts[len(starts)-1] != p.Call) {
@@ -365,7 +384,7 @@ func shrink(ops []history.Op, failIndex int, deadline time.Time) *window {
 	base := w.ops
 	try := func(i int) bool { // window from starts[i]
 		pops := cut(base, starts[i])
-		f, ok := check(pops, values)
+		f, ok := s.check(pops, values)
 		if ok && f != nil {
 			w.ops, w.inits, w.failing, w.start = pops, values, f, starts[i]
 			return true
@@ -388,7 +407,11 @@ func shrink(ops []history.Op, failIndex int, deadline time.Time) *window {
 			hi = mid
 		}
 	}
-	// 3. Reads the refutation does not need.
+}
+
+// dropReads is step 3: it removes the reads the refutation does not
+// need, one at a time, while the window still fails.
+func (s *shrinker) dropReads(w *window) {
 	for i := 0; i < len(w.ops); i++ {
 		p := w.ops[i]
 		in := p.Input.(checker.RegisterInput)
@@ -396,8 +419,8 @@ func shrink(ops []history.Op, failIndex int, deadline time.Time) *window {
 			continue
 		}
 		pops := slices.Delete(slices.Clone(w.ops), i, i+1)
-		f, ok := check(pops, w.inits)
-		if !ok && steps >= maxSteps {
+		f, ok := s.check(pops, w.inits)
+		if !ok && s.steps >= maxSteps {
 			break
 		}
 		if ok && f != nil {
@@ -405,13 +428,6 @@ func shrink(ops []history.Op, failIndex int, deadline time.Time) *window {
 			i--
 		}
 	}
-	// Operations invoked after the failing return play no part.
-	w.ops = slices.DeleteFunc(w.ops, func(p porcupine.Operation) bool { return p.Call > w.failing.Return })
-	w.failing = find(w.ops, w.failing.Metadata)
-	if w.failing == nil {
-		return nil
-	}
-	return w
 }
 
 // find returns the operation of pops with the given metadata.

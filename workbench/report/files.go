@@ -137,12 +137,13 @@ func (s *Store) WriteJournal(entries []JournalEntry, nodeOrder []string) error {
 
 // WriteMessagesSVG draws messages.svg, the name Maelstrom uses, from the
 // journal file written before (see OpenJournal): the Lamport diagram of
-// its first DiagramEventsPerWindow events. The later windows,
-// messages-001.svg, messages-002.svg, ..., are not written: `glomers
-// serve` draws each from the journal when it is asked for, so a long run
-// does not leave hundreds of diagrams behind. The run's index.html lists
-// every window with its time span.
-func (s *Store) WriteMessagesSVG() error {
+// its first DiagramEventsPerWindow events, with faults shaded (see
+// DiagramFaults), which it adds to messages.json for the later windows.
+// Those, messages-001.svg, messages-002.svg, ..., are not written:
+// `glomers serve` draws each from the journal when it is asked for, so a
+// long run does not leave hundreds of diagrams behind. The run's
+// index.html lists every window with its time span.
+func (s *Store) WriteMessagesSVG(faults ...DiagramFault) error {
 	root, err := openRoot(s.dir)
 	if err != nil {
 		return fmt.Errorf("report: messages.svg: %w", err)
@@ -151,6 +152,16 @@ func (s *Store) WriteMessagesSVG() error {
 	x, err := ReadMessagesIndex(root)
 	if err != nil {
 		return fmt.Errorf("report: messages.svg: %w", err)
+	}
+	if len(faults) > 0 {
+		x.Faults = faults
+		b, err := json.Marshal(x)
+		if err != nil {
+			return fmt.Errorf("report: %s: %w", MessagesIndexFile, err)
+		}
+		if err := s.WriteFile(MessagesIndexFile, writeBytes(b, '\n')); err != nil {
+			return err
+		}
 	}
 	if err := s.WriteFile("messages.svg", func(w io.Writer) error {
 		return WriteMessagesFromJournal(w, root, 0)

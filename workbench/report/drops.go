@@ -59,13 +59,22 @@ func (f DiagramFault) span() string {
 func (f DiagramFault) describe() string {
 	switch f.Kind {
 	case nemesis.FaultPartition:
-		return "partition " + f.Sides
+		return partitionName(f.Sides)
 	case nemesis.FaultKill:
 		return strings.Join(f.Nodes, " ") + " killed"
 	case nemesis.FaultPause:
 		return strings.Join(f.Nodes, " ") + " paused"
 	}
 	return f.Kind
+}
+
+// partitionName names a partition by its sides: "partition n0 n1 | n2",
+// or just "partition" when its sides are unknown.
+func partitionName(sides string) string {
+	if sides == "" {
+		return "partition"
+	}
+	return "partition " + sides
 }
 
 // laneLabel marks a killed or paused node's lane: "killed", "paused".

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"os"
 
 	"github.com/glomers/glomers/workbench/edn"
 	"github.com/glomers/glomers/workbench/history"
@@ -174,10 +175,17 @@ func (s *Store) WriteMessagesSVG(faults ...DiagramFault) error {
 	return nil
 }
 
-// WriteTimeline writes timeline.html (see WriteTimelineHTML).
+// WriteTimeline writes timeline.html (see WriteTimelineHTML), its
+// columns grouped by the nodes and concurrency of the test's test.json
+// (see WriteTest); without them, one column per process.
 func (s *Store) WriteTimeline(ops []history.Op) error {
+	var layout TimelineLayout
+	if b, err := os.ReadFile(s.Path("test.json")); err == nil {
+		// A test.json without the fields leaves the layout empty.
+		_ = json.Unmarshal(b, &layout)
+	}
 	return s.WriteFile("timeline.html", func(w io.Writer) error {
-		return WriteTimelineHTML(w, ops)
+		return WriteTimelineHTML(w, ops, layout)
 	})
 }
 

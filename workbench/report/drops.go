@@ -28,31 +28,42 @@ type DiagramFault struct {
 	Sides string `json:"sides,omitempty"`
 }
 
-// DiagramFaults reads the fault windows of a history (see
-// explain.FaultsOf) onto the journal's clock: offset is how long the
-// network had been running when the history's clock started (the
-// setup: node processes, init, the workload's setup).
-func DiagramFaults(ops []history.Op, offset time.Duration) []DiagramFault {
-	var out []DiagramFault
+// DiagramNotes is what the Lamport diagram takes from the history: the
+// run's faults, to shade, and Offset, how long (ns) the network had been
+// running when the history's clock started (the setup: node processes,
+// init, the workload's setup), so that the diagram gives times on the
+// history's clock, as history.txt, the timeline and the explanations
+// do. The journal's own times count from the network's start.
+type DiagramNotes struct {
+	Faults []DiagramFault `json:"faults,omitempty"`
+	Offset int64          `json:"offset,omitempty"`
+}
+
+// DiagramNotesOf reads the fault windows of a history (see
+// explain.FaultsOf) onto the journal's clock; offset is how long the
+// network had been running when the history's clock started.
+func DiagramNotesOf(ops []history.Op, offset time.Duration) DiagramNotes {
+	notes := DiagramNotes{Offset: offset.Nanoseconds()}
 	for _, f := range explain.FaultsOf(ops) {
-		d := DiagramFault{Kind: f.Kind, Start: f.Start + offset.Nanoseconds(), End: -1, Nodes: f.Nodes}
+		d := DiagramFault{Kind: f.Kind, Start: f.Start + notes.Offset, End: -1, Nodes: f.Nodes}
 		if f.End >= 0 {
-			d.End = f.End + offset.Nanoseconds()
+			d.End = f.End + notes.Offset
 		}
 		if f.Kind == nemesis.FaultPartition {
 			d.Sides = explain.Sides(f.Grudge)
 		}
-		out = append(out, d)
+		notes.Faults = append(notes.Faults, d)
 	}
-	return out
+	return notes
 }
 
-// span renders when the fault was in force, on the diagram's clock.
-func (f DiagramFault) span() string {
+// span renders when the fault was in force, on the history's clock
+// (offset as in DiagramNotes).
+func (f DiagramFault) span(offset int64) string {
 	if f.End < 0 {
-		return seconds(f.Start) + " – the end"
+		return seconds(f.Start-offset) + " – the end"
 	}
-	return seconds(f.Start) + " – " + seconds(f.End)
+	return seconds(f.Start-offset) + " – " + seconds(f.End-offset)
 }
 
 // describe is the fault's label: "partition n0 n1 | n2 n3 n4".
@@ -167,7 +178,7 @@ func (v *windowView) writeFaults(bw *bufio.Writer, c canvas, labels bool) {
 		if y1 <= y0 {
 			continue // not in force during the window
 		}
-		title := escape(f.describe() + ", " + f.span())
+		title := escape(f.describe() + ", " + f.span(v.win.Offset))
 		fmt.Fprintf(bw, `<g class="fault %s"><title>%s</title>`, escape(f.Kind), title)
 		rows := v.faultLabelRows(c, y0, y1)
 		switch {

@@ -136,7 +136,7 @@ var dropFaults = []DiagramFault{
 func TestDiagramDrawsEveryDrop(t *testing.T) {
 	j := dropJournal()
 	var buf bytes.Buffer
-	if err := WriteMessagesSVG(&buf, j, dropNodes, dropFaults); err != nil {
+	if err := WriteMessagesSVG(&buf, j, dropNodes, DiagramNotes{Faults: dropFaults}); err != nil {
 		t.Fatal(err)
 	}
 	gs := svgGroups(t, buf.Bytes())
@@ -203,7 +203,7 @@ func TestDiagramDrawsEveryDrop(t *testing.T) {
 func TestDiagramShadesFaults(t *testing.T) {
 	j := dropJournal()
 	var buf bytes.Buffer
-	if err := WriteMessagesSVG(&buf, j, dropNodes, dropFaults); err != nil {
+	if err := WriteMessagesSVG(&buf, j, dropNodes, DiagramNotes{Faults: dropFaults}); err != nil {
 		t.Fatal(err)
 	}
 	gs := svgGroups(t, buf.Bytes())
@@ -241,7 +241,7 @@ func TestDiagramShadesFaults(t *testing.T) {
 	// A fault entirely outside the window is not drawn.
 	buf.Reset()
 	late := []DiagramFault{{Kind: "partition", Start: int64(time.Second), End: 2 * int64(time.Second), Sides: "n0 | n1"}}
-	if err := WriteMessagesSVG(&buf, j, dropNodes, late); err != nil {
+	if err := WriteMessagesSVG(&buf, j, dropNodes, DiagramNotes{Faults: late}); err != nil {
 		t.Fatal(err)
 	}
 	if f := groupsOf(svgGroups(t, buf.Bytes()), "fault"); len(f) != 0 {
@@ -255,7 +255,7 @@ func TestDiagramOfAValidRunHasNoDrops(t *testing.T) {
 		j = append(j, exchange(i, "c1", "n0", `{"type":"broadcast","message":3,"msg_id":1}`, `{"type":"broadcast_ok","in_reply_to":1}`)...)
 	}
 	var buf bytes.Buffer
-	if err := WriteMessagesSVG(&buf, j, []string{"n0"}, nil); err != nil {
+	if err := WriteMessagesSVG(&buf, j, []string{"n0"}, DiagramNotes{}); err != nil {
 		t.Fatal(err)
 	}
 	gs := svgGroups(t, buf.Bytes())
@@ -286,12 +286,12 @@ func TestDropsCrossWindows(t *testing.T) {
 	for i := range j {
 		j[i].Time = int64(i) * int64(time.Millisecond)
 	}
-	faults := []DiagramFault{{Kind: "partition", Start: int64(900 * time.Millisecond), End: -1, Sides: "n0 | n1"}}
+	notes := DiagramNotes{Faults: []DiagramFault{{Kind: "partition", Start: int64(900 * time.Millisecond), End: -1, Sides: "n0 | n1"}}, Offset: 3e6}
 	s := newTestStore(t, t.TempDir(), "broadcast", start)
 	if err := s.WriteJournal(j, []string{"n0", "n1"}); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.WriteMessagesSVG(faults...); err != nil {
+	if err := s.WriteMessagesSVG(notes); err != nil {
 		t.Fatal(err)
 	}
 	s.Close()
@@ -301,7 +301,7 @@ func TestDropsCrossWindows(t *testing.T) {
 	}
 	defer root.Close()
 	x, err := ReadMessagesIndex(root)
-	if err != nil || len(x.Faults) != 1 || x.Faults[0].Sides != "n0 | n1" {
+	if err != nil || len(x.Faults) != 1 || x.Faults[0].Sides != "n0 | n1" || x.Offset != notes.Offset {
 		t.Fatalf("messages.json faults %+v, %v", x, err)
 	}
 	for i, win := range MessageWindows(j) {
@@ -309,7 +309,7 @@ func TestDropsCrossWindows(t *testing.T) {
 		if err := WriteMessagesFromJournal(&fromFile, root, i); err != nil {
 			t.Fatal(err)
 		}
-		if err := WriteMessagesWindow(&fromMemory, j, []string{"n0", "n1"}, faults, win); err != nil {
+		if err := WriteMessagesWindow(&fromMemory, j, []string{"n0", "n1"}, notes, win); err != nil {
 			t.Fatal(err)
 		}
 		if fromFile.String() != fromMemory.String() {
@@ -367,7 +367,11 @@ func TestDiagramFaultsFromHistory(t *testing.T) {
 		nem("stop-partition", 500, nil), nem("stop-partition", 510, edn.Keyword("network-healed")),
 		nem("kill", 600, nil), nem("kill", 610, edn.Vector{"n1"}),
 	}
-	got := DiagramFaults(ops, time.Microsecond)
+	notes := DiagramNotesOf(ops, time.Microsecond)
+	got := notes.Faults
+	if notes.Offset != 1000 {
+		t.Errorf("offset %d, want 1000", notes.Offset)
+	}
 	want := []DiagramFault{
 		{Kind: "partition", Start: 1110, End: 1510, Sides: "n0 n1 | n2"},
 		{Kind: "kill", Start: 1610, End: -1, Nodes: []string{"n1"}},
@@ -380,5 +384,34 @@ func TestDiagramFaultsFromHistory(t *testing.T) {
 			got[i].Sides != want[i].Sides || !slices.Equal(got[i].Nodes, want[i].Nodes) {
 			t.Errorf("fault %d = %+v, want %+v", i, got[i], want[i])
 		}
+	}
+}
+
+// The diagram gives times on the history's clock: the journal's, less
+// the setup.
+func TestDiagramTellsHistoryTime(t *testing.T) {
+	j := dropJournal()
+	notes := DiagramNotes{Faults: dropFaults, Offset: int64(2 * time.Millisecond)}
+	var buf bytes.Buffer
+	if err := WriteMessagesSVG(&buf, j, dropNodes, notes); err != nil {
+		t.Fatal(err)
+	}
+	gs := svgGroups(t, buf.Bytes())
+	// The partition from 2.4 ms to 6.4 ms on the journal's clock.
+	p := groupsOf(gs, "partition")
+	if len(p) == 0 {
+		t.Error("no partition drawn")
+	}
+	for _, g := range p {
+		if g.title != "partition n0 | n1 n2 n3, 0.000 s – 0.004 s" {
+			t.Errorf("partition titled %q", g.title)
+		}
+	}
+	s := parseSVG(t, buf.Bytes())
+	if !slices.Contains(s.texts, "-0.002 s") {
+		t.Errorf("the first event, 2 ms before the history's clock started, is not at -0.002 s: %q", s.texts)
+	}
+	if !strings.Contains(s.texts[0], "-0.002 s – 0.013 s") {
+		t.Errorf("title %q", s.texts[0])
 	}
 }

@@ -138,13 +138,14 @@ func (s *Store) WriteJournal(entries []JournalEntry, nodeOrder []string) error {
 
 // WriteMessagesSVG draws messages.svg, the name Maelstrom uses, from the
 // journal file written before (see OpenJournal): the Lamport diagram of
-// its first DiagramEventsPerWindow events, with faults shaded (see
-// DiagramFaults), which it adds to messages.json for the later windows.
+// its first DiagramEventsPerWindow events, with the notes taken from the
+// history (see DiagramNotesOf; at most one, none for a journal alone),
+// which it adds to messages.json for the later windows.
 // Those, messages-001.svg, messages-002.svg, ..., are not written:
 // `glomers serve` draws each from the journal when it is asked for, so a
 // long run does not leave hundreds of diagrams behind. The run's
 // index.html lists every window with its time span.
-func (s *Store) WriteMessagesSVG(faults ...DiagramFault) error {
+func (s *Store) WriteMessagesSVG(notes ...DiagramNotes) error {
 	root, err := openRoot(s.dir)
 	if err != nil {
 		return fmt.Errorf("report: messages.svg: %w", err)
@@ -154,8 +155,8 @@ func (s *Store) WriteMessagesSVG(faults ...DiagramFault) error {
 	if err != nil {
 		return fmt.Errorf("report: messages.svg: %w", err)
 	}
-	if len(faults) > 0 {
-		x.Faults = faults
+	if len(notes) > 0 {
+		x.DiagramNotes = notes[0]
 		b, err := json.Marshal(x)
 		if err != nil {
 			return fmt.Errorf("report: %s: %w", MessagesIndexFile, err)

@@ -55,10 +55,9 @@ type MessagesIndex struct {
 	Truncated string     `json:"truncated"` // why events are missing, "" when none are
 	Lanes     []string   `json:"lanes"`     // every window's lanes, in order
 	Windows   [][2]int64 `json:"windows"`   // times of each window's first and last events
-	// Faults are the run's nemesis faults on the journal's clock, shaded
-	// in every window; stored once the history is known (see
-	// Store.WriteMessagesSVG).
-	Faults []DiagramFault `json:"faults,omitempty"`
+	// DiagramNotes, the faults and the history's clock, are stored once
+	// the history is known (see Store.WriteMessagesSVG).
+	DiagramNotes
 }
 
 // Slices describes the diagram's windows: messages.svg for the first,
@@ -68,7 +67,7 @@ func (x *MessagesIndex) Slices() []MessageSlice {
 	for i := range out {
 		first := int64(i) * int64(x.Window)
 		end := min(first+int64(x.Window), x.Written)
-		out[i] = MessageSlice{File: windowFile(i), First: int(first), End: int(end), Total: int(x.Written)}
+		out[i] = MessageSlice{File: windowFile(i), First: int(first), End: int(end), Total: int(x.Written), Offset: x.Offset}
 		if i < len(x.Windows) {
 			out[i].From, out[i].To = x.Windows[i][0], x.Windows[i][1]
 		}

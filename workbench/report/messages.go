@@ -51,15 +51,20 @@ const (
 type MessageSlice struct {
 	File              string
 	First, End, Total int
-	From, To          int64 // times of the window's first and last events, ns since the start
+	From, To          int64 // times of the window's first and last events, ns since the network started
+	// Offset is when the history's clock started, ns since the network
+	// started (see DiagramNotes): the window shows times on the
+	// history's clock.
+	Offset int64
 }
 
-// Label describes the window for a link: its events and its time span.
+// Label describes the window for a link: its events and its time span,
+// on the history's clock.
 func (m MessageSlice) Label() string {
 	if m.Total == 0 {
 		return "(no network events)"
 	}
-	return fmt.Sprintf("events %d–%d of %d, %s – %s", m.First+1, m.End, m.Total, seconds(m.From), seconds(m.To))
+	return fmt.Sprintf("events %d–%d of %d, %s – %s", m.First+1, m.End, m.Total, seconds(m.From-m.Offset), seconds(m.To-m.Offset))
 }
 
 // MessageWindows splits a journal of n events into the windows that
@@ -82,8 +87,8 @@ func MessageWindows(entries []JournalEntry) []MessageSlice {
 
 // WriteMessagesSVG draws the first window of the journal (see
 // WriteMessagesWindow).
-func WriteMessagesSVG(w io.Writer, entries []JournalEntry, nodeOrder []string, faults []DiagramFault) error {
-	return WriteMessagesWindow(w, entries, nodeOrder, faults, MessageWindows(entries)[0])
+func WriteMessagesSVG(w io.Writer, entries []JournalEntry, nodeOrder []string, notes DiagramNotes) error {
+	return WriteMessagesWindow(w, entries, nodeOrder, notes, MessageWindows(entries)[0])
 }
 
 // WriteMessagesWindow draws journal events [win.First, win.End) as a
@@ -93,8 +98,9 @@ func WriteMessagesSVG(w io.Writer, entries []JournalEntry, nodeOrder []string, f
 // "clients", drawn first, and each arrow to or from a client names it;
 // the servers follow in nodeOrder, then everything else (the services)
 // by name. The lanes are those of the whole journal, so every window of
-// a run has the same columns. Lane headers, with the time in seconds
-// since the network started, repeat every few dozen steps.
+// a run has the same columns. Lane headers, with the time in seconds on
+// the history's clock (negative before it started: the inits), repeat
+// every few dozen steps.
 //
 // Arrows are pink for error replies, light blue for client traffic and
 // black between servers; hovering over one shows the whole message. A
@@ -107,12 +113,12 @@ func WriteMessagesSVG(w io.Writer, entries []JournalEntry, nodeOrder []string, f
 // lane at the step it was dropped, where it ends in a ×, labelled with
 // the reason: a partition, the node was down, still in flight when the
 // test ended, the queue was full; one sent to a node that does not
-// exist is a stub to the right edge. The faults (on the journal's clock)
-// are shaded behind the arrows: each partition as a band across every
+// exist is a stub to the right edge. The notes' faults are shaded
+// behind the arrows: each partition as a band across every
 // lane, named by its sides, each kill or pause on its nodes' lanes.
-func WriteMessagesWindow(w io.Writer, entries []JournalEntry, nodeOrder []string, faults []DiagramFault, win MessageSlice) error {
+func WriteMessagesWindow(w io.Writer, entries []JournalEntry, nodeOrder []string, notes DiagramNotes, win MessageSlice) error {
 	d := newDiagram(entries, nodeOrder)
-	d.faults = faults
+	d.faults, win.Offset = notes.Faults, notes.Offset
 	return d.write(w, win)
 }
 
@@ -264,7 +270,7 @@ func (v *windowView) write(w io.Writer) error {
 	}
 	bw.WriteString("</defs>\n")
 	fmt.Fprintf(bw, `<text class="heading" x="8" y="16">Network messages, %s.</text>
-<text x="8" y="32">Time flows down. Hover over an arrow for its message; click it to follow its value.</text>
+<text x="8" y="32">Time flows down, in seconds since the test began (as in history.txt). Hover over an arrow for its message; click it to follow its value.</text>
 <text x="8" y="47">Red ×: a message that never arrived, and why. Shaded: partitions (their sides named), nodes killed or paused.</text>
 <text id="follow" x="8" y="63"></text>
 `, label)
@@ -330,7 +336,7 @@ func (v *windowView) writeHeaders(bw *bufio.Writer, c canvas) {
 		yh := c.y(step) - diagramStep
 		fmt.Fprintf(bw, `<g class="hdr"><rect x="0" y="%s" width="%d" height="%d"/>`, num(yh-headerHeight+4), c.width, headerHeight)
 		if step < c.steps {
-			fmt.Fprintf(bw, `<text class="t" x="%d" y="%s">%s</text>`, timeGutter-6, num(yh), seconds(v.shown[step].Time))
+			fmt.Fprintf(bw, `<text class="t" x="%d" y="%s">%s</text>`, timeGutter-6, num(yh), seconds(v.shown[step].Time-v.win.Offset))
 		}
 		for _, n := range v.lanes {
 			fmt.Fprintf(bw, `<text class="lane" x="%s" y="%s">%s</text>`, num(c.laneX(n)), num(yh), escape(cut(n, 10)))

@@ -161,7 +161,7 @@ func writeDrop(w *bufio.Writer, e shownEvent, c canvas, y0, y1 float64, cont boo
 	if a.label != "" {
 		text += ": " + a.label
 	}
-	labelAt(w, cut(text, labelRunes), x0, y0, x1, y1, cont && !later)
+	writeLabel(w, cut(text, labelRunes), x0, y0, x1, y1, float64(c.width), cont && !later)
 	w.WriteString("</g>\n")
 }
 

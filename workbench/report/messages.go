@@ -307,15 +307,15 @@ func (v *windowView) writeArrows(bw *bufio.Writer, c canvas) {
 		switch {
 		case e.isSend():
 			if v.recvLater[e.ID] {
-				writeArrow(bw, e, c.xOf(e.Src), c.y(i), c.xOf(e.Dest), c.bottom, true)
+				writeArrow(bw, e, c, c.xOf(e.Src), c.y(i), c.xOf(e.Dest), c.bottom, true)
 			} else if why, ok := v.dropLater[e.ID]; ok {
 				e.Drop = why
 				writeDrop(bw, e, c, c.y(i), c.bottom, true)
 			}
 		case e.Recv && ok && from <= i:
-			writeArrow(bw, e, c.xOf(e.Src), c.y(from), c.xOf(e.Dest), c.y(i), false)
+			writeArrow(bw, e, c, c.xOf(e.Src), c.y(from), c.xOf(e.Dest), c.y(i), false)
 		case e.Recv && !ok && before(e.ID):
-			writeArrow(bw, e, c.xOf(e.Src), c.top, c.xOf(e.Dest), c.y(i), true)
+			writeArrow(bw, e, c, c.xOf(e.Src), c.top, c.xOf(e.Dest), c.y(i), true)
 		case e.Drop != "" && ok && from <= i:
 			writeDrop(bw, e, c, c.y(from), c.y(i), false)
 		case e.Drop != "" && !ok && before(e.ID):
@@ -384,7 +384,6 @@ svg { font-family: Helvetica, Arial, sans-serif; font-size: 11px; }
 .lane { text-anchor: middle; font-weight: bold; font-size: 12px; }
 .hdr rect { fill: #fff; fill-opacity: 0.9; }
 .hdr .t { font-size: 11px; fill: #555; text-anchor: end; }
-.msg text.e { text-anchor: end; }
 .msg text { paint-order: stroke; stroke: #fff; stroke-width: 3px; }
 .msg:hover line { stroke-width: 4; }
 .msg:hover text { font-weight: bold; }
@@ -461,9 +460,9 @@ func cutMarked(s string, n int) string {
 }
 
 // writeArrow draws one message from (x0, y0) to (x1, y1): a line with an
-// arrowhead, a short label (see labelAt), and the message, cut, as its
+// arrowhead, a short label (see writeLabel), and the message, cut, as its
 // title. cont marks an arrow cut by the window's edge.
-func writeArrow(w *bufio.Writer, e shownEvent, x0, y0, x1, y1 float64, cont bool) {
+func writeArrow(w *bufio.Writer, e shownEvent, c canvas, x0, y0, x1, y1 float64, cont bool) {
 	class := "msg"
 	if cont {
 		class = "msg cont"
@@ -472,37 +471,24 @@ func writeArrow(w *bufio.Writer, e shownEvent, x0, y0, x1, y1 float64, cont bool
 	fmt.Fprintf(w, `<g class="%s" data-v="%s"><title>%s → %s %s</title><line x1="%s" y1="%s" x2="%s" y2="%s" stroke="%s" stroke-width="2" marker-end="url(#head%s)"/>`,
 		class, escape(a.values), escape(e.Src), escape(e.Dest), escape(a.title),
 		num(x0), num(y0), num(x1), num(y1), a.colour, a.colour[1:])
-	labelAt(w, a.label, x0, y0, x1, y1, cont && !e.isSend())
+	writeLabel(w, a.label, x0, y0, x1, y1, float64(c.width), cont && !e.isSend())
 	w.WriteString("</g>\n")
 }
 
-// writeLabel writes an arrow's label level, just above the arrow's end
-// at (x, y), running away from that end along the arrow (dir is the
-// sign of the arrow's horizontal direction, as seen from that end). A
-// label goes at the step of its arrow's send (or, for an arrow from
-// above the window, of its delivery or drop): one event per step, so
-// labels never sit on one another however the arrows cross, as the
-// inits' do.
-func writeLabel(w *bufio.Writer, text string, x, y, dir float64) {
-	class := ""
-	if dir < 0 {
-		class = ` class="e"`
-	}
-	fmt.Fprintf(w, `<text%s x="%s" y="%s">%s</text>`, class, num(x+8*dir), num(y-3), escape(text))
-}
-
-// labelAt places an arrow's label from (x0, y0) to (x1, y1): at its
-// start, or at its end when it starts at the window's top edge.
-func labelAt(w *bufio.Writer, text string, x0, y0, x1, y1 float64, fromAbove bool) {
-	dir := 1.0
-	if x1 < x0 {
-		dir = -1
-	}
+// writeLabel writes an arrow's label level, just above the row of the
+// arrow's send (or, for an arrow from above the window, of its delivery
+// or drop), starting just right of the arrow's left end and running
+// right, moved left when it would pass the diagram's right edge
+// (width). There is one event per step, so labels never sit on one
+// another however the arrows cross, as the inits' do.
+func writeLabel(w *bufio.Writer, text string, x0, y0, x1, y1, width float64, fromAbove bool) {
+	y := y0
 	if fromAbove {
-		writeLabel(w, text, x1, y1, -dir)
-		return
+		y = y1
 	}
-	writeLabel(w, text, x0, y0, dir)
+	long := float64(utf8.RuneCountInString(text) * runeWidth)
+	x := max(min(min(x0, x1)+8, width-long-4), 2)
+	fmt.Fprintf(w, `<text x="%s" y="%s">%s</text>`, num(x), num(y-3), escape(text))
 }
 
 // parseBody decodes a message body; body is nil when it is not a JSON

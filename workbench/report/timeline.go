@@ -271,8 +271,9 @@ func layoutTimeline(ops []history.Op, layout TimelineLayout) (timelinePage, erro
 			return page, err
 		}
 	}
-	for _, op := range ops { // what is still in flight, in order
-		if inv, ok := open[op.Process]; ok && inv.Index == op.Index {
+	for _, op := range ops { // what is still in flight, by first appearance
+		if inv, ok := open[op.Process]; ok {
+			delete(open, op.Process)
 			if err := add(inv, nil); err != nil {
 				return page, err
 			}

@@ -80,10 +80,15 @@ func (f DiagramFault) describe() string {
 }
 
 // partitionName names a partition by its sides: "partition n0 n1 | n2",
-// or just "partition" when its sides are unknown.
+// or just "partition" when its sides are unknown. Sides of one group
+// (explain.Sides joins two nodes when neither drops the other) mean a
+// partition that cut no link, which the nemesis can draw for few nodes.
 func partitionName(sides string) string {
-	if sides == "" {
+	switch {
+	case sides == "":
 		return "partition"
+	case !strings.Contains(sides, "|"):
+		return "partition cutting no link (" + sides + ")"
 	}
 	return "partition " + sides
 }

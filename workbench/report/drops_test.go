@@ -415,3 +415,16 @@ func TestDiagramTellsHistoryTime(t *testing.T) {
 		t.Errorf("title %q", s.texts[0])
 	}
 }
+
+func TestPartitionName(t *testing.T) {
+	for sides, want := range map[string]string{
+		"":             "partition",
+		"n0 n1 | n2":   "partition n0 n1 | n2",
+		"n0 | n1 | n2": "partition n0 | n1 | n2",
+		"n0 n1 n2":     "partition cutting no link (n0 n1 n2)",
+	} {
+		if got := partitionName(sides); got != want {
+			t.Errorf("partitionName(%q) = %q, want %q", sides, got, want)
+		}
+	}
+}

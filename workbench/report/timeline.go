@@ -109,7 +109,8 @@ type timelinePage struct {
 	Ops     []timelineOp
 	Faults  []timelineSpan
 	Ticks   []timelineTick
-	Total   int // operations in the history, drawn or not
+	Total   int  // operations in the history, drawn or not
+	Grouped bool // columns are threads under their nodes
 }
 
 // Truncated reports whether some operations are not drawn.
@@ -166,7 +167,7 @@ body { font-family: Helvetica, Arial, sans-serif; font-size: 11px; margin: 8px; 
 <div class="key">
 <span style="background: {{.OK}}">ok</span><span style="background: {{.Info}}">info</span><span style="background: {{.Fail}}">fail</span><span style="background: {{.Pending}}">no completion</span>
 <span class="partition">partition</span><span class="kill">killed</span><span class="pause">paused</span>
-Columns are the client processes, under the node they talk to; hover over an operation for its details.
+Columns are the client processes{{if .Page.Grouped}} (a thread's, one after another), under the node they talk to{{end}}; hover over an operation for its details.
 </div>
 {{range $i, $z := .Page.ZoomLevels}}<input type="radio" name="zoom" id="z{{$i}}"{{if eq $i 0}} checked{{end}}><label for="z{{$i}}">{{if eq $i 0}}whole run{{else}}×{{$z}}{{end}}</label>
 {{end}}
@@ -291,6 +292,7 @@ func ms(ns int64) string { return strconv.FormatFloat(float64(ns)/1e6, 'f', -1, 
 // is a process, all under one group. The nemesis comes last.
 func timelineColumns(ops []history.Op, layout TimelineLayout, page *timelinePage) func(process int) int {
 	grouped := layout.Concurrency > 0 && len(layout.Nodes) > 0
+	page.Grouped = grouped
 	key := func(p int) int {
 		if grouped && p >= 0 {
 			return p % layout.Concurrency

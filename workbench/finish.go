@@ -236,7 +236,7 @@ func (r *run) save(res *Result) {
 	wrote, err := r.journal.closeFile(r.log)
 	try("journal", err)
 	if wrote {
-		try("messages.svg", st.WriteMessagesSVG())
+		try("messages.svg", st.WriteMessagesSVG(report.DiagramNotesOf(res.History, res.Startup)))
 	}
 	if res.Results != nil {
 		try("results", st.WriteResults(res.Results))

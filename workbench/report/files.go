@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"os"
 
 	"github.com/glomers/glomers/workbench/edn"
 	"github.com/glomers/glomers/workbench/history"
@@ -137,12 +138,14 @@ func (s *Store) WriteJournal(entries []JournalEntry, nodeOrder []string) error {
 
 // WriteMessagesSVG draws messages.svg, the name Maelstrom uses, from the
 // journal file written before (see OpenJournal): the Lamport diagram of
-// its first DiagramEventsPerWindow events. The later windows,
-// messages-001.svg, messages-002.svg, ..., are not written: `glomers
-// serve` draws each from the journal when it is asked for, so a long run
-// does not leave hundreds of diagrams behind. The run's index.html lists
-// every window with its time span.
-func (s *Store) WriteMessagesSVG() error {
+// its first DiagramEventsPerWindow events, with the notes taken from the
+// history (see DiagramNotesOf; at most one, none for a journal alone),
+// which it adds to messages.json for the later windows.
+// Those, messages-001.svg, messages-002.svg, ..., are not written:
+// `glomers serve` draws each from the journal when it is asked for, so a
+// long run does not leave hundreds of diagrams behind. The run's
+// index.html lists every window with its time span.
+func (s *Store) WriteMessagesSVG(notes ...DiagramNotes) error {
 	root, err := openRoot(s.dir)
 	if err != nil {
 		return fmt.Errorf("report: messages.svg: %w", err)
@@ -151,6 +154,16 @@ func (s *Store) WriteMessagesSVG() error {
 	x, err := ReadMessagesIndex(root)
 	if err != nil {
 		return fmt.Errorf("report: messages.svg: %w", err)
+	}
+	if len(notes) > 0 {
+		x.DiagramNotes = notes[0]
+		b, err := json.Marshal(x)
+		if err != nil {
+			return fmt.Errorf("report: %s: %w", MessagesIndexFile, err)
+		}
+		if err := s.WriteFile(MessagesIndexFile, writeBytes(b, '\n')); err != nil {
+			return err
+		}
 	}
 	if err := s.WriteFile("messages.svg", func(w io.Writer) error {
 		return WriteMessagesFromJournal(w, root, 0)
@@ -163,10 +176,17 @@ func (s *Store) WriteMessagesSVG() error {
 	return nil
 }
 
-// WriteTimeline writes timeline.html (see WriteTimelineHTML).
+// WriteTimeline writes timeline.html (see WriteTimelineHTML), its
+// columns grouped by the nodes and concurrency of the test's test.json
+// (see WriteTest); without them, one column per process.
 func (s *Store) WriteTimeline(ops []history.Op) error {
+	var layout TimelineLayout
+	if b, err := os.ReadFile(s.Path("test.json")); err == nil {
+		// A test.json without the fields leaves the layout empty.
+		_ = json.Unmarshal(b, &layout)
+	}
 	return s.WriteFile("timeline.html", func(w io.Writer) error {
-		return WriteTimelineHTML(w, ops)
+		return WriteTimelineHTML(w, ops, layout)
 	})
 }
 

@@ -55,6 +55,9 @@ type MessagesIndex struct {
 	Truncated string     `json:"truncated"` // why events are missing, "" when none are
 	Lanes     []string   `json:"lanes"`     // every window's lanes, in order
 	Windows   [][2]int64 `json:"windows"`   // times of each window's first and last events
+	// DiagramNotes, the faults and the history's clock, are stored once
+	// the history is known (see Store.WriteMessagesSVG).
+	DiagramNotes
 }
 
 // Slices describes the diagram's windows: messages.svg for the first,
@@ -64,7 +67,7 @@ func (x *MessagesIndex) Slices() []MessageSlice {
 	for i := range out {
 		first := int64(i) * int64(x.Window)
 		end := min(first+int64(x.Window), x.Written)
-		out[i] = MessageSlice{File: windowFile(i), First: int(first), End: int(end), Total: int(x.Written)}
+		out[i] = MessageSlice{File: windowFile(i), First: int(first), End: int(end), Total: int(x.Written), Offset: x.Offset}
 		if i < len(x.Windows) {
 			out[i].From, out[i].To = x.Windows[i][0], x.Windows[i][1]
 		}
@@ -176,7 +179,7 @@ func (j *JournalWriter) Add(e JournalEntry) {
 	}
 	j.idx.Windows[len(j.idx.Windows)-1][1] = e.Time
 	j.idx.Written++
-	for _, id := range []string{e.Src, e.Dest} {
+	for _, id := range laneEndpoints(e) {
 		switch {
 		case isClient(id):
 			j.clients = true
@@ -344,7 +347,7 @@ func WriteMessagesFromJournal(w io.Writer, dir fs.FS, i int) error {
 	if err != nil {
 		return fmt.Errorf("report: %s: %w", JournalFile, err)
 	}
-	v.lanes = x.Lanes
+	v.lanes, v.faults = x.Lanes, x.Faults
 	return v.write(w)
 }
 
@@ -358,8 +361,9 @@ func scanWindow(r io.Reader, win MessageSlice) (*windowView, error) {
 	sc := bufio.NewScanner(gz)
 	sc.Buffer(make([]byte, 0, 64<<10), maxJournalLine)
 	var sentBefore idBits
-	pending := map[int64]bool{} // sent in the window, not delivered yet
-	v := &windowView{win: win, recvLater: map[int64]bool{}, sentBefore: sentBefore.has}
+	pending := map[int64]bool{} // sent in the window, neither delivered nor dropped yet
+	v := newWindowView(win)
+	v.sentBefore = sentBefore.has
 	for i := 0; sc.Scan(); i++ {
 		line := sc.Bytes()
 		if bytes.HasPrefix(line, []byte(`{"truncated"`)) {
@@ -367,19 +371,19 @@ func scanWindow(r io.Reader, win MessageSlice) (*windowView, error) {
 		}
 		switch {
 		case i < win.First:
-			recv, id, err := peekEvent(line)
+			ev, err := peekEvent(line)
 			if err != nil {
 				return nil, fmt.Errorf("event %d: %w", i, err)
 			}
-			if !recv {
-				sentBefore.add(id)
+			if ev.isSend() {
+				sentBefore.add(ev.id)
 			}
 		case i < win.End:
 			var e JournalEntry
 			if err := json.Unmarshal(line, &e); err != nil {
 				return nil, fmt.Errorf("event %d: %w", i, err)
 			}
-			if e.Recv {
+			if e.Recv || e.Drop != "" {
 				delete(pending, e.ID)
 			} else {
 				pending[e.ID] = true
@@ -389,13 +393,18 @@ func scanWindow(r io.Reader, win MessageSlice) (*windowView, error) {
 			if len(pending) == 0 {
 				return v, nil
 			}
-			recv, id, err := peekEvent(line)
+			ev, err := peekEvent(line)
 			if err != nil {
 				return nil, fmt.Errorf("event %d: %w", i, err)
 			}
-			if recv && pending[id] {
-				delete(pending, id)
-				v.recvLater[id] = true
+			if ev.isSend() || !pending[ev.id] {
+				continue
+			}
+			delete(pending, ev.id)
+			if ev.recv {
+				v.recvLater[ev.id] = true
+			} else {
+				v.dropLater[ev.id] = ev.drop
 			}
 		}
 	}
@@ -405,19 +414,42 @@ func scanWindow(r io.Reader, win MessageSlice) (*windowView, error) {
 	return v, nil
 }
 
-// peekEvent reads whether a journal line is a delivery and its message
-// id, quickly for the lines appendJournalLine writes and through
-// encoding/json for any other.
-func peekEvent(line []byte) (recv bool, id int64, err error) {
+// peeked is what peekEvent reads of a journal line.
+type peeked struct {
+	recv bool
+	id   int64
+	drop string // why the message was lost; "" for a send or a delivery
+}
+
+func (p peeked) isSend() bool { return !p.recv && p.drop == "" }
+
+// dropKey starts the field appendJournalLine ends a drop's line with.
+var dropKey = []byte(`,"drop":"`)
+
+// peekEvent reads whether a journal line is a send, a delivery or a
+// drop, and its message id, quickly for the lines appendJournalLine
+// writes and through encoding/json for any other. A drop's line, and no
+// other, ends with a string: ,"drop":"partition"} (a body is an object
+// or null, so any other line ends with } or l before its last brace).
+func peekEvent(line []byte) (peeked, error) {
+	var p peeked
 	rest, ok := bytes.CutPrefix(line, []byte(`{"recv":`))
 	if ok {
 		switch {
 		case bytes.HasPrefix(rest, []byte("true,")):
-			recv, rest = true, rest[5:]
+			p.recv, rest = true, rest[5:]
 		case bytes.HasPrefix(rest, []byte("false,")):
 			rest = rest[6:]
 		default:
 			ok = false
+		}
+	}
+	if ok && bytes.HasSuffix(line, []byte(`"}`)) {
+		i := bytes.LastIndex(line, dropKey)
+		if ok = i >= 0; ok {
+			why := line[i+len(dropKey) : len(line)-2]
+			ok = len(why) > 0 && !bytes.ContainsAny(why, "\"\\")
+			p.drop = string(why)
 		}
 	}
 	if ok {
@@ -427,19 +459,21 @@ func peekEvent(line []byte) (recv bool, id int64, err error) {
 		if rest, ok = bytes.CutPrefix(rest[i+1:], []byte(`"id":`)); ok {
 			if end := bytes.IndexByte(rest, ','); end > 0 {
 				if id, err := strconv.ParseInt(string(rest[:end]), 10, 64); err == nil {
-					return recv, id, nil
+					p.id = id
+					return p, nil
 				}
 			}
 		}
 	}
 	var e struct {
-		Recv bool  `json:"recv"`
-		ID   int64 `json:"id"`
+		Recv bool   `json:"recv"`
+		ID   int64  `json:"id"`
+		Drop string `json:"drop"`
 	}
 	if err := json.Unmarshal(line, &e); err != nil {
-		return false, 0, err
+		return peeked{}, err
 	}
-	return e.Recv, e.ID, nil
+	return peeked{recv: e.Recv, id: e.ID, drop: e.Drop}, nil
 }
 
 // idBits is a set of message ids, which the network numbers densely

@@ -111,7 +111,7 @@ func TestMessagesSVG(t *testing.T) {
 	j = append(j, JournalEntry{ID: 8, Src: "n0", Dest: "n1", Body: json.RawMessage(`{"type":"gossip"}`)})
 
 	var buf bytes.Buffer
-	if err := WriteMessagesSVG(&buf, j, []string{"n0", "n1"}); err != nil {
+	if err := WriteMessagesSVG(&buf, j, []string{"n0", "n1"}, DiagramNotes{}); err != nil {
 		t.Fatal(err)
 	}
 	s := parseSVG(t, buf.Bytes())
@@ -194,7 +194,7 @@ func TestMessagesWindowsLargeCluster(t *testing.T) {
 		} else if lanes != firstLanes {
 			t.Fatalf("window %d has lanes %q, window 0 %q", i, lanes, firstLanes)
 		}
-		if s.width > 26*laneWidth+timeGutter || laneWidth < 60 {
+		if s.width > 26*laneWidth+timeGutter+stubLength+faultMargin || laneWidth < 60 {
 			t.Errorf("window %d is %d px wide", i, s.width)
 		}
 		events := win.End - win.First
@@ -233,7 +233,7 @@ func TestMessagesWindowCrossingArrows(t *testing.T) {
 	}
 	for i, win := range windows {
 		var buf bytes.Buffer
-		if err := WriteMessagesWindow(&buf, j, []string{"n0", "n1"}, win); err != nil {
+		if err := WriteMessagesWindow(&buf, j, []string{"n0", "n1"}, DiagramNotes{}, win); err != nil {
 			t.Fatal(err)
 		}
 		s := parseSVG(t, buf.Bytes())
@@ -260,7 +260,7 @@ func TestMessagesSVGEmptyAndOdd(t *testing.T) {
 		"control characters": exchange(0, "n0", "n1", `{"type":"x\u0001y"}`, `{"type":"ok"}`),
 	} {
 		var buf bytes.Buffer
-		if err := WriteMessagesSVG(&buf, j, nil); err != nil {
+		if err := WriteMessagesSVG(&buf, j, nil, DiagramNotes{}); err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}
 		parseSVG(t, buf.Bytes())
@@ -304,7 +304,7 @@ func TestStoreWritesMessageWindows(t *testing.T) {
 		if err := WriteMessagesFromJournal(&fromFile, root, i); err != nil {
 			t.Fatal(err)
 		}
-		if err := WriteMessagesWindow(&fromMemory, j, []string{"n0"}, win); err != nil {
+		if err := WriteMessagesWindow(&fromMemory, j, []string{"n0"}, DiagramNotes{}, win); err != nil {
 			t.Fatal(err)
 		}
 		if fromFile.String() != fromMemory.String() {
@@ -370,7 +370,7 @@ func TestBodyValues(t *testing.T) {
 	}
 	// Each arrow carries its values for the diagram's follow script.
 	var buf bytes.Buffer
-	if err := WriteMessagesSVG(&buf, exchange(0, "c1", "n0", `{"type":"broadcast","message":17,"msg_id":1}`, `{"type":"broadcast_ok","in_reply_to":1}`), []string{"n0"}); err != nil {
+	if err := WriteMessagesSVG(&buf, exchange(0, "c1", "n0", `{"type":"broadcast","message":17,"msg_id":1}`, `{"type":"broadcast_ok","in_reply_to":1}`), []string{"n0"}, DiagramNotes{}); err != nil {
 		t.Fatal(err)
 	}
 	for _, want := range []string{`<g class="msg" data-v=" 17 ">`, `<g class="msg" data-v="  ">`, `<script>`} {

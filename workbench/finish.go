@@ -116,7 +116,7 @@ func (r *run) explain(res *Result, composed checker.Composed) {
 	began := time.Now()
 	ev := &explain.Evidence{
 		Ops: res.History, Nodes: r.cfg.NodeIDs, Concurrency: r.cfg.Concurrency, Availability: r.cfg.Availability,
-		Journal: memoryEvents(res.Journal),
+		Journal: onHistoryClock(memoryEvents(res.Journal), r.journalOffset()),
 	}
 	for _, s := range composed {
 		m, _ := s.Result.(edn.Map)
@@ -134,13 +134,24 @@ func (r *run) explain(res *Result, composed checker.Composed) {
 			r.log.Warnf("store journal: %v", err)
 		}
 		dir := r.store.Dir()
-		ev.Journal = r.journal.fileEvents(dir)
+		ev.Journal = onHistoryClock(r.journal.fileEvents(dir), r.journalOffset())
 		ev.WriteFile = r.store.WriteFile
 	}
 	x := explain.Explain(ev, composed, r.wl)
 	res.Explanation = &x
 	res.Summary.Reasons = x.Reasons()
 	r.log.Infof("Explained %s in %v.", results.Plural(len(x.Findings), "finding"), time.Since(began).Round(time.Millisecond))
+}
+
+// journalOffset is how far the history's clock is behind the network's:
+// a journal event's time less this is its time on the history's clock,
+// which the explanations and the diagrams use (the setup, init
+// included, comes before the history's zero).
+func (r *run) journalOffset() time.Duration {
+	if r.net == nil || r.hist == nil {
+		return 0
+	}
+	return r.hist.Start().Sub(r.net.Started())
 }
 
 // failingLine names the sections of the results that failed the run
@@ -236,7 +247,7 @@ func (r *run) save(res *Result) {
 	wrote, err := r.journal.closeFile(r.log)
 	try("journal", err)
 	if wrote {
-		try("messages.svg", st.WriteMessagesSVG(report.DiagramNotesOf(res.History, res.Startup)))
+		try("messages.svg", st.WriteMessagesSVG(report.DiagramNotesOf(res.History, r.journalOffset())))
 	}
 	if res.Results != nil {
 		try("results", st.WriteResults(res.Results))

@@ -3,6 +3,7 @@ package workbench
 import (
 	"slices"
 	"sync"
+	"time"
 
 	"github.com/glomers/glomers/workbench/checker"
 	"github.com/glomers/glomers/workbench/history"
@@ -66,6 +67,18 @@ func (j *journal) netStats(ops []history.Op) checker.NetStats {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	return j.net.Stats(ops)
+}
+
+// onHistoryClock returns events with their times moved to the history's
+// clock: offset is how far that clock is behind the network's (see
+// run.journalOffset).
+func onHistoryClock(events func(yield func(netsim.Event) bool) error, offset time.Duration) func(yield func(netsim.Event) bool) error {
+	return func(yield func(netsim.Event) bool) error {
+		return events(func(e netsim.Event) bool {
+			e.Time -= offset.Nanoseconds()
+			return yield(e)
+		})
+	}
 }
 
 // memoryEvents returns an iterator over events kept in memory (as

@@ -48,7 +48,9 @@ type Evidence struct {
 	// Journal calls yield with every network event in the order the
 	// network journalled them (sends, deliveries and drops, see
 	// netsim.Event) until yield returns false; nil when no journal was
-	// kept. Reading it may mean reading a file: call it once per
+	// kept. Event times are on the history's clock, as operations' and
+	// faults' are (the runner moves them from the network's, which
+	// starts before the setup). Reading it may mean reading a file: call it once per
 	// explanation at most.
 	Journal func(yield func(netsim.Event) bool) error
 	// WriteFile writes a file into the run's folder (a drawing of an

@@ -408,6 +408,10 @@ func (n *Network) Journal() []Event {
 // journal events.
 func (n *Network) Since() time.Duration { return time.Since(n.start) }
 
+// Started returns when the network started: the zero of its events'
+// times.
+func (n *Network) Started() time.Time { return n.start }
+
 // Endpoint is one registered id's inbox.
 type Endpoint struct {
 	id   string

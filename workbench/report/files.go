@@ -122,6 +122,13 @@ type JournalEntry struct {
 	Drop string `json:"drop,omitempty"`
 }
 
+// OpenJournal creates the test's net-journal.jsonl.gz. nodeOrder is the
+// order of the nodes' lanes in the diagram. Close the writer before
+// WriteMessagesSVG.
+func (s *Store) OpenJournal(nodeOrder []string) (*JournalWriter, error) {
+	return openJournal(s.dir, nodeOrder)
+}
+
 // WriteJournal writes a whole journal at once to net-journal.jsonl.gz
 // and messages.json (see OpenJournal); a running test streams its
 // journal through a JournalWriter instead.

@@ -10,6 +10,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"sync"
@@ -121,16 +122,15 @@ func (c *countingWriter) Write(p []byte) (int, error) {
 	return n, err
 }
 
-// OpenJournal creates the test's net-journal.jsonl.gz. nodeOrder is the
-// order of the nodes' lanes in the diagram. Close the writer before
-// WriteMessagesSVG.
-func (s *Store) OpenJournal(nodeOrder []string) (*JournalWriter, error) {
-	f, err := os.Create(s.Path(JournalFile))
+// openJournal creates net-journal.jsonl.gz in the test directory dir
+// (see Store.OpenJournal).
+func openJournal(dir string, nodeOrder []string) (*JournalWriter, error) {
+	f, err := os.Create(filepath.Join(dir, JournalFile))
 	if err != nil {
 		return nil, fmt.Errorf("report: journal: %w", err)
 	}
 	j := &JournalWriter{
-		dir: s.dir, nodeOrder: slices.Clone(nodeOrder), f: f,
+		dir: dir, nodeOrder: slices.Clone(nodeOrder), f: f,
 		idx:       MessagesIndex{Window: DiagramEventsPerWindow},
 		endpoints: map[string]bool{},
 		maxBytes:  MaxJournalBytes, maxRaw: MaxJournalRawBytes,

@@ -34,6 +34,9 @@ type kafkaLog struct {
 	commit func(key string, offset int64)
 }
 
+// newKafkaLog returns a correct log serving n's kafka RPCs (send, poll,
+// commit_offsets, list_committed_offsets); its hooks are for the caller
+// to break.
 func newKafkaLog(n *node.Node) *kafkaLog {
 	l := &kafkaLog{n: n, logs: map[string]map[int64]json.RawMessage{}, next: map[string]int64{},
 		committed: map[string]int64{},
@@ -41,82 +44,119 @@ func newKafkaLog(n *node.Node) *kafkaLog {
 		filter:    func(p [][2]any) [][2]any { return p },
 	}
 	l.commit = func(k string, o int64) { l.committed[k] = max(l.committed[k], o) }
-	n.Handle("send", func(msg node.Message) error {
-		var b struct {
-			Key string          `json:"key"`
-			Msg json.RawMessage `json:"msg"`
-		}
-		if err := msg.Unmarshal(&b); err != nil {
-			return node.NewRPCError(node.MalformedRequest, err.Error())
-		}
-		l.mu.Lock()
-		off := l.next[b.Key]
-		l.next[b.Key]++
-		l.storeLocked(b.Key, off, b.Msg)
-		l.mu.Unlock()
-		l.onSend(b.Key, off, b.Msg)
-		return n.Reply(msg, map[string]any{"type": "send_ok", "offset": off})
-	})
-	n.Handle("poll", func(msg node.Message) error {
-		var b struct {
-			Offsets map[string]int64 `json:"offsets"`
-		}
-		if err := msg.Unmarshal(&b); err != nil {
-			return node.NewRPCError(node.MalformedRequest, err.Error())
-		}
-		out := map[string][][2]any{}
-		l.mu.Lock()
-		for k, from := range b.Offsets {
-			var offs []int64
-			for o := range l.logs[k] {
-				if o >= from {
-					offs = append(offs, o)
-				}
-			}
-			sort.Slice(offs, func(i, j int) bool { return offs[i] < offs[j] })
-			var pairs [][2]any
-			for _, o := range offs {
-				pairs = append(pairs, [2]any{o, l.logs[k][o]})
-			}
-			if pairs = l.filter(pairs); len(pairs) > 0 {
-				out[k] = pairs
-			}
-		}
-		l.mu.Unlock()
-		return n.Reply(msg, map[string]any{"type": "poll_ok", "msgs": out})
-	})
-	n.Handle("commit_offsets", func(msg node.Message) error {
-		var b struct {
-			Offsets map[string]int64 `json:"offsets"`
-		}
-		if err := msg.Unmarshal(&b); err != nil {
-			return node.NewRPCError(node.MalformedRequest, err.Error())
-		}
-		l.mu.Lock()
-		for k, o := range b.Offsets {
-			l.commit(k, o)
-		}
-		l.mu.Unlock()
-		return n.Reply(msg, map[string]any{"type": "commit_offsets_ok"})
-	})
-	n.Handle("list_committed_offsets", func(msg node.Message) error {
-		var b struct {
-			Keys []string `json:"keys"`
-		}
-		if err := msg.Unmarshal(&b); err != nil {
-			return node.NewRPCError(node.MalformedRequest, err.Error())
-		}
-		out := map[string]int64{}
-		l.mu.Lock()
-		for _, k := range b.Keys {
-			if o, ok := l.committed[k]; ok {
-				out[k] = o
-			}
-		}
-		l.mu.Unlock()
-		return n.Reply(msg, map[string]any{"type": "list_committed_offsets_ok", "offsets": out})
-	})
+	n.Handle("send", l.send)
+	n.Handle("poll", l.poll)
+	n.Handle("commit_offsets", l.commitOffsets)
+	n.Handle("list_committed_offsets", l.listCommittedOffsets)
 	return l
+}
+
+// kafkaRequest decodes the body of a kafka request into a T; a body that
+// does not fit is a malformed request.
+func kafkaRequest[T any](msg node.Message) (T, error) {
+	var b T
+	if err := msg.Unmarshal(&b); err != nil {
+		return b, node.NewRPCError(node.MalformedRequest, err.Error())
+	}
+	return b, nil
+}
+
+// The bodies of the kafka requests: send's, poll's and commit_offsets'
+// (an offset per key), and list_committed_offsets'.
+type (
+	kafkaSend struct {
+		Key string          `json:"key"`
+		Msg json.RawMessage `json:"msg"`
+	}
+	kafkaOffsets struct {
+		Offsets map[string]int64 `json:"offsets"`
+	}
+	kafkaKeys struct {
+		Keys []string `json:"keys"`
+	}
+)
+
+// send stores a message at its key's next offset and acknowledges it
+// with that offset.
+func (l *kafkaLog) send(msg node.Message) error {
+	b, err := kafkaRequest[kafkaSend](msg)
+	if err != nil {
+		return err
+	}
+	l.mu.Lock()
+	off := l.next[b.Key]
+	l.next[b.Key]++
+	l.storeLocked(b.Key, off, b.Msg)
+	l.mu.Unlock()
+	l.onSend(b.Key, off, b.Msg)
+	return l.n.Reply(msg, map[string]any{"type": "send_ok", "offset": off})
+}
+
+// poll returns, for each key asked, the messages from the given offset
+// on that the filter keeps.
+func (l *kafkaLog) poll(msg node.Message) error {
+	b, err := kafkaRequest[kafkaOffsets](msg)
+	if err != nil {
+		return err
+	}
+	out := map[string][][2]any{}
+	l.mu.Lock()
+	for k, from := range b.Offsets {
+		if pairs := l.filter(l.pairsLocked(k, from)); len(pairs) > 0 {
+			out[k] = pairs
+		}
+	}
+	l.mu.Unlock()
+	return l.n.Reply(msg, map[string]any{"type": "poll_ok", "msgs": out})
+}
+
+// pairsLocked returns key's [offset message] pairs from offset from on,
+// in offset order.
+func (l *kafkaLog) pairsLocked(key string, from int64) [][2]any {
+	var offs []int64
+	for o := range l.logs[key] {
+		if o >= from {
+			offs = append(offs, o)
+		}
+	}
+	sort.Slice(offs, func(i, j int) bool { return offs[i] < offs[j] })
+	var pairs [][2]any
+	for _, o := range offs {
+		pairs = append(pairs, [2]any{o, l.logs[key][o]})
+	}
+	return pairs
+}
+
+// commitOffsets records each committed offset through the commit hook.
+func (l *kafkaLog) commitOffsets(msg node.Message) error {
+	b, err := kafkaRequest[kafkaOffsets](msg)
+	if err != nil {
+		return err
+	}
+	l.mu.Lock()
+	for k, o := range b.Offsets {
+		l.commit(k, o)
+	}
+	l.mu.Unlock()
+	return l.n.Reply(msg, map[string]any{"type": "commit_offsets_ok"})
+}
+
+// listCommittedOffsets answers the committed offset of each key asked
+// that has one.
+func (l *kafkaLog) listCommittedOffsets(msg node.Message) error {
+	b, err := kafkaRequest[kafkaKeys](msg)
+	if err != nil {
+		return err
+	}
+	out := map[string]int64{}
+	l.mu.Lock()
+	for _, k := range b.Keys {
+		if o, ok := l.committed[k]; ok {
+			out[k] = o
+		}
+	}
+	l.mu.Unlock()
+	return l.n.Reply(msg, map[string]any{"type": "list_committed_offsets_ok", "offsets": out})
 }
 
 // storeLocked puts msg at offset of key unless that offset is taken.

@@ -130,7 +130,7 @@ func Check(ops []history.Op) edn.Map {
 	var cycles elle.Anomalies
 	empty := false
 	if slices.ContainsFunc(ops, history.Op.IsClient) {
-		cycles, empty = h.cycles()
+		cycles, empty = sendPollCycles(h)
 	}
 	for _, typ := range cycles.Types() {
 		for _, c := range cycles[typ] {
@@ -143,7 +143,7 @@ func Check(ops []history.Op) edn.Map {
 	// The first lag of the largest value, as jepsen.util/max-by picks it.
 	var worst Lag
 	worstKey := int32(-1)
-	h.realtimeLags(func(l Lag, key int32) {
+	realtimeLags(h, func(l Lag, key int32) {
 		if worstKey < 0 || l.Lag > worst.Lag {
 			worst, worstKey = l, key
 		}

@@ -6,7 +6,7 @@ import (
 	"github.com/glomers/glomers/workbench/history"
 )
 
-// cycles is Jepsen's kafka cycles! (jepsen/src/jepsen/tests/kafka.clj):
+// sendPollCycles is Jepsen's kafka cycles! (jepsen/src/jepsen/tests/kafka.clj):
 // Elle's txn/cycles! with {:consistency-models [:strict-serializable]}
 // (fixed; Maelstrom's --consistency-models does not reach it) over the
 // send and poll operations. The graph holds wr edges (see wrGraph) and
@@ -23,7 +23,7 @@ import (
 // The graph is first searched without explanations, which are costly to
 // build for every wr edge and only matter in a reported cycle; when a
 // cycle is found it is built again with them and searched again.
-func (h *kafkaHistory) cycles() (found elle.Anomalies, empty bool) {
+func sendPollCycles(h *kafkaHistory) (found elle.Anomalies, empty bool) {
 	// Elle's realtime graph over the send and poll ops, invocations
 	// included. It has an edge (and so vertices) exactly when some send or
 	// poll with a completion is invoked after another completed :ok.
@@ -39,23 +39,23 @@ func (h *kafkaHistory) cycles() (found elle.Anomalies, empty bool) {
 			sp = append(sp, *op)
 		}
 	}
-	g, wr := h.wrGraph(false)
+	g, wr := wrGraph(h, false)
 	g.AddRealtime(sp)
 	found = g.Cycles(elle.CycleOptions{})
 	if len(found) > 0 {
-		g, _ = h.wrGraph(true)
+		g, _ = wrGraph(h, true)
 		g.AddRealtime(sp)
 		found = g.Cycles(elle.CycleOptions{})
 	}
 	return found, !wr && !realtimeEdgeExists(sp)
 }
 
-// wrGraph links the send completion of each message (of any outcome:
+// wrGraph links, in h, the send completion of each message (of any outcome:
 // the last one, as Jepsen's writer-of keeps it) to every :ok poll that
 // returned it, and says whether it linked anything. With explain, each
 // edge carries Elle's WRExplainer explanation: the first message of the
 // reader the writer sent (a send sends one).
-func (h *kafkaHistory) wrGraph(explain bool) (*elle.Graph, bool) {
+func wrGraph(h *kafkaHistory, explain bool) (*elle.Graph, bool) {
 	g := elle.NewGraph()
 	wr := false
 	linked := make([]int32, len(h.ops)) // writer -> 1 + ops index of the last poll linked from it

@@ -664,42 +664,16 @@ func (x *kexplainer) other(t string, count int) results.Finding {
 // shows: another message polled at the offset the send was acknowledged
 // with (two sends given one offset), or nothing ever polled there.
 func (x *kexplainer) planLost(count int, cases []edn.Map) func() []results.Finding {
-	type lost struct {
-		key, msg string
-		f        *kmsgFacts
-		offs     []int64 // offsets its :ok sends were acknowledged with
-	}
 	x.drawFirst(cases)
-	ls := make([]*lost, len(cases))
+	ls := make([]*klost, len(cases))
 	for i, c := range cases {
-		k := caseKey(c)
-		m := history.Key(get(c, "value"))
-		ls[i] = &lost{key: k, msg: m, f: x.idx.msg(k, m)}
-		x.idx.key(k)
-		// The acknowledged offset is read from the writer, which the case
-		// holds; ask for what was polled there.
-		if w, ok := x.opOf(get(c, "writer")); ok {
-			if _, _, off, hasOff, ok := kafkaSent(w); ok && hasOff {
-				ls[i].offs = append(ls[i].offs, off)
-				x.idx.off(k, off)
-			}
-		}
+		ls[i] = x.askLost(c)
 	}
 	return func() []results.Finding {
 		taken, empty := 0, 0
 		var ex []results.Example
 		for _, l := range ls {
-			var other *kseenAt
-			var otherOff int64
-			for _, off := range l.offs {
-				for _, s := range x.idx.offs[l.key][off].seen {
-					if s.msg != l.msg && s.poll {
-						s := s
-						other, otherOff = &s, off
-						break
-					}
-				}
-			}
+			other, otherOff := x.polledInstead(l)
 			if len(l.offs) > 0 {
 				if other != nil {
 					taken++
@@ -707,57 +681,114 @@ func (x *kexplainer) planLost(count int, cases []edn.Map) func() []results.Findi
 					empty++
 				}
 			}
-			if len(ex) >= results.MaxExamples {
-				continue
+			if len(ex) < results.MaxExamples {
+				ex = append(ex, x.lostExample(l, other, otherOff))
 			}
-			kf := x.idx.keys[l.key]
-			text := fmt.Sprintf("%s: message %s was acknowledged but no poll ever returned it", q(l.key), l.msg)
-			var lines []string
-			node := ""
-			var ackAt int64
-			for _, s := range l.f.sends {
-				lines = append(lines, x.sendStory(s))
-				if op := x.ev.Ops[s.op]; op.Type == history.OK {
-					node, ackAt = x.ev.NodeOf(op.Process), op.Time
-				}
-			}
-			if len(l.offs) > 0 {
-				text = fmt.Sprintf("%s: message %s, acknowledged at offset %d, was never polled", q(l.key), l.msg, l.offs[0])
-			}
-			if other != nil {
-				text += fmt.Sprintf("; polls returned %s at that offset instead", other.msg)
-				lines = append(lines, "offset "+fmt.Sprint(otherOff)+" held another message: "+x.seenStory(l.key, otherOff, *other))
-			} else if len(l.offs) > 0 {
-				lines = append(lines, fmt.Sprintf("no poll returned anything at offset %d of %s", l.offs[0], q(l.key)))
-			}
-			if kf != nil && kf.maxOp >= 0 {
-				lines = append(lines, fmt.Sprintf("yet polls of %s reached offset %d: %s", q(l.key), kf.maxOff,
-					x.pollStory(x.ev.Ops[kf.maxOp], l.key, kf.maxOff)))
-			}
-			if node != "" {
-				for _, f := range x.faultsAfter(node, ackAt) {
-					lines = append(lines, fmt.Sprintf("after %s acknowledged it: %s", node, f))
-				}
-			}
-			ex = append(ex, results.Example{Text: text, Lines: lines, File: x.picture(l.key)})
-		}
-		keys, each := "keys", "each was"
-		if count == 1 {
-			keys, each = "key", "it was"
-		}
-		sum := fmt.Sprintf("%s acknowledged by the log %s never returned by any poll, although polls returned later messages of the same %s",
-			results.Plural(count, "message"), isAre(count), keys)
-		switch {
-		case taken > 0 && empty == 0:
-			sum += fmt.Sprintf("; at the offset %s acknowledged with, polls found another message: the log gave one offset to two messages", each)
-		case taken > 0:
-			sum += fmt.Sprintf("; at %s of their offsets polls found another message (one offset given to two messages), at %s nothing at all", plainN(taken), plainN(empty))
-		case empty > 0:
-			sum += "; no poll returned anything at the offsets they were acknowledged with: the log acknowledged offsets it never served"
 		}
 		return []results.Finding{{Section: "workload", Kind: "lost-write", Count: count,
-			Short: results.Plural(count, "lost write"), Summary: sum + ".", Examples: ex}}
+			Short: results.Plural(count, "lost write"), Summary: lostSummary(count, taken, empty) + ".", Examples: ex}}
 	}
+}
+
+// klost is one lost write being explained.
+type klost struct {
+	key, msg string
+	f        *kmsgFacts
+	offs     []int64 // offsets its :ok sends were acknowledged with
+}
+
+// askLost asks the index for what a :lost-write case needs: the
+// message's sends and polls, how far polls got in its key and what was
+// polled at the offset its send was acknowledged with.
+func (x *kexplainer) askLost(c edn.Map) *klost {
+	k := caseKey(c)
+	m := history.Key(get(c, "value"))
+	l := &klost{key: k, msg: m, f: x.idx.msg(k, m)}
+	x.idx.key(k)
+	// The acknowledged offset is read from the writer, which the case
+	// holds; ask for what was polled there.
+	if w, ok := x.opOf(get(c, "writer")); ok {
+		if _, _, off, hasOff, ok := kafkaSent(w); ok && hasOff {
+			l.offs = append(l.offs, off)
+			x.idx.off(k, off)
+		}
+	}
+	return l
+}
+
+// polledInstead returns another message a poll returned at an offset the
+// lost write was acknowledged with, and that offset; nil when polls
+// returned nothing else there.
+func (x *kexplainer) polledInstead(l *klost) (*kseenAt, int64) {
+	var other *kseenAt
+	var otherOff int64
+	for _, off := range l.offs {
+		for _, s := range x.idx.offs[l.key][off].seen {
+			if s.msg != l.msg && s.poll {
+				s := s
+				other, otherOff = &s, off
+				break
+			}
+		}
+	}
+	return other, otherOff
+}
+
+// lostExample tells one lost write: its sends, what was polled at its
+// offset instead, how far polls of its key got, and the faults that
+// touched the node that acknowledged it afterwards.
+func (x *kexplainer) lostExample(l *klost, other *kseenAt, otherOff int64) results.Example {
+	kf := x.idx.keys[l.key]
+	text := fmt.Sprintf("%s: message %s was acknowledged but no poll ever returned it", q(l.key), l.msg)
+	var lines []string
+	node := ""
+	var ackAt int64
+	for _, s := range l.f.sends {
+		lines = append(lines, x.sendStory(s))
+		if op := x.ev.Ops[s.op]; op.Type == history.OK {
+			node, ackAt = x.ev.NodeOf(op.Process), op.Time
+		}
+	}
+	if len(l.offs) > 0 {
+		text = fmt.Sprintf("%s: message %s, acknowledged at offset %d, was never polled", q(l.key), l.msg, l.offs[0])
+	}
+	if other != nil {
+		text += fmt.Sprintf("; polls returned %s at that offset instead", other.msg)
+		lines = append(lines, "offset "+fmt.Sprint(otherOff)+" held another message: "+x.seenStory(l.key, otherOff, *other))
+	} else if len(l.offs) > 0 {
+		lines = append(lines, fmt.Sprintf("no poll returned anything at offset %d of %s", l.offs[0], q(l.key)))
+	}
+	if kf != nil && kf.maxOp >= 0 {
+		lines = append(lines, fmt.Sprintf("yet polls of %s reached offset %d: %s", q(l.key), kf.maxOff,
+			x.pollStory(x.ev.Ops[kf.maxOp], l.key, kf.maxOff)))
+	}
+	if node != "" {
+		for _, f := range x.faultsAfter(node, ackAt) {
+			lines = append(lines, fmt.Sprintf("after %s acknowledged it: %s", node, f))
+		}
+	}
+	return results.Example{Text: text, Lines: lines, File: x.picture(l.key)}
+}
+
+// lostSummary sums up count lost writes, of which taken were
+// acknowledged at an offset where polls found another message and empty
+// at one where polls found nothing.
+func lostSummary(count, taken, empty int) string {
+	keys, each := "keys", "each was"
+	if count == 1 {
+		keys, each = "key", "it was"
+	}
+	sum := fmt.Sprintf("%s acknowledged by the log %s never returned by any poll, although polls returned later messages of the same %s",
+		results.Plural(count, "message"), isAre(count), keys)
+	switch {
+	case taken > 0 && empty == 0:
+		sum += fmt.Sprintf("; at the offset %s acknowledged with, polls found another message: the log gave one offset to two messages", each)
+	case taken > 0:
+		sum += fmt.Sprintf("; at %s of their offsets polls found another message (one offset given to two messages), at %s nothing at all", plainN(taken), plainN(empty))
+	case empty > 0:
+		sum += "; no poll returned anything at the offsets they were acknowledged with: the log acknowledged offsets it never served"
+	}
+	return sum
 }
 
 func isAre(n int) string {
@@ -1018,130 +1049,189 @@ func (x *kexplainer) planPollOrder(t string, count int, cases []edn.Map) func() 
 	x.drawFirst(cases)
 	for _, c := range cases {
 		k := caseKey(c)
-		for _, v := range kafkaItems(get(c, "skipped")) {
-			x.idx.msg(k, history.Key(v))
+		for _, s := range skippedOf(c) {
+			x.idx.msg(k, s)
 		}
 	}
 	inside := strings.HasPrefix(t, "int-")
 	skip := strings.HasSuffix(t, "skip")
 	return func() []results.Finding {
 		var ex []results.Example
-		failedBetween := 0
-		elsewhere, nowhere := 0, 0 // skipped messages shown that other polls did / no poll returned
+		var tally pollOrderTally
 		for _, c := range cases {
-			k := caseKey(c)
-			d, _ := history.Int(get(c, "delta"))
-			var skipped []string
-			for _, v := range kafkaItems(get(c, "skipped")) {
-				skipped = append(skipped, history.Key(v))
-			}
-			var ops []history.Op
-			if inside {
-				if op, ok := x.opOf(get(c, "op")); ok {
-					ops = append(ops, op)
-				}
-			} else {
-				for _, v := range kafkaItems(get(c, "ops")) {
-					if op, ok := x.opOf(v); ok {
-						ops = append(ops, op)
-					}
-				}
-			}
-			vals := kafkaItems(get(c, "values"))
-			var text string
-			var lines []string
-			switch {
-			case inside && len(ops) == 1 && len(vals) == 2:
-				a, b := history.Key(vals[0]), history.Key(vals[1])
-				pairs := kafkaPolledOf(ops[0], k)
-				offA, offB := kafkaOffsetOf(pairs, a, true), kafkaOffsetOf(pairs, b, false)
-				if skip {
-					text = fmt.Sprintf("one poll by %s returned message %s (offset %d) then %s (offset %d) of %s, leaving out %s",
-						x.ev.Who(ops[0]), a, offA, b, offB, q(k), kafkaMessages(skipped)+" "+kafkaList(skipped, len(skipped)))
-				} else {
-					text = fmt.Sprintf("one poll by %s returned message %s (offset %d) then %s (offset %d) of %s, going back %s in the log",
-						x.ev.Who(ops[0]), a, offA, b, offB, q(k), results.Plural(int(1-d), "position"))
-				}
-				lines = append(lines, x.pollStory(ops[0], k, offA, offB))
-			case !inside && len(ops) == 2:
-				prev, cur := kafkaPolledOf(ops[0], k), kafkaPolledOf(ops[1], k)
-				var last, first kpair
-				if len(prev) > 0 {
-					last = prev[len(prev)-1]
-				}
-				if len(cur) > 0 {
-					first = cur[0]
-				}
-				if skip {
-					text = fmt.Sprintf("%s polled %s up to message %s (offset %d); its next poll began at %s (offset %d), skipping %s",
-						x.ev.Who(ops[1]), q(k), last.msg, last.off, first.msg, first.off, kafkaMessages(skipped)+" "+kafkaList(skipped, len(skipped)))
-				} else {
-					text = fmt.Sprintf("%s polled %s up to message %s (offset %d); its next poll began back at %s (offset %d)",
-						x.ev.Who(ops[1]), q(k), last.msg, last.off, first.msg, first.off)
-				}
-				lines = append(lines, x.pollStory(ops[0], k, last.off), "then "+x.pollStory(ops[1], k, first.off))
-				if f, ok := x.failedPollBetween(ops[0], ops[1]); ok {
-					failedBetween++
-					lines = append(lines, fmt.Sprintf("in between, its poll %s failed (%s): Maelstrom's client had already moved its offsets past what that poll received, which the history never shows",
-						explain.At(f.Time), explain.ErrorName(f)))
-				}
-			default:
-				text = fmt.Sprintf("%s: delta %d", q(k), d)
-			}
-			for i, s := range skipped {
-				f := x.idx.msgs[k][s]
-				if f == nil {
-					continue
-				}
-				if f.polls > 0 {
-					elsewhere++
-				} else {
-					nowhere++
-				}
-				if i >= 3 {
-					continue
-				}
-				switch {
-				case len(f.sends) > 0:
-					lines = append(lines, fmt.Sprintf("skipped message %s: %s", s, x.sendStory(f.sends[0])))
-				case f.firstPoll >= 0:
-					lines = append(lines, fmt.Sprintf("skipped message %s: %s", s, x.seenStory(k, f.pollOff, kseenAt{msg: s, op: f.firstPoll, poll: true})))
-				}
-				if f.polls == 0 {
-					lines = append(lines, fmt.Sprintf("no poll ever returned message %s", s))
-				} else if f.firstPoll >= 0 {
-					lines = append(lines, fmt.Sprintf("other polls did return message %s (%s, the first %s)", s,
-						results.Plural(f.polls, "poll"), x.seenStory(k, f.pollOff, kseenAt{msg: s, op: f.firstPoll, poll: true})))
-				}
-			}
-			ex = append(ex, results.Example{Text: text, Lines: lines, File: x.picture(k)})
+			ex = append(ex, x.pollOrderExample(c, inside, skip, &tally))
 		}
-		var sum string
-		switch t {
-		case "int-poll-skip":
-			sum = fmt.Sprintf("%s, consecutive messages of a key in one poll reply jump over offsets that hold messages: the poll left those out", kafkaTimes(count))
-		case "int-nonmonotonic-poll":
-			sum = fmt.Sprintf("%s, a poll reply listed a key's messages out of offset order, or one twice", kafkaTimes(count))
-		case "poll-skip":
-			sum = fmt.Sprintf("%s, a process's next poll of a key began past messages it had not yet received, so it never saw them", kafkaTimes(count))
-			if failedBetween > 0 {
-				sum += fmt.Sprintf("; in %s a failed poll of that process came in between (its commit_offsets failed after the client had moved on)", kafkaEvery(failedBetween, len(cases)))
-			}
-		case "nonmonotonic-poll":
-			sum = fmt.Sprintf("%s, a process's next poll of a key began at or before a message it had already received", kafkaTimes(count))
-		}
-		if skip {
-			switch {
-			case elsewhere > 0 && nowhere == 0:
-				sum += "; other polls returned the skipped messages shown, so the log had them but left them out"
-			case nowhere > 0 && elsewhere == 0:
-				sum += "; no poll ever returned the skipped messages shown: the log acknowledged them but never served them"
-			case nowhere > 0:
-				sum += fmt.Sprintf("; of the skipped messages shown, other polls returned %d, no poll %d", elsewhere, nowhere)
-			}
-		}
+		sum := pollOrderSummary(t, count, len(cases), skip, tally)
 		return []results.Finding{{Section: "workload", Kind: t, Count: count, Short: fmt.Sprintf("%s ×%d", t, count), Summary: sum + ".", Examples: ex}}
 	}
+}
+
+// pollOrderTally counts, over the poll order cases shown, those with a
+// failed poll in between and the skipped messages that other polls did
+// (elsewhere) or no poll (nowhere) return.
+type pollOrderTally struct {
+	failedBetween      int
+	elsewhere, nowhere int
+}
+
+// skippedOf reads a poll order case's :skipped messages as text.
+func skippedOf(c edn.Map) []string {
+	var skipped []string
+	for _, v := range kafkaItems(get(c, "skipped")) {
+		skipped = append(skipped, history.Key(v))
+	}
+	return skipped
+}
+
+// pollOrderOps returns the polls a poll order case names: its one :op
+// inside a poll, its :ops across polls.
+func (x *kexplainer) pollOrderOps(c edn.Map, inside bool) []history.Op {
+	var ops []history.Op
+	if inside {
+		if op, ok := x.opOf(get(c, "op")); ok {
+			ops = append(ops, op)
+		}
+		return ops
+	}
+	for _, v := range kafkaItems(get(c, "ops")) {
+		if op, ok := x.opOf(v); ok {
+			ops = append(ops, op)
+		}
+	}
+	return ops
+}
+
+// pollOrderExample tells one poll order case: what the poll or polls
+// returned of its key, then what became of the messages it skipped.
+func (x *kexplainer) pollOrderExample(c edn.Map, inside, skip bool, tally *pollOrderTally) results.Example {
+	k := caseKey(c)
+	d, _ := history.Int(get(c, "delta"))
+	skipped := skippedOf(c)
+	ops := x.pollOrderOps(c, inside)
+	vals := kafkaItems(get(c, "values"))
+	var text string
+	var lines []string
+	switch {
+	case inside && len(ops) == 1 && len(vals) == 2:
+		text, lines = x.insidePollStory(ops[0], k, vals, d, skip, skipped)
+	case !inside && len(ops) == 2:
+		text, lines = x.nextPollStory(ops[0], ops[1], k, skip, skipped)
+		if f, ok := x.failedPollBetween(ops[0], ops[1]); ok {
+			tally.failedBetween++
+			lines = append(lines, fmt.Sprintf("in between, its poll %s failed (%s): Maelstrom's client had already moved its offsets past what that poll received, which the history never shows",
+				explain.At(f.Time), explain.ErrorName(f)))
+		}
+	default:
+		text = fmt.Sprintf("%s: delta %d", q(k), d)
+	}
+	lines = append(lines, x.skippedStories(k, skipped, tally)...)
+	return results.Example{Text: text, Lines: lines, File: x.picture(k)}
+}
+
+// insidePollStory tells one poll that returned the two values of a case
+// of key k out of order: with messages skipped between them, or going
+// back 1-d positions in the log (d is the case's :delta).
+func (x *kexplainer) insidePollStory(op history.Op, k string, vals []any, d int64, skip bool, skipped []string) (string, []string) {
+	a, b := history.Key(vals[0]), history.Key(vals[1])
+	pairs := kafkaPolledOf(op, k)
+	offA, offB := kafkaOffsetOf(pairs, a, true), kafkaOffsetOf(pairs, b, false)
+	var text string
+	if skip {
+		text = fmt.Sprintf("one poll by %s returned message %s (offset %d) then %s (offset %d) of %s, leaving out %s",
+			x.ev.Who(op), a, offA, b, offB, q(k), kafkaMessages(skipped)+" "+kafkaList(skipped, len(skipped)))
+	} else {
+		text = fmt.Sprintf("one poll by %s returned message %s (offset %d) then %s (offset %d) of %s, going back %s in the log",
+			x.ev.Who(op), a, offA, b, offB, q(k), results.Plural(int(1-d), "position"))
+	}
+	return text, []string{x.pollStory(op, k, offA, offB)}
+}
+
+// nextPollStory tells how a process's poll of key k began where its
+// previous poll had not left off: past skipped messages, or back.
+func (x *kexplainer) nextPollStory(prevOp, curOp history.Op, k string, skip bool, skipped []string) (string, []string) {
+	prev, cur := kafkaPolledOf(prevOp, k), kafkaPolledOf(curOp, k)
+	var last, first kpair
+	if len(prev) > 0 {
+		last = prev[len(prev)-1]
+	}
+	if len(cur) > 0 {
+		first = cur[0]
+	}
+	var text string
+	if skip {
+		text = fmt.Sprintf("%s polled %s up to message %s (offset %d); its next poll began at %s (offset %d), skipping %s",
+			x.ev.Who(curOp), q(k), last.msg, last.off, first.msg, first.off, kafkaMessages(skipped)+" "+kafkaList(skipped, len(skipped)))
+	} else {
+		text = fmt.Sprintf("%s polled %s up to message %s (offset %d); its next poll began back at %s (offset %d)",
+			x.ev.Who(curOp), q(k), last.msg, last.off, first.msg, first.off)
+	}
+	return text, []string{x.pollStory(prevOp, k, last.off), "then " + x.pollStory(curOp, k, first.off)}
+}
+
+// skippedStories tells, for the first three skipped messages of key k,
+// how each was sent and whether other polls returned it; it tallies
+// every skipped message the index knows as returned elsewhere or nowhere.
+func (x *kexplainer) skippedStories(k string, skipped []string, tally *pollOrderTally) []string {
+	var lines []string
+	for i, s := range skipped {
+		f := x.idx.msgs[k][s]
+		if f == nil {
+			continue
+		}
+		if f.polls > 0 {
+			tally.elsewhere++
+		} else {
+			tally.nowhere++
+		}
+		if i >= 3 {
+			continue
+		}
+		switch {
+		case len(f.sends) > 0:
+			lines = append(lines, fmt.Sprintf("skipped message %s: %s", s, x.sendStory(f.sends[0])))
+		case f.firstPoll >= 0:
+			lines = append(lines, fmt.Sprintf("skipped message %s: %s", s, x.seenStory(k, f.pollOff, kseenAt{msg: s, op: f.firstPoll, poll: true})))
+		}
+		if f.polls == 0 {
+			lines = append(lines, fmt.Sprintf("no poll ever returned message %s", s))
+		} else if f.firstPoll >= 0 {
+			lines = append(lines, fmt.Sprintf("other polls did return message %s (%s, the first %s)", s,
+				results.Plural(f.polls, "poll"), x.seenStory(k, f.pollOff, kseenAt{msg: s, op: f.firstPoll, poll: true})))
+		}
+	}
+	return lines
+}
+
+// pollOrderSummary sums up count cases of poll order error t, shown
+// cases of which are told: what the error means and, for skips, whether
+// other polls returned the messages left out.
+func pollOrderSummary(t string, count, shown int, skip bool, tally pollOrderTally) string {
+	var sum string
+	switch t {
+	case "int-poll-skip":
+		sum = fmt.Sprintf("%s, consecutive messages of a key in one poll reply jump over offsets that hold messages: the poll left those out", kafkaTimes(count))
+	case "int-nonmonotonic-poll":
+		sum = fmt.Sprintf("%s, a poll reply listed a key's messages out of offset order, or one twice", kafkaTimes(count))
+	case "poll-skip":
+		sum = fmt.Sprintf("%s, a process's next poll of a key began past messages it had not yet received, so it never saw them", kafkaTimes(count))
+		if tally.failedBetween > 0 {
+			sum += fmt.Sprintf("; in %s a failed poll of that process came in between (its commit_offsets failed after the client had moved on)", kafkaEvery(tally.failedBetween, shown))
+		}
+	case "nonmonotonic-poll":
+		sum = fmt.Sprintf("%s, a process's next poll of a key began at or before a message it had already received", kafkaTimes(count))
+	}
+	if !skip {
+		return sum
+	}
+	switch {
+	case tally.elsewhere > 0 && tally.nowhere == 0:
+		sum += "; other polls returned the skipped messages shown, so the log had them but left them out"
+	case tally.nowhere > 0 && tally.elsewhere == 0:
+		sum += "; no poll ever returned the skipped messages shown: the log acknowledged them but never served them"
+	case tally.nowhere > 0:
+		sum += fmt.Sprintf("; of the skipped messages shown, other polls returned %d, no poll %d", tally.elsewhere, tally.nowhere)
+	}
+	return sum
 }
 
 // kafkaMessages is "message" or "messages" for a list of them.

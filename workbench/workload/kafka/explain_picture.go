@@ -118,103 +118,152 @@ func kafkaFileSafe(k string) string {
 // order.
 var kafkaNodeColours = []string{"#1f77b4", "#2ca02c", "#9467bd", "#8c564b", "#17becf", "#7f7f7f", "#bcbd22", "#e377c2"}
 
-// writeLog draws key k's log as SVG.
+// writeLog draws key k's log as SVG: a heading, one column per offset
+// (at most kafkaMaxColumns), and a legend of marks and node colours.
 func (x *kexplainer) writeLog(w io.Writer, k string, log map[int64]*kcell) error {
-	offs := make([]int64, 0, len(log))
+	f := frameLog(log)
+	everPolled := polledMessages(log)
+	var b strings.Builder
+	writeLogHeading(&b, f, k)
+	for i, o := range f.offs {
+		x.writeLogColumn(&b, f, i, o, log[o], everPolled)
+	}
+	x.writeLogLegend(&b, f)
+	b.WriteString("</svg>\n")
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// The left margin (row titles), the top of the first row and the height
+// of one line of text in a drawing of a key's log.
+const klogLeft, klogTop, klogLine = 170, 58, 16
+
+// klogFrame is the layout of a drawing of a key's log.
+type klogFrame struct {
+	offs  []int64 // the offsets drawn, in order
+	more  int     // offsets left out
+	width int     // of one column
+	rowH  int     // of each of the two rows
+	W, H  int     // of the picture
+}
+
+// frameLog lays out a drawing of log: its first kafkaMaxColumns offsets,
+// columns wide enough for the longest offset, rows tall enough for the
+// most messages one cell holds.
+func frameLog(log map[int64]*kcell) klogFrame {
+	var f klogFrame
+	f.offs = make([]int64, 0, len(log))
 	for o := range log {
-		offs = append(offs, o)
+		f.offs = append(f.offs, o)
 	}
-	slices.Sort(offs)
-	more := 0
-	if len(offs) > kafkaMaxColumns {
-		more = len(offs) - kafkaMaxColumns
-		offs = offs[:kafkaMaxColumns]
+	slices.Sort(f.offs)
+	if len(f.offs) > kafkaMaxColumns {
+		f.more = len(f.offs) - kafkaMaxColumns
+		f.offs = f.offs[:kafkaMaxColumns]
 	}
+	f.width = 60
+	rows := 1
+	for _, o := range f.offs {
+		f.width = max(f.width, 8*len(fmt.Sprint(o))+12)
+		rows = max(rows, len(log[o].acks), len(log[o].polled))
+	}
+	f.rowH = rows*klogLine + 10
+	f.W = klogLeft + f.width*len(f.offs) + 20
+	f.H = klogTop + 2*f.rowH + 90
+	return f
+}
+
+// polledMessages returns the messages some poll returned anywhere in log.
+func polledMessages(log map[int64]*kcell) map[string]bool {
 	everPolled := map[string]bool{}
 	for _, c := range log {
 		for _, p := range c.polled {
 			everPolled[p.msg] = true
 		}
 	}
-	colour := func(proc int) string {
-		n := x.ev.NodeOf(proc)
-		if i := slices.Index(x.ev.Nodes, n); i >= 0 {
-			return kafkaNodeColours[i%len(kafkaNodeColours)]
-		}
-		return "#333"
+	return everPolled
+}
+
+// writeLogHeading opens the SVG: background, title and row titles.
+func writeLogHeading(b *strings.Builder, f klogFrame, k string) {
+	const top = klogTop
+	fmt.Fprintf(b, `<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" font-family="sans-serif" font-size="12">`+"\n", f.W, f.H)
+	fmt.Fprintf(b, `<rect width="%d" height="%d" fill="white"/>`+"\n", f.W, f.H)
+	fmt.Fprintf(b, `<text x="10" y="20" font-size="14" font-weight="bold">key %s: what each offset held</text>`+"\n", html.EscapeString(fmt.Sprintf("%q", k)))
+	fmt.Fprintf(b, `<text x="10" y="%d">offset</text>`+"\n", top-8)
+	fmt.Fprintf(b, `<text x="10" y="%d">sends acknowledged</text>`+"\n", top+f.rowH/2+4)
+	fmt.Fprintf(b, `<text x="10" y="%d">polls returned</text>`+"\n", top+f.rowH+f.rowH/2+4)
+}
+
+// writeLogColumn draws the i-th column, offset o holding c: the offset,
+// the messages acknowledged there above those polled there, shaded
+// orange when the offset holds more than one message and the polled
+// cell red when sends were acknowledged there but no poll returned
+// anything.
+func (x *kexplainer) writeLogColumn(b *strings.Builder, f klogFrame, i int, o int64, c *kcell, everPolled map[string]bool) {
+	const top, line = klogTop, klogLine
+	width, rowH := f.width, f.rowH
+	cx := klogLeft + i*width
+	fmt.Fprintf(b, `<text x="%d" y="%d" text-anchor="middle">%d</text>`+"\n", cx+width/2, top-8, o)
+	clash := len(c.acks) > 1 || len(c.polled) > 1 || (len(c.acks) == 1 && len(c.polled) == 1 && c.acks[0].msg != c.polled[0].msg)
+	ackFill, pollFill := "#eef2f8", "#eef2f8"
+	if clash {
+		ackFill, pollFill = "#fdd9b5", "#fdd9b5"
 	}
-	const left, top, line = 170, 58, 16
-	width := 60
-	for _, o := range offs {
-		width = max(width, 8*len(fmt.Sprint(o))+12)
+	if len(c.acks) > 0 && len(c.polled) == 0 {
+		pollFill = "#f6c1c1"
 	}
-	rows := 1
-	for _, o := range offs {
-		rows = max(rows, len(log[o].acks), len(log[o].polled))
+	fmt.Fprintf(b, `<rect x="%d" y="%d" width="%d" height="%d" fill="%s" stroke="#999"/>`+"\n", cx, top, width, rowH, ackFill)
+	fmt.Fprintf(b, `<rect x="%d" y="%d" width="%d" height="%d" fill="%s" stroke="#999"/>`+"\n", cx, top+rowH, width, rowH, pollFill)
+	for j, a := range c.acks {
+		weight, lost, why := "normal", "", ""
+		if !everPolled[a.msg] {
+			weight, lost, why = "bold", ` <tspan fill="#c00">✗</tspan>`, ", never returned by any poll"
+		}
+		fmt.Fprintf(b, `<text x="%d" y="%d" text-anchor="middle" fill="%s" font-weight="%s">%s%s<title>message %s, acknowledged to process %d (on %s)%s</title></text>`+"\n",
+			cx+width/2, top+line+j*line, x.nodeColour(a.proc), weight, html.EscapeString(a.msg), lost,
+			html.EscapeString(a.msg), a.proc, html.EscapeString(x.ev.NodeOf(a.proc)), why)
 	}
-	rowH := rows*line + 10
-	W := left + width*len(offs) + 20
-	H := top + 2*rowH + 90
-	var b strings.Builder
-	fmt.Fprintf(&b, `<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" font-family="sans-serif" font-size="12">`+"\n", W, H)
-	fmt.Fprintf(&b, `<rect width="%d" height="%d" fill="white"/>`+"\n", W, H)
-	fmt.Fprintf(&b, `<text x="10" y="20" font-size="14" font-weight="bold">key %s: what each offset held</text>`+"\n", html.EscapeString(fmt.Sprintf("%q", k)))
-	fmt.Fprintf(&b, `<text x="10" y="%d">offset</text>`+"\n", top-8)
-	fmt.Fprintf(&b, `<text x="10" y="%d">sends acknowledged</text>`+"\n", top+rowH/2+4)
-	fmt.Fprintf(&b, `<text x="10" y="%d">polls returned</text>`+"\n", top+rowH+rowH/2+4)
-	for i, o := range offs {
-		c := log[o]
-		cx := left + i*width
-		fmt.Fprintf(&b, `<text x="%d" y="%d" text-anchor="middle">%d</text>`+"\n", cx+width/2, top-8, o)
-		clash := len(c.acks) > 1 || len(c.polled) > 1 || (len(c.acks) == 1 && len(c.polled) == 1 && c.acks[0].msg != c.polled[0].msg)
-		ackFill, pollFill := "#eef2f8", "#eef2f8"
-		if clash {
-			ackFill, pollFill = "#fdd9b5", "#fdd9b5"
+	for j, p := range c.polled {
+		label := p.msg
+		if p.n > 1 {
+			label = fmt.Sprintf("%s ×%d", p.msg, p.n)
 		}
-		if len(c.acks) > 0 && len(c.polled) == 0 {
-			pollFill = "#f6c1c1"
-		}
-		fmt.Fprintf(&b, `<rect x="%d" y="%d" width="%d" height="%d" fill="%s" stroke="#999"/>`+"\n", cx, top, width, rowH, ackFill)
-		fmt.Fprintf(&b, `<rect x="%d" y="%d" width="%d" height="%d" fill="%s" stroke="#999"/>`+"\n", cx, top+rowH, width, rowH, pollFill)
-		for j, a := range c.acks {
-			weight, lost, why := "normal", "", ""
-			if !everPolled[a.msg] {
-				weight, lost, why = "bold", ` <tspan fill="#c00">✗</tspan>`, ", never returned by any poll"
-			}
-			fmt.Fprintf(&b, `<text x="%d" y="%d" text-anchor="middle" fill="%s" font-weight="%s">%s%s<title>message %s, acknowledged to process %d (on %s)%s</title></text>`+"\n",
-				cx+width/2, top+line+j*line, colour(a.proc), weight, html.EscapeString(a.msg), lost,
-				html.EscapeString(a.msg), a.proc, html.EscapeString(x.ev.NodeOf(a.proc)), why)
-		}
-		for j, p := range c.polled {
-			label := p.msg
-			if p.n > 1 {
-				label = fmt.Sprintf("%s ×%d", p.msg, p.n)
-			}
-			fmt.Fprintf(&b, `<text x="%d" y="%d" text-anchor="middle">%s<title>message %s, returned here by %d polls</title></text>`+"\n",
-				cx+width/2, top+rowH+line+j*line, html.EscapeString(label), html.EscapeString(p.msg), p.n)
-		}
-		if len(c.polled) == 0 && len(c.acks) > 0 {
-			fmt.Fprintf(&b, `<text x="%d" y="%d" text-anchor="middle" fill="#c00">none</text>`+"\n", cx+width/2, top+rowH+line)
-		}
+		fmt.Fprintf(b, `<text x="%d" y="%d" text-anchor="middle">%s<title>message %s, returned here by %d polls</title></text>`+"\n",
+			cx+width/2, top+rowH+line+j*line, html.EscapeString(label), html.EscapeString(p.msg), p.n)
 	}
-	y := top + 2*rowH + 22
-	if more > 0 {
-		fmt.Fprintf(&b, `<text x="10" y="%d">… and %d more offsets, not drawn</text>`+"\n", y, more)
+	if len(c.polled) == 0 && len(c.acks) > 0 {
+		fmt.Fprintf(b, `<text x="%d" y="%d" text-anchor="middle" fill="#c00">none</text>`+"\n", cx+width/2, top+rowH+line)
+	}
+}
+
+// nodeColour is the colour of the node process proc ran on.
+func (x *kexplainer) nodeColour(proc int) string {
+	n := x.ev.NodeOf(proc)
+	if i := slices.Index(x.ev.Nodes, n); i >= 0 {
+		return kafkaNodeColours[i%len(kafkaNodeColours)]
+	}
+	return "#333"
+}
+
+// writeLogLegend writes, below the columns, how many offsets were left
+// out, what the marks mean and each node's colour.
+func (x *kexplainer) writeLogLegend(b *strings.Builder, f klogFrame) {
+	y := klogTop + 2*f.rowH + 22
+	if f.more > 0 {
+		fmt.Fprintf(b, `<text x="10" y="%d">… and %d more offsets, not drawn</text>`+"\n", y, f.more)
 		y += 18
 	}
-	fmt.Fprintf(&b, `<text x="10" y="%d"><tspan fill="#c00">✗</tspan> acknowledged, never returned by any poll · <tspan fill="#c00">none</tspan>: no poll returned anything at that offset · orange: an offset holding more than one message</text>`+"\n", y)
+	fmt.Fprintf(b, `<text x="10" y="%d"><tspan fill="#c00">✗</tspan> acknowledged, never returned by any poll · <tspan fill="#c00">none</tspan>: no poll returned anything at that offset · orange: an offset holding more than one message</text>`+"\n", y)
 	y += 18
 	lx := 10
-	fmt.Fprintf(&b, `<text x="%d" y="%d">acknowledged by:</text>`+"\n", lx, y)
+	fmt.Fprintf(b, `<text x="%d" y="%d">acknowledged by:</text>`+"\n", lx, y)
 	lx += 110
 	for i, n := range x.ev.Nodes {
-		fmt.Fprintf(&b, `<text x="%d" y="%d" fill="%s">%s</text>`+"\n", lx, y, kafkaNodeColours[i%len(kafkaNodeColours)], html.EscapeString(n))
+		fmt.Fprintf(b, `<text x="%d" y="%d" fill="%s">%s</text>`+"\n", lx, y, kafkaNodeColours[i%len(kafkaNodeColours)], html.EscapeString(n))
 		lx += 8*len(n) + 16
-		if lx > W-40 {
+		if lx > f.W-40 {
 			break
 		}
 	}
-	b.WriteString("</svg>\n")
-	_, err := io.WriteString(w, b.String())
-	return err
 }

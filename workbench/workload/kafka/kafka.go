@@ -702,3 +702,9 @@ func (*kafka) Check(ops []history.Op) edn.Map { return Check(ops) }
 // ExtraCheck finds committed offsets that went backwards or were
 // forgotten, which Maelstrom cannot see.
 func (*kafka) ExtraCheck(ops []history.Op) edn.Map { return CheckCommittedOffsets(ops) }
+
+// Files declares realtime-lag.png, the plot of every poll's realtime lag
+// (report.WriteRealtimeLagPlot), which Jepsen's kafka checker draws.
+func (*kafka) Files() []workload.File {
+	return []workload.File{{Name: RealtimeLagPlot, Write: writeRealtimeLagPlot}}
+}

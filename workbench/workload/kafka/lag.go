@@ -7,7 +7,6 @@ import (
 
 	"github.com/glomers/glomers/workbench/history"
 	"github.com/glomers/glomers/workbench/report"
-	"github.com/glomers/glomers/workbench/workload"
 )
 
 // RealtimeLags returns every realtime-lag sample of a kafka history
@@ -23,7 +22,7 @@ func RealtimeLags(ops []history.Op) []Lag {
 		return nil
 	}
 	var lags []Lag
-	h.realtimeLags(func(l Lag, _ int32) { lags = append(lags, l) })
+	realtimeLags(h, func(l Lag, _ int32) { lags = append(lags, l) })
 	return lags
 }
 
@@ -34,8 +33,8 @@ type kafkaKnown struct {
 	time int64
 }
 
-// realtimeLags calls emit with every realtime-lag sample, in history
-// order, with the key's id.
+// realtimeLags calls emit with every realtime-lag sample of h, in
+// history order, with the key's id.
 //
 // Jepsen first records, per key k and offset j, E(k, j): the completion
 // time of the first :ok or :info send or poll, in history order, that
@@ -45,8 +44,8 @@ type kafkaKnown struct {
 // offsets it returned (see kafkaAssigned), and each such key k at offset
 // o lags max(0, invocation time − E(k, o+1)), or 0 when no op ever
 // showed offset o+1.
-func (h *kafkaHistory) realtimeLags(emit func(Lag, int32)) {
-	known := h.knownOffsets()
+func realtimeLags(h *kafkaHistory, emit func(Lag, int32)) {
+	known := knownOffsets(h)
 	procs := map[int]*kafkaAssigned{}
 	for _, o := range h.kops {
 		if o.typ != history.OK {
@@ -87,7 +86,7 @@ type kafkaKnownSteps [][]kafkaKnown
 // listing the key with no messages shows -1). Jepsen keeps a vector
 // indexed by offset; we keep the increasing steps of that function, so
 // sparse offsets cost nothing.
-func (h *kafkaHistory) knownOffsets() kafkaKnownSteps {
+func knownOffsets(h *kafkaHistory) kafkaKnownSteps {
 	known := make(kafkaKnownSteps, len(h.keys))
 	note := func(key int32, off int64, t int64) {
 		ks := known[key]
@@ -171,22 +170,8 @@ func (a *kafkaAssigned) advance(reads []kread) {
 	}
 }
 
-// keyLabel is a key as text: the string itself, or its canonical form.
-func (h *kafkaHistory) keyLabel(id int32) string {
-	if s, ok := h.keys[id].name.(string); ok {
-		return s
-	}
-	return history.Key(h.keys[id].name)
-}
-
 // RealtimeLagPlot is the file name of the plot of RealtimeLags.
 const RealtimeLagPlot = "realtime-lag.png"
-
-// Files declares realtime-lag.png, the plot of every poll's realtime lag
-// (report.WriteRealtimeLagPlot), which Jepsen's kafka checker draws.
-func (*kafka) Files() []workload.File {
-	return []workload.File{{Name: RealtimeLagPlot, Write: writeRealtimeLagPlot}}
-}
 
 // writeRealtimeLagPlot draws the realtime lags of ops at path. A run
 // without an :ok poll has no lag to show and gets no plot.

@@ -118,6 +118,14 @@ func (h *kafkaHistory) key(k any) int32 {
 	return id
 }
 
+// keyLabel is a key as text: the string itself, or its canonical form.
+func (h *kafkaHistory) keyLabel(id int32) string {
+	if s, ok := h.keys[id].name.(string); ok {
+		return s
+	}
+	return history.Key(h.keys[id].name)
+}
+
 // msg interns message v of key k, comparing messages with history.Equal.
 func (k *kkey) msg(v any) int32 {
 	var n int64

@@ -1,0 +1,179 @@
+package explain
+
+import (
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/glomers/glomers/workbench/edn"
+	"github.com/glomers/glomers/workbench/history"
+	"github.com/glomers/glomers/workbench/nemesis"
+	"github.com/glomers/glomers/workbench/netsim"
+)
+
+const sec = int64(1e9)
+
+// nemesisOps is a fault operation as the history records it: the
+// invocation and its completion at t.
+func nemesisOps(f string, t int64, value any) []history.Op {
+	return []history.Op{
+		{Time: t, Type: history.Invoke, Process: history.NemesisProcess, F: f},
+		{Time: t, Type: history.Info, Process: history.NemesisProcess, F: f, Value: value},
+	}
+}
+
+// lostSeven is a two-node broadcast history in which process 0 (on n0)
+// broadcasts 7 at 2 s and n1's final read lacks it, with faults before.
+func lostSeven(faults ...[]history.Op) []history.Op {
+	var ops []history.Op
+	for _, f := range faults {
+		ops = append(ops, f...)
+	}
+	ops = append(ops,
+		history.Op{Time: 2 * sec, Type: history.Invoke, Process: 0, F: "broadcast", Value: int64(7)},
+		history.Op{Time: 2*sec + 1, Type: history.OK, Process: 0, F: "broadcast", Value: int64(7)},
+		history.Op{Time: 10 * sec, Type: history.Invoke, Process: 0, F: "read", Final: true},
+		history.Op{Time: 10 * sec, Type: history.Invoke, Process: 1, F: "read", Final: true},
+		history.Op{Time: 10*sec + 1, Type: history.OK, Process: 0, F: "read", Final: true, Value: []any{int64(7)}},
+		history.Op{Time: 10*sec + 2, Type: history.OK, Process: 1, F: "read", Final: true, Value: []any{}},
+	)
+	for i := range ops {
+		ops[i].Index = i
+	}
+	return ops
+}
+
+var partition = nemesisOps(nemesis.StartPartition, 1*sec, edn.Vector{edn.Keyword("isolated"),
+	edn.Map{{Key: "n0", Val: edn.Set{"n1"}}, {Key: "n1", Val: edn.Set{"n0"}}}})
+
+var heal = nemesisOps(nemesis.StopPartition, 3*sec, nil)
+
+// gossip is a message from n0 to n1 carrying 7.
+func gossip(id int64) *netsim.Message {
+	return &netsim.Message{ID: id, Src: "n0", Dest: "n1", Body: []byte(`{"type":"gossip","message":7,"msg_id":` + string(rune('0'+id)) + `}`)}
+}
+
+func evidence(ops []history.Op, events ...netsim.Event) *Evidence {
+	return &Evidence{
+		Ops: ops, Nodes: []string{"n0", "n1"}, Concurrency: 2,
+		Workload: edn.K("valid?", false, "lost", edn.List{int64(7)}, "lost-count", 1),
+		Journal: func(yield func(netsim.Event) bool) error {
+			for _, e := range events {
+				if !yield(e) {
+					break
+				}
+			}
+			return nil
+		},
+	}
+}
+
+var broadcastSet = SetWorkload{AddF: "broadcast", Noun: "value"}
+
+func TestSetFullBlamesThePartitionThatDropped(t *testing.T) {
+	ev := evidence(lostSeven(partition, heal),
+		netsim.Event{Time: 2 * sec, Msg: gossip(5)},
+		netsim.Event{Time: 2*sec + 100, Msg: gossip(5), Drop: netsim.DropPartition},
+		// a client's message is not a server message
+		netsim.Event{Time: 2 * sec, Msg: &netsim.Message{ID: 6, Src: "c1", Dest: "n0", Body: []byte(`{"message":7}`)}},
+	)
+	found, err := ev.SetFull(broadcastSet)
+	if err != nil || len(found) != 1 {
+		t.Fatalf("%v, %+v", err, found)
+	}
+	f := found[0]
+	if f.Kind != "lost" || f.Count != 1 || f.Short != "lost 1 value" {
+		t.Errorf("%+v", f)
+	}
+	want := "1 acknowledged value is missing from the final reads; 1 server message carrying it was dropped by partitions, and none was re-sent after a heal."
+	if f.Summary != want {
+		t.Errorf("summary\n%q, want\n%q", f.Summary, want)
+	}
+	story := strings.Join(f.Examples[0].Lines, "\n")
+	for _, w := range []string{
+		"process 0 (on n0): broadcast 7 at 2.00 s, acknowledged at 2.00 s",
+		"n0 → n1 sent at 2.00 s: dropped at 2.00 s by the partition n0 | n1 from 1.00 s to 3.00 s",
+		"n1's final read, by process 1 at 10.00 s, lacks 7",
+		"nothing sent 7 again",
+	} {
+		if !strings.Contains(story, w) {
+			t.Errorf("story lacks %q:\n%s", w, story)
+		}
+	}
+}
+
+func TestSetFullSeesAResendAfterTheHeal(t *testing.T) {
+	ev := evidence(lostSeven(partition, heal),
+		netsim.Event{Time: 2 * sec, Msg: gossip(5)},
+		netsim.Event{Time: 2*sec + 100, Msg: gossip(5), Drop: netsim.DropPartition},
+		netsim.Event{Time: 4 * sec, Msg: gossip(8)},
+		netsim.Event{Time: 4*sec + 100, Recv: true, Msg: gossip(8)},
+	)
+	found, _ := ev.SetFull(broadcastSet)
+	f := found[0]
+	for _, w := range []string{"1 of the 1 dropped before a heal was re-sent after it", "once a node that had held one"} {
+		if !strings.Contains(f.Summary, w) {
+			t.Errorf("summary %q lacks %q", f.Summary, w)
+		}
+	}
+	if strings.Contains(f.Summary, "none was re-sent") {
+		t.Errorf("summary %q denies the re-send", f.Summary)
+	}
+	if !slices.ContainsFunc(f.Examples[0].Lines, func(l string) bool { return strings.Contains(l, "it was delivered a message carrying it at 4.00 s") }) {
+		t.Errorf("the story does not say n1 got 7: %q", f.Examples[0].Lines)
+	}
+}
+
+// A message dropped because its receiver was killed must not be blamed on
+// a partition, even though one was in force earlier.
+func TestSetFullDoesNotBlameAPartitionForAKill(t *testing.T) {
+	kill := nemesisOps(nemesis.KillOp, 1500*1e6, edn.Vector{"n1"})
+	start := nemesisOps(nemesis.StartOp, 3*sec, edn.Vector{"n1"})
+	early := nemesisOps(nemesis.StartPartition, sec/10, edn.Vector{edn.Keyword("isolated"),
+		edn.Map{{Key: "n0", Val: edn.Set{"n1"}}, {Key: "n1", Val: edn.Set{"n0"}}}})
+	stopEarly := nemesisOps(nemesis.StopPartition, sec, nil)
+	ev := evidence(lostSeven(early, stopEarly, kill, start),
+		netsim.Event{Time: 2 * sec, Msg: gossip(5)},
+		netsim.Event{Time: 2*sec + 100, Msg: gossip(5), Drop: netsim.DropDown},
+	)
+	found, _ := ev.SetFull(broadcastSet)
+	f := found[0]
+	if strings.Contains(f.Summary, "partition") || !strings.Contains(f.Summary, "dropped because the receiver was down") {
+		t.Errorf("summary %q", f.Summary)
+	}
+	story := strings.Join(f.Examples[0].Lines, "\n")
+	if strings.Contains(story, "partition") || !strings.Contains(story, "n1 killed from 1.50 s to 3.00 s") {
+		t.Errorf("story:\n%s", story)
+	}
+}
+
+// A value nobody passed on is the node's doing, not the network's.
+func TestSetFullNoMessageCarriedIt(t *testing.T) {
+	ev := evidence(lostSeven(partition, heal),
+		netsim.Event{Time: 2 * sec, Msg: &netsim.Message{ID: 9, Src: "n0", Dest: "n1", Body: []byte(`{"type":"gossip","message":8,"msg_id":7}`)}},
+		netsim.Event{Time: 2*sec + 100, Msg: &netsim.Message{ID: 9, Src: "n0", Dest: "n1", Body: []byte(`{"type":"gossip","message":8,"msg_id":7}`)}, Drop: netsim.DropPartition},
+	)
+	found, _ := ev.SetFull(broadcastSet)
+	f := found[0]
+	want := "1 acknowledged value is missing from the final reads; no server message ever carried 1 of them: the node that took each from a client never passed it on."
+	if f.Summary != want {
+		t.Errorf("summary\n%q, want\n%q", f.Summary, want)
+	}
+}
+
+func TestSetFullWithoutJournalSaysSo(t *testing.T) {
+	ev := evidence(lostSeven())
+	ev.Journal = nil
+	found, _ := ev.SetFull(broadcastSet)
+	if len(found) != 1 || !strings.Contains(found[0].Summary, "no network journal") {
+		t.Errorf("%+v", found)
+	}
+}
+
+func TestIntegers(t *testing.T) {
+	var got []int64
+	Integers([]byte(`{"type":"gossip","msg_id":7,"in_reply_to":8,"messages":[1,-2,3.5,"4",5e3,"a\"12"],"x":{"y":9}, "z" : 10}`), func(n int64) { got = append(got, n) })
+	if want := []int64{1, -2, 9, 10}; !slices.Equal(got, want) {
+		t.Errorf("got %v, want %v", got, want)
+	}
+}

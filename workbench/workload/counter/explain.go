@@ -65,12 +65,18 @@ func explainCounter(ev *explain.Evidence) (results.Finding, bool) {
 	for _, n := range ev.Nodes {
 		s.adds[n] = &nodeAdds{}
 	}
-	for _, op := range ev.Ops {
-		if !op.IsClient() || op.Type == history.Invoke {
+	byProcess := map[int]*nodeAdds{} // saves naming the node of every add
+	for i := range ev.Ops {
+		op := &ev.Ops[i]
+		if op.Type == history.Invoke || !op.IsClient() {
 			continue
 		}
 		if op.F == "add" {
-			a := s.adds[ev.NodeOf(op.Process)]
+			a, ok := byProcess[op.Process]
+			if !ok {
+				a = s.adds[ev.NodeOf(op.Process)]
+				byProcess[op.Process] = a
+			}
 			d, ok := history.Int(op.Value)
 			if a == nil || !ok {
 				continue
@@ -84,9 +90,9 @@ func explainCounter(ev *explain.Evidence) (results.Finding, bool) {
 			}
 		}
 		if op.Final && op.Type == history.OK {
-			s.finals = append(s.finals, op)
+			s.finals = append(s.finals, *op)
 			if v, ok := history.Int(op.Value); ok && !s.acceptable.contains(v) {
-				s.wrong = append(s.wrong, op)
+				s.wrong = append(s.wrong, *op)
 			}
 		}
 	}

@@ -28,23 +28,7 @@ type idHolders struct {
 // explainDuplicates builds the finding; false when no id was returned
 // twice.
 func explainDuplicates(ev *explain.Evidence) (results.Finding, bool) {
-	byID := map[string]*idHolders{}
-	var dups []*idHolders
-	for _, op := range ev.Ops {
-		if !op.IsClient() || op.F != "generate" || op.Type != history.OK {
-			continue
-		}
-		k := history.Key(op.Value)
-		h := byID[k]
-		if h == nil {
-			h = &idHolders{id: op.Value}
-			byID[k] = h
-		}
-		h.ops = append(h.ops, op)
-		if len(h.ops) == 2 {
-			dups = append(dups, h)
-		}
-	}
+	dups := findDuplicates(ev.Ops)
 	if len(dups) == 0 {
 		return results.Finding{}, false
 	}
@@ -122,4 +106,49 @@ func holdersExample(ev *explain.Evidence, h *idHolders) results.Example {
 		Text:  fmt.Sprintf("id %s was returned %d times: to %s", history.Key(h.id), len(h.ops), strings.Join(named, ", ")),
 		Lines: lines,
 	}
+}
+
+// findDuplicates returns the ids that :ok generates returned more than
+// once, in the order they were first repeated. It remembers only where
+// each id was first seen, and integer ids without making keys, so that
+// it costs a fraction of the checker's pass.
+func findDuplicates(ops []history.Op) []*idHolders {
+	firstInt := map[int64]int{}
+	firstKey := map[string]int{}
+	dupInt := map[int64]*idHolders{}
+	dupKey := map[string]*idHolders{}
+	var dups []*idHolders
+	for i, op := range ops {
+		if op.Type != history.OK || op.F != "generate" || !op.IsClient() {
+			continue
+		}
+		var h *idHolders
+		// An integer id has the key of its int64 (see history.Key).
+		if n, ok := history.Int(op.Value); ok {
+			if h = dupInt[n]; h == nil {
+				j, seen := firstInt[n]
+				if !seen {
+					firstInt[n] = i
+					continue
+				}
+				h = &idHolders{id: op.Value, ops: []history.Op{ops[j]}}
+				dupInt[n] = h
+				dups = append(dups, h)
+			}
+		} else {
+			k := history.Key(op.Value)
+			if h = dupKey[k]; h == nil {
+				j, seen := firstKey[k]
+				if !seen {
+					firstKey[k] = i
+					continue
+				}
+				h = &idHolders{id: op.Value, ops: []history.Op{ops[j]}}
+				dupKey[k] = h
+				dups = append(dups, h)
+			}
+		}
+		h.ops = append(h.ops, op)
+	}
+	return dups
 }

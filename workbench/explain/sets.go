@@ -320,7 +320,7 @@ func (s setStory) lostExample(v int64) results.Example {
 	lines = append(lines, missLines...)
 	if t != nil && t.Healed > 0 {
 		if t.Resent == 0 {
-			lines = append(lines, fmt.Sprintf("nothing sent %d again to the nodes it was dropped on the way to after the partition healed", v))
+			lines = append(lines, fmt.Sprintf("after the partition healed, nothing sent %d again to the nodes it had been dropped on the way to", v))
 		} else {
 			lines = append(lines, fmt.Sprintf("%d of the %d partition drops were followed by a re-send after the heal", t.Resent, t.Healed))
 		}
@@ -373,9 +373,9 @@ func (s setStory) whyMissing(v int64, node string) string {
 	case FateInFlight:
 		return "the message carrying it there was still in flight at the end"
 	case netsim.DropPartition:
-		return "every message carrying it there was lost, the first dropped by a partition"
+		return "no message carrying it got there (the first was dropped by a partition)"
 	default:
-		return "every message carrying it there was lost, the first because " + DropReason(fate)
+		return "no message carrying it got there (the first was lost: " + DropReason(fate) + ")"
 	}
 }
 

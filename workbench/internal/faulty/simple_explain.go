@@ -1,6 +1,7 @@
 package faulty
 
 import (
+	"sync"
 	"time"
 
 	"github.com/glomers/glomers/node"
@@ -10,7 +11,8 @@ import (
 // the simple workloads (echo, unique-ids, broadcast, counters).
 func simpleFaults() map[string]func(*node.Node) {
 	return map[string]func(*node.Node){
-		"clock-ids": ClockIDs,
+		"clock-ids":     ClockIDs,
+		"no-retry-gset": NoRetryGSet,
 	}
 }
 
@@ -20,5 +22,58 @@ func simpleFaults() map[string]func(*node.Node) {
 func ClockIDs(n *node.Node) {
 	n.Handle("generate", func(msg node.Message) error {
 		return n.Reply(msg, map[string]any{"type": "generate_ok", "id": time.Now().UnixMilli()})
+	})
+}
+
+// NoRetryGSet is a g-set node that tells every peer of each new element
+// once, fire and forget: correct without faults, lossy across partitions.
+func NoRetryGSet(n *node.Node) {
+	var mu sync.Mutex
+	seen := map[int64]bool{}
+	var elements []int64
+	add := func(e int64, from string) {
+		mu.Lock()
+		fresh := !seen[e]
+		if fresh {
+			seen[e] = true
+			elements = append(elements, e)
+		}
+		mu.Unlock()
+		if !fresh {
+			return
+		}
+		for _, p := range n.NodeIDs() {
+			if p != n.ID() && p != from {
+				_ = n.Send(p, map[string]any{"type": "tell", "element": e})
+			}
+		}
+	}
+	element := func(msg node.Message) (int64, error) {
+		var body struct {
+			Element int64 `json:"element"`
+		}
+		err := msg.Unmarshal(&body)
+		return body.Element, err
+	}
+	n.Handle("add", func(msg node.Message) error {
+		e, err := element(msg)
+		if err != nil {
+			return err
+		}
+		add(e, msg.Src)
+		return n.Reply(msg, map[string]any{"type": "add_ok"})
+	})
+	n.Handle("tell", func(msg node.Message) error {
+		e, err := element(msg)
+		if err != nil {
+			return err
+		}
+		add(e, msg.Src)
+		return nil
+	})
+	n.Handle("read", func(msg node.Message) error {
+		mu.Lock()
+		defer mu.Unlock()
+		return n.Reply(msg, map[string]any{"type": "read_ok", "value": append([]int64{}, elements...)})
 	})
 }

@@ -13,15 +13,6 @@ import (
 
 const sec = int64(1e9)
 
-// nemesisOps is a fault operation as the history records it: the
-// invocation and its completion at t.
-func nemesisOps(f string, t int64, value any) []history.Op {
-	return []history.Op{
-		{Time: t, Type: history.Invoke, Process: history.NemesisProcess, F: f},
-		{Time: t, Type: history.Info, Process: history.NemesisProcess, F: f, Value: value},
-	}
-}
-
 // lostSeven is a two-node broadcast history in which process 0 (on n0)
 // broadcasts 7 at 2 s and n1's final read lacks it, with faults before.
 func lostSeven(faults ...[]history.Op) []history.Op {
@@ -43,10 +34,12 @@ func lostSeven(faults ...[]history.Op) []history.Op {
 	return ops
 }
 
-var partition = nemesisOps(nemesis.StartPartition, 1*sec, edn.Vector{edn.Keyword("isolated"),
-	edn.Map{{Key: "n0", Val: edn.Set{"n1"}}, {Key: "n1", Val: edn.Set{"n0"}}}})
+// halves cuts n0 and n1 off from each other.
+var halves = nemesis.Grudge{"n0": {"n1"}, "n1": {"n0"}}
 
-var heal = nemesisOps(nemesis.StopPartition, 3*sec, nil)
+var partition = nemesisOps(nemesis.StartPartition, 1*sec, nil, halves.Isolated())
+
+var heal = nemesisOps(nemesis.StopPartition, 3*sec, nil, nil)
 
 // gossip is a message from n0 to n1 carrying 7.
 func gossip(id int64) *netsim.Message {
@@ -127,11 +120,10 @@ func TestSetFullSeesAResendAfterTheHeal(t *testing.T) {
 // A message dropped because its receiver was killed must not be blamed on
 // a partition, even though one was in force earlier.
 func TestSetFullDoesNotBlameAPartitionForAKill(t *testing.T) {
-	kill := nemesisOps(nemesis.KillOp, 1500*1e6, edn.Vector{"n1"})
-	start := nemesisOps(nemesis.StartOp, 3*sec, edn.Vector{"n1"})
-	early := nemesisOps(nemesis.StartPartition, sec/10, edn.Vector{edn.Keyword("isolated"),
-		edn.Map{{Key: "n0", Val: edn.Set{"n1"}}, {Key: "n1", Val: edn.Set{"n0"}}}})
-	stopEarly := nemesisOps(nemesis.StopPartition, sec, nil)
+	kill := nemesisOps(nemesis.KillOp, 1500*1e6, []string{"n1"}, []string{"n1"})
+	start := nemesisOps(nemesis.StartOp, 3*sec, []string{"n1"}, []string{"n1"})
+	early := nemesisOps(nemesis.StartPartition, sec/10, nil, halves.Isolated())
+	stopEarly := nemesisOps(nemesis.StopPartition, sec, nil, nil)
 	ev := evidence(lostSeven(early, stopEarly, kill, start),
 		netsim.Event{Time: 2 * sec, Msg: gossip(5)},
 		netsim.Event{Time: 2*sec + 100, Msg: gossip(5), Drop: netsim.DropDown},

@@ -1,8 +1,11 @@
 package broadcast_test
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -185,5 +188,40 @@ func TestExplainEchoingBroadcast(t *testing.T) {
 		if f.Kind == "lost" {
 			t.Errorf("nothing was lost: %+v", f)
 		}
+	}
+}
+
+// A stored run reads the journal back from its file: explain.json holds
+// the same story, and the log's Why: block leads with it.
+func TestExplainStoredRun(t *testing.T) {
+	var log bytes.Buffer
+	res := workbenchtest.Run(t, workbench.Config{
+		Workload: "broadcast", Node: workbench.InProcess(faulty.NoRetryBroadcast),
+		NodeIDs: workbench.NodeIDs(5), TimeLimit: 20 * time.Second, Rate: 10, Seed: 1,
+		Nemesis: []string{"partition"}, StoreRoot: t.TempDir(), Log: &log,
+	})
+	b, err := os.ReadFile(filepath.Join(res.Dir, results.ExplainFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	x, err := results.ParseExplanation(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var f results.Finding
+	for _, g := range x.Findings {
+		if g.Kind == "lost" {
+			f = g
+		}
+	}
+	if f.Count == 0 || !strings.Contains(f.Summary, "dropped by partitions") || !strings.Contains(f.Summary, "none was re-sent after a heal") {
+		t.Fatalf("stored finding %+v", f)
+	}
+	_, why, ok := strings.Cut(log.String(), "Why:\n")
+	if !ok || !strings.Contains(why, "missing from the final reads") || !strings.Contains(why, "dropped by partitions") {
+		t.Errorf("the Why: block does not lead with the lost values:\n%s", why)
+	}
+	if !slices.Contains(res.Summary.Reasons, f.Short) {
+		t.Errorf("reasons %q lack %q", res.Summary.Reasons, f.Short)
 	}
 }

@@ -169,3 +169,47 @@ func TestIntegers(t *testing.T) {
 		t.Errorf("got %v, want %v", got, want)
 	}
 }
+
+// A trail keeps a bounded story however many messages carried a value,
+// yet counts them all, and sees a re-send after the heal for every drop,
+// kept or not.
+func TestTrailsAreBoundedButCountEverything(t *testing.T) {
+	var events []netsim.Event
+	const drops = 40
+	for i := int64(0); i < drops; i++ {
+		m := &netsim.Message{ID: 100 + i, Src: "n0", Dest: "n1", Body: []byte(`{"type":"gossip","messages":[7,8]}`)}
+		events = append(events, netsim.Event{Time: 2 * sec, Msg: m}, netsim.Event{Time: 2*sec + 1, Msg: m, Drop: netsim.DropPartition})
+	}
+	again := &netsim.Message{ID: 999, Src: "n0", Dest: "n1", Body: []byte(`{"type":"gossip","messages":[7]}`)}
+	events = append(events, netsim.Event{Time: 4 * sec, Msg: again})
+	ev := evidence(lostSeven(partition, heal), events...)
+	trails, err := ev.Trails([]int64{7, 8, 9})
+	if err != nil {
+		t.Fatal(err)
+	}
+	seven, eight, nine := trails[7], trails[8], trails[9]
+	if seven.Sent != drops+1 || seven.ByFate[netsim.DropPartition] != drops || seven.ByFate[FateInFlight] != 1 || seven.Healed != drops || seven.Resent != drops {
+		t.Errorf("7: %+v", seven)
+	}
+	if eight.Sent != drops || eight.Resent != 0 || eight.Healed != drops {
+		t.Errorf("8 was never re-sent: %+v", eight)
+	}
+	if nine.Sent != 0 || len(nine.Messages) != 0 {
+		t.Errorf("9 was never sent: %+v", nine)
+	}
+	if n := len(seven.Messages); n > maxTrailLost+maxTrailDelivered {
+		t.Errorf("7 keeps %d messages", n)
+	}
+	kept := 0
+	for _, c := range seven.Messages {
+		if c.Fate == netsim.DropPartition {
+			kept++
+			if !c.ResentAfterHeal {
+				t.Errorf("kept drop %+v not marked re-sent", c)
+			}
+		}
+	}
+	if kept == 0 {
+		t.Error("no drop kept for the story")
+	}
+}

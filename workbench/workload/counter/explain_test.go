@@ -20,8 +20,13 @@ import (
 // time, without faults.
 func runCounterExplained(t *testing.T, register func(*node.Node)) *workbench.Result {
 	t.Helper()
+	return runCounterWorkload(t, "g-counter", register)
+}
+
+func runCounterWorkload(t *testing.T, name string, register func(*node.Node)) *workbench.Result {
+	t.Helper()
 	return workbenchtest.Run(t, workbench.Config{
-		Workload: "g-counter", Node: workbench.InProcess(register),
+		Workload: name, Node: workbench.InProcess(register),
 		NodeIDs: []string{"n0", "n1", "n2"}, TimeLimit: 10 * time.Second, Rate: 50, Seed: 1,
 	})
 }
@@ -45,7 +50,13 @@ func counterFinding(t *testing.T, res *workbench.Result) results.Finding {
 }
 
 func TestExplainLocalCounter(t *testing.T) {
-	res := runCounterExplained(t, faulty.LocalCounter)
+	for _, name := range []string{"g-counter", "pn-counter"} {
+		t.Run(name, func(t *testing.T) { explainLocalCounter(t, name) })
+	}
+}
+
+func explainLocalCounter(t *testing.T, name string) {
+	res := runCounterWorkload(t, name, faulty.LocalCounter)
 	f := counterFinding(t, res)
 	if !strings.Contains(f.Summary, "each equals exactly the acknowledged adds sent to the reader's own node") {
 		t.Errorf("summary %q", f.Summary)

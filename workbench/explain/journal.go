@@ -98,9 +98,9 @@ type Trail struct {
 	// Reached maps each node that was delivered a message carrying the
 	// value to the first such delivery's time.
 	Reached map[string]int64
-	// Missed maps each node a message carrying the value never reached
-	// to the fate of the first such message (a Drop* reason or
-	// FateInFlight).
+	// Missed maps each receiver to which a message carrying the value
+	// did not get through to that message's fate (a Drop* reason or
+	// FateInFlight), for the first such message.
 	Missed map[string]string
 	// Messages are some of the carriers, in the order they were sent:
 	// every one that was not delivered up to a bound, and the first few
@@ -108,8 +108,8 @@ type Trail struct {
 	Messages []Carrier
 
 	delivered, lost int // carriers kept in Messages by kind
-	// healAt maps a receiver to the end of the partition that last
-	// dropped the value on its way there, while no re-send followed.
+	// healAt holds, per receiver, the partition drops on the way there
+	// that no re-send has followed yet.
 	healAt map[string][]healWait
 }
 
@@ -148,15 +148,19 @@ func (ev *Evidence) Trails(values []int64) (map[int64]*Trail, error) {
 	carried := func(m *netsim.Message) []int64 {
 		var out []int64
 		Integers(m.Body, func(n int64) {
-			if _, ok := trails[n]; ok && !slices.Contains(out, n) {
+			if _, ok := trails[n]; ok {
 				out = append(out, n)
 			}
 		})
+		if len(out) > 1 {
+			slices.Sort(out)
+			out = slices.Compact(out)
+		}
 		return out
 	}
 	err := ev.Journal(func(e netsim.Event) bool {
 		m := e.Msg
-		if m == nil || !servers[m.Src] || !servers[m.Dest] {
+		if m == nil || !servers[m.Src] || (!servers[m.Dest] && e.Drop != netsim.DropNoSuchNode) {
 			return true
 		}
 		switch {

@@ -63,8 +63,13 @@ func (ev *Evidence) SetFull(w SetWorkload) ([]results.Finding, error) {
 	}
 	f := results.Finding{Kind: "lost", Count: count, Short: "lost " + results.Plural(count, w.Noun),
 		Summary: s.summary(lost, count)}
+	// The values the most nodes lack first.
+	lacking := make(map[int64]int, len(lost))
+	for _, v := range lost {
+		lacking[v] = len(s.missing(v))
+	}
 	order := slices.Clone(lost)
-	slices.SortStableFunc(order, func(a, b int64) int { return len(s.missing(b)) - len(s.missing(a)) })
+	slices.SortStableFunc(order, func(a, b int64) int { return lacking[b] - lacking[a] })
 	for _, v := range order[:min(len(order), results.MaxExamples)] {
 		f.Examples = append(f.Examples, s.lostExample(v))
 	}

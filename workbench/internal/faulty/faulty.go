@@ -21,7 +21,7 @@ func Nodes() map[string]func(*node.Node) {
 		txnFaults(),
 		txnExplainFaults(),
 		linKVFaults(),
-		simpleFaults(),
+		simpleExplainFaults(),
 	} {
 		for name, f := range family {
 			all[name] = f

@@ -9,7 +9,7 @@ import (
 
 // simpleFaults are the broken nodes added to test the explanations of
 // the simple workloads (echo, unique-ids, broadcast, counters).
-func simpleFaults() map[string]func(*node.Node) {
+func simpleExplainFaults() map[string]func(*node.Node) {
 	return map[string]func(*node.Node){
 		"clock-ids":     ClockIDs,
 		"no-retry-gset": NoRetryGSet,

@@ -21,6 +21,7 @@ func Nodes() map[string]func(*node.Node) {
 		txnFaults(),
 		txnExplainFaults(),
 		linKVFaults(),
+		simpleExplainFaults(),
 	} {
 		for name, f := range family {
 			all[name] = f

@@ -150,8 +150,8 @@ func TestServeInBrowser(t *testing.T) {
 		const results = [...document.querySelectorAll("h2")].find(h => h.innerText === "Results");
 		return {Findings: f.length, Text: f.length ? f[0].innerText : "", Width: r.width, Height: r.height,
 			AboveResults: !!results && f.length > 0 && (f[0].compareDocumentPosition(results) & Node.DOCUMENT_POSITION_FOLLOWING) !== 0}; })()`))
-	if err != nil || w.Findings == 0 || w.Width <= 0 || w.Height <= 0 || !w.AboveResults || !strings.Contains(w.Text, ":workload") {
-		t.Errorf("the run page's explanation %+v (%v): want a visible finding about :workload, above the results", w, err)
+	if err != nil || w.Findings == 0 || w.Width <= 0 || w.Height <= 0 || !w.AboveResults || !strings.Contains(w.Text, "Please echo") {
+		t.Errorf("the run page's explanation %+v (%v): want a visible finding that shows a wrong echo, above the results", w, err)
 	}
 	openSections, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`[...document.querySelectorAll("details[open] summary")].map(s => s.innerText)`))
 	if err != nil || len(openSections) != 1 || !strings.HasPrefix(openSections[0], ":workload") {

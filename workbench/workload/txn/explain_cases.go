@@ -40,8 +40,15 @@ var anomalyInfos = map[string]anomalyInfo{
 		"no transaction completed in a way the checker could order, so nothing could be checked"},
 }
 
-// cases explains the anomaly types that are not cycles.
-func (x teller) cases(t string, cases []edn.Map) results.Finding {
+// caseTeller tells the cases of the anomaly types that are not cycles:
+// aborted and intermediate reads, lost updates, and what a single
+// transaction or key shows wrong on its own.
+type caseTeller struct {
+	teller
+}
+
+// finding explains the cases of an anomaly type that is not a cycle.
+func (x caseTeller) finding(t string, cases []edn.Map) results.Finding {
 	info, ok := anomalyInfos[t]
 	if !ok {
 		info = anomalyInfo{t, "Elle reported " + t}
@@ -50,13 +57,13 @@ func (x teller) cases(t string, cases []edn.Map) results.Finding {
 	why := map[string]int{} // G1a: how the writers failed; lost-update: on which nodes
 	last := ""              // a transaction that read a key twice makes two equal cases
 	for _, c := range cases {
-		if cause := x.caseCause(t, c); cause != "" {
+		if cause := x.cause(t, c); cause != "" {
 			why[cause]++
 		}
 		if len(f.Examples) >= results.MaxExamples {
 			continue
 		}
-		if ex := x.caseStory(t, c); ex.Text != "" && ex.Text != last {
+		if ex := x.story(t, c); ex.Text != "" && ex.Text != last {
 			f.Examples = append(f.Examples, ex)
 			last = ex.Text
 		}
@@ -126,9 +133,6 @@ func orComma(el string) string {
 	return el
 }
 
-// mop renders a micro-operation [f k v] of a case.
-func mop(v any) string { return mops([]any{v}) }
-
 // did tells what a micro-operation did in words: "read key 9 = 5",
 // "wrote 3 to key 9", "appended 3 to key 9".
 func did(v any) string {
@@ -147,10 +151,10 @@ func did(v any) string {
 	return "did " + mop(v)
 }
 
-// caseCause tells the cause of one case when the evidence tells one:
+// cause tells the cause of one case when the evidence tells one:
 // how a G1a or dirty-update writer failed, on which nodes the writers of
 // a lost update ran.
-func (x teller) caseCause(t string, c edn.Map) string {
+func (x caseTeller) cause(t string, c edn.Map) string {
 	switch t {
 	case "G1a":
 		if w, ok := indexOf(get(c, "writer")); ok {
@@ -186,48 +190,65 @@ func (x teller) caseCause(t string, c edn.Map) string {
 	return ""
 }
 
-// caseStory tells one case of a non-cycle anomaly.
-func (x teller) caseStory(t string, c edn.Map) (ex results.Example) {
-	op, opOK := indexOf(get(c, "op"))
+// story tells one case of a non-cycle anomaly, by the family of its
+// type; an empty Text when the case lacks what its story needs.
+func (x caseTeller) story(t string, c edn.Map) results.Example {
 	switch t {
 	case "G1a", "G1b":
-		w, wOK := indexOf(get(c, "writer"))
-		if !opOK || !wOK {
-			break
-		}
-		m := get(c, "mop")
-		el, wrote := "", "written"
-		if e, ok := c.Get(edn.Keyword("element")); ok {
-			el, wrote = ", holding "+val(e)+",", "appended"
-		}
-		ex.Lines = []string{"T1 = " + x.txn(w), "T2 = " + x.txn(op)}
-		what, later := "a value T1 wrote", "and then overwrote"
-		if wrote == "appended" {
-			what, later = "an element T1 appended", "before appending to the key again"
-		}
-		if t == "G1a" {
-			ex.Text = fmt.Sprintf("T2 (op %d) %s%s %s only by T1 (op %d), which failed", op, did(m), orComma(el), wrote, w)
-			ex.Lines = append(ex.Lines, fmt.Sprintf("T2 %s%s %s; but T1 failed, so T2 saw a write that was never committed.", did(m), orComma(el), what))
-		} else {
-			ex.Text = fmt.Sprintf("T2 (op %d) %s%s %s %s before it committed", op, did(m), orComma(el), what, later)
-			ex.Lines = append(ex.Lines, fmt.Sprintf("T2 %s%s %s %s in the same transaction: T2 saw T1 half done.", did(m), orComma(el), what, later))
-		}
+		return x.g1Story(t, c)
+	case "internal", "future-read", "duplicate-elements":
+		return x.selfStory(t, c)
+	case "lost-update":
+		return x.lostUpdateStory(c)
+	case "dirty-update":
+		return x.dirtyUpdateStory(c)
+	}
+	return keyStory(t, c)
+}
+
+// g1Story tells an aborted (G1a) or intermediate (G1b) read: T2 read
+// what T1 wrote, though T1 failed or wrote again before it committed.
+func (x caseTeller) g1Story(t string, c edn.Map) (ex results.Example) {
+	op, opOK := indexOf(get(c, "op"))
+	w, wOK := indexOf(get(c, "writer"))
+	if !opOK || !wOK {
+		return ex
+	}
+	m := get(c, "mop")
+	el, wrote := "", "written"
+	if e, ok := c.Get(edn.Keyword("element")); ok {
+		el, wrote = ", holding "+val(e)+",", "appended"
+	}
+	ex.Lines = []string{"T1 = " + x.txn(w), "T2 = " + x.txn(op)}
+	what, later := "a value T1 wrote", "and then overwrote"
+	if wrote == "appended" {
+		what, later = "an element T1 appended", "before appending to the key again"
+	}
+	if t == "G1a" {
+		ex.Text = fmt.Sprintf("T2 (op %d) %s%s %s only by T1 (op %d), which failed", op, did(m), orComma(el), wrote, w)
+		ex.Lines = append(ex.Lines, fmt.Sprintf("T2 %s%s %s; but T1 failed, so T2 saw a write that was never committed.", did(m), orComma(el), what))
+	} else {
+		ex.Text = fmt.Sprintf("T2 (op %d) %s%s %s %s before it committed", op, did(m), orComma(el), what, later)
+		ex.Lines = append(ex.Lines, fmt.Sprintf("T2 %s%s %s %s in the same transaction: T2 saw T1 half done.", did(m), orComma(el), what, later))
+	}
+	return ex
+}
+
+// selfStory tells an anomaly one transaction shows on its own: a read
+// its earlier micro-operations rule out (internal), an element it
+// appends only later (future-read), an element read twice
+// (duplicate-elements).
+func (x caseTeller) selfStory(t string, c edn.Map) (ex results.Example) {
+	op, ok := indexOf(get(c, "op"))
+	if !ok {
+		return ex
+	}
+	switch t {
 	case "internal":
-		if !opOK {
-			break
-		}
 		ex.Text = fmt.Sprintf("op %d %s, though its own earlier micro-operations imply %s", op, did(get(c, "mop")), val(get(c, "expected")))
-		ex.Lines = []string{"T1 = " + x.txn(op)}
 	case "future-read":
-		if !opOK {
-			break
-		}
 		ex.Text = fmt.Sprintf("op %d %s, holding %s, which it appends only later", op, did(get(c, "mop")), val(get(c, "element")))
-		ex.Lines = []string{"T1 = " + x.txn(op)}
 	case "duplicate-elements":
-		if !opOK {
-			break
-		}
 		var dups []string
 		if dm, ok := get(c, "duplicates").(edn.Map); ok {
 			for _, e := range dm {
@@ -235,39 +256,58 @@ func (x teller) caseStory(t string, c edn.Map) (ex results.Example) {
 			}
 		}
 		ex.Text = fmt.Sprintf("op %d %s, in which %s", op, did(get(c, "mop")), strings.Join(dups, ", "))
-		ex.Lines = []string{"T1 = " + x.txn(op)}
-	case "lost-update":
-		txns := casesOf(get(c, "txns"))
-		k, v := val(get(c, "key")), val(get(c, "value"))
-		var ids []string
-		for i, tm := range txns {
-			if ti, ok := elle.OpIndex(tm); ok {
-				ex.Lines = append(ex.Lines, fmt.Sprintf("%s = %s", label(i), x.txn(ti)))
-				ids = append(ids, fmt.Sprint(ti))
+	}
+	ex.Lines = []string{"T1 = " + x.txn(op)}
+	return ex
+}
+
+// lostUpdateStory tells a lost update: transactions that read the same
+// version of a key and each wrote it.
+func (x caseTeller) lostUpdateStory(c edn.Map) (ex results.Example) {
+	txns := casesOf(get(c, "txns"))
+	k, v := val(get(c, "key")), val(get(c, "value"))
+	var ids []string
+	for i, tm := range txns {
+		if ti, ok := elle.OpIndex(tm); ok {
+			ex.Lines = append(ex.Lines, fmt.Sprintf("%s = %s", label(i), x.txn(ti)))
+			ids = append(ids, fmt.Sprint(ti))
+		}
+	}
+	ex.Text = fmt.Sprintf("%s (ops %s) read key %s = %s and then each wrote key %s", results.Plural(len(txns), "transaction"), strings.Join(ids, ", "), k, v, k)
+	ex.Lines = append(ex.Lines, fmt.Sprintf("Each of %s read key %s = %s and wrote it, and all committed: whichever came last overwrote the others' updates without having seen them.",
+		strings.Join(labels(len(txns)), ", "), k, v))
+	return ex
+}
+
+// dirtyUpdateStory tells a dirty update: a key's list where a committed
+// append follows a failed one.
+func (x caseTeller) dirtyUpdateStory(c edn.Map) (ex results.Example) {
+	txns, _ := get(c, "txns").(edn.Vector)
+	ex.Text = fmt.Sprintf("key %s holds %s", val(get(c, "key")), val(get(c, "values")))
+	if len(txns) > 0 {
+		if m, ok := txns[0].(edn.Map); ok {
+			if ti, ok := elle.OpIndex(m); ok {
+				ex.Lines = append(ex.Lines, "failed: "+x.txn(ti))
 			}
 		}
-		ex.Text = fmt.Sprintf("%s (ops %s) read key %s = %s and then each wrote key %s", results.Plural(len(txns), "transaction"), strings.Join(ids, ", "), k, v, k)
-		ex.Lines = append(ex.Lines, fmt.Sprintf("Each of %s read key %s = %s and wrote it, and all committed: whichever came last overwrote the others' updates without having seen them.",
-			strings.Join(labels(len(txns)), ", "), k, v))
+		if m, ok := txns[len(txns)-1].(edn.Map); ok {
+			if ti, ok := elle.OpIndex(m); ok {
+				ex.Lines = append(ex.Lines, "committed after it: "+x.txn(ti))
+			}
+		}
+	}
+	return ex
+}
+
+// keyStory tells, in one sentence and without transactions, the cases
+// that name none: a key read in incompatible orders, versions in a
+// circle, a cycle search that gave up, and any type not known here.
+func keyStory(t string, c edn.Map) (ex results.Example) {
+	switch t {
 	case "incompatible-order":
 		vs, _ := get(c, "values").(edn.Vector)
 		if len(vs) == 2 {
 			ex.Text = fmt.Sprintf("key %s was read as %s and as %s", val(get(c, "key")), val(vs[0]), val(vs[1]))
-		}
-	case "dirty-update":
-		txns, _ := get(c, "txns").(edn.Vector)
-		ex.Text = fmt.Sprintf("key %s holds %s", val(get(c, "key")), val(get(c, "values")))
-		if len(txns) > 0 {
-			if m, ok := txns[0].(edn.Map); ok {
-				if ti, ok := elle.OpIndex(m); ok {
-					ex.Lines = append(ex.Lines, "failed: "+x.txn(ti))
-				}
-			}
-			if m, ok := txns[len(txns)-1].(edn.Map); ok {
-				if ti, ok := elle.OpIndex(m); ok {
-					ex.Lines = append(ex.Lines, "committed after it: "+x.txn(ti))
-				}
-			}
 		}
 	case "cyclic-versions":
 		ex.Text = fmt.Sprintf("the versions %s of key %s follow each other in a circle", val(get(c, "scc")), val(get(c, "key")))

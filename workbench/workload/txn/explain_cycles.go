@@ -10,6 +10,16 @@ import (
 	"github.com/glomers/glomers/workbench/results"
 )
 
+// maxDrawings bounds the cycles drawn per anomaly type.
+const maxDrawings = 5
+
+// cycleTeller tells the cycles Elle found: their transactions, the edges
+// between them in words, and a drawing of the first few.
+type cycleTeller struct {
+	teller
+	appends bool // list-append: versions are lists, writes appends
+}
+
 // cycleWhat says what a cycle type means: a short name and a clause.
 func cycleWhat(t string) (noun, what string) {
 	// The -item types (G-single-item, ...) are the cycles over keys, the
@@ -40,9 +50,9 @@ func cycleWhat(t string) (noun, what string) {
 	return noun, what
 }
 
-// cycles explains the cycle cases of one type, the shortest cycles
+// finding explains the cycle cases of one type, the shortest cycles
 // first (they tell best), and draws the first few.
-func (x teller) cycles(t string, cases []edn.Map) results.Finding {
+func (x cycleTeller) finding(t string, cases []edn.Map) results.Finding {
 	size := make([]int, len(cases))
 	order := make([]int, len(cases))
 	for i, c := range cases {
@@ -60,7 +70,7 @@ func (x teller) cycles(t string, cases []edn.Map) results.Finding {
 		if !ok {
 			continue
 		}
-		ex := x.cycleStory(cc)
+		ex := x.story(cc)
 		for _, ti := range cc.Txns {
 			if n := x.node(ti); n != "" {
 				nodes[n] = true
@@ -68,7 +78,7 @@ func (x teller) cycles(t string, cases []edn.Map) results.Finding {
 		}
 		if len(f.Examples) < maxDrawings && x.ev.WriteFile != nil {
 			name := fmt.Sprintf("cycle-%s-%d.svg", t, len(f.Examples)+1)
-			if err := x.ev.WriteFile(name, x.drawCycle(cc)); err == nil {
+			if err := x.ev.WriteFile(name, drawCycle(cc, x.boxes(cc))); err == nil {
 				ex.File = name
 			}
 		}
@@ -86,22 +96,9 @@ func (x teller) cycles(t string, cases []edn.Map) results.Finding {
 	return f
 }
 
-// joinSorted lists a set's members in order: "n1, n2".
-func joinSorted(set map[string]bool) string {
-	l := make([]string, 0, len(set))
-	for s := range set {
-		l = append(l, s)
-	}
-	sort.Strings(l)
-	return strings.Join(l, ", ")
-}
-
-// label names the i-th transaction of a story: T1, T2, ...
-func label(i int) string { return fmt.Sprintf("T%d", i+1) }
-
-// cycleStory tells one cycle: a line per transaction, a line per edge,
+// story tells one cycle: a line per transaction, a line per edge,
 // and the conclusion.
-func (x teller) cycleStory(cc elle.CycleCase) results.Example {
+func (x cycleTeller) story(cc elle.CycleCase) results.Example {
 	n := len(cc.Txns)
 	var text strings.Builder
 	var lines []string
@@ -122,10 +119,19 @@ func (x teller) cycleStory(cc elle.CycleCase) results.Example {
 	return results.Example{Text: cc.Type + ": " + text.String(), Lines: lines}
 }
 
-func labels(n int) []string {
-	out := make([]string, n)
-	for i := range out {
-		out[i] = label(i)
+// boxes are the second lines of the boxes of a cycle's drawing, one a
+// transaction: "op 12 · n1 · 2.100 s".
+func (x cycleTeller) boxes(cc elle.CycleCase) []string {
+	out := make([]string, len(cc.Txns))
+	for i, ti := range cc.Txns {
+		who := fmt.Sprintf("op %d", ti)
+		if node := x.node(ti); node != "" {
+			who += " · " + node
+		}
+		if c, ok := x.op(ti); ok {
+			who += fmt.Sprintf(" · %.3f s", float64(c.Time)/1e9)
+		}
+		out[i] = who
 	}
 	return out
 }
@@ -139,7 +145,7 @@ func edgeTag(s elle.Step) string {
 }
 
 // edge tells one edge of a cycle in words.
-func (x teller) edge(a, b string, s elle.Step) string {
+func (x cycleTeller) edge(a, b string, s elle.Step) string {
 	head := fmt.Sprintf("%s → %s (%s): ", a, b, s.Rel)
 	k, v, v2 := val(s.Key), val(s.Value), val(s.Value2)
 	switch s.Rel {
@@ -194,7 +200,7 @@ func (x teller) edge(a, b string, s elle.Step) string {
 
 // cycleExists explains Elle's fallback: a cycle exists among some
 // transactions, but its search named none.
-func (x teller) cycleExists(t string, cases []edn.Map) results.Finding {
+func cycleExists(t string, cases []edn.Map) results.Finding {
 	model := strings.TrimSuffix(t, "-cycle-exists")
 	f := results.Finding{Summary: fmt.Sprintf("%s of transactions hold a dependency cycle that rules out %s, though no cycle of a named type was reported for them.",
 		results.Plural(len(cases), "group"), model)}

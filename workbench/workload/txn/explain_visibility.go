@@ -11,6 +11,13 @@ import (
 	"github.com/glomers/glomers/workbench/results"
 )
 
+// visTeller tells the pairs of a visibility analysis: a write, a node
+// that missed it, and the reads that show it.
+type visTeller struct {
+	teller
+	a *visAnalysis
+}
+
 // explainVisibility tells what the visibility check (Visibility) found
 // wrong: slow visibility outside partitions, writes still missing long
 // after a heal, and writes never seen, each with the write, the node
@@ -18,82 +25,107 @@ import (
 // measured analysis of ev.Ops.
 func explainVisibility(ev *explain.Evidence, a *visAnalysis, b VisibilityBounds) []results.Finding {
 	s := a.summarise()
-	x := teller{ev: ev, appends: a.appends}
+	x := visTeller{teller: teller{ev}, a: a}
 	var out []results.Finding
-
-	if len(s.lags) > 0 {
-		med, p99 := checker.Quantile(s.lags, 0.5), checker.Quantile(s.lags, 0.99)
-		if time.Duration(med) > b.Median || time.Duration(p99) > b.P99 {
-			var slow []int
-			for i, p := range a.pairs {
-				if !p.healPair && time.Duration(p.lag) > b.Median {
-					slow = append(slow, i)
-				}
-			}
-			short := fmt.Sprintf("p99 lag %v ms", visMS(p99))
-			if time.Duration(med) > b.Median {
-				short = fmt.Sprintf("median lag %v ms", visMS(med))
-			}
-			out = append(out, results.Finding{Section: "glomers", Kind: "visibility-lag", Count: len(slow), Short: short,
-				Summary: fmt.Sprintf("Writes reached the other nodes slowly: over %s outside partitions, reads on the other node kept missing the write for a median of %v ms (bound %v ms) and a p99 of %v ms (bound %v ms); %s longer than %v ms.",
-					results.Plural(s.outside, "(write, node) pair"), visMS(med), visMS(int64(b.Median)), visMS(p99), visMS(int64(b.P99)),
-					results.Plural(len(slow), "pair was"), visMS(int64(b.Median))),
-				Examples: x.visExamples(a, worst(a, slow))})
-		}
+	if f, ok := x.lagFinding(s, b); ok {
+		out = append(out, f)
 	}
-
-	if time.Duration(s.worstHeal) > b.AfterHeal {
-		var late []int
-		for i, p := range a.pairs {
-			if p.healPair && p.heal >= 0 && time.Duration(p.lag) > b.AfterHeal {
-				late = append(late, i)
-			}
-		}
-		heal := a.periods[s.worstHealAt]
-		what := fmt.Sprintf("the heal %s", explain.At(heal.end))
-		if f, ok := partitionEnding(ev, heal.end); ok {
-			what = f.String()
-		}
-		out = append(out, results.Finding{Section: "glomers", Kind: "after-heal", Count: len(late),
-			Short: fmt.Sprintf("unseen %v ms after heal", visMS(s.worstHeal)),
-			Summary: fmt.Sprintf("%s still missing on another node more than %v ms after a partition healed; the worst, %v ms after %s.",
-				results.Plural(len(late), "write was"), visMS(int64(b.AfterHeal)), visMS(s.worstHeal), what),
-			Examples: x.visExamples(a, worst(a, late))})
+	if f, ok := x.afterHealFinding(s, b); ok {
+		out = append(out, f)
 	}
-
-	if len(s.neverSeen) > 0 {
-		// Blame a partition only for the writes one cut off: a partition
-		// in force while the write and the reads that missed it ran,
-		// between the writer's node and the reader's.
-		cut := 0
-		for _, i := range s.neverSeen {
-			if _, ok := x.cutBy(a, a.pairs[i]); ok {
-				cut++
-			}
-		}
-		n := len(s.neverSeen)
-		cause := "no partition separated the two nodes meanwhile"
-		switch {
-		case cut == n && n == 1:
-			cause = "a partition separated the two nodes meanwhile, and no read after the heal saw it"
-		case cut == n:
-			cause = "a partition separated the two nodes meanwhile for every one, and no read after the heal saw them"
-		case cut > 0:
-			cause = fmt.Sprintf("a partition separated the two nodes meanwhile for %d of them; for the other %d none did", cut, n-cut)
-		}
-		out = append(out, results.Finding{Section: "glomers", Kind: "never-seen", Count: n,
-			Short: results.Plural(n, "write") + " never seen",
-			Summary: fmt.Sprintf("%s acknowledged on one node %s never seen on another: reads there kept missing %s for longer than allowed (%v ms, %v ms after a heal) and no later read saw %s; %s.",
-				results.Plural(n, "write"), map[bool]string{true: "was", false: "were"}[n == 1], map[bool]string{true: "it", false: "them"}[n == 1],
-				visMS(int64(b.P99)), visMS(int64(b.AfterHeal)), map[bool]string{true: "it", false: "them"}[n == 1], cause),
-			Examples: x.visExamples(a, s.neverSeen)})
+	if f, ok := x.neverSeenFinding(s, b); ok {
+		out = append(out, f)
 	}
 	return out
 }
 
+// lagFinding tells of writes that reached the other nodes slowly outside
+// partitions, when the median or p99 lag passed its bound.
+func (x visTeller) lagFinding(s visSummary, b VisibilityBounds) (results.Finding, bool) {
+	if len(s.lags) == 0 {
+		return results.Finding{}, false
+	}
+	med, p99 := checker.Quantile(s.lags, 0.5), checker.Quantile(s.lags, 0.99)
+	if time.Duration(med) <= b.Median && time.Duration(p99) <= b.P99 {
+		return results.Finding{}, false
+	}
+	var slow []int
+	for i, p := range x.a.pairs {
+		if !p.healPair && time.Duration(p.lag) > b.Median {
+			slow = append(slow, i)
+		}
+	}
+	short := fmt.Sprintf("p99 lag %v ms", visMS(p99))
+	if time.Duration(med) > b.Median {
+		short = fmt.Sprintf("median lag %v ms", visMS(med))
+	}
+	return results.Finding{Section: "glomers", Kind: "visibility-lag", Count: len(slow), Short: short,
+		Summary: fmt.Sprintf("Writes reached the other nodes slowly: over %s outside partitions, reads on the other node kept missing the write for a median of %v ms (bound %v ms) and a p99 of %v ms (bound %v ms); %s longer than %v ms.",
+			results.Plural(s.outside, "(write, node) pair"), visMS(med), visMS(int64(b.Median)), visMS(p99), visMS(int64(b.P99)),
+			results.Plural(len(slow), "pair was"), visMS(int64(b.Median))),
+		Examples: x.examples(x.worst(slow))}, true
+}
+
+// afterHealFinding tells of writes still missing on another node longer
+// than the bound after a partition healed.
+func (x visTeller) afterHealFinding(s visSummary, b VisibilityBounds) (results.Finding, bool) {
+	if time.Duration(s.worstHeal) <= b.AfterHeal {
+		return results.Finding{}, false
+	}
+	var late []int
+	for i, p := range x.a.pairs {
+		if p.healPair && p.heal >= 0 && time.Duration(p.lag) > b.AfterHeal {
+			late = append(late, i)
+		}
+	}
+	heal := x.a.periods[s.worstHealAt]
+	what := fmt.Sprintf("the heal %s", explain.At(heal.end))
+	if f, ok := partitionEnding(x.ev, heal.end); ok {
+		what = f.String()
+	}
+	return results.Finding{Section: "glomers", Kind: "after-heal", Count: len(late),
+		Short: fmt.Sprintf("unseen %v ms after heal", visMS(s.worstHeal)),
+		Summary: fmt.Sprintf("%s still missing on another node more than %v ms after a partition healed; the worst, %v ms after %s.",
+			results.Plural(len(late), "write was"), visMS(int64(b.AfterHeal)), visMS(s.worstHeal), what),
+		Examples: x.examples(x.worst(late))}, true
+}
+
+// neverSeenFinding tells of acknowledged writes another node never saw,
+// and whether a partition cut it off meanwhile.
+func (x visTeller) neverSeenFinding(s visSummary, b VisibilityBounds) (results.Finding, bool) {
+	n := len(s.neverSeen)
+	if n == 0 {
+		return results.Finding{}, false
+	}
+	// Blame a partition only for the writes one cut off: a partition
+	// in force while the write and the reads that missed it ran,
+	// between the writer's node and the reader's.
+	cut := 0
+	for _, i := range s.neverSeen {
+		if _, ok := x.cutBy(x.a.pairs[i]); ok {
+			cut++
+		}
+	}
+	cause := "no partition separated the two nodes meanwhile"
+	switch {
+	case cut == n && n == 1:
+		cause = "a partition separated the two nodes meanwhile, and no read after the heal saw it"
+	case cut == n:
+		cause = "a partition separated the two nodes meanwhile for every one, and no read after the heal saw them"
+	case cut > 0:
+		cause = fmt.Sprintf("a partition separated the two nodes meanwhile for %d of them; for the other %d none did", cut, n-cut)
+	}
+	return results.Finding{Section: "glomers", Kind: "never-seen", Count: n,
+		Short: results.Plural(n, "write") + " never seen",
+		Summary: fmt.Sprintf("%s acknowledged on one node %s never seen on another: reads there kept missing %s for longer than allowed (%v ms, %v ms after a heal) and no later read saw %s; %s.",
+			results.Plural(n, "write"), map[bool]string{true: "was", false: "were"}[n == 1], map[bool]string{true: "it", false: "them"}[n == 1],
+			visMS(int64(b.P99)), visMS(int64(b.AfterHeal)), map[bool]string{true: "it", false: "them"}[n == 1], cause),
+		Examples: x.examples(s.neverSeen)}, true
+}
+
 // worst orders pair indices by lag, largest first.
-func worst(a *visAnalysis, idx []int) []int {
-	sort.SliceStable(idx, func(i, j int) bool { return a.pairs[idx[i]].lag > a.pairs[idx[j]].lag })
+func (x visTeller) worst(idx []int) []int {
+	sort.SliceStable(idx, func(i, j int) bool { return x.a.pairs[idx[i]].lag > x.a.pairs[idx[j]].lag })
 	return idx
 }
 
@@ -111,8 +143,8 @@ func partitionEnding(ev *explain.Evidence, t int64) (explain.Fault, bool) {
 // node of the pair while the evidence ran (from the write's invocation to
 // the last read that missed it, or the one that resolved it), false when
 // none did.
-func (x teller) cutBy(a *visAnalysis, p visPair) (explain.Fault, bool) {
-	w := a.writes[p.write]
+func (x visTeller) cutBy(p visPair) (explain.Fault, bool) {
+	w := x.a.writes[p.write]
 	if w.txn.node >= len(x.ev.Nodes) || p.node >= len(x.ev.Nodes) {
 		return explain.Fault{}, false
 	}
@@ -135,19 +167,19 @@ func (x teller) cutBy(a *visAnalysis, p visPair) (explain.Fault, bool) {
 	return explain.Fault{}, false
 }
 
-// visExamples tells the first pairs of idx: the write, the last read on
+// examples tells the first pairs of idx: the write, the last read on
 // the other node that missed it, and the read that first saw it.
-func (x teller) visExamples(a *visAnalysis, idx []int) []results.Example {
+func (x visTeller) examples(idx []int) []results.Example {
 	var out []results.Example
 	for _, i := range idx[:min(len(idx), results.MaxExamples)] {
-		p := a.pairs[i]
-		w := a.writes[p.write]
+		p := x.a.pairs[i]
+		w := x.a.writes[p.write]
 		node := fmt.Sprintf("node %d", p.node)
 		if p.node < len(x.ev.Nodes) {
 			node = x.ev.Nodes[p.node]
 		}
 		verb := "written"
-		if a.appends {
+		if x.a.appends {
 			verb = "appended"
 		}
 		ex := results.Example{
@@ -155,14 +187,14 @@ func (x teller) visExamples(a *visAnalysis, idx []int) []results.Example {
 				val(w.k), val(w.val), verb, w.txn.index, explain.At(w.txn.ack), node, float64(p.lag)/1e6),
 			Lines: []string{"write: " + x.txn(w.txn.index)},
 		}
-		if a.appends {
+		if x.a.appends {
 			ex.Text = fmt.Sprintf("%s, appended to key %s by op %d and acknowledged %s, was still missing on %s %.0f ms later",
 				val(w.val), val(w.k), w.txn.index, explain.At(w.txn.ack), node, float64(p.lag)/1e6)
 		}
 		if r := p.stale; r != nil {
 			ex.Lines = append(ex.Lines, fmt.Sprintf("last read on %s that missed it (key %s = %s): %s", node, val(w.k), val(r.value), x.txn(r.txn.index)))
 		}
-		if f, ok := x.cutBy(a, p); ok {
+		if f, ok := x.cutBy(p); ok {
 			ex.Lines = append(ex.Lines, fmt.Sprintf("meanwhile %s cut %s off from %s", f, x.ev.Nodes[w.txn.node], node))
 		}
 		switch {

@@ -36,9 +36,10 @@ func edgeColor(r elle.Rel) (colour, dash string) {
 }
 
 // drawCycle returns a writer of a small SVG picture of a cycle: its
-// transactions as boxes on a circle, in cycle order clockwise, each
-// edge an arrow labelled with its relationship and key.
-func (x teller) drawCycle(cc elle.CycleCase) func(w io.Writer) error {
+// transactions as boxes on a circle, in cycle order clockwise, the i-th
+// box holding its label (T1, T2, ...) above boxes[i], and each edge an
+// arrow labelled with its relationship and key.
+func drawCycle(cc elle.CycleCase, boxes []string) func(w io.Writer) error {
 	return func(out io.Writer) error {
 		w := bufio.NewWriter(out)
 		n := len(cc.Txns)
@@ -68,16 +69,13 @@ func (x teller) drawCycle(cc elle.CycleCase) func(w io.Writer) error {
 		fmt.Fprintf(w, `<text x="%.0f" y="22" text-anchor="middle" font-size="15" font-weight="bold">%s</text>`+"\n",
 			width/2, html.EscapeString(cc.Type))
 		for i, s := range cc.Steps {
-			x.drawEdge(w, pos[i], pos[(i+1)%n], s, n)
+			drawEdge(w, pos[i], pos[(i+1)%n], s, n)
 		}
-		for i, ti := range cc.Txns {
+		for i := range cc.Txns {
 			p := pos[i]
-			who := fmt.Sprintf("op %d", ti)
-			if node := x.node(ti); node != "" {
-				who += " · " + node
-			}
-			if c, ok := x.op(ti); ok {
-				who += fmt.Sprintf(" · %.3f s", float64(c.Time)/1e9)
+			who := ""
+			if i < len(boxes) {
+				who = boxes[i]
 			}
 			fmt.Fprintf(w, `<g><rect x="%.1f" y="%.1f" width="%.0f" height="%.0f" rx="6" fill="#fdfdf5" stroke="#333"/>`,
 				p[0]-boxW/2, p[1]-boxH/2, boxW, boxH)
@@ -91,7 +89,7 @@ func (x teller) drawCycle(cc elle.CycleCase) func(w io.Writer) error {
 
 // drawEdge draws the arrow from the box at a to the box at b, bowed to
 // its left so that two opposite edges between the same boxes part.
-func (x teller) drawEdge(w *bufio.Writer, a, b [2]float64, s elle.Step, n int) {
+func drawEdge(w *bufio.Writer, a, b [2]float64, s elle.Step, n int) {
 	dx, dy := b[0]-a[0], b[1]-a[1]
 	d := math.Hypot(dx, dy)
 	if d == 0 {

@@ -1,6 +1,7 @@
 package explain
 
 import (
+	"cmp"
 	"fmt"
 	"slices"
 
@@ -132,106 +133,114 @@ type pendingCarrier struct {
 // returns each value's trail. Values no message carried have a trail
 // with Sent 0. Without a journal it returns nil and no error. Memory is
 // bounded by the values and the messages in flight at any one time.
-func (ev *Evidence) Trails(values []int64) (map[int64]*Trail, error) {
+func Trails(ev *Evidence, values []int64) (map[int64]*Trail, error) {
 	if ev.Journal == nil {
 		return nil, nil
 	}
-	trails := make(map[int64]*Trail, len(values))
+	f := &trailFollower{ev: ev, trails: make(map[int64]*Trail, len(values)),
+		servers: make(map[string]bool, len(ev.Nodes)), pending: map[int64]*pendingCarrier{}}
 	for _, v := range values {
-		trails[v] = &Trail{Value: v, ByFate: map[string]int{}, Reached: map[string]int64{}, Missed: map[string]string{}}
+		f.trails[v] = &Trail{Value: v, ByFate: map[string]int{}, Reached: map[string]int64{}, Missed: map[string]string{}}
 	}
-	servers := make(map[string]bool, len(ev.Nodes))
 	for _, n := range ev.Nodes {
-		servers[n] = true
+		f.servers[n] = true
 	}
-	pending := map[int64]*pendingCarrier{}
-	carried := func(m *netsim.Message) []int64 {
-		var out []int64
-		Integers(m.Body, func(n int64) {
-			if _, ok := trails[n]; ok {
-				out = append(out, n)
-			}
-		})
-		if len(out) > 1 {
-			slices.Sort(out)
-			out = slices.Compact(out)
+	if err := ev.Journal(f.event); err != nil {
+		return f.trails, fmt.Errorf("explain: reading the network journal: %w", err)
+	}
+	f.finish()
+	return f.trails, nil
+}
+
+// trailFollower is Trails at work: the trails so far, and the carriers
+// in flight.
+type trailFollower struct {
+	ev      *Evidence
+	trails  map[int64]*Trail
+	servers map[string]bool
+	pending map[int64]*pendingCarrier
+}
+
+// carried returns the tracked values m's body holds, sorted, once each.
+func (f *trailFollower) carried(m *netsim.Message) []int64 {
+	var out []int64
+	Integers(m.Body, func(n int64) {
+		if _, ok := f.trails[n]; ok {
+			out = append(out, n)
 		}
-		return out
+	})
+	if len(out) > 1 {
+		slices.Sort(out)
+		out = slices.Compact(out)
 	}
-	err := ev.Journal(func(e netsim.Event) bool {
-		m := e.Msg
-		if m == nil || !servers[m.Src] || (!servers[m.Dest] && e.Drop != netsim.DropNoSuchNode) {
+	return out
+}
+
+// event takes one journal event: a send between servers starts a
+// carrier, a delivery or a drop settles it.
+func (f *trailFollower) event(e netsim.Event) bool {
+	m := e.Msg
+	if m == nil || !f.servers[m.Src] || (!f.servers[m.Dest] && e.Drop != netsim.DropNoSuchNode) {
+		return true
+	}
+	if e.Drop == "" && !e.Recv { // a send
+		vs := f.carried(m)
+		if len(vs) == 0 {
 			return true
 		}
-		switch {
-		case e.Drop == "" && !e.Recv: // a send
-			vs := carried(m)
-			if len(vs) == 0 {
-				return true
-			}
-			pending[m.ID] = &pendingCarrier{src: m.Src, dest: m.Dest, sent: e.Time, values: vs}
-			for _, v := range vs {
-				trails[v].sent(m.Dest, e.Time)
-			}
-		default: // a delivery or a drop
-			p, ok := pending[m.ID]
-			if !ok {
-				if e.Drop != netsim.DropNoSuchNode {
-					return true
-				}
-				// Never queued, so never sent: the drop is all there is.
-				p = &pendingCarrier{src: m.Src, dest: m.Dest, sent: e.Time, values: carried(m)}
-				for _, v := range p.values {
-					trails[v].sent(m.Dest, e.Time)
-				}
-			}
-			delete(pending, m.ID)
-			c := Carrier{ID: m.ID, Src: p.src, Dest: p.dest, Sent: p.sent, At: e.Time, Fate: FateDelivered}
-			if e.Drop != "" {
-				c.Fate = e.Drop
-				c.Fault = ev.dropFault(e.Drop, p.sent, e.Time, p.src, p.dest)
-			}
-			for _, v := range p.values {
-				trails[v].settle(c)
-			}
+		f.pending[m.ID] = &pendingCarrier{src: m.Src, dest: m.Dest, sent: e.Time, values: vs}
+		for _, v := range vs {
+			f.trails[v].sent(m.Dest, e.Time)
 		}
 		return true
-	})
-	if err != nil {
-		return trails, fmt.Errorf("explain: reading the network journal: %w", err)
 	}
-	for id, p := range pending {
-		c := Carrier{ID: id, Src: p.src, Dest: p.dest, Sent: p.sent, At: -1, Fate: FateInFlight}
+	p, ok := f.pending[m.ID]
+	if !ok {
+		if e.Drop != netsim.DropNoSuchNode {
+			return true
+		}
+		// Never queued, so never sent: the drop is all there is.
+		p = &pendingCarrier{src: m.Src, dest: m.Dest, sent: e.Time, values: f.carried(m)}
 		for _, v := range p.values {
-			trails[v].settle(c)
+			f.trails[v].sent(m.Dest, e.Time)
 		}
 	}
-	for _, t := range trails {
+	delete(f.pending, m.ID)
+	c := Carrier{ID: m.ID, Src: p.src, Dest: p.dest, Sent: p.sent, At: e.Time, Fate: FateDelivered}
+	if e.Drop != "" {
+		c.Fate = e.Drop
+		c.Fault = dropFault(f.ev, e.Drop, p.sent, e.Time, p.src, p.dest)
+	}
+	for _, v := range p.values {
+		f.trails[v].settle(c)
+	}
+	return true
+}
+
+// finish settles the carriers still in flight when the journal ended
+// and puts each trail's messages in the order they were sent.
+func (f *trailFollower) finish() {
+	for id, p := range f.pending {
+		c := Carrier{ID: id, Src: p.src, Dest: p.dest, Sent: p.sent, At: -1, Fate: FateInFlight}
+		for _, v := range p.values {
+			f.trails[v].settle(c)
+		}
+	}
+	for _, t := range f.trails {
 		slices.SortStableFunc(t.Messages, func(a, b Carrier) int {
 			if a.Sent != b.Sent {
-				return cmpInt64(a.Sent, b.Sent)
+				return cmp.Compare(a.Sent, b.Sent)
 			}
-			return cmpInt64(a.ID, b.ID)
+			return cmp.Compare(a.ID, b.ID)
 		})
 		t.healAt = nil
 	}
-	return trails, nil
-}
-
-func cmpInt64(a, b int64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // dropFault finds the fault behind a drop: the partition that cut src
 // off from dest, or the kill that had dest down, when the message fell
 // due (or, failing that, when it was sent).
-func (ev *Evidence) dropFault(drop string, sent, at int64, src, dest string) *Fault {
+func dropFault(ev *Evidence, drop string, sent, at int64, src, dest string) *Fault {
 	kind := map[string]string{netsim.DropPartition: nemesis.FaultPartition, netsim.DropDown: nemesis.FaultKill}[drop]
 	if kind == "" {
 		return nil

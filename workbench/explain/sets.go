@@ -38,7 +38,7 @@ type finalRead struct {
 // server message that carried it (see Trails); then a few of the worst
 // stale values, when room is left among the examples. It returns nothing
 // when nothing was lost.
-func (ev *Evidence) SetFull(w SetWorkload) ([]results.Finding, error) {
+func SetFull(ev *Evidence, w SetWorkload) ([]results.Finding, error) {
 	lost := integers(lookup(ev.Workload, "lost"))
 	if len(lost) == 0 {
 		return nil, nil
@@ -54,8 +54,8 @@ func (ev *Evidence) SetFull(w SetWorkload) ([]results.Finding, error) {
 		}
 	}
 	wanted := append(slices.Clone(lost), stale...)
-	entries, finals := ev.setHistory(w.AddF, wanted)
-	trails, err := ev.Trails(wanted)
+	entries, finals := setHistory(ev, w.AddF, wanted)
+	trails, err := Trails(ev, wanted)
 	s := setStory{ev: ev, w: w, entries: entries, finals: finals, trails: trails}
 	count := len(lost)
 	if n, ok := lookup(ev.Workload, "lost-count").(int); ok {
@@ -105,7 +105,7 @@ func integers(v any) []int64 {
 // setHistory reads, in one pass, where each wanted value entered and the
 // final reads: those marked :final? when there are any, else each
 // process's last :ok read.
-func (ev *Evidence) setHistory(addF string, wanted []int64) (map[int64]*setEntry, []finalRead) {
+func setHistory(ev *Evidence, addF string, wanted []int64) (map[int64]*setEntry, []finalRead) {
 	want := make(map[int64]bool, len(wanted))
 	for _, v := range wanted {
 		want[v] = true
@@ -447,7 +447,7 @@ func (s setStory) staleExample(v int64) results.Example {
 // SetExtras explains glomers' extra set check (checker.SetExtras) in
 // ev.Extra: reads that list a value twice, and values in reads that no
 // client ever added. It returns nothing when that check passed.
-func (ev *Evidence) SetExtras(w SetWorkload) []results.Finding {
+func SetExtras(ev *Evidence, w SetWorkload) []results.Finding {
 	if ev.Extra == nil || lookup(ev.Extra, "valid?") == true {
 		return nil
 	}

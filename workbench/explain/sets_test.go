@@ -70,7 +70,7 @@ func TestSetFullBlamesThePartitionThatDropped(t *testing.T) {
 		// a client's message is not a server message
 		netsim.Event{Time: 2 * sec, Msg: &netsim.Message{ID: 6, Src: "c1", Dest: "n0", Body: []byte(`{"message":7}`)}},
 	)
-	found, err := ev.SetFull(broadcastSet)
+	found, err := SetFull(ev, broadcastSet)
 	if err != nil || len(found) != 1 {
 		t.Fatalf("%v, %+v", err, found)
 	}
@@ -102,7 +102,7 @@ func TestSetFullSeesAResendAfterTheHeal(t *testing.T) {
 		netsim.Event{Time: 4 * sec, Msg: gossip(8)},
 		netsim.Event{Time: 4*sec + 100, Recv: true, Msg: gossip(8)},
 	)
-	found, _ := ev.SetFull(broadcastSet)
+	found, _ := SetFull(ev, broadcastSet)
 	f := found[0]
 	for _, w := range []string{"1 of the 1 dropped before a heal was re-sent after it", "once a node that had held one"} {
 		if !strings.Contains(f.Summary, w) {
@@ -128,7 +128,7 @@ func TestSetFullDoesNotBlameAPartitionForAKill(t *testing.T) {
 		netsim.Event{Time: 2 * sec, Msg: gossip(5)},
 		netsim.Event{Time: 2*sec + 100, Msg: gossip(5), Drop: netsim.DropDown},
 	)
-	found, _ := ev.SetFull(broadcastSet)
+	found, _ := SetFull(ev, broadcastSet)
 	f := found[0]
 	if strings.Contains(f.Summary, "partition") || !strings.Contains(f.Summary, "dropped because the receiver was down") {
 		t.Errorf("summary %q", f.Summary)
@@ -145,7 +145,7 @@ func TestSetFullNoMessageCarriedIt(t *testing.T) {
 		netsim.Event{Time: 2 * sec, Msg: &netsim.Message{ID: 9, Src: "n0", Dest: "n1", Body: []byte(`{"type":"gossip","message":8,"msg_id":7}`)}},
 		netsim.Event{Time: 2*sec + 100, Msg: &netsim.Message{ID: 9, Src: "n0", Dest: "n1", Body: []byte(`{"type":"gossip","message":8,"msg_id":7}`)}, Drop: netsim.DropPartition},
 	)
-	found, _ := ev.SetFull(broadcastSet)
+	found, _ := SetFull(ev, broadcastSet)
 	f := found[0]
 	want := "1 acknowledged value is missing from the final reads; no server message ever carried 1 of them: the node that took each from a client never passed it on."
 	if f.Summary != want {
@@ -156,7 +156,7 @@ func TestSetFullNoMessageCarriedIt(t *testing.T) {
 func TestSetFullWithoutJournalSaysSo(t *testing.T) {
 	ev := evidence(lostSeven())
 	ev.Journal = nil
-	found, _ := ev.SetFull(broadcastSet)
+	found, _ := SetFull(ev, broadcastSet)
 	if len(found) != 1 || !strings.Contains(found[0].Summary, "no network journal") {
 		t.Errorf("%+v", found)
 	}
@@ -183,7 +183,7 @@ func TestTrailsAreBoundedButCountEverything(t *testing.T) {
 	again := &netsim.Message{ID: 999, Src: "n0", Dest: "n1", Body: []byte(`{"type":"gossip","messages":[7]}`)}
 	events = append(events, netsim.Event{Time: 4 * sec, Msg: again})
 	ev := evidence(lostSeven(partition, heal), events...)
-	trails, err := ev.Trails([]int64{7, 8, 9})
+	trails, err := Trails(ev, []int64{7, 8, 9})
 	if err != nil {
 		t.Fatal(err)
 	}

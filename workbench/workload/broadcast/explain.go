@@ -14,9 +14,9 @@ var setWorkload = explain.SetWorkload{AddF: "broadcast", Noun: "value"}
 // or not after the heal); and, for glomers' extra check, which reads
 // listed a value twice or one never broadcast.
 func (*broadcast) Explain(ev *explain.Evidence) []results.Finding {
-	found, err := ev.SetFull(setWorkload)
+	found, err := explain.SetFull(ev, setWorkload)
 	if err != nil && len(found) > 0 {
 		found[0].Summary += " (the network journal could not be read to the end: " + err.Error() + ")"
 	}
-	return append(found, ev.SetExtras(setWorkload)...)
+	return append(found, explain.SetExtras(ev, setWorkload)...)
 }

@@ -13,9 +13,9 @@ var setWorkload = explain.SetWorkload{AddF: "add", Noun: "element"}
 // that carried it; and, for glomers' extra check, which reads listed an
 // element twice or one never added.
 func (*gSet) Explain(ev *explain.Evidence) []results.Finding {
-	found, err := ev.SetFull(setWorkload)
+	found, err := explain.SetFull(ev, setWorkload)
 	if err != nil && len(found) > 0 {
 		found[0].Summary += " (the network journal could not be read to the end: " + err.Error() + ")"
 	}
-	return append(found, ev.SetExtras(setWorkload)...)
+	return append(found, explain.SetExtras(ev, setWorkload)...)
 }

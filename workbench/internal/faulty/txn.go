@@ -267,6 +267,38 @@ func TxnLostUpdate(n *node.Node) {
 // micro-operations, so that transactions interleave.
 const readCommittedPause = time.Millisecond
 
+// keyLocks are per-key write locks taken in key order (so there are no
+// deadlocks). Each is a one-slot channel: a goroutine waiting on one is
+// durably blocked, so virtual time still moves.
+type keyLocks struct {
+	mu    sync.Mutex
+	locks map[int64]chan struct{}
+}
+
+// lock takes the locks of keys, sorted, and returns what releases them.
+func (l *keyLocks) lock(keys []int64) (unlock func()) {
+	l.mu.Lock()
+	if l.locks == nil {
+		l.locks = map[int64]chan struct{}{}
+	}
+	held := make([]chan struct{}, len(keys))
+	for i, k := range keys {
+		if l.locks[k] == nil {
+			l.locks[k] = make(chan struct{}, 1)
+		}
+		held[i] = l.locks[k]
+	}
+	l.mu.Unlock()
+	for _, c := range held {
+		c <- struct{}{}
+	}
+	return func() {
+		for _, c := range held {
+			<-c
+		}
+	}
+}
+
 // TxnReadCommittedAppend is a txn-list-append store on one node that is
 // read-committed and no more, like a lock-based database at that level:
 // a transaction first locks every key it will append to (in key order,
@@ -280,30 +312,13 @@ const readCommittedPause = time.Millisecond
 func TxnReadCommittedAppend(n *node.Node) {
 	var mu sync.Mutex
 	lists := map[int64][]json.RawMessage{}
-	locks := map[int64]chan struct{}{} // one-slot channels: a goroutine waiting on one is durably blocked, so virtual time still moves
+	locks := &keyLocks{}
 	n.Handle("txn", func(msg node.Message) error {
 		txn, err := decodeTxn(msg)
 		if err != nil {
 			return err
 		}
-		keys := writtenKeys(txn)
-		mu.Lock()
-		held := make([]chan struct{}, len(keys))
-		for i, k := range keys {
-			if locks[k] == nil {
-				locks[k] = make(chan struct{}, 1)
-			}
-			held[i] = locks[k]
-		}
-		mu.Unlock()
-		for _, l := range held {
-			l <- struct{}{}
-		}
-		defer func() {
-			for _, l := range held {
-				<-l
-			}
-		}()
+		defer locks.lock(writtenKeys(txn))()
 		buffered := map[int64][]json.RawMessage{}
 		for i := range txn {
 			if i > 0 {

@@ -31,30 +31,13 @@ func txnExplainFaults() map[string]func(*node.Node) {
 func TxnReadCommittedRegister(n *node.Node) {
 	var mu sync.Mutex
 	data := map[int64]json.RawMessage{}
-	locks := map[int64]chan struct{}{} // one-slot channels, durably blocking in virtual time
+	locks := &keyLocks{}
 	n.Handle("txn", func(msg node.Message) error {
 		txn, err := decodeTxn(msg)
 		if err != nil {
 			return err
 		}
-		keys := writtenKeys(txn)
-		mu.Lock()
-		held := make([]chan struct{}, len(keys))
-		for i, k := range keys {
-			if locks[k] == nil {
-				locks[k] = make(chan struct{}, 1)
-			}
-			held[i] = locks[k]
-		}
-		mu.Unlock()
-		for _, l := range held {
-			l <- struct{}{}
-		}
-		defer func() {
-			for _, l := range held {
-				<-l
-			}
-		}()
+		defer locks.lock(writtenKeys(txn))()
 		buffered := map[int64]json.RawMessage{}
 		seen := map[int64]json.RawMessage{} // first reads
 		for i := range txn {

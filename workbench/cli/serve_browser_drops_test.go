@@ -47,14 +47,7 @@ func TestServeShowsWhyBroadcastLostValues(t *testing.T) {
 	})
 	url := startServe(t, "--port", "0", "--store", root) + "files/" + dir + "/"
 
-	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(), append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(browser), chromedp.NoSandbox, chromedp.Flag("disable-gpu", true),
-		chromedp.WindowSize(1280, 1000))...)
-	defer cancelAlloc()
-	ctx, cancel := chromedp.NewContext(alloc)
-	defer cancel()
-	ctx, cancelTimeout := context.WithTimeout(ctx, 60*time.Second)
-	defer cancelTimeout()
+	ctx := browserContext(t, browser)
 
 	if err := chromedp.Do(ctx, chromedp.Navigate(url), chromedp.WaitVisible(chromedp.ID("explanation"))); err != nil {
 		t.Fatalf("%s: %v", url, err)

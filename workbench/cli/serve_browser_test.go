@@ -100,14 +100,7 @@ func TestServeInBrowser(t *testing.T) {
 	root := storeOfTwoRuns(t)
 	url := startServe(t, "--port", "0", "--store", root)
 
-	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(), append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(browser), chromedp.NoSandbox, chromedp.Flag("disable-gpu", true),
-		chromedp.WindowSize(1280, 1000))...)
-	defer cancelAlloc()
-	ctx, cancel := chromedp.NewContext(alloc)
-	defer cancel()
-	ctx, cancelTimeout := context.WithTimeout(ctx, 60*time.Second)
-	defer cancelTimeout()
+	ctx := browserContext(t, browser)
 
 	// The index: both runs, with their verdicts.
 	if err := chromedp.Do(ctx, chromedp.Navigate(url), chromedp.WaitVisible(chromedp.ID("tests"))); err != nil {
@@ -246,6 +239,21 @@ func TestServeInBrowser(t *testing.T) {
 		!strings.HasPrefix(f.Banner, "Following Please·echo·") {
 		t.Errorf("after a click on the first echo: %+v, want it and its reply followed", f)
 	}
+}
+
+// browserContext starts a headless Chromium at browser for the rest of
+// the test, with a 1280×1000 window and a minute to do its work.
+func browserContext(t *testing.T, browser string) context.Context {
+	t.Helper()
+	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(), append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(browser), chromedp.NoSandbox, chromedp.Flag("disable-gpu", true),
+		chromedp.WindowSize(1280, 1000))...)
+	t.Cleanup(cancelAlloc)
+	ctx, cancel := chromedp.NewContext(alloc)
+	t.Cleanup(cancel)
+	ctx, cancelTimeout := context.WithTimeout(ctx, 60*time.Second)
+	t.Cleanup(cancelTimeout)
+	return ctx
 }
 
 // hasColour reports whether an encoded screenshot has a pixel of

@@ -26,6 +26,23 @@ type Entry struct {
 // Map is an EDN map that keeps its insertion order when printed.
 type Map []Entry
 
+// Items returns the elements of a sequence, whichever of Vector, List,
+// Set or []any holds them, and nil for anything else: results are read
+// back with whatever sequence type their checker happened to build.
+func Items(v any) []any {
+	switch s := v.(type) {
+	case Vector:
+		return s
+	case List:
+		return s
+	case Set:
+		return s
+	case []any:
+		return s
+	}
+	return nil
+}
+
 // Vector is an EDN vector [a b c].
 type Vector []any
 

@@ -84,15 +84,7 @@ func SetFull(ev *Evidence, w SetWorkload) ([]results.Finding, error) {
 
 // integers reads the integers of an EDN list.
 func integers(v any) []int64 {
-	var items []any
-	switch l := v.(type) {
-	case edn.List:
-		items = l
-	case edn.Vector:
-		items = l
-	case []any:
-		items = l
-	}
+	items := edn.Items(v)
 	out := make([]int64, 0, len(items))
 	for _, it := range items {
 		if n, ok := history.Int(it); ok {

@@ -124,15 +124,7 @@ func anomalyRank(t string) int {
 
 // casesOf reads an anomaly type's cases (a list or vector of maps).
 func casesOf(v any) []edn.Map {
-	var items []any
-	switch l := v.(type) {
-	case edn.List:
-		items = l
-	case edn.Vector:
-		items = l
-	case []any:
-		items = l
-	}
+	items := edn.Items(v)
 	out := make([]edn.Map, 0, len(items))
 	for _, it := range items {
 		if m, ok := it.(edn.Map); ok {

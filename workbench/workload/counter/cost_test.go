@@ -3,24 +3,37 @@ package counter
 import (
 	"encoding/json"
 	"math/rand/v2"
-	"os"
-	"slices"
 	"strconv"
 	"testing"
-	"time"
 
 	"github.com/glomers/glomers/workbench/checker"
 	"github.com/glomers/glomers/workbench/explain"
 	"github.com/glomers/glomers/workbench/history"
+	"github.com/glomers/glomers/workbench/workload/workloadtest"
 )
 
-// Explaining a 60 s, 1000 op/s g-counter history of three nodes that
-// count only locally adds at most a fifth to the analysis the runner does
-// (stats, availability, exceptions and the workload's check). Long suite.
-func TestExplainCost(t *testing.T) {
-	if os.Getenv("GLOMERS_LONG") == "" {
-		t.Skip("part of the long suite: GLOMERS_LONG=1 go test runs it")
-	}
+// BenchmarkExplain measures explaining a 60 s, 1000 op/s g-counter
+// history of three nodes that count only locally, beside the analysis
+// the runner does (stats, availability, exceptions and the workload's
+// check): go test ./workbench/workload/counter -run '^$' -bench Explain.
+func BenchmarkExplain(b *testing.B) {
+	ops := localCounterHistory()
+	m := Check(ops)
+	workloadtest.BenchExplain(b, func() {
+		checker.Stats(ops)
+		checker.Availability(ops, "")
+		checker.Exceptions(ops)
+		Check(ops)
+	}, func() int {
+		ev := &explain.Evidence{Ops: ops, Nodes: []string{"n0", "n1", "n2"}, Concurrency: 3, Workload: m}
+		return len((&counterWorkload{}).Explain(ev))
+	})
+}
+
+// localCounterHistory is 60 s of adds and reads at 1000 a second over
+// three nodes that each count only their own adds, then a final read
+// on each.
+func localCounterHistory() []history.Op {
 	rng := rand.New(rand.NewPCG(1, 1))
 	local := make([]int64, 3)
 	var ops []history.Op
@@ -41,27 +54,5 @@ func TestExplainCost(t *testing.T) {
 		add(history.Op{Time: 61e9, Type: history.Invoke, Process: p, F: "read", Final: true})
 		add(history.Op{Time: 61e9 + 1e5, Type: history.OK, Process: p, F: "read", Final: true, Value: json.Number(strconv.FormatInt(local[p], 10))})
 	}
-	m := Check(ops)
-	var a, e []time.Duration
-	for range 5 {
-		began := time.Now()
-		checker.Stats(ops)
-		checker.Availability(ops, "")
-		checker.Exceptions(ops)
-		Check(ops)
-		a = append(a, time.Since(began))
-		began = time.Now()
-		ev := &explain.Evidence{Ops: ops, Nodes: []string{"n0", "n1", "n2"}, Concurrency: 3, Workload: m}
-		if len((&counterWorkload{}).Explain(ev)) != 1 {
-			t.Fatal("nothing explained")
-		}
-		e = append(e, time.Since(began))
-	}
-	slices.Sort(a)
-	slices.Sort(e)
-	ratio := float64(e[2]) / float64(a[2])
-	t.Logf("analysis %v, explanation %v (medians of 5): %.1f%%", a[2], e[2], 100*ratio)
-	if ratio > 0.2 {
-		t.Errorf("explaining costs more than 20%% of the analysis")
-	}
+	return ops
 }

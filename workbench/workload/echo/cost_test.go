@@ -2,24 +2,36 @@ package echo
 
 import (
 	"fmt"
-	"os"
-	"slices"
 	"testing"
-	"time"
 
 	"github.com/glomers/glomers/workbench/checker"
 	"github.com/glomers/glomers/workbench/edn"
 	"github.com/glomers/glomers/workbench/explain"
 	"github.com/glomers/glomers/workbench/history"
+	"github.com/glomers/glomers/workbench/workload/workloadtest"
 )
 
-// Explaining a 60 s, 1000 op/s echo history in which every seventh reply
-// is wrong adds at most a fifth to the analysis the runner does (stats,
-// availability, exceptions and the workload's check). Long suite.
-func TestExplainCost(t *testing.T) {
-	if os.Getenv("GLOMERS_LONG") == "" {
-		t.Skip("part of the long suite: GLOMERS_LONG=1 go test runs it")
-	}
+// BenchmarkExplain measures explaining a 60 s, 1000 op/s echo history
+// with every seventh echo wrong, beside the analysis the runner does
+// (stats, availability, exceptions and the workload's check): go test
+// ./workbench/workload/echo -run '^$' -bench Explain.
+func BenchmarkExplain(b *testing.B) {
+	ops := wrongEchoHistory()
+	m := Check(ops)
+	workloadtest.BenchExplain(b, func() {
+		checker.Stats(ops)
+		checker.Availability(ops, "")
+		checker.Exceptions(ops)
+		Check(ops)
+	}, func() int {
+		ev := &explain.Evidence{Ops: ops, Nodes: []string{"n0", "n1", "n2", "n3", "n4"}, Concurrency: 5, Workload: m}
+		return len((&echo{}).Explain(ev))
+	})
+}
+
+// wrongEchoHistory is 60 s of echoes at 1000 a second over five
+// processes, every seventh answered wrong.
+func wrongEchoHistory() []history.Op {
 	var ops []history.Op
 	for i := 0; i < 60_000; i++ {
 		p, at := i%5, int64(i)*1e6
@@ -33,27 +45,5 @@ func TestExplainCost(t *testing.T) {
 			history.Op{Index: len(ops) + 1, Time: at + 3e5, Type: history.OK, Process: p, F: "echo",
 				Value: edn.K("echo", echoed, "type", "echo_ok", "msg_id", i, "in_reply_to", i)})
 	}
-	m := Check(ops)
-	var a, e []time.Duration
-	for range 5 {
-		began := time.Now()
-		checker.Stats(ops)
-		checker.Availability(ops, "")
-		checker.Exceptions(ops)
-		Check(ops)
-		a = append(a, time.Since(began))
-		began = time.Now()
-		ev := &explain.Evidence{Ops: ops, Nodes: []string{"n0", "n1", "n2", "n3", "n4"}, Concurrency: 5, Workload: m}
-		if len((&echo{}).Explain(ev)) != 1 {
-			t.Fatal("nothing explained")
-		}
-		e = append(e, time.Since(began))
-	}
-	slices.Sort(a)
-	slices.Sort(e)
-	ratio := float64(e[2]) / float64(a[2])
-	t.Logf("analysis %v, explanation %v (medians of 5): %.1f%%", a[2], e[2], 100*ratio)
-	if ratio > 0.2 {
-		t.Errorf("explaining costs more than 20%% of the analysis")
-	}
+	return ops
 }

@@ -3,15 +3,13 @@ package uniqueids
 import (
 	"encoding/json"
 	"math/rand/v2"
-	"os"
-	"slices"
 	"strconv"
 	"testing"
-	"time"
 
 	"github.com/glomers/glomers/workbench/checker"
 	"github.com/glomers/glomers/workbench/explain"
 	"github.com/glomers/glomers/workbench/history"
+	"github.com/glomers/glomers/workbench/workload/workloadtest"
 )
 
 // clockHistory is 60 s of :generate at 1000 a second over three nodes
@@ -29,47 +27,20 @@ func clockHistory() []history.Op {
 	return ops
 }
 
-// medianRatio times analyse and explain five times each and returns the
-// ratio of their medians.
-func medianRatio(t *testing.T, analyse, explain func()) float64 {
-	t.Helper()
-	var a, e []time.Duration
-	for range 5 {
-		began := time.Now()
-		analyse()
-		a = append(a, time.Since(began))
-		began = time.Now()
-		explain()
-		e = append(e, time.Since(began))
-	}
-	slices.Sort(a)
-	slices.Sort(e)
-	t.Logf("analysis %v, explanation %v (medians of 5)", a[2], e[2])
-	return float64(e[2]) / float64(a[2])
-}
-
-// Explaining a 60 s, 1000 op/s unique-ids history full of duplicates
-// adds at most a fifth to the analysis the runner does (stats,
-// availability, exceptions and the workload's check). Long suite.
-func TestExplainCost(t *testing.T) {
-	if os.Getenv("GLOMERS_LONG") == "" {
-		t.Skip("part of the long suite: GLOMERS_LONG=1 go test runs it")
-	}
+// BenchmarkExplain measures explaining a 60 s, 1000 op/s unique-ids
+// history full of duplicates, beside the analysis the runner does
+// (stats, availability, exceptions and the workload's check): go test
+// ./workbench/workload/uniqueids -run '^$' -bench Explain.
+func BenchmarkExplain(b *testing.B) {
 	ops := clockHistory()
 	m := Check(ops)
-	ratio := medianRatio(t, func() {
+	workloadtest.BenchExplain(b, func() {
 		checker.Stats(ops)
 		checker.Availability(ops, "")
 		checker.Exceptions(ops)
 		Check(ops)
-	}, func() {
+	}, func() int {
 		ev := &explain.Evidence{Ops: ops, Nodes: []string{"n0", "n1", "n2"}, Concurrency: 3, Workload: m}
-		if len(uniqueIDs{}.Explain(ev)) != 1 {
-			t.Fatal("nothing explained")
-		}
+		return len(uniqueIDs{}.Explain(ev))
 	})
-	t.Logf("explaining costs %.1f%% of the analysis", 100*ratio)
-	if ratio > 0.2 {
-		t.Errorf("explaining costs more than 20%% of the analysis")
-	}
 }

@@ -136,3 +136,29 @@ func Relay(n *node.Node, msg node.Message, dest string) error {
 	delete(out, "in_reply_to")
 	return n.Reply(msg, out)
 }
+
+// BenchExplain measures what explaining a failing history costs beside
+// its analysis: each iteration runs analyse, then explain (which returns
+// how many findings it made: none fails the benchmark), and the
+// benchmark reports the time of each per iteration and explain's as a
+// percentage of analyse's (explain-%), the figure issue targets are
+// given in.
+func BenchExplain(b *testing.B, analyse func(), explain func() int) {
+	b.Helper()
+	var analysing, explaining time.Duration
+	n := 0
+	for b.Loop() {
+		began := time.Now()
+		analyse()
+		analysing += time.Since(began)
+		began = time.Now()
+		if explain() == 0 {
+			b.Fatal("nothing explained")
+		}
+		explaining += time.Since(began)
+		n++
+	}
+	b.ReportMetric(float64(analysing.Nanoseconds())/float64(n), "analysis-ns/op")
+	b.ReportMetric(float64(explaining.Nanoseconds())/float64(n), "explain-ns/op")
+	b.ReportMetric(100*float64(explaining)/float64(analysing), "explain-%")
+}

@@ -467,10 +467,11 @@ func rwVersions(txns []*txn) *rwVersionInfo {
 			}
 			for _, e := range t.extR {
 				ki := keyOf(e.k, t)
-				if _, seen := ki.readers[e.v]; !seen {
+				rs, seen := ki.readers[e.v]
+				if !seen {
 					ki.read = append(ki.read, e.v)
 				}
-				ki.readers[e.v] = append(ki.readers[e.v], t)
+				ki.readers[e.v] = append(rs, t)
 				addNil(ki, e.v)
 				if e.v != nil {
 					if w, ok := t.extWrite(e.k); ok {

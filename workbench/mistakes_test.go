@@ -72,6 +72,30 @@ func goodEcho(id int64, b map[string]any) map[string]any {
 	return map[string]any{"type": "echo_ok", "echo": b["echo"], "in_reply_to": id}
 }
 
+// junkEcho answers init well and every echo with a line that is not
+// JSON.
+func junkEcho() func(io.Reader, io.Writer, io.Writer) error {
+	return func(stdin io.Reader, stdout, stderr io.Writer) error {
+		sc := bufio.NewScanner(stdin)
+		for sc.Scan() {
+			var m struct {
+				Src, Dest string
+				Body      map[string]any
+			}
+			if json.Unmarshal(sc.Bytes(), &m) != nil {
+				continue
+			}
+			if m.Body["type"] == "init" {
+				line, _ := json.Marshal(map[string]any{"src": m.Dest, "dest": m.Src, "body": goodInit(int64(m.Body["msg_id"].(float64)), m.Body)})
+				fmt.Fprintf(stdout, "%s\n", line)
+				continue
+			}
+			fmt.Fprintln(stdout, "echo? sure: here it is")
+		}
+		return sc.Err()
+	}
+}
+
 // forgetfulEcho answers init well and every echo without in_reply_to.
 func forgetfulEcho() func(io.Reader, io.Writer, io.Writer) error {
 	return replier(goodInit, func(_ int64, b map[string]any) map[string]any {
@@ -222,7 +246,11 @@ func TestInvalidRunIsExplained(t *testing.T) {
 		name string
 		node func(io.Reader, io.Writer, io.Writer) error
 		want []string // kinds of finding expected
-	}{{"valid", replier(goodInit, goodEcho, nil), nil}, {"forgetful", forgetfulEcho(), []string{"no-ok", "replies-without-in-reply-to"}}} {
+	}{
+		{"valid", replier(goodInit, goodEcho, nil), nil},
+		{"forgetful", forgetfulEcho(), []string{"no-ok", "replies-without-in-reply-to"}},
+		{"junk", junkEcho(), []string{"no-ok", "protocol-error"}},
+	} {
 		t.Run(c.name, func(t *testing.T) {
 			res, out, _ := storedEchoRun(t, c.node, 2)
 			stored, err := os.ReadFile(filepath.Join(res.Dir, results.ExplainFile))
@@ -253,12 +281,12 @@ func TestInvalidRunIsExplained(t *testing.T) {
 				t.Fatalf("no Why: block:\n%s", tail(out, 800))
 			}
 			block, _, _ := strings.Cut(why, "This run's files")
-			if lines := strings.Count(strings.TrimSpace(block), "\n") + 1; lines > 10 || !strings.Contains(block, "in_reply_to") || !strings.Contains(block, "n0") {
-				t.Errorf("the Why: block has %d lines (at most 10) and must name in_reply_to and the node:\n%s", lines, block)
+			if lines := strings.Count(strings.TrimSpace(block), "\n") + 1; lines > 10 || !strings.Contains(block, "n0") || strings.Contains(block, "--strict") {
+				t.Errorf("the Why: block has %d lines (at most 10) and must name the node and the cause, as counting:\n%s", lines, block)
 			}
 			t.Logf("Why:\n%s", block)
-			if len(res.Summary.Reasons) == 0 {
-				t.Errorf("the summary gives no reason")
+			if len(res.Summary.Reasons) != len(c.want) {
+				t.Errorf("reasons %q, want one per finding of %q: each is a cause of the failure", res.Summary.Reasons, c.want)
 			}
 		})
 	}

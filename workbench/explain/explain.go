@@ -142,6 +142,14 @@ func Explain(ev *Evidence, composed checker.Composed, wl any) results.Explanatio
 		x.Findings = append(x.Findings, found...)
 	}
 	if len(x.Counting()) > 0 {
+		// A line that broke the protocol silenced its node: whatever
+		// failed the run, that is a cause of it, not only glomers' own
+		// check, so it is told as one and given as a reason.
+		for i := range x.Findings {
+			if x.Findings[i].Kind == "protocol-error" {
+				x.Findings[i].Advisory = false
+			}
+		}
 		x.Findings = append(x.Findings, strays(ev)...)
 	}
 	return x
@@ -404,7 +412,7 @@ func glomers(ev *Evidence) []results.Finding {
 		}
 		out = append(out, results.Finding{Kind: "protocol-error", Count: len(bad),
 			Short:    results.Plural(len(bad), "protocol error"),
-			Summary:  fmt.Sprintf("%s printed a line that breaks Maelstrom's protocol, and the bench ignored everything it printed after that.", results.Plural(len(bad), "node")),
+			Summary:  fmt.Sprintf("%s printed a line that breaks Maelstrom's protocol, and the bench, as Maelstrom does, ignored everything it printed after that, replies included.", results.Plural(len(bad), "node")),
 			Examples: examples(lines)})
 	}
 	return out

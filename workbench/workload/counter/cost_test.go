@@ -6,8 +6,6 @@ import (
 	"strconv"
 	"testing"
 
-	"github.com/glomers/glomers/workbench/checker"
-	"github.com/glomers/glomers/workbench/explain"
 	"github.com/glomers/glomers/workbench/history"
 	"github.com/glomers/glomers/workbench/workload/workloadtest"
 )
@@ -18,16 +16,7 @@ import (
 // check): go test ./workbench/workload/counter -run '^$' -bench Explain.
 func BenchmarkExplain(b *testing.B) {
 	ops := localCounterHistory()
-	m := Check(ops)
-	workloadtest.BenchExplain(b, func() {
-		checker.Stats(ops)
-		checker.Availability(ops, "")
-		checker.Exceptions(ops)
-		Check(ops)
-	}, func() int {
-		ev := &explain.Evidence{Ops: ops, Nodes: []string{"n0", "n1", "n2"}, Concurrency: 3, Workload: m}
-		return len((&counterWorkload{}).Explain(ev))
-	})
+	workloadtest.BenchExplain(b, ops, 3, Check, &counterWorkload{})
 }
 
 // localCounterHistory is 60 s of adds and reads at 1000 a second over

@@ -4,9 +4,7 @@ import (
 	"fmt"
 	"testing"
 
-	"github.com/glomers/glomers/workbench/checker"
 	"github.com/glomers/glomers/workbench/edn"
-	"github.com/glomers/glomers/workbench/explain"
 	"github.com/glomers/glomers/workbench/history"
 	"github.com/glomers/glomers/workbench/workload/workloadtest"
 )
@@ -17,16 +15,7 @@ import (
 // ./workbench/workload/echo -run '^$' -bench Explain.
 func BenchmarkExplain(b *testing.B) {
 	ops := wrongEchoHistory()
-	m := Check(ops)
-	workloadtest.BenchExplain(b, func() {
-		checker.Stats(ops)
-		checker.Availability(ops, "")
-		checker.Exceptions(ops)
-		Check(ops)
-	}, func() int {
-		ev := &explain.Evidence{Ops: ops, Nodes: []string{"n0", "n1", "n2", "n3", "n4"}, Concurrency: 5, Workload: m}
-		return len((&echo{}).Explain(ev))
-	})
+	workloadtest.BenchExplain(b, ops, 5, Check, &echo{})
 }
 
 // wrongEchoHistory is 60 s of echoes at 1000 a second over five

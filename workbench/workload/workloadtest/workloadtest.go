@@ -8,11 +8,15 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"math/rand/v2"
 	"testing"
 	"time"
 
 	"github.com/glomers/glomers/node"
+	"github.com/glomers/glomers/workbench/checker"
+	"github.com/glomers/glomers/workbench/edn"
+	"github.com/glomers/glomers/workbench/explain"
 	"github.com/glomers/glomers/workbench/history"
 	"github.com/glomers/glomers/workbench/netsim"
 	"github.com/glomers/glomers/workbench/workload"
@@ -138,21 +142,32 @@ func Relay(n *node.Node, msg node.Message, dest string) error {
 }
 
 // BenchExplain measures what explaining a failing history costs beside
-// its analysis: each iteration runs analyse, then explain (which returns
-// how many findings it made: none fails the benchmark), and the
-// benchmark reports the time of each per iteration and explain's as a
-// percentage of analyse's (explain-%), the figure issue targets are
-// given in.
-func BenchExplain(b *testing.B, analyse func(), explain func() int) {
+// the analysis the runner makes of it (stats, availability, exceptions
+// and the workload's check): each iteration runs both, the explanation
+// by e over an Evidence of ops on nodes n0, n1, … (one thread each),
+// and the benchmark reports the time of each per iteration and the
+// explanation's as a percentage of the analysis's (explain-%), the
+// figure the explanations are held to. An explanation that finds
+// nothing fails the benchmark.
+func BenchExplain(b *testing.B, ops []history.Op, nodes int, check func([]history.Op) edn.Map, e explain.Explainer) {
 	b.Helper()
+	ids := make([]string, nodes)
+	for i := range ids {
+		ids[i] = fmt.Sprintf("n%d", i)
+	}
+	workloadResult := check(ops)
 	var analysing, explaining time.Duration
 	n := 0
 	for b.Loop() {
 		began := time.Now()
-		analyse()
+		checker.Stats(ops)
+		checker.Availability(ops, "")
+		checker.Exceptions(ops)
+		check(ops)
 		analysing += time.Since(began)
 		began = time.Now()
-		if explain() == 0 {
+		ev := &explain.Evidence{Ops: ops, Nodes: ids, Concurrency: nodes, Workload: workloadResult}
+		if len(e.Explain(ev)) == 0 {
 			b.Fatal("nothing explained")
 		}
 		explaining += time.Since(began)

@@ -125,8 +125,7 @@ func (r *run) explain(res *Result, composed checker.Composed) {
 			ev.Workload = m
 		case "glomers":
 			ev.Glomers = m
-			w, _ := m.Get(edn.Keyword("workload"))
-			ev.Extra, _ = w.(edn.Map)
+			ev.Extra, _ = m.Lookup("workload").(edn.Map)
 		}
 	}
 	if r.store != nil {

@@ -14,3 +14,13 @@ func TestItemsReadsEverySequence(t *testing.T) {
 		}
 	}
 }
+
+func TestLookupReadsAKeywordsValue(t *testing.T) {
+	m := K("a", 1, "b", nil)
+	if m.Lookup("a") != 1 || m.Lookup("b") != nil || m.Lookup("c") != nil || Map(nil).Lookup("a") != nil {
+		t.Errorf("Lookup over %v gave a wrong value", m)
+	}
+	if (Map{{Key: "a", Val: 2}}).Lookup("a") != nil {
+		t.Errorf("Lookup found a string key, not the keyword :a")
+	}
+}

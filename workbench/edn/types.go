@@ -68,6 +68,14 @@ func (m Map) Get(key any) (any, bool) {
 	return nil, false
 }
 
+// Lookup returns the value under the keyword :name, nil when there is
+// none: how a result is read back where a missing entry and a nil one
+// mean the same.
+func (m Map) Lookup(name string) any {
+	v, _ := m.Get(Keyword(name))
+	return v
+}
+
 // Set replaces the value under key or appends a new entry; it returns the map.
 func (m Map) Set(key, val any) Map {
 	for i, e := range m {

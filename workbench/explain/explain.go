@@ -159,7 +159,7 @@ func Explain(ev *Evidence, composed checker.Composed, wl any) results.Explanatio
 // under :glomers without judging them: a node that answers without an
 // integer in_reply_to sees its requests time out, and this says why.
 func strays(ev *Evidence) []results.Finding {
-	m, ok := lookup(ev.Glomers, "replies-without-in-reply-to").(edn.Map)
+	m, ok := ev.Glomers.Lookup("replies-without-in-reply-to").(edn.Map)
 	if !ok || len(m) == 0 {
 		return nil
 	}
@@ -167,9 +167,9 @@ func strays(ev *Evidence) []results.Finding {
 	total := 0
 	for _, e := range m {
 		sub, _ := e.Val.(edn.Map)
-		n, _ := lookup(sub, "count").(int)
+		n, _ := sub.Lookup("count").(int)
 		total += n
-		lines = append(lines, fmt.Sprintf("%v sent %s to clients without an integer in_reply_to, the first: %v", e.Key, results.Plural(n, "message"), lookup(sub, "first")))
+		lines = append(lines, fmt.Sprintf("%v sent %s to clients without an integer in_reply_to, the first: %v", e.Key, results.Plural(n, "message"), sub.Lookup("first")))
 	}
 	return []results.Finding{{Section: "glomers", Kind: "replies-without-in-reply-to", Count: total,
 		Short: results.Plural(total, "reply") + " without in_reply_to",
@@ -362,7 +362,7 @@ func onNodes(lines []string) string {
 // availability explains an :availability below what --availability asked.
 func availability(ev *Evidence, m edn.Map) []results.Finding {
 	lines, total := failures(ev, "")
-	frac := lookup(m, "ok-fraction")
+	frac := m.Lookup("ok-fraction")
 	want := ev.Availability
 	asked := fmt.Sprintf("the %s that --availability %s asks", want, want)
 	if want == "total" {
@@ -378,7 +378,7 @@ func availability(ev *Evidence, m edn.Map) []results.Finding {
 // not one ended :ok.
 func stats(ev *Evidence, m edn.Map) []results.Finding {
 	var out []results.Finding
-	byF, _ := lookup(m, "by-f").(edn.Map)
+	byF, _ := m.Lookup("by-f").(edn.Map)
 	for _, e := range byF {
 		sub, ok := e.Val.(edn.Map)
 		if !ok || checker.ValidityOf(sub) == checker.Valid {
@@ -405,7 +405,7 @@ func stats(ev *Evidence, m edn.Map) []results.Finding {
 // broke Maelstrom's protocol, and replies no client could take.
 func glomers(ev *Evidence) []results.Finding {
 	var out []results.Finding
-	if bad, ok := lookup(ev.Glomers, "protocol-errors").(edn.Map); ok && len(bad) > 0 {
+	if bad, ok := ev.Glomers.Lookup("protocol-errors").(edn.Map); ok && len(bad) > 0 {
 		var lines []string
 		for _, e := range bad {
 			lines = append(lines, fmt.Sprintf("%v: %v", e.Key, e.Val))
@@ -416,10 +416,4 @@ func glomers(ev *Evidence) []results.Finding {
 			Examples: examples(lines)})
 	}
 	return out
-}
-
-// lookup returns m's value under the keyword k, nil when there is none.
-func lookup(m edn.Map, k string) any {
-	v, _ := m.Get(edn.Keyword(k))
-	return v
 }

@@ -39,15 +39,15 @@ type finalRead struct {
 // stale values, when room is left among the examples. It returns nothing
 // when nothing was lost.
 func SetFull(ev *Evidence, w SetWorkload) ([]results.Finding, error) {
-	lost := integers(lookup(ev.Workload, "lost"))
+	lost := integers(ev.Workload.Lookup("lost"))
 	if len(lost) == 0 {
 		return nil, nil
 	}
 	var stale []int64
-	if worst, ok := lookup(ev.Workload, "worst-stale").(edn.List); ok {
+	if worst, ok := ev.Workload.Lookup("worst-stale").(edn.List); ok {
 		for _, e := range worst {
 			if m, ok := e.(edn.Map); ok {
-				if v, ok := history.Int(lookup(m, "element")); ok && !slices.Contains(lost, v) {
+				if v, ok := history.Int(m.Lookup("element")); ok && !slices.Contains(lost, v) {
 					stale = append(stale, v)
 				}
 			}
@@ -58,7 +58,7 @@ func SetFull(ev *Evidence, w SetWorkload) ([]results.Finding, error) {
 	trails, err := Trails(ev, wanted)
 	s := setStory{ev: ev, w: w, entries: entries, finals: finals, trails: trails}
 	count := len(lost)
-	if n, ok := lookup(ev.Workload, "lost-count").(int); ok {
+	if n, ok := ev.Workload.Lookup("lost-count").(int); ok {
 		count = n
 	}
 	f := results.Finding{Kind: "lost", Count: count, Short: "lost " + results.Plural(count, w.Noun),
@@ -440,7 +440,7 @@ func (s setStory) staleExample(v int64) results.Example {
 // ev.Extra: reads that list a value twice, and values in reads that no
 // client ever added. It returns nothing when that check passed.
 func SetExtras(ev *Evidence, w SetWorkload) []results.Finding {
-	if ev.Extra == nil || lookup(ev.Extra, "valid?") == true {
+	if ev.Extra == nil || ev.Extra.Lookup("valid?") == true {
 		return nil
 	}
 	proposed := map[string]bool{}

@@ -46,7 +46,7 @@ type counterStory struct {
 // range (or the result is not one it can read).
 func explainCounter(ev *explain.Evidence) (results.Finding, bool) {
 	s := counterStory{ev: ev, adds: map[string]*nodeAdds{}}
-	l, ok := lookupKey(ev.Workload, "acceptable").(edn.List)
+	l, ok := ev.Workload.Lookup("acceptable").(edn.List)
 	if !ok {
 		return results.Finding{}, false
 	}
@@ -108,12 +108,6 @@ func explainCounter(ev *explain.Evidence) (results.Finding, bool) {
 		f.Examples = append(f.Examples, s.example(op))
 	}
 	return f, true
-}
-
-// lookupKey returns m's value under the keyword k.
-func lookupKey(m edn.Map, k string) any {
-	v, _ := m.Get(edn.Keyword(k))
-	return v
 }
 
 // nearest is the acceptable value closest to v.

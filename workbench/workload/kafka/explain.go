@@ -450,15 +450,9 @@ func kafkaName(v any) string {
 	return strings.TrimPrefix(fmt.Sprint(v), ":")
 }
 
-// get reads keyword k of a case.
-func get(m edn.Map, k string) any {
-	v, _ := m.Get(edn.Keyword(k))
-	return v
-}
-
 // caseKey reads a case's :key as text.
 func caseKey(m edn.Map) string {
-	k := get(m, "key")
+	k := m.Lookup("key")
 	if s, ok := k.(string); ok {
 		return s
 	}
@@ -473,15 +467,15 @@ func (x *kexplainer) opOf(v any) (history.Op, bool) {
 	if !ok {
 		return history.Op{}, false
 	}
-	i, ok := history.Int(get(m, "index"))
+	i, ok := history.Int(m.Lookup("index"))
 	if ok && i >= 0 && int(i) < len(x.ev.Ops) && x.ev.Ops[i].Index == int(i) {
 		return x.ev.Ops[i], true
 	}
-	op := history.Op{Index: int(i), Value: get(m, "value"), Error: get(m, "error"), F: kafkaName(get(m, "f"))}
-	op.Time, _ = history.Int(get(m, "time"))
-	p, _ := history.Int(get(m, "process"))
+	op := history.Op{Index: int(i), Value: m.Lookup("value"), Error: m.Lookup("error"), F: kafkaName(m.Lookup("f"))}
+	op.Time, _ = history.Int(m.Lookup("time"))
+	p, _ := history.Int(m.Lookup("process"))
 	op.Process = int(p)
-	switch kafkaName(get(m, "type")) {
+	switch kafkaName(m.Lookup("type")) {
 	case "ok":
 		op.Type = history.OK
 	case "fail":
@@ -702,12 +696,12 @@ type klost struct {
 // polled at the offset its send was acknowledged with.
 func (x *kexplainer) askLost(c edn.Map) *klost {
 	k := caseKey(c)
-	m := history.Key(get(c, "value"))
+	m := history.Key(c.Lookup("value"))
 	l := &klost{key: k, msg: m, f: x.idx.msg(k, m)}
 	x.idx.key(k)
 	// The acknowledged offset is read from the writer, which the case
 	// holds; ask for what was polled there.
-	if w, ok := x.opOf(get(c, "writer")); ok {
+	if w, ok := x.opOf(c.Lookup("writer")); ok {
 		if _, _, off, hasOff, ok := kafkaSent(w); ok && hasOff {
 			l.offs = append(l.offs, off)
 			x.idx.off(k, off)
@@ -803,8 +797,8 @@ func plainN(n int) string { return fmt.Sprint(n) }
 // planUnseen explains :unseen: messages acknowledged by :ok sends that no
 // :ok poll had returned by the end.
 func (x *kexplainer) planUnseen(m edn.Map) func() []results.Finding {
-	counts, _ := get(m, "unseen").(edn.Map)
-	msgs, _ := get(m, "messages").(edn.Map)
+	counts, _ := m.Lookup("unseen").(edn.Map)
+	msgs, _ := m.Lookup("messages").(edn.Map)
 	type key struct {
 		name string
 		n    int
@@ -837,7 +831,7 @@ func (x *kexplainer) planUnseen(m edn.Map) func() []results.Finding {
 			x.idx.msg(k.name, mm)
 		}
 	}
-	at, _ := history.Int(get(m, "time"))
+	at, _ := history.Int(m.Lookup("time"))
 	return func() []results.Finding {
 		var ex []results.Example
 		beyond, within := 0, 0 // shown messages acknowledged past / before the key's polled end
@@ -899,7 +893,7 @@ func (x *kexplainer) planInconsistent(count int, cases []edn.Map) func() []resul
 	cases = cases[:min(len(cases), results.MaxExamples)]
 	x.drawFirst(cases)
 	for _, c := range cases {
-		if off, ok := history.Int(get(c, "offset")); ok {
+		if off, ok := history.Int(c.Lookup("offset")); ok {
 			x.idx.off(caseKey(c), off)
 		}
 	}
@@ -908,9 +902,9 @@ func (x *kexplainer) planInconsistent(count int, cases []edn.Map) func() []resul
 		apart, sentBoth := 0, 0 // cases whose acknowledging sends went to different nodes
 		for _, c := range cases {
 			k := caseKey(c)
-			off, _ := history.Int(get(c, "offset"))
+			off, _ := history.Int(c.Lookup("offset"))
 			var vals []string
-			for _, v := range kafkaItems(get(c, "values")) {
+			for _, v := range kafkaItems(c.Lookup("values")) {
 				vals = append(vals, history.Key(v))
 			}
 			var lines []string
@@ -968,8 +962,8 @@ func (x *kexplainer) planDuplicate(count int, cases []edn.Map) func() []results.
 	x.drawFirst(cases)
 	for _, c := range cases {
 		k := caseKey(c)
-		x.idx.msg(k, history.Key(get(c, "value")))
-		for _, o := range kafkaItems(get(c, "offsets")) {
+		x.idx.msg(k, history.Key(c.Lookup("value")))
+		for _, o := range kafkaItems(c.Lookup("offsets")) {
 			if off, ok := history.Int(o); ok {
 				x.idx.off(k, off)
 			}
@@ -979,7 +973,7 @@ func (x *kexplainer) planDuplicate(count int, cases []edn.Map) func() []results.
 		var ex []results.Example
 		resent := 0
 		for _, c := range cases {
-			k, m := caseKey(c), history.Key(get(c, "value"))
+			k, m := caseKey(c), history.Key(c.Lookup("value"))
 			var offs []string
 			var lines []string
 			f := x.idx.msgs[k][m]
@@ -989,7 +983,7 @@ func (x *kexplainer) planDuplicate(count int, cases []edn.Map) func() []results.
 			if len(f.sends) > 1 {
 				resent++
 			}
-			for _, o := range kafkaItems(get(c, "offsets")) {
+			for _, o := range kafkaItems(c.Lookup("offsets")) {
 				off, _ := history.Int(o)
 				offs = append(offs, fmt.Sprint(off))
 				for _, s := range x.idx.offs[k][off].seen {
@@ -1019,12 +1013,12 @@ func (x *kexplainer) planG1a(count int, cases []edn.Map) func() []results.Findin
 	return func() []results.Finding {
 		var ex []results.Example
 		for _, c := range cases {
-			k, m := caseKey(c), history.Key(get(c, "value"))
+			k, m := caseKey(c), history.Key(c.Lookup("value"))
 			var lines []string
-			if w, ok := x.opOf(get(c, "writer")); ok {
+			if w, ok := x.opOf(c.Lookup("writer")); ok {
 				lines = append(lines, x.sendOpStory(w.Index))
 			}
-			if r, ok := x.opOf(get(c, "reader")); ok {
+			if r, ok := x.opOf(c.Lookup("reader")); ok {
 				off := int64(-1)
 				for _, p := range kafkaPolledOf(r, k) {
 					if p.msg == m {
@@ -1077,7 +1071,7 @@ type pollOrderTally struct {
 // skippedOf reads a poll order case's :skipped messages as text.
 func skippedOf(c edn.Map) []string {
 	var skipped []string
-	for _, v := range kafkaItems(get(c, "skipped")) {
+	for _, v := range kafkaItems(c.Lookup("skipped")) {
 		skipped = append(skipped, history.Key(v))
 	}
 	return skipped
@@ -1088,12 +1082,12 @@ func skippedOf(c edn.Map) []string {
 func (x *kexplainer) pollOrderOps(c edn.Map, inside bool) []history.Op {
 	var ops []history.Op
 	if inside {
-		if op, ok := x.opOf(get(c, "op")); ok {
+		if op, ok := x.opOf(c.Lookup("op")); ok {
 			ops = append(ops, op)
 		}
 		return ops
 	}
-	for _, v := range kafkaItems(get(c, "ops")) {
+	for _, v := range kafkaItems(c.Lookup("ops")) {
 		if op, ok := x.opOf(v); ok {
 			ops = append(ops, op)
 		}
@@ -1105,10 +1099,10 @@ func (x *kexplainer) pollOrderOps(c edn.Map, inside bool) []history.Op {
 // returned of its key, then what became of the messages it skipped.
 func (x *kexplainer) pollOrderExample(c edn.Map, inside, skip bool, tally *pollOrderTally) results.Example {
 	k := caseKey(c)
-	d, _ := history.Int(get(c, "delta"))
+	d, _ := history.Int(c.Lookup("delta"))
 	skipped := skippedOf(c)
 	ops := x.pollOrderOps(c, inside)
-	vals := kafkaItems(get(c, "values"))
+	vals := kafkaItems(c.Lookup("values"))
 	var text string
 	var lines []string
 	switch {
@@ -1288,7 +1282,7 @@ func (x *kexplainer) planSendOrder(count int, cases []edn.Map) func() []results.
 			var lines []string
 			var offs []string
 			var who string
-			for _, v := range kafkaItems(get(c, "ops")) {
+			for _, v := range kafkaItems(c.Lookup("ops")) {
 				op, ok := x.opOf(v)
 				if !ok {
 					continue
@@ -1316,12 +1310,12 @@ func (x *kexplainer) cycles(t string, count int, cases []edn.Map) []results.Find
 	var ex []results.Example
 	for _, c := range cases[:min(len(cases), results.MaxExamples)] {
 		var ops []history.Op
-		for _, v := range kafkaItems(get(c, "cycle")) {
+		for _, v := range kafkaItems(c.Lookup("cycle")) {
 			if op, ok := x.opOf(v); ok {
 				ops = append(ops, op)
 			}
 		}
-		steps := kafkaItems(get(c, "steps"))
+		steps := kafkaItems(c.Lookup("steps"))
 		var lines []string
 		for i, s := range steps {
 			if i+1 >= len(ops) {
@@ -1329,10 +1323,10 @@ func (x *kexplainer) cycles(t string, count int, cases []edn.Map) []results.Find
 			}
 			sm, _ := s.(edn.Map)
 			a, b := ops[i], ops[i+1]
-			switch kafkaName(get(sm, "type")) {
+			switch kafkaName(sm.Lookup("type")) {
 			case "wr":
 				lines = append(lines, fmt.Sprintf("%s sent %s to %s; %s's poll %s returned it", x.ev.Who(a),
-					history.Key(get(sm, "value")), q(caseKey(sm)), x.ev.Who(b), explain.At(b.Time)))
+					history.Key(sm.Lookup("value")), q(caseKey(sm)), x.ev.Who(b), explain.At(b.Time)))
 			case "realtime":
 				inv := b.Time
 				if j := x.invocationOf(b.Index); j >= 0 {
@@ -1341,7 +1335,7 @@ func (x *kexplainer) cycles(t string, count int, cases []edn.Map) []results.Find
 				lines = append(lines, fmt.Sprintf("%s's %s completed %s, before %s's %s began %s", x.ev.Who(a), a.F,
 					explain.At(a.Time), x.ev.Who(b), b.F, explain.At(inv)))
 			default:
-				lines = append(lines, fmt.Sprintf("%s → %s (%s)", x.ev.Who(a), x.ev.Who(b), kafkaName(get(sm, "type"))))
+				lines = append(lines, fmt.Sprintf("%s → %s (%s)", x.ev.Who(a), x.ev.Who(b), kafkaName(sm.Lookup("type"))))
 			}
 		}
 		text := fmt.Sprintf("a cycle of %s", results.Plural(len(steps), "step"))
@@ -1349,10 +1343,10 @@ func (x *kexplainer) cycles(t string, count int, cases []edn.Map) []results.Find
 			// A poll and a send: the poll saw what the send had not yet sent.
 			for i, s := range steps {
 				sm, _ := s.(edn.Map)
-				if kafkaName(get(sm, "type")) == "wr" {
+				if kafkaName(sm.Lookup("type")) == "wr" {
 					w, r := ops[i], ops[i+1]
 					text = fmt.Sprintf("%s's poll %s returned message %s of %s, which %s began to send only after that poll completed",
-						x.ev.Who(r), explain.At(r.Time), history.Key(get(sm, "value")), q(caseKey(sm)), x.ev.Who(w))
+						x.ev.Who(r), explain.At(r.Time), history.Key(sm.Lookup("value")), q(caseKey(sm)), x.ev.Who(w))
 				}
 			}
 		}
@@ -1367,24 +1361,24 @@ func (x *kexplainer) cycles(t string, count int, cases []edn.Map) []results.Find
 // acknowledged before it, or not at all.
 func (x *kexplainer) planCommitted(m edn.Map) func() []results.Finding {
 	return func() []results.Finding {
-		n, _ := history.Int(get(m, "count"))
+		n, _ := history.Int(m.Lookup("count"))
 		count := int(n)
 		var ex []results.Example
 		missing, elsewhere := 0, 0 // cases shown: key left out; asked of another node than the commit's
-		cases := kafkaItems(get(m, "errs"))
+		cases := kafkaItems(m.Lookup("errs"))
 		for _, v := range cases[:min(len(cases), results.MaxExamples)] {
 			c, _ := v.(edn.Map)
 			k := caseKey(c)
-			want, _ := history.Int(get(c, "expected"))
-			got, present := history.Int(get(c, "committed"))
+			want, _ := history.Int(c.Lookup("expected"))
+			got, present := history.Int(c.Lookup("committed"))
 			var lines []string
 			commitWho, askWho := "", ""
 			commitNode := ""
-			if p, ok := x.opOf(get(c, "commit")); ok {
+			if p, ok := x.opOf(c.Lookup("commit")); ok {
 				commitWho, commitNode = x.ev.Who(p), x.ev.NodeOf(p.Process)
 				lines = append(lines, x.pollStory(p, k, want)+fmt.Sprintf(", and Maelstrom's client committed offset %d of %s", want, q(k)))
 			}
-			if a, ok := x.opOf(get(c, "assign")); ok {
+			if a, ok := x.opOf(c.Lookup("assign")); ok {
 				askWho = x.ev.Who(a)
 				if n := x.ev.NodeOf(a.Process); n != "" && commitNode != "" && n != commitNode {
 					elsewhere++

@@ -319,13 +319,13 @@ func TestExplainCorruptedSimulatedRun(t *testing.T) {
 		f := finding(t, fs, kind)
 		want := 0
 		if kind == "unseen" {
-			m, _ := get(res, "unseen").(edn.Map)
-			for _, e := range get(m, "unseen").(edn.Map) {
+			m, _ := res.Lookup("unseen").(edn.Map)
+			for _, e := range m.Lookup("unseen").(edn.Map) {
 				n, _ := history.Int(e.Val)
 				want += int(n)
 			}
 		} else {
-			n, _ := history.Int(get(get(res, kind).(edn.Map), "count"))
+			n, _ := history.Int(res.Lookup(kind).(edn.Map).Lookup("count"))
 			want = int(n)
 		}
 		if f.Count != want || want == 0 {

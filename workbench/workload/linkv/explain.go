@@ -70,7 +70,7 @@ func (*linKV) Explain(ev *explain.Evidence) []results.Finding {
 
 // explainKV is Explain with the time the explanation must end by.
 func explainKV(ev *explain.Evidence, deadline time.Time) []results.Finding {
-	res, _ := lookup(ev.Workload, "results").(edn.Map)
+	res, _ := ev.Workload.Lookup("results").(edn.Map)
 	var invalid, unknown []any
 	for _, e := range res {
 		sub, _ := e.Val.(edn.Map)
@@ -92,8 +92,8 @@ func explainKV(ev *explain.Evidence, deadline time.Time) []results.Finding {
 			names[i] = history.Key(k)
 			if len(examples) < results.MaxExamples {
 				sub, _ := lookupKey(res, k).(edn.Map)
-				lin, _ := lookup(sub, "linearizable").(edn.Map)
-				examples = append(examples, results.Example{Text: fmt.Sprintf("key %s: %v", names[i], lookup(lin, "error"))})
+				lin, _ := sub.Lookup("linearizable").(edn.Map)
+				examples = append(examples, results.Example{Text: fmt.Sprintf("key %s: %v", names[i], lin.Lookup("error"))})
 			}
 		}
 		out = append(out, results.Finding{Kind: "unknown", Count: len(unknown),
@@ -122,7 +122,7 @@ func explainInvalid(ev *explain.Evidence, res edn.Map, invalid []any, deadline t
 	upTo := map[string]int{}
 	for _, k := range invalid[:min(len(invalid), results.MaxExamples)] {
 		sub, _ := lookupKey(res, k).(edn.Map)
-		lin, _ := lookup(sub, "linearizable").(edn.Map)
+		lin, _ := sub.Lookup("linearizable").(edn.Map)
 		upTo[history.Key(k)] = failingIndex(lin)
 	}
 	byKey := keyOps(ev.Ops, upTo)
@@ -262,11 +262,11 @@ func keyOps(ops []history.Op, upTo map[string]int) map[string][]history.Op {
 // failingIndex returns the history index of the operation a Knossos-style
 // counter-example names (:op :index), -1 when there is none.
 func failingIndex(lin edn.Map) int {
-	if lookup(lin, "analyzer") != edn.Keyword("linear") {
+	if lin.Lookup("analyzer") != edn.Keyword("linear") {
 		return -1 // porcupine's stuck op need not end the shortest failing prefix
 	}
-	op, _ := lookup(lin, "op").(edn.Map)
-	switch i := lookup(op, "index").(type) {
+	op, _ := lin.Lookup("op").(edn.Map)
+	switch i := op.Lookup("index").(type) {
 	case int:
 		return i
 	case int64:
@@ -807,9 +807,6 @@ func visualize(ev *explain.Evidence, key string, w *window) string {
 	}
 	return name
 }
-
-// lookup returns m's value under the keyword k, nil when there is none.
-func lookup(m edn.Map, k string) any { return lookupKey(m, edn.Keyword(k)) }
 
 // lookupKey returns m's value under key k, nil when there is none.
 func lookupKey(m edn.Map, k any) any {

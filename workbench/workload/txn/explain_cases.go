@@ -109,12 +109,6 @@ func causes(t string, why map[string]int, total int) string {
 	return ""
 }
 
-// get reads a case's value under a keyword.
-func get(c edn.Map, k string) any {
-	v, _ := c.Get(edn.Keyword(k))
-	return v
-}
-
 // indexOf reads the history index of an operation printed in a case.
 func indexOf(v any) (int, bool) {
 	m, ok := v.(edn.Map)
@@ -157,13 +151,13 @@ func did(v any) string {
 func (x caseTeller) cause(t string, c edn.Map) string {
 	switch t {
 	case "G1a":
-		if w, ok := indexOf(get(c, "writer")); ok {
+		if w, ok := indexOf(c.Lookup("writer")); ok {
 			if wop, ok := x.op(w); ok {
 				return explain.ErrorName(wop)
 			}
 		}
 	case "dirty-update":
-		if txns, _ := get(c, "txns").(edn.Vector); len(txns) > 0 {
+		if txns, _ := c.Lookup("txns").(edn.Vector); len(txns) > 0 {
 			if w, ok := indexOf(txns[0]); ok {
 				if wop, ok := x.op(w); ok {
 					return explain.ErrorName(wop)
@@ -172,7 +166,7 @@ func (x caseTeller) cause(t string, c edn.Map) string {
 		}
 	case "lost-update":
 		nodes := map[string]bool{}
-		for _, tm := range casesOf(get(c, "txns")) {
+		for _, tm := range casesOf(c.Lookup("txns")) {
 			if ti, ok := elle.OpIndex(tm); ok {
 				if n := x.node(ti); n != "" {
 					nodes[n] = true
@@ -209,12 +203,12 @@ func (x caseTeller) story(t string, c edn.Map) results.Example {
 // g1Story tells an aborted (G1a) or intermediate (G1b) read: T2 read
 // what T1 wrote, though T1 failed or wrote again before it committed.
 func (x caseTeller) g1Story(t string, c edn.Map) (ex results.Example) {
-	op, opOK := indexOf(get(c, "op"))
-	w, wOK := indexOf(get(c, "writer"))
+	op, opOK := indexOf(c.Lookup("op"))
+	w, wOK := indexOf(c.Lookup("writer"))
 	if !opOK || !wOK {
 		return ex
 	}
-	m := get(c, "mop")
+	m := c.Lookup("mop")
 	el, wrote := "", "written"
 	if e, ok := c.Get(edn.Keyword("element")); ok {
 		el, wrote = ", holding "+val(e)+",", "appended"
@@ -239,23 +233,23 @@ func (x caseTeller) g1Story(t string, c edn.Map) (ex results.Example) {
 // appends only later (future-read), an element read twice
 // (duplicate-elements).
 func (x caseTeller) selfStory(t string, c edn.Map) (ex results.Example) {
-	op, ok := indexOf(get(c, "op"))
+	op, ok := indexOf(c.Lookup("op"))
 	if !ok {
 		return ex
 	}
 	switch t {
 	case "internal":
-		ex.Text = fmt.Sprintf("op %d %s, though its own earlier micro-operations imply %s", op, did(get(c, "mop")), val(get(c, "expected")))
+		ex.Text = fmt.Sprintf("op %d %s, though its own earlier micro-operations imply %s", op, did(c.Lookup("mop")), val(c.Lookup("expected")))
 	case "future-read":
-		ex.Text = fmt.Sprintf("op %d %s, holding %s, which it appends only later", op, did(get(c, "mop")), val(get(c, "element")))
+		ex.Text = fmt.Sprintf("op %d %s, holding %s, which it appends only later", op, did(c.Lookup("mop")), val(c.Lookup("element")))
 	case "duplicate-elements":
 		var dups []string
-		if dm, ok := get(c, "duplicates").(edn.Map); ok {
+		if dm, ok := c.Lookup("duplicates").(edn.Map); ok {
 			for _, e := range dm {
 				dups = append(dups, fmt.Sprintf("%s appears %s times", val(e.Key), val(e.Val)))
 			}
 		}
-		ex.Text = fmt.Sprintf("op %d %s, in which %s", op, did(get(c, "mop")), strings.Join(dups, ", "))
+		ex.Text = fmt.Sprintf("op %d %s, in which %s", op, did(c.Lookup("mop")), strings.Join(dups, ", "))
 	}
 	ex.Lines = []string{"T1 = " + x.txn(op)}
 	return ex
@@ -264,8 +258,8 @@ func (x caseTeller) selfStory(t string, c edn.Map) (ex results.Example) {
 // lostUpdateStory tells a lost update: transactions that read the same
 // version of a key and each wrote it.
 func (x caseTeller) lostUpdateStory(c edn.Map) (ex results.Example) {
-	txns := casesOf(get(c, "txns"))
-	k, v := val(get(c, "key")), val(get(c, "value"))
+	txns := casesOf(c.Lookup("txns"))
+	k, v := val(c.Lookup("key")), val(c.Lookup("value"))
 	var ids []string
 	for i, tm := range txns {
 		if ti, ok := elle.OpIndex(tm); ok {
@@ -282,8 +276,8 @@ func (x caseTeller) lostUpdateStory(c edn.Map) (ex results.Example) {
 // dirtyUpdateStory tells a dirty update: a key's list where a committed
 // append follows a failed one.
 func (x caseTeller) dirtyUpdateStory(c edn.Map) (ex results.Example) {
-	txns, _ := get(c, "txns").(edn.Vector)
-	ex.Text = fmt.Sprintf("key %s holds %s", val(get(c, "key")), val(get(c, "values")))
+	txns, _ := c.Lookup("txns").(edn.Vector)
+	ex.Text = fmt.Sprintf("key %s holds %s", val(c.Lookup("key")), val(c.Lookup("values")))
 	if len(txns) > 0 {
 		if m, ok := txns[0].(edn.Map); ok {
 			if ti, ok := elle.OpIndex(m); ok {
@@ -305,14 +299,14 @@ func (x caseTeller) dirtyUpdateStory(c edn.Map) (ex results.Example) {
 func keyStory(t string, c edn.Map) (ex results.Example) {
 	switch t {
 	case "incompatible-order":
-		vs, _ := get(c, "values").(edn.Vector)
+		vs, _ := c.Lookup("values").(edn.Vector)
 		if len(vs) == 2 {
-			ex.Text = fmt.Sprintf("key %s was read as %s and as %s", val(get(c, "key")), val(vs[0]), val(vs[1]))
+			ex.Text = fmt.Sprintf("key %s was read as %s and as %s", val(c.Lookup("key")), val(vs[0]), val(vs[1]))
 		}
 	case "cyclic-versions":
-		ex.Text = fmt.Sprintf("the versions %s of key %s follow each other in a circle", val(get(c, "scc")), val(get(c, "key")))
+		ex.Text = fmt.Sprintf("the versions %s of key %s follow each other in a circle", val(c.Lookup("scc")), val(c.Lookup("key")))
 	case "cycle-search-timeout":
-		ex.Text = fmt.Sprintf("the search for %s gave up in a component of %v transactions", val(get(c, "anomaly-spec-type")), val(get(c, "scc-size")))
+		ex.Text = fmt.Sprintf("the search for %s gave up in a component of %v transactions", val(c.Lookup("anomaly-spec-type")), val(c.Lookup("scc-size")))
 	default:
 		if c != nil {
 			ex.Text = val(c)

@@ -423,46 +423,17 @@ type peeked struct {
 
 func (p peeked) isSend() bool { return !p.recv && p.drop == "" }
 
-// dropKey starts the field appendJournalLine ends a drop's line with.
-var dropKey = []byte(`,"drop":"`)
-
 // peekEvent reads whether a journal line is a send, a delivery or a
 // drop, and its message id, quickly for the lines appendJournalLine
 // writes and through encoding/json for any other. A drop's line, and no
 // other, ends with a string: ,"drop":"partition"} (a body is an object
 // or null, so any other line ends with } or l before its last brace).
 func peekEvent(line []byte) (peeked, error) {
-	var p peeked
-	rest, ok := bytes.CutPrefix(line, []byte(`{"recv":`))
-	if ok {
-		switch {
-		case bytes.HasPrefix(rest, []byte("true,")):
-			p.recv, rest = true, rest[5:]
-		case bytes.HasPrefix(rest, []byte("false,")):
-			rest = rest[6:]
-		default:
-			ok = false
-		}
-	}
-	if ok && bytes.HasSuffix(line, []byte(`"}`)) {
-		i := bytes.LastIndex(line, dropKey)
-		if ok = i >= 0; ok {
-			why := line[i+len(dropKey) : len(line)-2]
-			ok = len(why) > 0 && !bytes.ContainsAny(why, "\"\\")
-			p.drop = string(why)
-		}
-	}
-	if ok {
-		rest, ok = bytes.CutPrefix(rest, []byte(`"time":`))
-	}
-	if i := bytes.IndexByte(rest, ','); ok && i >= 0 {
-		if rest, ok = bytes.CutPrefix(rest[i+1:], []byte(`"id":`)); ok {
-			if end := bytes.IndexByte(rest, ','); end > 0 {
-				if id, err := strconv.ParseInt(string(rest[:end]), 10, 64); err == nil {
-					p.id = id
-					return p, nil
-				}
-			}
+	recv, _, id, _, ok := journalHead(line)
+	if ok && len(line) > 0 && line[len(line)-1] == '}' {
+		var drop string
+		if _, drop, ok = splitDrop(line[:len(line)-1]); ok {
+			return peeked{recv: recv, id: id, drop: drop}, nil
 		}
 	}
 	var e struct {

@@ -57,21 +57,8 @@ func ReadJournal(dir string, yield func(JournalEntry) bool) error {
 // a line of any other shape (an id with an escape in it, a hand-written
 // file), which the caller decodes with encoding/json instead.
 func parseJournalLine(line []byte) (e JournalEntry, ok bool) {
-	rest, ok := bytes.CutPrefix(line, []byte(`{"recv":`))
-	switch {
-	case !ok:
-		return e, false
-	case bytes.HasPrefix(rest, []byte("true,")):
-		e.Recv, rest = true, rest[len("true,"):]
-	case bytes.HasPrefix(rest, []byte("false,")):
-		rest = rest[len("false,"):]
-	default:
-		return e, false
-	}
-	if e.Time, rest, ok = intField(rest, `"time":`); !ok {
-		return e, false
-	}
-	if e.ID, rest, ok = intField(rest, `"id":`); !ok {
+	var rest []byte
+	if e.Recv, e.Time, e.ID, rest, ok = journalHead(line); !ok {
 		return e, false
 	}
 	if e.Src, rest, ok = stringField(rest, `"src":`); !ok {
@@ -84,18 +71,60 @@ func parseJournalLine(line []byte) (e JournalEntry, ok bool) {
 	if !ok || len(body) < 2 || body[len(body)-1] != '}' {
 		return e, false
 	}
-	body = body[:len(body)-1]
-	// A drop's reason is a plain word after the body: a body's own
-	// "drop" key cannot end the line this way, as the body's closing
-	// brace (or, for a string, its closing quote) would follow it.
-	if i := bytes.LastIndex(body, []byte(`,"drop":"`)); i >= 0 {
-		reason := body[i+len(`,"drop":"`):]
-		if n := len(reason); n > 1 && reason[n-1] == '"' && plainWord(reason[:n-1]) {
-			e.Drop, body = string(reason[:n-1]), body[:i]
-		}
+	if body, e.Drop, ok = splitDrop(body[:len(body)-1]); !ok {
+		return e, false
 	}
 	e.Body = bytes.Clone(body)
 	return e, true
+}
+
+// journalHead reads the start every line appendJournalLine writes has,
+// {"recv":B,"time":N,"id":N, and returns what follows it.
+func journalHead(line []byte) (recv bool, time, id int64, rest []byte, ok bool) {
+	rest, ok = bytes.CutPrefix(line, []byte(`{"recv":`))
+	switch {
+	case !ok:
+		return false, 0, 0, nil, false
+	case bytes.HasPrefix(rest, []byte("true,")):
+		recv, rest = true, rest[len("true,"):]
+	case bytes.HasPrefix(rest, []byte("false,")):
+		rest = rest[len("false,"):]
+	default:
+		return false, 0, 0, nil, false
+	}
+	if time, rest, ok = intField(rest, `"time":`); !ok {
+		return false, 0, 0, nil, false
+	}
+	if id, rest, ok = intField(rest, `"id":`); !ok {
+		return false, 0, 0, nil, false
+	}
+	return recv, time, id, rest, true
+}
+
+// dropKey starts the field appendJournalLine ends a drop's line with.
+var dropKey = []byte(`,"drop":"`)
+
+// splitDrop takes a line appendJournalLine wrote, less its closing
+// brace, and splits off the drop's reason that ends it, if it has one.
+// A body's own "drop" key cannot end the line this way, as the body's
+// closing brace (or, for a string, its closing quote) would follow it;
+// ok is false for a reason that is not a plain word (lower-case letters
+// and dashes), which this bench never writes: the caller then decodes
+// the line with encoding/json.
+func splitDrop(b []byte) (rest []byte, drop string, ok bool) {
+	i := bytes.LastIndex(b, dropKey)
+	if i < 0 {
+		return b, "", true
+	}
+	reason := b[i+len(dropKey):]
+	n := len(reason)
+	if n == 0 || reason[n-1] != '"' {
+		return b, "", true // the key is inside the body
+	}
+	if !plainWord(reason[:n-1]) {
+		return nil, "", false
+	}
+	return b[:i], string(reason[:n-1]), true
 }
 
 // intField reads "key":N, from the start of b.

@@ -9,8 +9,9 @@ import (
 	"pgregory.net/rapid"
 )
 
-// The fast reading of a journal line agrees with encoding/json on every
-// line appendJournalLine writes, and takes the common ones itself.
+// The fast readings of a journal line (the whole entry, and the peek at
+// its kind and id) agree with encoding/json on every line
+// appendJournalLine writes, and take the common ones themselves.
 func TestParseJournalLineAgreesWithEncodingJSON(t *testing.T) {
 	ids := rapid.SampledFrom([]string{"n0", "n12", "c3", "lin-kv", `we"ird`, `back\slash`, "ünï", ""})
 	bodies := rapid.SampledFrom([]string{
@@ -28,6 +29,10 @@ func TestParseJournalLineAgreesWithEncodingJSON(t *testing.T) {
 		var want JournalEntry
 		if err := json.Unmarshal(line, &want); err != nil {
 			t.Fatalf("%s: %v", line, err)
+		}
+		peek, err := peekEvent(line)
+		if err != nil || peek.recv != want.Recv || peek.id != want.ID || peek.drop != want.Drop {
+			t.Fatalf("line %s: peeked %+v (%v), want recv %v id %d drop %q", line, peek, err, want.Recv, want.ID, want.Drop)
 		}
 		got, ok := parseJournalLine(line)
 		if !ok {

@@ -116,7 +116,6 @@ func (r *run) explain(res *Result, composed checker.Composed) {
 	began := time.Now()
 	ev := &explain.Evidence{
 		Ops: res.History, Nodes: r.cfg.NodeIDs, Concurrency: r.cfg.Concurrency, Availability: r.cfg.Availability,
-		Journal: onHistoryClock(memoryEvents(res.Journal), r.journalOffset()),
 	}
 	for _, s := range composed {
 		m, _ := s.Result.(edn.Map)
@@ -128,14 +127,15 @@ func (r *run) explain(res *Result, composed checker.Composed) {
 			ev.Extra, _ = m.Lookup("workload").(edn.Map)
 		}
 	}
+	events := memoryEvents(res.Journal)
 	if r.store != nil {
 		if _, err := r.journal.closeFile(r.log); err != nil {
 			r.log.Warnf("store journal: %v", err)
 		}
-		dir := r.store.Dir()
-		ev.Journal = onHistoryClock(r.journal.fileEvents(dir), r.journalOffset())
+		events = fileEvents(r.store.Dir())
 		ev.WriteFile = r.store.WriteFile
 	}
+	ev.Journal = onHistoryClock(events, r.journalOffset())
 	x := explain.Explain(ev, composed, r.wl)
 	res.Explanation = &x
 	res.Summary.Reasons = x.Reasons()

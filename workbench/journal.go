@@ -95,14 +95,9 @@ func memoryEvents(mem []netsim.Event) func(yield func(netsim.Event) bool) error 
 }
 
 // fileEvents returns an iterator over the events of the journal file in
-// dir, which closeFile must have closed.
-func (j *journal) fileEvents(dir string) func(yield func(netsim.Event) bool) error {
-	return func(yield func(netsim.Event) bool) error {
-		return report.ReadJournal(dir, func(e report.JournalEntry) bool {
-			return yield(netsim.Event{Recv: e.Recv, Time: e.Time, Drop: e.Drop,
-				Msg: &netsim.Message{ID: e.ID, Src: e.Src, Dest: e.Dest, Body: e.Body}})
-		})
-	}
+// dir, which journal.closeFile must have closed.
+func fileEvents(dir string) func(yield func(netsim.Event) bool) error {
+	return func(yield func(netsim.Event) bool) error { return report.ReadJournalEvents(dir, yield) }
 }
 
 // closeFile ends the journal file, if there is one, and says when it

@@ -9,6 +9,8 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+
+	"github.com/glomers/glomers/workbench/netsim"
 )
 
 // ReadJournal calls yield with each event of the journal file in dir, in
@@ -47,6 +49,15 @@ func ReadJournal(dir string, yield func(JournalEntry) bool) error {
 		return fmt.Errorf("report: %s: %w", JournalFile, err)
 	}
 	return nil
+}
+
+// ReadJournalEvents is ReadJournal giving each entry back as the
+// network's event it was written from (see netsim.Event).
+func ReadJournalEvents(dir string, yield func(netsim.Event) bool) error {
+	return ReadJournal(dir, func(e JournalEntry) bool {
+		return yield(netsim.Event{Recv: e.Recv, Time: e.Time, Drop: e.Drop,
+			Msg: &netsim.Message{ID: e.ID, Src: e.Src, Dest: e.Dest, Body: e.Body}})
+	})
 }
 
 // parseJournalLine reads a line in the shape appendJournalLine writes,

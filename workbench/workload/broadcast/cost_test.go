@@ -62,12 +62,7 @@ func TestExplainCost(t *testing.T) {
 		m, extra := check()
 		analyse = append(analyse, time.Since(began))
 		ev := &explain.Evidence{Ops: res.History, Nodes: nodes, Concurrency: len(nodes), Workload: m, Extra: extra,
-			Journal: func(yield func(netsim.Event) bool) error {
-				return report.ReadJournal(res.Dir, func(e report.JournalEntry) bool {
-					return yield(netsim.Event{Recv: e.Recv, Time: e.Time, Drop: e.Drop,
-						Msg: &netsim.Message{ID: e.ID, Src: e.Src, Dest: e.Dest, Body: e.Body}})
-				})
-			}}
+			Journal: func(yield func(netsim.Event) bool) error { return report.ReadJournalEvents(res.Dir, yield) }}
 		began = time.Now()
 		found := w.(explain.Explainer).Explain(ev)
 		explainer = append(explainer, time.Since(began))

@@ -83,23 +83,16 @@ func (x Explanation) Reasons() []string {
 	return out
 }
 
-// Lines renders the explanation for a terminal in at most max lines: one
-// per finding that counts toward the verdict, each followed by its first
-// example while lines remain. Advisory findings come last, marked.
-func (x Explanation) Lines(max int) []string {
+// Lines renders the explanation for a terminal in at most limit lines:
+// one per finding that counts toward the verdict, each followed by its
+// first example as long as that leaves room for every such finding's
+// line. Advisory findings come last, marked, in what room is left.
+func (x Explanation) Lines(limit int) []string {
 	var out []string
-	var advisory []Finding
-	findings := x.Findings
-	for _, f := range findings {
-		if f.Advisory {
-			advisory = append(advisory, f)
-		}
-	}
 	counting := x.Counting()
-	// First every finding's summary, then examples in the room left.
-	room := max - len(counting)
+	room := limit - len(counting) // lines left for examples
 	for _, f := range counting {
-		if len(out) >= max {
+		if len(out) >= limit {
 			break
 		}
 		out = append(out, "- "+f.Summary)
@@ -108,11 +101,10 @@ func (x Explanation) Lines(max int) []string {
 			room--
 		}
 	}
-	for _, f := range advisory {
-		if len(out) >= max {
-			break
+	for _, f := range x.Findings {
+		if f.Advisory && len(out) < limit {
+			out = append(out, "- (glomers' own check, counts with --strict) "+f.Summary)
 		}
-		out = append(out, "- (glomers' own check, counts with --strict) "+f.Summary)
 	}
 	return out
 }

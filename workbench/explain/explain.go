@@ -20,6 +20,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/glomers/glomers/node"
 	"github.com/glomers/glomers/workbench/checker"
 	"github.com/glomers/glomers/workbench/edn"
 	"github.com/glomers/glomers/workbench/history"
@@ -335,12 +336,18 @@ func ErrorName(op history.Op) string {
 	return fmt.Sprint(op.Error)
 }
 
-// codes are Maelstrom's error codes by name (doc/protocol.md, "Errors").
-var codes = map[string]int{
-	"timeout": 0, "node-not-found": 1, "not-supported": 10, "temporarily-unavailable": 11,
-	"malformed-request": 12, "crash": 13, "abort": 14, "key-does-not-exist": 20,
-	"key-already-exists": 21, "precondition-failed": 22, "txn-conflict": 30,
-}
+// codes are Maelstrom's error codes by name, read once from the one
+// table of them, package node's (doc/protocol.md, "Errors"): the codes
+// it reserves are below 1000, and those it names below 100.
+var codes = func() map[string]int {
+	m := map[string]int{}
+	for c := node.Code(0); c < 100; c++ {
+		if name := c.String(); name != "unknown" {
+			m[name] = int(c)
+		}
+	}
+	return m
+}()
 
 func examples(lines []string) []results.Example {
 	out := make([]results.Example, 0, min(len(lines), results.MaxExamples))

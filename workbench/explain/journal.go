@@ -64,21 +64,31 @@ func (c Carrier) String() string {
 	return head + "lost " + At(c.At) + ": " + DropReason(c.Fate)
 }
 
-// DropReason says why netsim dropped a message, for a sentence.
+// dropWords tell each of netsim's Drop* reasons in words: a label for
+// a diagram's arrow, and a phrase for a sentence.
+var dropWords = map[string]struct{ label, phrase string }{
+	netsim.DropPartition:  {"partition", "a partition cut the sender off"},
+	netsim.DropDown:       {"node down", "the receiver was down"},
+	netsim.DropOverflow:   {"queue full", "too many bytes were already queued"},
+	netsim.DropEnded:      {"still in flight at the end", "still queued when the test ended"},
+	netsim.DropNoSuchNode: {"no such node", "sent to a node that does not exist"},
+	netsim.DropClosed:     {"client closed", "sent to a client that had gone"},
+}
+
+// DropReason says in a phrase why a message was lost (a netsim.Event's
+// Drop): "a partition cut the sender off", ...
 func DropReason(drop string) string {
-	switch drop {
-	case netsim.DropPartition:
-		return "a partition cut the sender off"
-	case netsim.DropDown:
-		return "the receiver was down"
-	case netsim.DropOverflow:
-		return "too many bytes were already queued"
-	case netsim.DropEnded:
-		return "still queued when the test ended"
-	case netsim.DropNoSuchNode:
-		return "sent to a node that does not exist"
-	case netsim.DropClosed:
-		return "sent to a client that had gone"
+	if w, ok := dropWords[drop]; ok {
+		return w.phrase
+	}
+	return drop
+}
+
+// DropLabel says in a word or two why a message was lost, for a
+// diagram: "partition", "node down", ...
+func DropLabel(drop string) string {
+	if w, ok := dropWords[drop]; ok {
+		return w.label
 	}
 	return drop
 }

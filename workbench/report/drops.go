@@ -110,26 +110,6 @@ func laneEndpoints(e JournalEntry) []string {
 	return []string{e.Src, e.Dest}
 }
 
-// DropReason says in words why a message was lost (a netsim.Event's
-// Drop): "partition", "node down", ...
-func DropReason(drop string) string {
-	switch drop {
-	case netsim.DropPartition:
-		return "partition"
-	case netsim.DropDown:
-		return "node down"
-	case netsim.DropEnded:
-		return "still in flight at the end"
-	case netsim.DropNoSuchNode:
-		return "no such node"
-	case netsim.DropOverflow:
-		return "queue full"
-	case netsim.DropClosed:
-		return "client closed"
-	}
-	return drop
-}
-
 // writeDrop draws a message that never arrived: a red line from its
 // sender at y0 toward its receiver's lane (or, for a node that does not
 // exist, the right edge), ending at y1 in a × unless later marks a drop
@@ -145,7 +125,7 @@ func writeDrop(w *bufio.Writer, e shownEvent, c canvas, y0, y1 float64, cont boo
 	if cont {
 		class += " cont"
 	}
-	why := DropReason(e.Drop)
+	why := explain.DropLabel(e.Drop)
 	when := ""
 	if later {
 		when = ", after this window"

@@ -86,6 +86,9 @@ type runPage struct {
 	HasResults               bool
 }
 
+// runPageTemplate is index.html; its "finding" template shows one
+// finding of the explanation: its short form and sentence, then its
+// examples with their stories and pictures.
 var runPageTemplate = template.Must(template.New("run").Parse(`<!DOCTYPE html>
 <html lang="en">
 <head>
@@ -150,14 +153,10 @@ nav a { margin-right: 1em; }
 {{end}}</ul>
 </body>
 </html>
-`))
-
-// findingTemplate shows one finding of the explanation: its short form
-// and sentence, then its examples with their stories and pictures.
-var _ = template.Must(runPageTemplate.New("finding").Parse(`<div class="finding" data-kind="{{.Kind}}"><p><span class="short">{{.Short}}</span> <span class="section">(:{{.Section}})</span>: {{.Summary}}</p>
+{{define "finding"}}<div class="finding" data-kind="{{.Kind}}"><p><span class="short">{{.Short}}</span> <span class="section">(:{{.Section}})</span>: {{.Summary}}</p>
 {{if .Examples}}<ul>{{range .Examples}}<li class="example">{{.Text}}{{with .File}} <a href="{{.}}">picture</a>{{end}}{{if .Lines}}<ol>{{range .Lines}}<li>{{.}}</li>{{end}}</ol>{{end}}</li>
 {{end}}</ul>{{end}}</div>
-`))
+{{end}}`))
 
 // HasTimeline reports whether the run has timeline.html.
 func (p runPage) HasTimeline() bool { return p.Has("timeline.html") }

@@ -113,42 +113,44 @@ func holdersExample(ev *explain.Evidence, h *idHolders) results.Example {
 // each id was first seen, and integer ids without making keys, so that
 // it costs a fraction of the checker's pass.
 func findDuplicates(ops []history.Op) []*idHolders {
-	firstInt := map[int64]int{}
-	firstKey := map[string]int{}
-	dupInt := map[int64]*idHolders{}
-	dupKey := map[string]*idHolders{}
+	ints := idSeen[int64]{first: map[int64]int{}, dup: map[int64]*idHolders{}}
+	keys := idSeen[string]{first: map[string]int{}, dup: map[string]*idHolders{}}
 	var dups []*idHolders
 	for i, op := range ops {
 		if op.Type != history.OK || op.F != "generate" || !op.IsClient() {
 			continue
 		}
-		var h *idHolders
 		// An integer id has the key of its int64 (see history.Key).
 		if n, ok := history.Int(op.Value); ok {
-			if h = dupInt[n]; h == nil {
-				j, seen := firstInt[n]
-				if !seen {
-					firstInt[n] = i
-					continue
-				}
-				h = &idHolders{id: op.Value, ops: []history.Op{ops[j]}}
-				dupInt[n] = h
-				dups = append(dups, h)
-			}
+			dups = ints.note(n, i, ops, dups)
 		} else {
-			k := history.Key(op.Value)
-			if h = dupKey[k]; h == nil {
-				j, seen := firstKey[k]
-				if !seen {
-					firstKey[k] = i
-					continue
-				}
-				h = &idHolders{id: op.Value, ops: []history.Op{ops[j]}}
-				dupKey[k] = h
-				dups = append(dups, h)
-			}
+			dups = keys.note(history.Key(op.Value), i, ops, dups)
 		}
-		h.ops = append(h.ops, op)
 	}
+	return dups
+}
+
+// idSeen remembers, for ids of one kind of key, where each was first
+// returned and, once repeated, who holds it.
+type idSeen[K comparable] struct {
+	first map[K]int
+	dup   map[K]*idHolders
+}
+
+// note records that ops[i] returned the id keyed k, and returns dups
+// with the id's holders added when this is its first repeat.
+func (s idSeen[K]) note(k K, i int, ops []history.Op, dups []*idHolders) []*idHolders {
+	h := s.dup[k]
+	if h == nil {
+		j, seen := s.first[k]
+		if !seen {
+			s.first[k] = i
+			return dups
+		}
+		h = &idHolders{id: ops[i].Value, ops: []history.Op{ops[j]}}
+		s.dup[k] = h
+		dups = append(dups, h)
+	}
+	h.ops = append(h.ops, ops[i])
 	return dups
 }

@@ -300,17 +300,12 @@ func (h *kafkaHistory) duplicates(errs kafkaErrors) {
 // g1a finds :G1a (Jepsen g1a-cases): an :ok poll returned a message some
 // :fail send sent. :writer is the last send completion of that message.
 func (h *kafkaHistory) g1a(errs kafkaErrors) {
-	for _, o := range h.kops {
-		if o.kind != kafkaPoll || o.typ != history.OK {
-			continue
-		}
-		for _, r := range h.reads[o.rs:o.re] {
-			k := h.keys[r.key]
-			for _, m := range h.readMsgs(r) {
-				if km := k.msgs[m]; km.failed {
-					errs.add("G1a", 0, edn.K("key", k.name, "value", km.val,
-						"writer", h.opEDN(km.writer), "reader", h.opEDN(o.i)))
-				}
+	for o, r := range h.okPollReads {
+		k := h.keys[r.key]
+		for _, m := range h.readMsgs(r) {
+			if km := k.msgs[m]; km.failed {
+				errs.add("G1a", 0, edn.K("key", k.name, "value", km.val,
+					"writer", h.opEDN(km.writer), "reader", h.opEDN(o.i)))
 			}
 		}
 	}
@@ -435,24 +430,19 @@ func (k *kkey) msgVal(m int32) any {
 // one :ok poll more than one index apart, or not advancing. A message
 // without an index resets the comparison.
 func (h *kafkaHistory) intPollCases(errs kafkaErrors) {
-	for _, o := range h.kops {
-		if o.kind != kafkaPoll || o.typ != history.OK {
-			continue
-		}
-		for _, r := range h.reads[o.rs:o.re] {
-			k := h.keys[r.key]
-			ms := h.readMsgs(r)
-			for x := 1; x < len(ms); x++ {
-				d, i, j, _ := k.indexDelta(ms[x-1], ms[x])
-				vals := edn.Vector{k.msgs[ms[x-1]].val, k.msgs[ms[x]].val}
-				switch {
-				case d > 1:
-					errs.add("int-poll-skip", d, edn.K("key", k.name, "values", vals, "delta", d,
-						"skipped", k.skipped(i, j), "op", h.opEDN(o.i)))
-				case d < 1:
-					errs.add("int-nonmonotonic-poll", d, edn.K("key", k.name, "values", vals, "delta", d,
-						"op", h.opEDN(o.i)))
-				}
+	for o, r := range h.okPollReads {
+		k := h.keys[r.key]
+		ms := h.readMsgs(r)
+		for x := 1; x < len(ms); x++ {
+			d, i, j, _ := k.indexDelta(ms[x-1], ms[x])
+			vals := edn.Vector{k.msgs[ms[x-1]].val, k.msgs[ms[x]].val}
+			switch {
+			case d > 1:
+				errs.add("int-poll-skip", d, edn.K("key", k.name, "values", vals, "delta", d,
+					"skipped", k.skipped(i, j), "op", h.opEDN(o.i)))
+			case d < 1:
+				errs.add("int-nonmonotonic-poll", d, edn.K("key", k.name, "values", vals, "delta", d,
+					"op", h.opEDN(o.i)))
 			}
 		}
 	}
@@ -598,22 +588,17 @@ func (h *kafkaHistory) nonmonotonicSends(errs kafkaErrors) {
 // send (of any outcome) sent: Jepsen's wr-graph throws
 // :no-writer-of-value there, and the workload result becomes :unknown.
 func (h *kafkaHistory) unknownMessages() *kafkaFailure {
-	for _, o := range h.kops {
-		if o.kind != kafkaPoll || o.typ != history.OK {
-			continue
-		}
-		for _, r := range h.reads[o.rs:o.re] {
-			k := h.keys[r.key]
-			for _, m := range h.readMsgs(r) {
-				if km := k.msgs[m]; km.writer < 0 {
-					op := h.ops[o.i]
-					return &kafkaFailure{
-						cause: fmt.Sprintf("poll (op %d, process %d) returned message %s of key %s, "+
-							"but no send of that message to that key appears in the history "+
-							"(Jepsen's wr-graph throws :no-writer-of-value, so Maelstrom cannot check this history)",
-							op.Index, op.Process, history.Key(km.val), edn.Quote(k.str)),
-						data: edn.K("type", edn.Keyword("no-writer-of-value"), "key", k.name, "value", km.val),
-					}
+	for o, r := range h.okPollReads {
+		k := h.keys[r.key]
+		for _, m := range h.readMsgs(r) {
+			if km := k.msgs[m]; km.writer < 0 {
+				op := h.ops[o.i]
+				return &kafkaFailure{
+					cause: fmt.Sprintf("poll (op %d, process %d) returned message %s of key %s, "+
+						"but no send of that message to that key appears in the history "+
+						"(Jepsen's wr-graph throws :no-writer-of-value, so Maelstrom cannot check this history)",
+						op.Index, op.Process, history.Key(km.val), edn.Quote(k.str)),
+					data: edn.K("type", edn.Keyword("no-writer-of-value"), "key", k.name, "value", km.val),
 				}
 			}
 		}

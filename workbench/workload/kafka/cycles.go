@@ -59,25 +59,20 @@ func wrGraph(h *kafkaHistory, explain bool) (*elle.Graph, bool) {
 	g := elle.NewGraph()
 	wr := false
 	linked := make([]int32, len(h.ops)) // writer -> 1 + ops index of the last poll linked from it
-	for _, o := range h.kops {
-		if o.kind != kafkaPoll || o.typ != history.OK {
-			continue
-		}
-		for _, r := range h.reads[o.rs:o.re] {
-			k := h.keys[r.key]
-			for _, m := range h.readMsgs(r) {
-				km := &k.msgs[m]
-				if km.writer < 0 || linked[km.writer] == o.i+1 {
-					continue // unknown writers are reported before we get here
-				}
-				linked[km.writer] = o.i + 1
-				var why edn.Map
-				if explain {
-					why = edn.K("key", k.name, "value", km.val, "a-mop-index", 0, "b-mop-index", 0)
-				}
-				g.Link(h.ops[km.writer], h.ops[o.i], elle.WR, why)
-				wr = true
+	for o, r := range h.okPollReads {
+		k := h.keys[r.key]
+		for _, m := range h.readMsgs(r) {
+			km := &k.msgs[m]
+			if km.writer < 0 || linked[km.writer] == o.i+1 {
+				continue // unknown writers are reported before we get here
 			}
+			linked[km.writer] = o.i + 1
+			var why edn.Map
+			if explain {
+				why = edn.K("key", k.name, "value", km.val, "a-mop-index", 0, "b-mop-index", 0)
+			}
+			g.Link(h.ops[km.writer], h.ops[o.i], elle.WR, why)
+			wr = true
 		}
 	}
 	return g, wr

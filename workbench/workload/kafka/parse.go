@@ -533,3 +533,18 @@ func (h *kafkaHistory) opEDN(i int32) any {
 
 // readMsgs returns the messages of read r.
 func (h *kafkaHistory) readMsgs(r kread) []int32 { return h.msgs[r.ms:r.me] }
+
+// okPollReads yields each key read of every :ok poll, in history order,
+// with its poll.
+func (h *kafkaHistory) okPollReads(yield func(kop, kread) bool) {
+	for _, o := range h.kops {
+		if o.kind != kafkaPoll || o.typ != history.OK {
+			continue
+		}
+		for _, r := range h.reads[o.rs:o.re] {
+			if !yield(o, r) {
+				return
+			}
+		}
+	}
+}

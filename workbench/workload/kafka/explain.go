@@ -53,7 +53,7 @@ func explainKafka(ev *explain.Evidence) []results.Finding {
 		}
 		bad := map[string]bool{}
 		badList, _ := ev.Workload.Get(edn.Keyword("bad-error-types"))
-		for _, t := range kafkaItems(badList) {
+		for _, t := range edn.Items(badList) {
 			bad[kafkaName(t)] = true
 		}
 		types := slices.Clone(kafkaExplainOrder)
@@ -122,7 +122,7 @@ func (x *kexplainer) plan(t string, v any) func() []results.Finding {
 	}
 	errsV, _ := m.Get(edn.Keyword("errs"))
 	var cases []edn.Map
-	for _, c := range kafkaItems(errsV) {
+	for _, c := range edn.Items(errsV) {
 		if cm, ok := c.(edn.Map); ok {
 			cases = append(cases, cm)
 		}
@@ -310,7 +310,7 @@ func (ix *kafkaIndex) scanPoll(i int, op *history.Op) {
 		if kf != nil && op.Final {
 			kf.finalPoll = i
 		}
-		for _, p := range kafkaItems(list) {
+		for _, p := range edn.Items(list) {
 			off, m, ok := kafkaPair(p)
 			if !ok {
 				continue
@@ -350,11 +350,11 @@ func (ix *kafkaIndex) scanPoll(i int, op *history.Op) {
 // kafkaSent reads a send operation: its key, message and, for an :ok
 // completion, the offset it was acknowledged with.
 func kafkaSent(op history.Op) (key string, msg any, off int64, hasOff, ok bool) {
-	txn := kafkaItems(op.Value)
+	txn := edn.Items(op.Value)
 	if len(txn) != 1 {
 		return "", nil, 0, false, false
 	}
-	mop := kafkaItems(txn[0])
+	mop := edn.Items(txn[0])
 	if len(mop) != 3 {
 		return "", nil, 0, false, false
 	}
@@ -363,7 +363,7 @@ func kafkaSent(op history.Op) (key string, msg any, off int64, hasOff, ok bool) 
 		key = history.Key(mop[1])
 	}
 	msg = mop[2]
-	if pair := kafkaItems(msg); len(pair) == 2 && op.Type == history.OK {
+	if pair := edn.Items(msg); len(pair) == 2 && op.Type == history.OK {
 		if o, isInt := history.Int(pair[0]); isInt {
 			return key, pair[1], o, true, true
 		}
@@ -374,11 +374,11 @@ func kafkaSent(op history.Op) (key string, msg any, off int64, hasOff, ok bool) 
 // kafkaEachPolled calls f with each key of a poll's value and its list of
 // [offset message] pairs.
 func kafkaEachPolled(v any, f func(key string, list any)) {
-	txn := kafkaItems(v)
+	txn := edn.Items(v)
 	if len(txn) != 1 {
 		return
 	}
-	mop := kafkaItems(txn[0])
+	mop := edn.Items(txn[0])
 	if len(mop) < 2 {
 		return
 	}
@@ -403,7 +403,7 @@ func kafkaPolledOf(op history.Op, key string) []kpair {
 		if k != key {
 			return
 		}
-		for _, p := range kafkaItems(list) {
+		for _, p := range edn.Items(list) {
 			if off, m, ok := kafkaPair(p); ok {
 				out = append(out, kpair{off, history.Key(m)})
 			}
@@ -419,27 +419,12 @@ type kpair struct {
 }
 
 func kafkaPair(p any) (int64, any, bool) {
-	pair := kafkaItems(p)
+	pair := edn.Items(p)
 	if len(pair) != 2 {
 		return 0, nil, false
 	}
 	off, ok := history.Int(pair[0])
 	return off, pair[1], ok
-}
-
-// kafkaItems returns the elements of a list value.
-func kafkaItems(v any) []any {
-	switch l := v.(type) {
-	case []any:
-		return l
-	case edn.List:
-		return l
-	case edn.Vector:
-		return l
-	case edn.Set:
-		return l
-	}
-	return nil
 }
 
 // kafkaName renders a keyword (or anything) as a bare name.
@@ -815,7 +800,7 @@ func (x *kexplainer) planUnseen(m edn.Map) func() []results.Finding {
 		total += int(n)
 		k := key{name: name, n: int(n)}
 		if l, ok := msgs.Get(e.Key); ok {
-			for _, v := range kafkaItems(l) {
+			for _, v := range edn.Items(l) {
 				k.msgs = append(k.msgs, history.Key(v))
 			}
 		}
@@ -904,7 +889,7 @@ func (x *kexplainer) planInconsistent(count int, cases []edn.Map) func() []resul
 			k := caseKey(c)
 			off, _ := history.Int(c.Lookup("offset"))
 			var vals []string
-			for _, v := range kafkaItems(c.Lookup("values")) {
+			for _, v := range edn.Items(c.Lookup("values")) {
 				vals = append(vals, history.Key(v))
 			}
 			var lines []string
@@ -963,7 +948,7 @@ func (x *kexplainer) planDuplicate(count int, cases []edn.Map) func() []results.
 	for _, c := range cases {
 		k := caseKey(c)
 		x.idx.msg(k, history.Key(c.Lookup("value")))
-		for _, o := range kafkaItems(c.Lookup("offsets")) {
+		for _, o := range edn.Items(c.Lookup("offsets")) {
 			if off, ok := history.Int(o); ok {
 				x.idx.off(k, off)
 			}
@@ -983,7 +968,7 @@ func (x *kexplainer) planDuplicate(count int, cases []edn.Map) func() []results.
 			if len(f.sends) > 1 {
 				resent++
 			}
-			for _, o := range kafkaItems(c.Lookup("offsets")) {
+			for _, o := range edn.Items(c.Lookup("offsets")) {
 				off, _ := history.Int(o)
 				offs = append(offs, fmt.Sprint(off))
 				for _, s := range x.idx.offs[k][off].seen {
@@ -1071,7 +1056,7 @@ type pollOrderTally struct {
 // skippedOf reads a poll order case's :skipped messages as text.
 func skippedOf(c edn.Map) []string {
 	var skipped []string
-	for _, v := range kafkaItems(c.Lookup("skipped")) {
+	for _, v := range edn.Items(c.Lookup("skipped")) {
 		skipped = append(skipped, history.Key(v))
 	}
 	return skipped
@@ -1087,7 +1072,7 @@ func (x *kexplainer) pollOrderOps(c edn.Map, inside bool) []history.Op {
 		}
 		return ops
 	}
-	for _, v := range kafkaItems(c.Lookup("ops")) {
+	for _, v := range edn.Items(c.Lookup("ops")) {
 		if op, ok := x.opOf(v); ok {
 			ops = append(ops, op)
 		}
@@ -1102,7 +1087,7 @@ func (x *kexplainer) pollOrderExample(c edn.Map, inside, skip bool, tally *pollO
 	d, _ := history.Int(c.Lookup("delta"))
 	skipped := skippedOf(c)
 	ops := x.pollOrderOps(c, inside)
-	vals := kafkaItems(c.Lookup("values"))
+	vals := edn.Items(c.Lookup("values"))
 	var text string
 	var lines []string
 	switch {
@@ -1282,7 +1267,7 @@ func (x *kexplainer) planSendOrder(count int, cases []edn.Map) func() []results.
 			var lines []string
 			var offs []string
 			var who string
-			for _, v := range kafkaItems(c.Lookup("ops")) {
+			for _, v := range edn.Items(c.Lookup("ops")) {
 				op, ok := x.opOf(v)
 				if !ok {
 					continue
@@ -1310,12 +1295,12 @@ func (x *kexplainer) cycles(t string, count int, cases []edn.Map) []results.Find
 	var ex []results.Example
 	for _, c := range cases[:min(len(cases), results.MaxExamples)] {
 		var ops []history.Op
-		for _, v := range kafkaItems(c.Lookup("cycle")) {
+		for _, v := range edn.Items(c.Lookup("cycle")) {
 			if op, ok := x.opOf(v); ok {
 				ops = append(ops, op)
 			}
 		}
-		steps := kafkaItems(c.Lookup("steps"))
+		steps := edn.Items(c.Lookup("steps"))
 		var lines []string
 		for i, s := range steps {
 			if i+1 >= len(ops) {
@@ -1365,7 +1350,7 @@ func (x *kexplainer) planCommitted(m edn.Map) func() []results.Finding {
 		count := int(n)
 		var ex []results.Example
 		missing, elsewhere := 0, 0 // cases shown: key left out; asked of another node than the commit's
-		cases := kafkaItems(m.Lookup("errs"))
+		cases := edn.Items(m.Lookup("errs"))
 		for _, v := range cases[:min(len(cases), results.MaxExamples)] {
 			c, _ := v.(edn.Map)
 			k := caseKey(c)
@@ -1414,7 +1399,7 @@ func (x *kexplainer) planCommitted(m edn.Map) func() []results.Finding {
 // kafkaAssignedKeys renders an assign's keys: keys "3", "5".
 func kafkaAssignedKeys(op history.Op) string {
 	var ks []string
-	for _, k := range kafkaItems(op.Value) {
+	for _, k := range edn.Items(op.Value) {
 		s, ok := k.(string)
 		if !ok {
 			s = history.Key(k)

@@ -263,7 +263,7 @@ func corruptKafka(ops []history.Op) []history.Op {
 			reply := map[string]any{}
 			kafkaEachPolled(op.Value, func(k string, list any) {
 				kept := []any{}
-				for _, p := range kafkaItems(list) {
+				for _, p := range edn.Items(list) {
 					if off, _, _ := kafkaPair(p); off%7 != 6 {
 						kept = append(kept, p)
 					}

@@ -202,7 +202,7 @@ func (s setStory) had(v int64, node string) bool {
 // summary is the finding's sentence: how many values were lost and, as
 // far as the messages tell, why.
 func (s setStory) summary(lost []int64, count int) string {
-	head := fmt.Sprintf("%s %s missing from the final reads", results.Plural(count, "acknowledged "+s.w.Noun), isAre(count))
+	head := fmt.Sprintf("%s %s missing from the final reads", results.Plural(count, "acknowledged "+s.w.Noun), results.Verb(count, "is", "are"))
 	them := "them"
 	if len(lost) == 1 {
 		them = "it"
@@ -233,25 +233,25 @@ func (s setStory) summary(lost []int64, count int) string {
 	}
 	var why []string
 	if partition > 0 {
-		c := fmt.Sprintf("%s carrying %s %s dropped by partitions", results.Plural(partition, "server message"), them, wasWere(partition))
+		c := fmt.Sprintf("%s carrying %s %s dropped by partitions", results.Plural(partition, "server message"), them, results.Verb(partition, "was", "were"))
 		switch {
 		case healed == 0:
 			c += ", and no partition that dropped one healed before the end"
 		case resent == 0:
 			c += ", and none was re-sent after a heal"
 		default:
-			c += fmt.Sprintf(", and %d of the %d dropped before a heal %s re-sent after it", resent, healed, wasWere(resent))
+			c += fmt.Sprintf(", and %d of the %d dropped before a heal %s re-sent after it", resent, healed, results.Verb(resent, "was", "were"))
 		}
 		why = append(why, c)
 	}
 	if down > 0 {
-		why = append(why, fmt.Sprintf("%s carrying %s %s dropped because the receiver was down", results.Plural(down, "server message"), them, wasWere(down)))
+		why = append(why, fmt.Sprintf("%s carrying %s %s dropped because the receiver was down", results.Plural(down, "server message"), them, results.Verb(down, "was", "were")))
 	}
 	if other > 0 {
-		why = append(why, fmt.Sprintf("%s carrying %s %s lost on the network for other reasons (see the examples)", results.Plural(other, "server message"), them, wasWere(other)))
+		why = append(why, fmt.Sprintf("%s carrying %s %s lost on the network for other reasons (see the examples)", results.Plural(other, "server message"), them, results.Verb(other, "was", "were")))
 	}
 	if inFlight > 0 {
-		why = append(why, fmt.Sprintf("%s carrying %s %s still in flight when the test ended", results.Plural(inFlight, "server message"), them, wasWere(inFlight)))
+		why = append(why, fmt.Sprintf("%s carrying %s %s still in flight when the test ended", results.Plural(inFlight, "server message"), them, results.Verb(inFlight, "was", "were")))
 	}
 	if never > 0 {
 		why = append(why, fmt.Sprintf("no server message ever carried %d of them: the node that took each from a client never passed it on", never))
@@ -267,20 +267,6 @@ func (s setStory) summary(lost []int64, count int) string {
 		return head + "."
 	}
 	return head + "; " + strings.Join(why, "; ") + "."
-}
-
-func isAre(n int) string {
-	if n == 1 {
-		return "is"
-	}
-	return "are"
-}
-
-func wasWere(n int) string {
-	if n == 1 {
-		return "was"
-	}
-	return "were"
 }
 
 // entryLines tells where v entered.

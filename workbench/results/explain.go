@@ -142,3 +142,12 @@ func Plural(n int, noun string) string {
 	}
 	return fmt.Sprintf("%d %ss", n, noun)
 }
+
+// Verb returns singular for one thing and plural for any other number:
+// the verb that agrees with n ("is"/"are", "was"/"were").
+func Verb(n int, singular, plural string) string {
+	if n == 1 {
+		return singular
+	}
+	return plural
+}

@@ -179,7 +179,7 @@ func (s counterStory) summary() string {
 		reads = append(reads, "…")
 	}
 	sum := fmt.Sprintf("%d of %s %s outside the acceptable %s (%s): %s",
-		len(s.wrong), results.Plural(len(s.finals), "final read"), isAre(len(s.wrong)), s.acceptableText(), what, strings.Join(reads, ", "))
+		len(s.wrong), results.Plural(len(s.finals), "final read"), results.Verb(len(s.wrong), "is", "are"), s.acceptableText(), what, strings.Join(reads, ", "))
 	own := 0
 	for _, op := range s.wrong {
 		if subset, ok := s.match(op); ok && len(subset) == 1 && subset[0] == s.ev.NodeOf(op.Process) {
@@ -210,13 +210,6 @@ func (s counterStory) agree() (int64, bool) {
 		}
 	}
 	return first, len(s.finals) > 0
-}
-
-func isAre(n int) string {
-	if n == 1 {
-		return "is"
-	}
-	return "are"
 }
 
 // off says how far v is from the acceptable set: "1059 short", "3 too

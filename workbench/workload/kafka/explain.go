@@ -758,7 +758,7 @@ func lostSummary(count, taken, empty int) string {
 		keys, each = "key", "it was"
 	}
 	sum := fmt.Sprintf("%s acknowledged by the log %s never returned by any poll, although polls returned later messages of the same %s",
-		results.Plural(count, "message"), isAre(count), keys)
+		results.Plural(count, "message"), results.Verb(count, "was", "were"), keys)
 	switch {
 	case taken > 0 && empty == 0:
 		sum += fmt.Sprintf("; at the offset %s acknowledged with, polls found another message: the log gave one offset to two messages", each)
@@ -768,13 +768,6 @@ func lostSummary(count, taken, empty int) string {
 		sum += "; no poll returned anything at the offsets they were acknowledged with: the log acknowledged offsets it never served"
 	}
 	return sum
-}
-
-func isAre(n int) string {
-	if n == 1 {
-		return "was"
-	}
-	return "were"
 }
 
 func plainN(n int) string { return fmt.Sprint(n) }
@@ -850,7 +843,7 @@ func (x *kexplainer) planUnseen(m edn.Map) func() []results.Finding {
 			ex = append(ex, results.Example{Text: text, Lines: lines, File: x.picture(k.name)})
 		}
 		sum := fmt.Sprintf("%s acknowledged by sends to %s %s never returned by any poll by the end of the run (as of the last :ok operation, %s)",
-			results.Plural(total, "message"), results.Plural(len(keys), "key"), isAre(total), explain.At(at))
+			results.Plural(total, "message"), results.Plural(len(keys), "key"), results.Verb(total, "was", "were"), explain.At(at))
 		switch {
 		case beyond > 0 && within == 0:
 			sum += "; polls of those keys stopped short of the offsets they were acknowledged with"

@@ -62,7 +62,7 @@ func (x visTeller) lagFinding(s visSummary, b VisibilityBounds) (results.Finding
 	return results.Finding{Section: "glomers", Kind: "visibility-lag", Count: len(slow), Short: short,
 		Summary: fmt.Sprintf("Writes reached the other nodes slowly: over %s outside partitions, reads on the other node kept missing the write for a median of %v ms (bound %v ms) and a p99 of %v ms (bound %v ms); %s %s longer than %v ms.",
 			results.Plural(s.outside, "(write, node) pair"), visMS(med), visMS(int64(b.Median)), visMS(p99), visMS(int64(b.P99)),
-			results.Plural(len(slow), "pair"), wasWere(len(slow)), visMS(int64(b.Median))),
+			results.Plural(len(slow), "pair"), results.Verb(len(slow), "was", "were"), visMS(int64(b.Median))),
 		Examples: x.examples(x.worst(slow))}, true
 }
 
@@ -208,12 +208,4 @@ func (x visTeller) examples(idx []int) []results.Example {
 		out = append(out, ex)
 	}
 	return out
-}
-
-// wasWere is the verb for n things: "was" for one, "were" for more.
-func wasWere(n int) string {
-	if n == 1 {
-		return "was"
-	}
-	return "were"
 }

@@ -44,7 +44,7 @@ func explainDuplicates(ev *explain.Evidence) (results.Finding, bool) {
 			sameMs++
 		}
 	}
-	sum := fmt.Sprintf("%s %s handed out more than once, to %s in all", results.Plural(len(dups), "id"), wasWere(len(dups)), results.Plural(ops, "operation"))
+	sum := fmt.Sprintf("%s %s handed out more than once, to %s in all", results.Plural(len(dups), "id"), results.Verb(len(dups), "was", "were"), results.Plural(ops, "operation"))
 	var how []string
 	if len(ev.Nodes) > 0 {
 		switch acrossNodes {
@@ -67,13 +67,6 @@ func explainDuplicates(ev *explain.Evidence) (results.Finding, bool) {
 		f.Examples = append(f.Examples, holdersExample(ev, h))
 	}
 	return f, true
-}
-
-func wasWere(n int) string {
-	if n == 1 {
-		return "was"
-	}
-	return "were"
 }
 
 // sameNode reports whether every operation went to one node.

@@ -763,14 +763,12 @@ func lostSummary(count, taken, empty int) string {
 	case taken > 0 && empty == 0:
 		sum += fmt.Sprintf("; at the offset %s acknowledged with, polls found another message: the log gave one offset to two messages", each)
 	case taken > 0:
-		sum += fmt.Sprintf("; at %s of their offsets polls found another message (one offset given to two messages), at %s nothing at all", plainN(taken), plainN(empty))
+		sum += fmt.Sprintf("; at %d of their offsets polls found another message (one offset given to two messages), at %d nothing at all", taken, empty)
 	case empty > 0:
 		sum += "; no poll returned anything at the offsets they were acknowledged with: the log acknowledged offsets it never served"
 	}
 	return sum
 }
-
-func plainN(n int) string { return fmt.Sprint(n) }
 
 // planUnseen explains :unseen: messages acknowledged by :ok sends that no
 // :ok poll had returned by the end.

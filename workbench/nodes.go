@@ -261,7 +261,15 @@ func (c *cluster) startLife(ctx context.Context, nc *nodeConn, initClient *netsi
 		select {
 		case <-proc.Exited():
 		case <-ctx.Done():
-			return
+			// The run may be ending because of this very exit (a crash
+			// during or right after init aborts the run), and select
+			// picks at random between two ready cases: report an exit
+			// that came first all the same.
+			select {
+			case <-proc.Exited():
+			default:
+				return
+			}
 		}
 		if crashed, _ := proc.Crashed(); crashed {
 			c.log.Errorf("%s", proc.CrashReport())

@@ -77,6 +77,9 @@ type Node struct {
 
 	exited  chan struct{}
 	exitErr error
+	// ownExit records, when the node ended, that it ended before Stop:
+	// the node's own doing, a crash, even if Stop has been called since.
+	ownExit bool
 	drained chan struct{} // closed when Lines has read stdout to its end
 	stopped chan struct{}
 	stopOne sync.Once
@@ -121,12 +124,9 @@ func (p *Node) startFunc(fn Func) error {
 		defer close(p.exited)
 		err := fn(inR, outW, p.stderr)
 		p.stderr.flush()
-		if err == nil {
-			select {
-			case <-p.stopped:
-			default:
-				err = errors.New("returned before the test ended")
-			}
+		p.ownExit = !p.isStopped()
+		if err == nil && p.ownExit {
+			err = errors.New("returned before the test ended")
 		}
 		p.exitErr = err
 		outW.CloseWithError(io.EOF)
@@ -180,12 +180,9 @@ func (p *Node) startBinary(spec Spec) error {
 	go func() {
 		err := cmd.Wait()
 		p.stderr.flush()
-		if err == nil {
-			select {
-			case <-p.stopped:
-			default:
-				err = errors.New("exit status 0")
-			}
+		p.ownExit = !p.isStopped()
+		if err == nil && p.ownExit {
+			err = errors.New("exit status 0")
 		}
 		p.exitErr = err
 		close(p.exited)
@@ -520,18 +517,26 @@ func keep(b []byte) string {
 func (p *Node) Exited() <-chan struct{} { return p.exited }
 
 // Crashed reports whether the node ended on its own (before Stop) and how.
+// A node that ended before Stop was called stays crashed after it.
 func (p *Node) Crashed() (bool, error) {
 	select {
 	case <-p.exited:
 	default:
 		return false, nil
 	}
-	select {
-	case <-p.stopped:
+	if !p.ownExit {
 		return false, nil
-	default:
 	}
 	return true, p.exitErr
+}
+
+func (p *Node) isStopped() bool {
+	select {
+	case <-p.stopped:
+		return true
+	default:
+		return false
+	}
 }
 
 // CrashReport describes an ended node in full, for the test log: its

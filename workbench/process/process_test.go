@@ -127,6 +127,24 @@ func TestCrashReportOfASilentNode(t *testing.T) {
 	}
 }
 
+// A node that ended on its own is still a crash once the bench has
+// stopped it: the run's teardown may call Stop before whoever watches
+// the node asks how it ended.
+func TestCrashOutlivesStop(t *testing.T) {
+	p, err := Start("n0", Spec{Func: func(io.Reader, io.Writer, io.Writer) error { return errors.New("exit status 3") }}, io.Discard, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.Lines(func([]byte, error) {})
+	<-p.Exited()
+	if err := p.Stop(time.Second); err != nil {
+		t.Fatal(err)
+	}
+	if crashed, why := p.Crashed(); !crashed || why == nil || why.Error() != "exit status 3" {
+		t.Errorf("Crashed() after Stop = %v, %v; want true, exit status 3", crashed, why)
+	}
+}
+
 func TestOSProcessIsKilledOnStop(t *testing.T) {
 	sh, err := CheckBinary("/bin/sh")
 	if err != nil {

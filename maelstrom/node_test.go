@@ -10,6 +10,7 @@ import (
 	"io"
 	"reflect"
 	"strings"
+	"sync"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -30,6 +31,8 @@ type conn struct {
 	in   *io.PipeWriter
 	out  *bufio.Reader
 	done chan error
+
+	draining sync.Once
 }
 
 // start runs n on pipes. The test must call stop (or read Run's result
@@ -70,10 +73,16 @@ func (c *conn) expect(want string) {
 // stop ends the input and returns Run's result.
 func (c *conn) stop() error {
 	c.in.Close()
-	go io.Copy(io.Discard, c.out) // let late writes through
+	c.drain() // let late writes through
 	err := <-c.done
 	synctest.Wait() // the goroutines of the node end too
 	return err
+}
+
+// drain discards the rest of the node's output from now on, as the bench
+// reads everything; only one reader ever drains, however often it is asked.
+func (c *conn) drain() {
+	c.draining.Do(func() { go io.Copy(io.Discard, c.out) })
 }
 
 // initNode performs the handshake as the bench does.
@@ -401,7 +410,7 @@ func TestStopEndsRetryLoops(t *testing.T) {
 		})
 		c := start(t, n)
 		c.initNode("n1", "n1", "n2")
-		go io.Copy(io.Discard, c.out) // the bench reads everything
+		c.drain()
 		go func() {
 			for {
 				time.Sleep(300 * time.Millisecond)

@@ -38,30 +38,16 @@ func TxnReadCommittedRegister(n *node.Node) {
 			return err
 		}
 		defer locks.lock(writtenKeys(txn))()
-		buffered := map[int64]json.RawMessage{}
 		seen := map[int64]json.RawMessage{} // first reads
-		for i := range txn {
-			if i > 0 {
-				time.Sleep(readCommittedPause)
-			}
-			k := txn[i].K
-			if txn[i].F != "r" {
-				buffered[k] = txn[i].V
-				continue
-			}
-			if v, ok := buffered[k]; ok {
-				txn[i].V = v
-				continue
-			}
+		buffered := runBuffered(txn, func(k int64) json.RawMessage {
 			if v, ok := seen[k]; ok {
-				txn[i].V = v
-				continue
+				return v
 			}
 			mu.Lock()
-			txn[i].V = data[k]
-			mu.Unlock()
-			seen[k] = txn[i].V
-		}
+			defer mu.Unlock()
+			seen[k] = data[k]
+			return data[k]
+		})
 		mu.Lock()
 		for k, v := range buffered {
 			data[k] = v
@@ -100,31 +86,17 @@ func TxnSnapshotRegister(n *node.Node) {
 		mu.Lock()
 		snap := seq
 		mu.Unlock()
-		buffered := map[int64]json.RawMessage{}
-		for i := range txn {
-			if i > 0 {
-				time.Sleep(readCommittedPause)
-			}
-			k := txn[i].K
-			if txn[i].F != "r" {
-				buffered[k] = txn[i].V
-				continue
-			}
-			if v, ok := buffered[k]; ok {
-				txn[i].V = v
-				continue
-			}
+		buffered := runBuffered(txn, func(k int64) json.RawMessage {
 			mu.Lock()
-			txn[i].V = nil
+			defer mu.Unlock()
 			vs := versions[k]
 			for j := len(vs) - 1; j >= 0; j-- {
 				if vs[j].seq <= snap {
-					txn[i].V = vs[j].v
-					break
+					return vs[j].v
 				}
 			}
-			mu.Unlock()
-		}
+			return nil
+		})
 		if len(buffered) == 0 {
 			return replyTxn(n, msg, txn)
 		}
@@ -141,4 +113,28 @@ func TxnSnapshotRegister(n *node.Node) {
 		}
 		return replyTxn(n, msg, txn)
 	})
+}
+
+// runBuffered carries out a register transaction's micro-operations
+// 1 ms apart: a write goes to a buffer, returned for the caller to
+// commit; a read returns the transaction's own last write to the key,
+// or else what read gives.
+func runBuffered(txn []txnMop, read func(k int64) json.RawMessage) map[int64]json.RawMessage {
+	buffered := map[int64]json.RawMessage{}
+	for i := range txn {
+		if i > 0 {
+			time.Sleep(readCommittedPause)
+		}
+		k := txn[i].K
+		if txn[i].F != "r" {
+			buffered[k] = txn[i].V
+			continue
+		}
+		if v, ok := buffered[k]; ok {
+			txn[i].V = v
+			continue
+		}
+		txn[i].V = read(k)
+	}
+	return buffered
 }

@@ -144,24 +144,22 @@ func (k *kkey) msg(v any) int32 {
 		}
 	}
 	if isInt {
-		if id, ok := k.ints[n]; ok {
-			return id
-		}
-		if k.ints == nil {
-			k.ints = map[int64]int32{}
-		}
-		id := k.newMsg(v)
-		k.ints[n] = id
+		return intern(&k.ints, n, func() int32 { return k.newMsg(v) })
+	}
+	return intern(&k.strs, s, func() int32 { return k.newMsg(v) })
+}
+
+// intern returns the id *m holds for key, first adding one from add (and
+// the map itself) when there is none.
+func intern[K comparable](m *map[K]int32, key K, add func() int32) int32 {
+	if id, ok := (*m)[key]; ok {
 		return id
 	}
-	if id, ok := k.strs[s]; ok {
-		return id
+	if *m == nil {
+		*m = map[K]int32{}
 	}
-	if k.strs == nil {
-		k.strs = map[string]int32{}
-	}
-	id := k.newMsg(v)
-	k.strs[s] = id
+	id := add()
+	(*m)[key] = id
 	return id
 }
 

@@ -2,6 +2,7 @@ package report
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"io/fs"
@@ -246,15 +247,7 @@ func quantileText(v any) string {
 		}
 		qs = append(qs, qv{q, f})
 	}
-	slices.SortFunc(qs, func(a, b qv) int {
-		switch {
-		case a.q < b.q:
-			return -1
-		case a.q > b.q:
-			return 1
-		}
-		return 0
-	})
+	slices.SortFunc(qs, func(a, b qv) int { return cmp.Compare(a.q, b.q) })
 	var parts []string
 	for _, x := range qs {
 		var name string

@@ -1,6 +1,7 @@
 package kafka
 
 import (
+	"cmp"
 	"fmt"
 	"slices"
 	"sort"
@@ -206,15 +207,7 @@ func kafkaUnknown(f *kafkaFailure) edn.Map {
 func condenseKafka(typ string, cs []kcase) edn.Map {
 	sorted := func() []kcase {
 		s := slices.Clone(cs)
-		slices.SortStableFunc(s, func(a, b kcase) int {
-			switch {
-			case a.sort < b.sort:
-				return -1
-			case a.sort > b.sort:
-				return 1
-			}
-			return 0
-		})
+		slices.SortStableFunc(s, func(a, b kcase) int { return cmp.Compare(a.sort, b.sort) })
 		return s
 	}
 	keep := cs

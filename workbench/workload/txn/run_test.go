@@ -153,26 +153,17 @@ func resendingStore(n *node.Node) {
 		mu.Unlock()
 		return nil
 	})
-	n.Go(func(ctx context.Context) {
-		t := time.NewTicker(50 * time.Millisecond)
-		defer t.Stop()
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-t.C:
+	n.Every(50*time.Millisecond, func(context.Context) {
+		for _, p := range n.NodeIDs() {
+			if p == n.ID() {
+				continue
 			}
-			for _, p := range n.NodeIDs() {
-				if p == n.ID() {
-					continue
-				}
-				mu.Lock()
-				from := acked[p]
-				batch := append([][2]any(nil), log[from:]...)
-				mu.Unlock()
-				if len(batch) > 0 {
-					_ = n.Send(p, map[string]any{"type": "sync", "from": from, "writes": batch})
-				}
+			mu.Lock()
+			from := acked[p]
+			batch := append([][2]any(nil), log[from:]...)
+			mu.Unlock()
+			if len(batch) > 0 {
+				_ = n.Send(p, map[string]any{"type": "sync", "from": from, "writes": batch})
 			}
 		}
 	})

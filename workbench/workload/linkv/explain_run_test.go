@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -128,7 +129,7 @@ func TestStaleLinKVIsExplained(t *testing.T) {
 			if f.Section != "workload" || f.Kind != "not-linearizable" || f.Count != invalid || len(f.Examples) != min(invalid, results.MaxExamples) {
 				t.Fatalf("finding %s/%s ×%d with %d examples, want workload/not-linearizable ×%d", f.Section, f.Kind, f.Count, len(f.Examples), invalid)
 			}
-			if !contains(res.Summary.Reasons, f.Short) {
+			if !slices.Contains(res.Summary.Reasons, f.Short) {
 				t.Errorf("summary reasons %q lack %q", res.Summary.Reasons, f.Short)
 			}
 			for _, ex := range f.Examples {
@@ -177,15 +178,6 @@ func TestStaleLinKVIsExplained(t *testing.T) {
 			}
 		})
 	}
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // A correct store (the Raft solution) is valid, so the run is not

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -210,7 +211,7 @@ func TestExplainDirtyAbort(t *testing.T) {
 	if !strings.HasPrefix(ex.Lines[1], "T2 = "+whoIs(res, 1, 2, op)) {
 		t.Errorf("reader line %q", ex.Lines[1])
 	}
-	if got := res.Summary.Reasons; !containsString(got, fmt.Sprintf("G1a ×%d", f.Count)) {
+	if got := res.Summary.Reasons; !slices.Contains(got, fmt.Sprintf("G1a ×%d", f.Count)) {
 		t.Errorf("scoreboard reasons %v lack G1a ×%d", got, f.Count)
 	}
 }
@@ -221,15 +222,6 @@ func orNil(v any) string {
 		return "nil"
 	}
 	return fmt.Sprint(v)
-}
-
-func containsString(l []string, s string) bool {
-	for _, x := range l {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // TxnIntermediate's G1b: the story names the intermediate write.

@@ -84,8 +84,6 @@ func (r *run) finish(res *Result, runErr error) *Result {
 	}
 	if r.store != nil {
 		r.log.Printf("%s\n", browseLine(r.cfg.StoreRoot, r.store.Dir()))
-	}
-	if r.store != nil {
 		if err := r.store.Close(); err != nil {
 			r.log.Warnf("store: %v", err)
 		}

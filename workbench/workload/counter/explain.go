@@ -1,6 +1,7 @@
 package counter
 
 import (
+	"cmp"
 	"fmt"
 	"slices"
 	"strings"
@@ -100,9 +101,7 @@ func explainCounter(ev *explain.Evidence) (results.Finding, bool) {
 		return results.Finding{}, false
 	}
 	// The furthest off first.
-	slices.SortStableFunc(s.wrong, func(a, b history.Op) int {
-		return int(s.distance(b) - s.distance(a))
-	})
+	slices.SortStableFunc(s.wrong, func(a, b history.Op) int { return cmp.Compare(s.distance(b), s.distance(a)) })
 	f := results.Finding{Kind: "errors", Count: len(s.wrong), Short: s.short(s.wrong[0]), Summary: s.summary()}
 	for _, op := range s.wrong[:min(len(s.wrong), results.MaxExamples)] {
 		f.Examples = append(f.Examples, s.example(op))

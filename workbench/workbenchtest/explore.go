@@ -1,6 +1,7 @@
 package workbenchtest
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"io"
@@ -424,7 +425,7 @@ func planFrom(occ []occurrence) nemesis.Plan {
 			p = append(p, *o.stop)
 		}
 	}
-	slices.SortStableFunc(p, func(a, b nemesis.Event) int { return int(a.At - b.At) })
+	slices.SortStableFunc(p, func(a, b nemesis.Event) int { return cmp.Compare(a.At, b.At) })
 	return p
 }
 

@@ -118,8 +118,8 @@ func (x visTeller) neverSeenFinding(s visSummary, b VisibilityBounds) (results.F
 	return results.Finding{Section: "glomers", Kind: "never-seen", Count: n,
 		Short: results.Plural(n, "write") + " never seen",
 		Summary: fmt.Sprintf("%s acknowledged on one node %s never seen on another: reads there kept missing %s for longer than allowed (%v ms, %v ms after a heal) and no later read saw %s; %s.",
-			results.Plural(n, "write"), map[bool]string{true: "was", false: "were"}[n == 1], map[bool]string{true: "it", false: "them"}[n == 1],
-			visMS(int64(b.P99)), visMS(int64(b.AfterHeal)), map[bool]string{true: "it", false: "them"}[n == 1], cause),
+			results.Plural(n, "write"), results.Verb(n, "was", "were"), results.Verb(n, "it", "them"),
+			visMS(int64(b.P99)), visMS(int64(b.AfterHeal)), results.Verb(n, "it", "them"), cause),
 		Examples: x.examples(s.neverSeen)}, true
 }
 

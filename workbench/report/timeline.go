@@ -224,7 +224,7 @@ func layoutTimeline(ops []history.Op, layout TimelineLayout) (timelinePage, erro
 	page.Fit = strconv.FormatFloat(fit, 'g', 4, 64)
 	page.Zoom, page.Ticks = timelineZoomCSS(fit), timelineTicks(end, fit)
 	col := timelineColumns(ops, layout, &page)
-	page.Faults = timelineFaults(ops, layout, page, end)
+	page.Faults = timelineFaults(ops, page, end)
 
 	open := map[int]history.Op{} // process → its invocation in flight
 	add := func(inv history.Op, done *history.Op) error {
@@ -379,7 +379,7 @@ func joinInts(ids []int) string {
 // partition across every client column, a kill or pause across the
 // columns of its nodes (all of them when the layout does not say which
 // columns are whose); a fault nothing ended lasts to the end.
-func timelineFaults(ops []history.Op, layout TimelineLayout, page timelinePage, end int64) []timelineSpan {
+func timelineFaults(ops []history.Op, page timelinePage, end int64) []timelineSpan {
 	var out []timelineSpan
 	for i, f := range explain.FaultsOf(ops) {
 		stop := f.End

@@ -293,7 +293,7 @@ func ms(ns int64) string { return strconv.FormatFloat(float64(ns)/1e6, 'f', -1, 
 func timelineColumns(ops []history.Op, layout TimelineLayout, page *timelinePage) func(process int) int {
 	grouped := layout.Concurrency > 0 && len(layout.Nodes) > 0
 	page.Grouped = grouped
-	key := func(p int) int {
+	key := func(p int) int { // the nemesis (process -1) keeps a column of its own
 		if grouped && p >= 0 {
 			return p % layout.Concurrency
 		}
@@ -309,9 +309,6 @@ func timelineColumns(ops []history.Op, layout TimelineLayout, page *timelinePage
 	var keys []int
 	for _, op := range ops {
 		k := key(op.Process)
-		if op.Process == history.NemesisProcess {
-			k = history.NemesisProcess
-		}
 		if _, ok := processes[k]; !ok {
 			keys = append(keys, k)
 		}
@@ -358,12 +355,7 @@ func timelineColumns(ops []history.Op, layout TimelineLayout, page *timelinePage
 	}
 	page.Right = timelineGutter + len(keys)*width
 	page.Width = page.Right + 320
-	return func(p int) int {
-		if p == history.NemesisProcess {
-			return index[p]
-		}
-		return index[key(p)]
-	}
+	return func(p int) int { return index[key(p)] }
 }
 
 // joinInts renders process ids for a column's head: "0 5 10".

@@ -15,9 +15,11 @@
 package explain
 
 import (
+	"cmp"
 	"fmt"
 	"io"
-	"sort"
+	"maps"
+	"slices"
 	"strings"
 
 	"github.com/glomers/glomers/node"
@@ -246,8 +248,7 @@ func empty(v any) bool {
 // or of every kind when f is "") by node and by error, most frequent
 // first: "n2: 12 × net-timeout, 3 × error 11 temporarily-unavailable".
 func failures(ev *Evidence, f string) (lines []string, total int) {
-	type key struct{ node, err string }
-	counts := map[key]int{}
+	counts := map[string]map[string]int{} // node → error → operations
 	byNode := map[string]int{}
 	for _, op := range ev.Ops {
 		if !op.IsClient() || op.Type == history.Invoke || op.Type == history.OK || op.F == "crash" {
@@ -257,40 +258,23 @@ func failures(ev *Evidence, f string) (lines []string, total int) {
 			continue
 		}
 		node := ev.NodeOf(op.Process)
-		counts[key{node, ErrorName(op)}]++
+		if counts[node] == nil {
+			counts[node] = map[string]int{}
+		}
+		counts[node][ErrorName(op)]++
 		byNode[node]++
 		total++
 	}
-	nodes := make([]string, 0, len(byNode))
-	for n := range byNode {
-		nodes = append(nodes, n)
+	// Most frequent first, then by name.
+	mostFirst := func(count map[string]int) func(a, b string) int {
+		return func(a, b string) int { return cmp.Or(cmp.Compare(count[b], count[a]), cmp.Compare(a, b)) }
 	}
-	sort.Slice(nodes, func(i, j int) bool {
-		if byNode[nodes[i]] != byNode[nodes[j]] {
-			return byNode[nodes[i]] > byNode[nodes[j]]
-		}
-		return nodes[i] < nodes[j]
-	})
+	nodes := slices.SortedFunc(maps.Keys(byNode), mostFirst(byNode))
 	for _, n := range nodes {
-		type errCount struct {
-			err string
-			n   int
-		}
-		var errs []errCount
-		for k, c := range counts {
-			if k.node == n {
-				errs = append(errs, errCount{k.err, c})
-			}
-		}
-		sort.Slice(errs, func(i, j int) bool {
-			if errs[i].n != errs[j].n {
-				return errs[i].n > errs[j].n
-			}
-			return errs[i].err < errs[j].err
-		})
+		errs := slices.SortedFunc(maps.Keys(counts[n]), mostFirst(counts[n]))
 		parts := make([]string, len(errs))
 		for i, e := range errs {
-			parts[i] = fmt.Sprintf("%d × %s", e.n, e.err)
+			parts[i] = fmt.Sprintf("%d × %s", counts[n][e], e)
 		}
 		name := n
 		if name == "" {

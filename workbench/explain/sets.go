@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/glomers/glomers/workbench/checker"
 	"github.com/glomers/glomers/workbench/edn"
 	"github.com/glomers/glomers/workbench/history"
 	"github.com/glomers/glomers/workbench/netsim"
@@ -426,7 +427,7 @@ func (s setStory) staleExample(v int64) results.Example {
 // ev.Extra: reads that list a value twice, and values in reads that no
 // client ever added. It returns nothing when that check passed.
 func SetExtras(ev *Evidence, w SetWorkload) []results.Finding {
-	if ev.Extra == nil || ev.Extra.Lookup("valid?") == true {
+	if ev.Extra == nil || checker.ValidityOf(ev.Extra) == checker.Valid {
 		return nil
 	}
 	proposed := map[string]bool{}

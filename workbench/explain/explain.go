@@ -21,6 +21,7 @@ import (
 	"maps"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/glomers/glomers/node"
 	"github.com/glomers/glomers/workbench/checker"
@@ -108,14 +109,12 @@ func At(ns int64) string {
 // without --strict) are marked Advisory.
 func Explain(ev *Evidence, composed checker.Composed, wl any) results.Explanation {
 	x := results.Explanation{Valid: composed.Validity()}
-	var fromWorkload []results.Finding
-	asked := false
-	ask := func() []results.Finding { // the workload explains once
-		if e, ok := wl.(Explainer); ok && !asked {
-			asked, fromWorkload = true, e.Explain(ev)
+	ask := sync.OnceValue(func() []results.Finding { // the workload explains once
+		if e, ok := wl.(Explainer); ok {
+			return e.Explain(ev)
 		}
-		return fromWorkload
-	}
+		return nil
+	})
 	for _, s := range composed {
 		if s.Validity() == checker.Valid {
 			continue

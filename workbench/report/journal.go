@@ -1,7 +1,6 @@
 package report
 
 import (
-	"bufio"
 	"bytes"
 	"compress/gzip"
 	"encoding/json"
@@ -353,27 +352,16 @@ func WriteMessagesFromJournal(w io.Writer, dir fs.FS, i int) error {
 
 // scanWindow reads a gzip-compressed journal for the window win.
 func scanWindow(r io.Reader, win MessageSlice) (*windowView, error) {
-	gz, err := gzip.NewReader(r)
-	if err != nil {
-		return nil, err
-	}
-	defer gz.Close()
-	sc := bufio.NewScanner(gz)
-	sc.Buffer(make([]byte, 0, 64<<10), maxJournalLine)
 	var sentBefore idBits
 	pending := map[int64]bool{} // sent in the window, neither delivered nor dropped yet
 	v := newWindowView(win)
 	v.sentBefore = sentBefore.has
-	for i := 0; sc.Scan(); i++ {
-		line := sc.Bytes()
-		if bytes.HasPrefix(line, []byte(`{"truncated"`)) {
-			break
-		}
+	err := eachJournalLine(r, func(i int, line []byte) (bool, error) {
 		switch {
 		case i < win.First:
 			ev, err := peekEvent(line)
 			if err != nil {
-				return nil, fmt.Errorf("event %d: %w", i, err)
+				return false, fmt.Errorf("event %d: %w", i, err)
 			}
 			if ev.isSend() {
 				sentBefore.add(ev.id)
@@ -381,7 +369,7 @@ func scanWindow(r io.Reader, win MessageSlice) (*windowView, error) {
 		case i < win.End:
 			var e JournalEntry
 			if err := json.Unmarshal(line, &e); err != nil {
-				return nil, fmt.Errorf("event %d: %w", i, err)
+				return false, fmt.Errorf("event %d: %w", i, err)
 			}
 			if e.Recv || e.Drop != "" {
 				delete(pending, e.ID)
@@ -391,14 +379,14 @@ func scanWindow(r io.Reader, win MessageSlice) (*windowView, error) {
 			v.shown = append(v.shown, shownOf(e))
 		default:
 			if len(pending) == 0 {
-				return v, nil
+				return false, nil
 			}
 			ev, err := peekEvent(line)
 			if err != nil {
-				return nil, fmt.Errorf("event %d: %w", i, err)
+				return false, fmt.Errorf("event %d: %w", i, err)
 			}
 			if ev.isSend() || !pending[ev.id] {
-				continue
+				return true, nil
 			}
 			delete(pending, ev.id)
 			if ev.recv {
@@ -407,8 +395,9 @@ func scanWindow(r io.Reader, win MessageSlice) (*windowView, error) {
 				v.dropLater[ev.id] = ev.drop
 			}
 		}
-	}
-	if err := sc.Err(); err != nil {
+		return true, nil
+	})
+	if err != nil {
 		return nil, err
 	}
 	return v, nil

@@ -6,6 +6,7 @@ import (
 	"compress/gzip"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -23,9 +24,28 @@ func ReadJournal(dir string, yield func(JournalEntry) bool) error {
 		return fmt.Errorf("report: %w", err)
 	}
 	defer f.Close()
-	gz, err := gzip.NewReader(f)
+	err = eachJournalLine(f, func(i int, line []byte) (bool, error) {
+		e, ok := parseJournalLine(line)
+		if !ok {
+			if err := json.Unmarshal(line, &e); err != nil {
+				return false, fmt.Errorf("event %d: %w", i, err)
+			}
+		}
+		return yield(e), nil
+	})
 	if err != nil {
 		return fmt.Errorf("report: %s: %w", JournalFile, err)
+	}
+	return nil
+}
+
+// eachJournalLine calls fn with each event line of the gzipped journal
+// r, numbered from 0, up to the line that says the journal was truncated
+// (see JournalWriter), until fn returns false or an error.
+func eachJournalLine(r io.Reader, fn func(i int, line []byte) (bool, error)) error {
+	gz, err := gzip.NewReader(r)
+	if err != nil {
+		return err
 	}
 	defer gz.Close()
 	sc := bufio.NewScanner(gz)
@@ -35,20 +55,11 @@ func ReadJournal(dir string, yield func(JournalEntry) bool) error {
 		if bytes.HasPrefix(line, []byte(`{"truncated"`)) {
 			return nil
 		}
-		e, ok := parseJournalLine(line)
-		if !ok {
-			if err := json.Unmarshal(line, &e); err != nil {
-				return fmt.Errorf("report: %s: event %d: %w", JournalFile, i, err)
-			}
-		}
-		if !yield(e) {
-			return nil
+		if more, err := fn(i, line); err != nil || !more {
+			return err
 		}
 	}
-	if err := sc.Err(); err != nil {
-		return fmt.Errorf("report: %s: %w", JournalFile, err)
-	}
-	return nil
+	return sc.Err()
 }
 
 // ReadJournalEvents is ReadJournal giving each entry back as the

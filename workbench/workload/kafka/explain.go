@@ -358,11 +358,7 @@ func kafkaSent(op history.Op) (key string, msg any, off int64, hasOff, ok bool) 
 	if len(mop) != 3 {
 		return "", nil, 0, false, false
 	}
-	key, ok = mop[1].(string)
-	if !ok {
-		key = history.Key(mop[1])
-	}
-	msg = mop[2]
+	key, msg = kafkaKeyLabel(mop[1]), mop[2]
 	if pair := edn.Items(msg); len(pair) == 2 && op.Type == history.OK {
 		if o, isInt := history.Int(pair[0]); isInt {
 			return key, pair[1], o, true, true
@@ -436,13 +432,7 @@ func kafkaName(v any) string {
 }
 
 // caseKey reads a case's :key as text.
-func caseKey(m edn.Map) string {
-	k := m.Lookup("key")
-	if s, ok := k.(string); ok {
-		return s
-	}
-	return history.Key(k)
-}
+func caseKey(m edn.Map) string { return kafkaKeyLabel(m.Lookup("key")) }
 
 // opOf returns the history operation an op map of a case stands for:
 // looked up by its :index, or read from the map when the index does not
@@ -783,10 +773,7 @@ func (x *kexplainer) planUnseen(m edn.Map) func() []results.Finding {
 	var keys []key
 	total := 0
 	for _, e := range counts {
-		name, ok := e.Key.(string)
-		if !ok {
-			name = history.Key(e.Key)
-		}
+		name := kafkaKeyLabel(e.Key)
 		n, _ := history.Int(e.Val)
 		total += int(n)
 		k := key{name: name, n: int(n)}
@@ -1391,11 +1378,7 @@ func (x *kexplainer) planCommitted(m edn.Map) func() []results.Finding {
 func kafkaAssignedKeys(op history.Op) string {
 	var ks []string
 	for _, k := range edn.Items(op.Value) {
-		s, ok := k.(string)
-		if !ok {
-			s = history.Key(k)
-		}
-		ks = append(ks, fmt.Sprintf("%q", s))
+		ks = append(ks, fmt.Sprintf("%q", kafkaKeyLabel(k)))
 	}
 	if len(ks) > 6 {
 		ks = append(ks[:6], "…")

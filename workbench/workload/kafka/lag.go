@@ -70,7 +70,7 @@ func realtimeLags(h *kafkaHistory, emit func(Lag, int32)) {
 				if e, ok := known.expiredAt(k, cur.offs[i]+1); ok {
 					lag = max(0, at-e)
 				}
-				emit(Lag{Time: at, Process: o.proc, Key: h.keyLabel(k), Lag: lag}, k)
+				emit(Lag{Time: at, Process: o.proc, Key: kafkaKeyLabel(h.keys[k].name), Lag: lag}, k)
 			}
 		}
 	}

@@ -118,12 +118,13 @@ func (h *kafkaHistory) key(k any) int32 {
 	return id
 }
 
-// keyLabel is a key as text: the string itself, or its canonical form.
-func (h *kafkaHistory) keyLabel(id int32) string {
-	if s, ok := h.keys[id].name.(string); ok {
+// kafkaKeyLabel is a key as text for people: the string itself, or its
+// canonical form.
+func kafkaKeyLabel(k any) string {
+	if s, ok := k.(string); ok {
 		return s
 	}
-	return history.Key(h.keys[id].name)
+	return history.Key(k)
 }
 
 // msg interns message v of key k, comparing messages with history.Equal.

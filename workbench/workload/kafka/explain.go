@@ -889,7 +889,7 @@ func (x *kexplainer) planInconsistent(count int, cases []edn.Map) func() []resul
 			ex = append(ex, results.Example{Text: fmt.Sprintf("offset %d of %s holds %s: %s", off, q(k),
 				results.Plural(len(vals), "different message"), strings.Join(vals, " and ")), Lines: lines, File: x.picture(k)})
 		}
-		sum := fmt.Sprintf("%s %s more than one message each, where an offset must name one message", results.Plural(count, "offset"), holdOrHolds(count))
+		sum := fmt.Sprintf("%s %s more than one message each, where an offset must name one message", results.Plural(count, "offset"), results.Verb(count, "holds", "hold"))
 		switch {
 		case apart > 0 && apart == sentBoth:
 			sum += fmt.Sprintf("; in %s shown, sends to different nodes were acknowledged with the same offset, as when each node numbers the sends it receives on its own", kafkaEvery(apart, len(cases)))
@@ -899,13 +899,6 @@ func (x *kexplainer) planInconsistent(count int, cases []edn.Map) func() []resul
 		return []results.Finding{{Section: "workload", Kind: "inconsistent-offsets", Count: count,
 			Short: results.Plural(count, "inconsistent offset"), Summary: sum + ".", Examples: ex}}
 	}
-}
-
-func holdOrHolds(n int) string {
-	if n == 1 {
-		return "holds"
-	}
-	return "hold"
 }
 
 // kafkaEvery says "the 1 case" / "all 5 cases" / "3 of the 5 cases".

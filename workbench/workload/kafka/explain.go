@@ -975,13 +975,7 @@ func (x *kexplainer) planG1a(count int, cases []edn.Map) func() []results.Findin
 				lines = append(lines, x.sendOpStory(w.Index))
 			}
 			if r, ok := x.opOf(c.Lookup("reader")); ok {
-				off := int64(-1)
-				for _, p := range kafkaPolledOf(r, k) {
-					if p.msg == m {
-						off = p.off
-					}
-				}
-				lines = append(lines, x.pollStory(r, k, off))
+				lines = append(lines, x.pollStory(r, k, kafkaOffsetOf(kafkaPolledOf(r, k), m, false)))
 			}
 			ex = append(ex, results.Example{Text: fmt.Sprintf("%s: message %s was polled although its send failed", q(k), m), Lines: lines})
 		}

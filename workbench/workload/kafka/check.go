@@ -135,8 +135,7 @@ func Check(ops []history.Op) edn.Map {
 	}
 	for _, typ := range cycles.Types() {
 		for _, c := range cycles[typ] {
-			steps, _ := c.Get(edn.Keyword("steps"))
-			errs.add(typ, int64(kafkaLen(steps)), c)
+			errs.add(typ, int64(len(edn.Items(c.Lookup("steps")))), c)
 		}
 	}
 	unseen := h.unseen()
@@ -230,19 +229,6 @@ func condenseKafka(typ string, cs []kcase) edn.Map {
 		l[i] = c.m
 	}
 	return edn.K("count", len(cs), "errs", l)
-}
-
-// kafkaLen is the length of a list value, 0 for anything else.
-func kafkaLen(v any) int {
-	switch l := v.(type) {
-	case edn.List:
-		return len(l)
-	case edn.Vector:
-		return len(l)
-	case []any:
-		return len(l)
-	}
-	return 0
 }
 
 // versionOrderErrors finds :inconsistent-offsets (Jepsen version-orders,

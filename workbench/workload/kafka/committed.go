@@ -142,17 +142,23 @@ func kafkaPolledMax(v any) map[string]int64 {
 			}
 		}
 	}
-	switch m := mop[1].(type) {
+	kafkaEachKey(mop[1], visit)
+	return out
+}
+
+// kafkaEachKey calls f with each string key of a poll reply (a
+// map[string]any or an edn.Map) and its list of [offset message] pairs.
+func kafkaEachKey(reply any, f func(key string, list any)) {
+	switch m := reply.(type) {
 	case map[string]any:
 		for k, l := range m {
-			visit(k, l)
+			f(k, l)
 		}
 	case edn.Map:
 		for _, e := range m {
 			if k, ok := e.Key.(string); ok {
-				visit(k, e.Val)
+				f(k, e.Val)
 			}
 		}
 	}
-	return out
 }

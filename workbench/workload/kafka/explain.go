@@ -374,21 +374,8 @@ func kafkaEachPolled(v any, f func(key string, list any)) {
 	if len(txn) != 1 {
 		return
 	}
-	mop := edn.Items(txn[0])
-	if len(mop) < 2 {
-		return
-	}
-	switch m := mop[1].(type) {
-	case map[string]any:
-		for k, l := range m {
-			f(k, l)
-		}
-	case edn.Map:
-		for _, e := range m {
-			if k, ok := e.Key.(string); ok {
-				f(k, e.Val)
-			}
-		}
+	if mop := edn.Items(txn[0]); len(mop) >= 2 {
+		kafkaEachKey(mop[1], f)
 	}
 }
 

@@ -629,8 +629,8 @@ func (x *kexplainer) planLost(count int, cases []edn.Map) func() []results.Findi
 		taken, empty := 0, 0
 		var ex []results.Example
 		for _, l := range ls {
-			other, otherOff := x.polledInstead(l)
-			if len(l.offs) > 0 {
+			other := x.polledInstead(l)
+			if l.hasOff {
 				if other != nil {
 					taken++
 				} else {
@@ -638,7 +638,7 @@ func (x *kexplainer) planLost(count int, cases []edn.Map) func() []results.Findi
 				}
 			}
 			if len(ex) < results.MaxExamples {
-				ex = append(ex, x.lostExample(l, other, otherOff))
+				ex = append(ex, x.lostExample(l, other))
 			}
 		}
 		return []results.Finding{{Section: "workload", Kind: "lost-write", Count: count,
@@ -650,7 +650,8 @@ func (x *kexplainer) planLost(count int, cases []edn.Map) func() []results.Findi
 type klost struct {
 	key, msg string
 	f        *kmsgFacts
-	offs     []int64 // offsets its :ok sends were acknowledged with
+	off      int64 // the offset its writer was acknowledged with, if hasOff
+	hasOff   bool
 }
 
 // askLost asks the index for what a :lost-write case needs: the
@@ -665,35 +666,32 @@ func (x *kexplainer) askLost(c edn.Map) *klost {
 	// holds; ask for what was polled there.
 	if w, ok := x.opOf(c.Lookup("writer")); ok {
 		if _, _, off, hasOff, ok := kafkaSent(w); ok && hasOff {
-			l.offs = append(l.offs, off)
+			l.off, l.hasOff = off, true
 			x.idx.off(k, off)
 		}
 	}
 	return l
 }
 
-// polledInstead returns another message a poll returned at an offset the
-// lost write was acknowledged with, and that offset; nil when polls
-// returned nothing else there.
-func (x *kexplainer) polledInstead(l *klost) (*kseenAt, int64) {
-	var other *kseenAt
-	var otherOff int64
-	for _, off := range l.offs {
-		for _, s := range x.idx.offs[l.key][off].seen {
-			if s.msg != l.msg && s.poll {
-				s := s
-				other, otherOff = &s, off
-				break
-			}
+// polledInstead returns another message a poll returned at the offset
+// the lost write was acknowledged with; nil when polls returned nothing
+// else there.
+func (x *kexplainer) polledInstead(l *klost) *kseenAt {
+	if !l.hasOff {
+		return nil
+	}
+	for _, s := range x.idx.offs[l.key][l.off].seen {
+		if s.msg != l.msg && s.poll {
+			return &s
 		}
 	}
-	return other, otherOff
+	return nil
 }
 
 // lostExample tells one lost write: its sends, what was polled at its
 // offset instead, how far polls of its key got, and the faults that
 // touched the node that acknowledged it afterwards.
-func (x *kexplainer) lostExample(l *klost, other *kseenAt, otherOff int64) results.Example {
+func (x *kexplainer) lostExample(l *klost, other *kseenAt) results.Example {
 	kf := x.idx.keys[l.key]
 	text := fmt.Sprintf("%s: message %s was acknowledged but no poll ever returned it", q(l.key), l.msg)
 	var lines []string
@@ -705,14 +703,14 @@ func (x *kexplainer) lostExample(l *klost, other *kseenAt, otherOff int64) resul
 			node, ackAt = x.ev.NodeOf(op.Process), op.Time
 		}
 	}
-	if len(l.offs) > 0 {
-		text = fmt.Sprintf("%s: message %s, acknowledged at offset %d, was never polled", q(l.key), l.msg, l.offs[0])
+	if l.hasOff {
+		text = fmt.Sprintf("%s: message %s, acknowledged at offset %d, was never polled", q(l.key), l.msg, l.off)
 	}
 	if other != nil {
 		text += fmt.Sprintf("; polls returned %s at that offset instead", other.msg)
-		lines = append(lines, "offset "+fmt.Sprint(otherOff)+" held another message: "+x.seenStory(l.key, otherOff, *other))
-	} else if len(l.offs) > 0 {
-		lines = append(lines, fmt.Sprintf("no poll returned anything at offset %d of %s", l.offs[0], q(l.key)))
+		lines = append(lines, "offset "+fmt.Sprint(l.off)+" held another message: "+x.seenStory(l.key, l.off, *other))
+	} else if l.hasOff {
+		lines = append(lines, fmt.Sprintf("no poll returned anything at offset %d of %s", l.off, q(l.key)))
 	}
 	if kf != nil && kf.maxOp >= 0 {
 		lines = append(lines, fmt.Sprintf("yet polls of %s reached offset %d: %s", q(l.key), kf.maxOff,

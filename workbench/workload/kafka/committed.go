@@ -61,7 +61,7 @@ func CheckCommittedOffsets(ops []history.Op) edn.Map {
 			if op.Type != history.OK || len(snap) == 0 {
 				continue
 			}
-			if seek, _ := op.Extra.Get(edn.Keyword("seek-to-beginning?")); seek == true {
+			if op.Extra.Lookup("seek-to-beginning?") == true {
 				continue
 			}
 			answer, ok := op.Extra.Get(edn.Keyword("committed-offsets"))

@@ -52,8 +52,7 @@ func explainKafka(ev *explain.Evidence) []results.Finding {
 			plan = append(plan, func() []results.Finding { return x.unknown(e) })
 		}
 		bad := map[string]bool{}
-		badList, _ := ev.Workload.Get(edn.Keyword("bad-error-types"))
-		for _, t := range edn.Items(badList) {
+		for _, t := range edn.Items(ev.Workload.Lookup("bad-error-types")) {
 			bad[kafkaName(t)] = true
 		}
 		types := slices.Clone(kafkaExplainOrder)
@@ -68,8 +67,7 @@ func explainKafka(ev *explain.Evidence) []results.Finding {
 			if !bad[t] {
 				continue
 			}
-			v, _ := ev.Workload.Get(edn.Keyword(t))
-			plan = append(plan, x.plan(t, v))
+			plan = append(plan, x.plan(t, ev.Workload.Lookup(t)))
 		}
 	}
 	if ev.Extra != nil && checker.ValidityOf(ev.Extra) != checker.Valid {
@@ -110,19 +108,14 @@ func (x *kexplainer) draw(k string) {
 // plan asks the index for what the cases of error type t need and
 // returns the function that tells them once the index is filled.
 func (x *kexplainer) plan(t string, v any) func() []results.Finding {
+	m, _ := v.(edn.Map)
 	if t == "unseen" {
-		m, _ := v.(edn.Map)
 		return x.planUnseen(m)
 	}
-	m, _ := v.(edn.Map)
-	count := 0
-	if n, ok := m.Get(edn.Keyword("count")); ok {
-		c, _ := history.Int(n)
-		count = int(c)
-	}
-	errsV, _ := m.Get(edn.Keyword("errs"))
+	n, _ := history.Int(m.Lookup("count"))
+	count := int(n)
 	var cases []edn.Map
-	for _, c := range edn.Items(errsV) {
+	for _, c := range edn.Items(m.Lookup("errs")) {
 		if cm, ok := c.(edn.Map); ok {
 			cases = append(cases, cm)
 		}

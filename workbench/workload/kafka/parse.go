@@ -1,6 +1,7 @@
 package kafka
 
 import (
+	"cmp"
 	"fmt"
 	"math/bits"
 	"slices"
@@ -382,14 +383,7 @@ func compareValues(a, b any) int {
 	if c, err := history.Compare(a, b); err == nil {
 		return c
 	}
-	ka, kb := history.Key(a), history.Key(b)
-	switch {
-	case ka < kb:
-		return -1
-	case ka > kb:
-		return 1
-	}
-	return 0
+	return cmp.Compare(history.Key(a), history.Key(b))
 }
 
 // clojureSetOrder orders messages as a Clojure hash set of them iterates,
@@ -509,16 +503,7 @@ func (h *kafkaHistory) sortedKeys() []int32 {
 	for i := range ids {
 		ids[i] = int32(i)
 	}
-	slices.SortFunc(ids, func(a, b int32) int {
-		sa, sb := h.keys[a].str, h.keys[b].str
-		switch {
-		case sa < sb:
-			return -1
-		case sa > sb:
-			return 1
-		}
-		return 0
-	})
+	slices.SortFunc(ids, func(a, b int32) int { return cmp.Compare(h.keys[a].str, h.keys[b].str) })
 	return ids
 }
 

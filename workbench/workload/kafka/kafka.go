@@ -67,6 +67,7 @@ package kafka
 import (
 	"context"
 	"fmt"
+	"maps"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -242,11 +243,7 @@ func (w *kafka) assignOp(key int64, rng *rand.Rand) history.Op {
 	if len(w.sent) == 0 {
 		return op
 	}
-	behind := make([]int64, 0, len(w.sent))
-	for k := range w.sent {
-		behind = append(behind, k)
-	}
-	slices.Sort(behind)
+	behind := slices.Sorted(maps.Keys(w.sent))
 	var keys []any
 	unseen := make(edn.Map, 0, len(behind))
 	for _, k := range behind {
@@ -606,10 +603,7 @@ type kafkaFinal struct {
 func (f *kafkaFinal) start() {
 	f.once.Do(func() {
 		f.w.mu.Lock()
-		f.targets = make(map[int64]int64, len(f.w.highest))
-		for k, o := range f.w.highest {
-			f.targets[k] = o
-		}
+		f.targets = maps.Clone(f.w.highest)
 		f.w.mu.Unlock()
 		if f.w.env.Logf != nil && len(f.targets) > 0 {
 			f.w.env.Logf("Polling up to offsets %v", f.targets)
@@ -630,18 +624,11 @@ func (f *kafkaFinal) admit(t time.Time) bool {
 
 func (f *kafkaFinal) run(ctx context.Context, thread int, do func(history.Op) history.Op) {
 	f.start()
-	want := make(map[int64]int64, len(f.targets))
-	for k, o := range f.targets {
-		want[k] = o
-	}
+	want := maps.Clone(f.targets)
 	if len(want) == 0 {
 		return
 	}
-	keys := make([]int64, 0, len(want))
-	for k := range want {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
+	keys := slices.Sorted(maps.Keys(want))
 	assign := make([]any, len(keys))
 	for i, k := range keys {
 		assign[i] = kafkaKey(k)

@@ -214,10 +214,8 @@ func condenseKafka(typ string, cs []kcase) edn.Map {
 	case "duplicate", "inconsistent-offsets":
 		keep = sorted()
 		keep = keep[:min(len(keep), kafkaManyErrs)]
-	case "int-nonmonotonic-poll", "int-nonmonotonic-send", "nonmonotonic-poll", "nonmonotonic-send":
-		keep = sorted()
-		keep = keep[:min(len(keep), kafkaFewErrs)]
-	case "G0", "G0-process", "G0-realtime", "G1c", "G1c-process", "G1c-realtime":
+	case "int-nonmonotonic-poll", "int-nonmonotonic-send", "nonmonotonic-poll", "nonmonotonic-send",
+		"G0", "G0-process", "G0-realtime", "G1c", "G1c-process", "G1c-realtime":
 		keep = sorted()
 		keep = keep[:min(len(keep), kafkaFewErrs)]
 	case "int-poll-skip", "int-send-skip", "poll-skip":

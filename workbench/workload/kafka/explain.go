@@ -459,6 +459,15 @@ func (x *kexplainer) invocationOf(i int) int {
 	return -1
 }
 
+// began returns when the operation op completes was invoked: its
+// invocation's time, op's own when that is not found.
+func (x *kexplainer) began(op history.Op) int64 {
+	if inv := x.invocationOf(op.Index); inv >= 0 {
+		return x.ev.Ops[inv].Time
+	}
+	return op.Time
+}
+
 // ---- sentences.
 
 // q renders a key for a sentence: key "5".
@@ -494,12 +503,8 @@ func (x *kexplainer) sendOpStory(i int) string {
 // offsets focus (all of them when short): "process 4 (on n0) polled at
 // 2.31 s: key "5" came back as [3 6] [4 7] … [9 12] (7 messages)".
 func (x *kexplainer) pollStory(op history.Op, key string, focus ...int64) string {
-	pairs := kafkaPolledOf(op, key)
-	at := op.Time
-	if inv := x.invocationOf(op.Index); inv >= 0 {
-		at = x.ev.Ops[inv].Time
-	}
-	return fmt.Sprintf("%s polled %s: %s came back as %s", x.ev.Who(op), explain.At(at), q(key), kafkaPairsText(pairs, focus))
+	return fmt.Sprintf("%s polled %s: %s came back as %s", x.ev.Who(op), explain.At(x.began(op)), q(key),
+		kafkaPairsText(kafkaPolledOf(op, key), focus))
 }
 
 // kafkaPairsText renders pairs as [offset message], eliding those far
@@ -1256,12 +1261,8 @@ func (x *kexplainer) cycles(t string, count int, cases []edn.Map) []results.Find
 				lines = append(lines, fmt.Sprintf("%s sent %s to %s; %s's poll %s returned it", x.ev.Who(a),
 					history.Key(sm.Lookup("value")), q(caseKey(sm)), x.ev.Who(b), explain.At(b.Time)))
 			case "realtime":
-				inv := b.Time
-				if j := x.invocationOf(b.Index); j >= 0 {
-					inv = x.ev.Ops[j].Time
-				}
 				lines = append(lines, fmt.Sprintf("%s's %s completed %s, before %s's %s began %s", x.ev.Who(a), a.F,
-					explain.At(a.Time), x.ev.Who(b), b.F, explain.At(inv)))
+					explain.At(a.Time), x.ev.Who(b), b.F, explain.At(x.began(b))))
 			default:
 				lines = append(lines, fmt.Sprintf("%s → %s (%s)", x.ev.Who(a), x.ev.Who(b), kafkaName(sm.Lookup("type"))))
 			}

@@ -277,10 +277,10 @@ func (ix *kafkaIndex) scan(ops []history.Op) {
 			if f := byMsg[text]; f != nil {
 				f.sends = append(f.sends, ksendAt{i, inv})
 			}
-			if f := byOff[off]; f != nil && hasOff && op.Type == history.OK {
+			if f := byOff[off]; f != nil && hasOff {
 				f.note(text, i, false)
 			}
-			if lg != nil && hasOff && op.Type == history.OK {
+			if lg != nil && hasOff {
 				c := cellAt(lg, off)
 				c.mark(&c.acks, text, op.Process)
 			}
@@ -341,7 +341,8 @@ func (ix *kafkaIndex) scanPoll(i int, op *history.Op) {
 // ---- reading operations and cases.
 
 // kafkaSent reads a send operation: its key, message and, for an :ok
-// completion, the offset it was acknowledged with.
+// completion, the offset it was acknowledged with (hasOff is never true
+// for another type).
 func kafkaSent(op history.Op) (key string, msg any, off int64, hasOff, ok bool) {
 	txn := edn.Items(op.Value)
 	if len(txn) != 1 {
@@ -789,7 +790,7 @@ func (x *kexplainer) planUnseen(m edn.Map) func() []results.Finding {
 				f := x.idx.msgs[k.name][mm]
 				for _, s := range f.sends {
 					lines = append(lines, x.sendStory(s))
-					if _, _, off, hasOff, _ := kafkaSent(x.ev.Ops[s.op]); hasOff && x.ev.Ops[s.op].Type == history.OK {
+					if _, _, off, hasOff, _ := kafkaSent(x.ev.Ops[s.op]); hasOff {
 						if kf.maxOff >= 0 && off <= kf.maxOff {
 							within++
 						} else {

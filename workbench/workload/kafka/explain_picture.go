@@ -46,20 +46,16 @@ func (c *kcell) mark(l *[]kmark, msg string, proc int) {
 	*l = append(*l, kmark{msg: msg, proc: proc, n: 1})
 }
 
-// draw asks the index to gather key k's log for a picture; false when
-// the explanation already draws as many keys as it may.
-func (ix *kafkaIndex) draw(k string) bool {
+// draw asks the index to gather key k's log for a picture, unless k is
+// asked for already or the explanation draws as many keys as it may.
+func (ix *kafkaIndex) draw(k string) {
 	if ix.logs == nil {
 		ix.logs = map[string]map[int64]*kcell{}
 	}
-	if _, ok := ix.logs[k]; ok {
-		return true
-	}
-	if len(ix.logs) >= kafkaMaxPictures {
-		return false
+	if _, ok := ix.logs[k]; ok || len(ix.logs) >= kafkaMaxPictures {
+		return
 	}
 	ix.logs[k] = map[int64]*kcell{}
-	return true
 }
 
 // cell returns the cell of offset off of a drawn log.

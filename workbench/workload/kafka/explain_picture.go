@@ -58,7 +58,7 @@ func (ix *kafkaIndex) draw(k string) {
 	ix.logs[k] = map[int64]*kcell{}
 }
 
-// cell returns the cell of offset off of a drawn log.
+// cellAt returns the cell of offset off of a drawn log, adding it.
 func cellAt(log map[int64]*kcell, off int64) *kcell {
 	c := log[off]
 	if c == nil {

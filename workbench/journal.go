@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/glomers/glomers/workbench/checker"
+	"github.com/glomers/glomers/workbench/explain"
 	"github.com/glomers/glomers/workbench/history"
 	"github.com/glomers/glomers/workbench/netsim"
 	"github.com/glomers/glomers/workbench/report"
@@ -72,7 +73,7 @@ func (j *journal) netStats(ops []history.Op) checker.NetStats {
 // onHistoryClock returns events with their times moved to the history's
 // clock: offset is how far that clock is behind the network's (see
 // run.journalOffset).
-func onHistoryClock(events func(yield func(netsim.Event) bool) error, offset time.Duration) func(yield func(netsim.Event) bool) error {
+func onHistoryClock(events explain.Events, offset time.Duration) explain.Events {
 	return func(yield func(netsim.Event) bool) error {
 		return events(func(e netsim.Event) bool {
 			e.Time -= offset.Nanoseconds()
@@ -83,7 +84,7 @@ func onHistoryClock(events func(yield func(netsim.Event) bool) error, offset tim
 
 // memoryEvents returns an iterator over events kept in memory (as
 // Result.Journal holds them).
-func memoryEvents(mem []netsim.Event) func(yield func(netsim.Event) bool) error {
+func memoryEvents(mem []netsim.Event) explain.Events {
 	return func(yield func(netsim.Event) bool) error {
 		for _, e := range mem {
 			if !yield(e) {
@@ -96,7 +97,7 @@ func memoryEvents(mem []netsim.Event) func(yield func(netsim.Event) bool) error 
 
 // fileEvents returns an iterator over the events of the journal file in
 // dir, which journal.closeFile must have closed.
-func fileEvents(dir string) func(yield func(netsim.Event) bool) error {
+func fileEvents(dir string) explain.Events {
 	return func(yield func(netsim.Event) bool) error { return report.ReadJournalEvents(dir, yield) }
 }
 

@@ -31,6 +31,11 @@ import (
 	"github.com/glomers/glomers/workbench/results"
 )
 
+// Events calls yield with every network event in the order the network
+// journalled them (sends, deliveries and drops, see netsim.Event) until
+// yield returns false, and returns what kept it from reading them all.
+type Events func(yield func(netsim.Event) bool) error
+
 // Evidence is what an explanation is drawn from.
 type Evidence struct {
 	// Ops is the whole history, nemesis operations included.
@@ -49,14 +54,12 @@ type Evidence struct {
 	// Availability is the --availability the run asked for: "total", or
 	// a fraction such as "0.99"; "" when none.
 	Availability string
-	// Journal calls yield with every network event in the order the
-	// network journalled them (sends, deliveries and drops, see
-	// netsim.Event) until yield returns false; nil when no journal was
+	// Journal is the run's network events; nil when no journal was
 	// kept. Event times are on the history's clock, as operations' and
 	// faults' are (the runner moves them from the network's, which
-	// starts before the setup). Reading it may mean reading a file: call it once per
-	// explanation at most.
-	Journal func(yield func(netsim.Event) bool) error
+	// starts before the setup). Reading it may mean reading a file:
+	// call it once per explanation at most.
+	Journal Events
 	// WriteFile writes a file into the run's folder (a drawing of an
 	// example); nil when the run stores nothing.
 	WriteFile func(name string, write func(w io.Writer) error) error

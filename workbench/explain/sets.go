@@ -204,10 +204,7 @@ func (s setStory) had(v int64, node string) bool {
 // far as the messages tell, why.
 func (s setStory) summary(lost []int64, count int) string {
 	head := fmt.Sprintf("%s %s missing from the final reads", results.Plural(count, "acknowledged "+s.w.Noun), results.Verb(count, "is", "are"))
-	them := "them"
-	if len(lost) == 1 {
-		them = "it"
-	}
+	them := results.Verb(len(lost), "it", "them")
 	if s.trails == nil {
 		return head + " (no network journal was kept to say why)."
 	}

@@ -144,7 +144,8 @@ func Plural(n int, noun string) string {
 }
 
 // Verb returns singular for one thing and plural for any other number:
-// the verb that agrees with n ("is"/"are", "was"/"were").
+// the verb, or the pronoun, that agrees with n ("is"/"are",
+// "was"/"were", "it"/"them").
 func Verb(n int, singular, plural string) string {
 	if n == 1 {
 		return singular

@@ -93,7 +93,6 @@ type visTxn struct {
 	node     int
 	value    []any // micro-operations (the completion's when :ok)
 	index    int   // the history index of its completion (of its invocation when none)
-	process  int
 }
 
 // visRead is an external read of one key.
@@ -176,7 +175,7 @@ func newVisAnalysis(ops []history.Op, nodes []string, concurrency int, appends b
 			continue
 		}
 		t := &visTxn{inv: p.Invoke.Time, ack: math.MaxInt64, node: nodeOf(p.Invoke.Process),
-			index: p.Invoke.Index, process: p.Invoke.Process}
+			index: p.Invoke.Index}
 		t.value, _ = p.Invoke.Value.([]any)
 		if c := p.Complete; c != nil {
 			t.index = c.Index
@@ -395,14 +394,12 @@ type visSummary struct {
 	outside, outsideSeen, outsideSuperseded, healed int     // pair counts
 	worstHeal                                       int64
 	worstHealAt                                     int   // index of that partition, or −1
-	worstHealPair                                   int   // index of that pair, or −1
-	worstOutside                                    int   // the pair of the largest lag outside partitions, or −1
 	unresolved                                      int   // writes with an unresolved pair
 	neverSeen                                       []int // the first never-seen pair of each such write
 }
 
 func (a *visAnalysis) summarise() visSummary {
-	s := visSummary{worstHealAt: -1, worstHealPair: -1, worstOutside: -1}
+	s := visSummary{worstHealAt: -1}
 	unresolved, neverSeen := map[int]bool{}, map[int]bool{}
 	for i, p := range a.pairs {
 		if p.unresolved {
@@ -415,15 +412,12 @@ func (a *visAnalysis) summarise() visSummary {
 		if p.healPair {
 			s.healed++
 			if p.heal >= 0 && (p.lag > s.worstHeal || s.worstHealAt < 0) {
-				s.worstHeal, s.worstHealAt, s.worstHealPair = p.lag, p.heal, i
+				s.worstHeal, s.worstHealAt = p.lag, p.heal
 			}
 			continue
 		}
 		s.outside++
 		s.lags = append(s.lags, p.lag)
-		if s.worstOutside < 0 || p.lag > a.pairs[s.worstOutside].lag {
-			s.worstOutside = i
-		}
 		switch {
 		case p.seen:
 			s.outsideSeen++

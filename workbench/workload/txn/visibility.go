@@ -3,6 +3,7 @@ package txn
 import (
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 	"time"
 
@@ -382,11 +383,6 @@ func visQuantiles(sorted []int64) edn.Map {
 	}
 }
 
-func visSort(xs []int64) []int64 {
-	sort.Slice(xs, func(i, j int) bool { return xs[i] < xs[j] })
-	return xs
-}
-
 // visSummary is what the pairs add up to: the lags outside partitions,
 // the worst lag after a heal, and the writes never seen.
 type visSummary struct {
@@ -427,8 +423,8 @@ func (a *visAnalysis) summarise() visSummary {
 		}
 	}
 	s.unresolved = len(unresolved)
-	visSort(s.lags)
-	visSort(s.uppers)
+	slices.Sort(s.lags)
+	slices.Sort(s.uppers)
 	return s
 }
 

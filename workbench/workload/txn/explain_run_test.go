@@ -390,7 +390,9 @@ func TestExplainNeverSeenWithoutPartition(t *testing.T) {
 	if int64(f.Count) != want || f.Short != fmt.Sprintf("%d writes never seen", want) {
 		t.Errorf("count %d, short %q; the check found %d", f.Count, f.Short, want)
 	}
-	if !strings.Contains(f.Summary, "no partition separated the two nodes meanwhile") {
+	if !strings.Contains(f.Summary, "no partition separated the two nodes meanwhile") ||
+		!strings.Contains(f.Summary, " writes acknowledged on one node were never seen on another: reads there kept missing them ") ||
+		!strings.Contains(f.Summary, " no later read saw them;") {
 		t.Errorf("summary %q", f.Summary)
 	}
 	ex := f.Examples[0]

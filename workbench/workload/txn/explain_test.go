@@ -192,6 +192,10 @@ func TestExplainNeverSeenBlamesNoPartitionWithoutOne(t *testing.T) {
 	if !strings.Contains(f.Summary, "no partition separated the two nodes meanwhile") {
 		t.Errorf("summary %q", f.Summary)
 	}
+	// One write: the sentence agrees with it in number.
+	if !strings.HasPrefix(f.Summary, "1 write acknowledged on one node was never seen on another: reads there kept missing it for longer than allowed (500 ms, 1000 ms after a heal) and no later read saw it;") {
+		t.Errorf("summary %q", f.Summary)
+	}
 	ex := f.Examples[0]
 	if ex.Text != "key 1 = 1, written by op 1 and acknowledged at 0.00 s, was still missing on n1 1909 ms later" {
 		t.Errorf("text %q", ex.Text)

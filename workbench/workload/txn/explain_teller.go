@@ -2,6 +2,8 @@ package txn
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 
@@ -140,10 +142,5 @@ func labels(n int) []string {
 
 // joinSorted lists a set's members in order: "n1, n2".
 func joinSorted(set map[string]bool) string {
-	l := make([]string, 0, len(set))
-	for s := range set {
-		l = append(l, s)
-	}
-	sort.Strings(l)
-	return strings.Join(l, ", ")
+	return strings.Join(slices.Sorted(maps.Keys(set)), ", ")
 }

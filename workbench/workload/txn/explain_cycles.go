@@ -7,6 +7,7 @@ import (
 
 	"github.com/glomers/glomers/workbench/checker/elle"
 	"github.com/glomers/glomers/workbench/edn"
+	"github.com/glomers/glomers/workbench/history"
 	"github.com/glomers/glomers/workbench/results"
 )
 
@@ -189,10 +190,7 @@ func (x cycleTeller) edge(a, b string, s elle.Step) string {
 		}
 		return head + fmt.Sprintf("%s completed%s before %s began%s, so %s came before %s.", a, done, b, began, a, b)
 	case elle.Process:
-		who := fmt.Sprintf("process %d", s.Process)
-		if n := x.ev.NodeOf(s.Process); n != "" {
-			who += " (on " + n + ")"
-		}
+		who := x.ev.Who(history.Op{Process: s.Process})
 		return head + fmt.Sprintf("%s ran %s and then %s, so %s came before %s.", who, a, b, a, b)
 	}
 	return head + fmt.Sprintf("%s came before %s.", a, b)

@@ -45,12 +45,9 @@ type Step struct {
 // (G1a, lost-update, ... and the cycle-exists cases, which hold no
 // cycle).
 func ParseCycle(c edn.Map) (cc CycleCase, ok bool) {
-	t, _ := c.Get(edn.Keyword("type"))
-	kw, _ := t.(edn.Keyword)
-	cyc, _ := c.Get(edn.Keyword("cycle"))
-	ops, _ := cyc.(edn.Vector)
-	st, _ := c.Get(edn.Keyword("steps"))
-	steps, _ := st.(edn.List)
+	kw, _ := c.Lookup("type").(edn.Keyword)
+	ops, _ := c.Lookup("cycle").(edn.Vector)
+	steps, _ := c.Lookup("steps").(edn.List)
 	if kw == "" || len(ops) < 2 || len(steps) != len(ops)-1 {
 		return CycleCase{}, false
 	}
@@ -72,28 +69,21 @@ func ParseCycle(c edn.Map) (cc CycleCase, ok bool) {
 
 func parseStep(m edn.Map) Step {
 	s := Step{Completed: -1, Invoked: -1}
-	t, _ := m.Get(edn.Keyword("type"))
-	kw, _ := t.(edn.Keyword)
+	kw, _ := m.Lookup("type").(edn.Keyword)
 	s.Rel = relNamed(string(kw))
 	if k, ok := m.Get(edn.Keyword("key")); ok {
 		s.Key, s.HasKey = k, true
-		s.Value, _ = m.Get(edn.Keyword("value"))
+		s.Value = m.Lookup("value")
 		s.Value2, s.HasValue2 = m.Get(edn.Keyword("value'"))
 	}
-	if p, ok := m.Get(edn.Keyword("process")); ok {
-		s.Process, _ = p.(int)
+	s.Process, _ = m.Lookup("process").(int)
+	a, _ := m.Lookup("a'").(edn.Map)
+	if i, ok := OpIndex(a); ok {
+		s.Completed = i
 	}
-	if a, ok := m.Get(edn.Keyword("a'")); ok {
-		am, _ := a.(edn.Map)
-		if i, ok := OpIndex(am); ok {
-			s.Completed = i
-		}
-	}
-	if b, ok := m.Get(edn.Keyword("b")); ok {
-		bm, _ := b.(edn.Map)
-		if i, ok := OpIndex(bm); ok {
-			s.Invoked = i
-		}
+	b, _ := m.Lookup("b").(edn.Map)
+	if i, ok := OpIndex(b); ok {
+		s.Invoked = i
 	}
 	return s
 }
@@ -110,11 +100,7 @@ func relNamed(name string) Rel {
 
 // OpIndex returns the :index of an operation as the checkers print it.
 func OpIndex(op edn.Map) (int, bool) {
-	v, ok := op.Get(edn.Keyword("index"))
-	if !ok {
-		return 0, false
-	}
-	switch i := v.(type) {
+	switch i := op.Lookup("index").(type) {
 	case int:
 		return i, true
 	case int64:

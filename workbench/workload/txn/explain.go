@@ -54,8 +54,7 @@ func forbiddenBy(t string) string {
 
 // explainAnomalies turns each anomaly type of ev.Workload into a finding.
 func explainAnomalies(ev *explain.Evidence, appends bool) []results.Finding {
-	am, _ := ev.Workload.Get(edn.Keyword("anomalies"))
-	anomalies, _ := am.(edn.Map)
+	anomalies, _ := ev.Workload.Lookup("anomalies").(edn.Map)
 	cases := caseTeller{teller{ev}}
 	cycles := cycleTeller{teller: teller{ev}, appends: appends}
 	var out []results.Finding

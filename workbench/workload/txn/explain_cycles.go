@@ -58,10 +58,8 @@ func (x cycleTeller) finding(t string, cases []edn.Map) results.Finding {
 	order := make([]int, len(cases))
 	for i, c := range cases {
 		order[i] = i
-		if v, ok := c.Get(edn.Keyword("cycle")); ok {
-			l, _ := v.(edn.Vector)
-			size[i] = len(l)
-		}
+		l, _ := c.Lookup("cycle").(edn.Vector)
+		size[i] = len(l)
 	}
 	sort.SliceStable(order, func(i, j int) bool { return size[order[i]] < size[order[j]] })
 	var f results.Finding
@@ -206,9 +204,8 @@ func cycleExists(t string, cases []edn.Map) results.Finding {
 		if i >= results.MaxExamples {
 			break
 		}
-		sub, _ := c.Get(edn.Keyword("subgraph"))
-		scc, _ := c.Get(edn.Keyword("scc"))
-		set, _ := scc.(edn.Set)
+		sub := c.Lookup("subgraph")
+		set, _ := c.Lookup("scc").(edn.Set)
 		var ids []string
 		for _, v := range set[:min(len(set), 8)] {
 			ids = append(ids, val(v))

@@ -117,7 +117,7 @@ func explainInvalid(ev *explain.Evidence, res edn.Map, invalid []any, deadline t
 		f.Short = fmt.Sprintf("%d keys not linearizable", len(invalid))
 	}
 	pictures := 0
-	kinds := map[string]int{} // the windows' kinds of reason, see window.kind
+	kinds := map[string]int{} // the windows' kinds of reason, see window.reason
 	// The keys to shrink, and how far to read each one's history.
 	upTo := map[string]int{}
 	for _, k := range invalid[:min(len(invalid), results.MaxExamples)] {
@@ -145,8 +145,9 @@ func explainInvalid(ev *explain.Evidence, res edn.Map, invalid []any, deadline t
 			f.Examples = append(f.Examples, results.Example{Text: fmt.Sprintf("key %s: not linearizable (no smaller window was found in time; see :workload :results in results.edn)", name)})
 			continue
 		}
-		kinds[w.kind()]++
-		ex := w.example(ev, name)
+		kind, why := w.reason(ev)
+		kinds[kind]++
+		ex := w.example(ev, name, why)
 		if pictures < maxPictures && ev.WriteFile != nil && time.Now().Before(deadline) {
 			if file := visualize(ev, name, w); file != "" {
 				ex.File = file
@@ -539,8 +540,8 @@ func sentence(ev *explain.Evidence, r *checker.RegisterOp) string {
 }
 
 // example tells the window as a story: its operations in the order they
-// began, the one that cannot be honoured last, and why.
-func (w *window) example(ev *explain.Evidence, key string) results.Example {
+// began, the one that cannot be honoured last, and why (see reason).
+func (w *window) example(ev *explain.Evidence, key, why string) results.Example {
 	ops := slices.Clone(w.ops)
 	sort.SliceStable(ops, func(i, j int) bool { return ops[i].Call < ops[j].Call })
 	var lines []string
@@ -564,7 +565,7 @@ func (w *window) example(ev *explain.Evidence, key string) results.Example {
 			if i == len(ops)-1 && i > 0 {
 				s = "then " + s
 			}
-			s += ", " + w.reason(ev)
+			s += ", " + why
 		case p.Call < w.start:
 			s += " — it began earlier and may have taken effect before " + fmt.Sprintf("%.3f s", float64(w.start)/1e9)
 		}
@@ -574,7 +575,7 @@ func (w *window) example(ev *explain.Evidence, key string) results.Example {
 		lines = append(lines, "meanwhile: "+f.String())
 	}
 	return results.Example{
-		Text:  fmt.Sprintf("key %s: %s %s %s, %s", key, ev.Who(origin(*w.failing).Invoke), did(origin(*w.failing)), span(origin(*w.failing)), w.reason(ev)),
+		Text:  fmt.Sprintf("key %s: %s %s %s, %s", key, ev.Who(origin(*w.failing).Invoke), did(origin(*w.failing)), span(origin(*w.failing)), why),
 		Lines: lines,
 	}
 }
@@ -642,15 +643,16 @@ func (w *window) lastProducer() *porcupine.Operation {
 }
 
 // reason says why the failing operation cannot be honoured, claiming only
-// what the key's whole history shows: that no operation ever wrote the
-// value it saw; or that another value was written, or read, after every
-// write of it and before the operation began; or, when neither holds,
-// that no order of the window's operations explains it.
-func (w *window) reason(ev *explain.Evidence) string {
+// what the key's whole history shows, and classifies it (kind): that no
+// operation ever wrote the value it saw ("unwritten"); or that another
+// value was written, or read, after every write of it and before the
+// operation began ("stale"); or, when neither holds, that no order of the
+// window's operations explains it ("order").
+func (w *window) reason(ev *explain.Evidence) (kind, text string) {
 	fr := origin(*w.failing)
 	v, ok := observed(fr)
 	if !ok || v == nil {
-		return fmt.Sprintf("though no order of these %s that respects when each ran explains it", results.Plural(len(w.ops), "operation"))
+		return "order", fmt.Sprintf("though no order of these %s that respects when each ran explains it", results.Plural(len(w.ops), "operation"))
 	}
 	vk := history.Key(v)
 	saw := "this read"
@@ -659,10 +661,10 @@ func (w *window) reason(ev *explain.Evidence) string {
 	}
 	over, producers := w.witness(v)
 	if len(producers) == 0 {
-		return fmt.Sprintf("though no operation had written %s", vk)
+		return "unwritten", fmt.Sprintf("though no operation had written %s", vk)
 	}
 	if over == nil {
-		return fmt.Sprintf("though no order of these %s that respects when each ran leaves %s in key %s then",
+		return "order", fmt.Sprintf("though no order of these %s that respects when each ran leaves %s in key %s then",
 			results.Plural(len(w.ops), "operation"), vk, history.Key(w.key))
 	}
 	or := origin(*over)
@@ -679,26 +681,8 @@ func (w *window) reason(ev *explain.Evidence) string {
 	if or.Invoke.F == "read" {
 		x = or.Complete.Value
 	}
-	return fmt.Sprintf("though %s %s %s %s, after every write of %s and before %s began",
+	return "stale", fmt.Sprintf("though %s %s %s %s, after every write of %s and before %s began",
 		ev.Who(or.Invoke), act, history.Key(x), span(or), vk, saw)
-}
-
-// kind classifies the window's reason: "stale" when a witness shows the
-// value seen was gone before the failing operation began, "unwritten"
-// when no operation wrote it, "order" otherwise.
-func (w *window) kind() string {
-	v, ok := observed(origin(*w.failing))
-	if !ok || v == nil {
-		return "order"
-	}
-	over, producers := w.witness(v)
-	switch {
-	case len(producers) == 0:
-		return "unwritten"
-	case over != nil:
-		return "stale"
-	}
-	return "order"
 }
 
 // witness returns the operations of the key's history that may have

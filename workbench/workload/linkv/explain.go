@@ -71,29 +71,27 @@ func (*linKV) Explain(ev *explain.Evidence) []results.Finding {
 // explainKV is Explain with the time the explanation must end by.
 func explainKV(ev *explain.Evidence, deadline time.Time) []results.Finding {
 	res, _ := ev.Workload.Lookup("results").(edn.Map)
-	var invalid, unknown []any
+	var invalid, unknown []edn.Entry // the keys' entries of :results
 	for _, e := range res {
 		sub, _ := e.Val.(edn.Map)
 		switch checker.ValidityOf(sub) {
 		case checker.Invalid:
-			invalid = append(invalid, e.Key)
+			invalid = append(invalid, e)
 		case checker.Unknown:
-			unknown = append(unknown, e.Key)
+			unknown = append(unknown, e)
 		}
 	}
 	var out []results.Finding
 	if len(invalid) > 0 {
-		out = append(out, explainInvalid(ev, res, invalid, deadline))
+		out = append(out, explainInvalid(ev, invalid, deadline))
 	}
 	if len(unknown) > 0 {
 		names := make([]string, len(unknown))
 		var examples []results.Example
-		for i, k := range unknown {
-			names[i] = history.Key(k)
+		for i, e := range unknown {
+			names[i] = history.Key(e.Key)
 			if len(examples) < results.MaxExamples {
-				sub, _ := lookupKey(res, k).(edn.Map)
-				lin, _ := sub.Lookup("linearizable").(edn.Map)
-				examples = append(examples, results.Example{Text: fmt.Sprintf("key %s: %v", names[i], lin.Lookup("error"))})
+				examples = append(examples, results.Example{Text: fmt.Sprintf("key %s: %v", names[i], linearizable(e).Lookup("error"))})
 			}
 		}
 		out = append(out, results.Finding{Kind: "unknown", Count: len(unknown),
@@ -105,11 +103,12 @@ func explainKV(ev *explain.Evidence, deadline time.Time) []results.Finding {
 	return out
 }
 
-// explainInvalid explains the keys that are not linearizable.
-func explainInvalid(ev *explain.Evidence, res edn.Map, invalid []any, deadline time.Time) results.Finding {
+// explainInvalid explains the keys that are not linearizable, given by
+// their entries of :results.
+func explainInvalid(ev *explain.Evidence, invalid []edn.Entry, deadline time.Time) results.Finding {
 	f := results.Finding{Kind: "not-linearizable", Count: len(invalid)}
 	if len(invalid) == 1 {
-		f.Short = "key " + history.Key(invalid[0]) + " not linearizable"
+		f.Short = "key " + history.Key(invalid[0].Key) + " not linearizable"
 	} else {
 		f.Short = results.Plural(len(invalid), "key") + " not linearizable"
 	}
@@ -120,17 +119,15 @@ func explainInvalid(ev *explain.Evidence, res edn.Map, invalid []any, deadline t
 	kinds := map[string]int{} // the windows' kinds of reason, see window.reason
 	// The keys to shrink, and how far to read each one's history.
 	upTo := map[string]int{}
-	for _, k := range invalid[:min(len(invalid), results.MaxExamples)] {
-		sub, _ := lookupKey(res, k).(edn.Map)
-		lin, _ := sub.Lookup("linearizable").(edn.Map)
-		upTo[history.Key(k)] = failingIndex(lin)
+	for _, e := range invalid[:min(len(invalid), results.MaxExamples)] {
+		upTo[history.Key(e.Key)] = failingIndex(linearizable(e))
 	}
 	byKey := keyOps(ev.Ops, upTo)
-	for _, k := range invalid {
+	for _, e := range invalid {
 		if len(f.Examples) >= results.MaxExamples {
 			break
 		}
-		name := history.Key(k)
+		name := history.Key(e.Key)
 		var w *window
 		if ops := byKey[name]; time.Now().Before(deadline) && len(ops) > 0 {
 			until := time.Now().Add(keyBudget)
@@ -138,7 +135,7 @@ func explainInvalid(ev *explain.Evidence, res edn.Map, invalid []any, deadline t
 				until = deadline
 			}
 			if w = shrink(ops, upTo[name], until); w != nil {
-				w.key = k
+				w.key = e.Key
 			}
 		}
 		if w == nil {
@@ -182,19 +179,20 @@ func explainInvalid(ev *explain.Evidence, res edn.Map, invalid []any, deadline t
 	return f
 }
 
-// keyList names keys for a sentence: "Key 3 is", "3 keys (0, 1, 4) are".
-func keyList(keys []any) string {
-	if len(keys) == 1 {
-		return "Key " + history.Key(keys[0]) + " is"
+// keyList names the keys of entries for a sentence: "Key 3 is", "3 keys
+// (0, 1, 4) are".
+func keyList(entries []edn.Entry) string {
+	if len(entries) == 1 {
+		return "Key " + history.Key(entries[0].Key) + " is"
 	}
-	names := make([]string, 0, min(len(keys), 8))
-	for _, k := range keys[:min(len(keys), 8)] {
-		names = append(names, history.Key(k))
+	names := make([]string, 0, min(len(entries), 8))
+	for _, e := range entries[:min(len(entries), 8)] {
+		names = append(names, history.Key(e.Key))
 	}
-	if len(keys) > 8 {
+	if len(entries) > 8 {
 		names = append(names, "…")
 	}
-	return fmt.Sprintf("%s (%s) are", results.Plural(len(keys), "key"), strings.Join(names, ", "))
+	return fmt.Sprintf("%s (%s) are", results.Plural(len(entries), "key"), strings.Join(names, ", "))
 }
 
 // keyOps returns the operations of the keys upTo names (by their
@@ -792,12 +790,10 @@ func visualize(ev *explain.Evidence, key string, w *window) string {
 	return name
 }
 
-// lookupKey returns m's value under key k, nil when there is none.
-func lookupKey(m edn.Map, k any) any {
-	for _, e := range m {
-		if history.Equal(e.Key, k) {
-			return e.Val
-		}
-	}
-	return nil
+// linearizable returns the :linearizable result in a key's entry of
+// :results, nil when there is none.
+func linearizable(e edn.Entry) edn.Map {
+	sub, _ := e.Val.(edn.Map)
+	lin, _ := sub.Lookup("linearizable").(edn.Map)
+	return lin
 }

@@ -279,7 +279,8 @@ type window struct {
 	key any
 	// all is the key's whole history as porcupine operations; ops the
 	// window's, with operations running across its start turned into
-	// ones of unknown outcome.
+	// ones of unknown outcome. Both are in call order: shrink sorts all,
+	// and every step only filters it.
 	all, ops []porcupine.Operation
 	// inits are the states the register may start the window in.
 	inits []any
@@ -540,8 +541,6 @@ func sentence(ev *explain.Evidence, r *checker.RegisterOp) string {
 // example tells the window as a story: its operations in the order they
 // began, the one that cannot be honoured last, and why (see reason).
 func (w *window) example(ev *explain.Evidence, key, why string) results.Example {
-	ops := slices.Clone(w.ops)
-	sort.SliceStable(ops, func(i, j int) bool { return ops[i].Call < ops[j].Call })
 	var lines []string
 	if last := w.lastProducer(); last != nil && find(w.ops, last.Metadata) == nil {
 		s, _ := sets(origin(*last))
@@ -555,12 +554,12 @@ func (w *window) example(ev *explain.Evidence, key, why string) results.Example 
 	if len(w.inits) > 1 {
 		lines = append(lines, fmt.Sprintf("from %.3f s, whatever key %s held then:", float64(w.start)/1e9, key))
 	}
-	for i, p := range ops {
+	for i, p := range w.ops {
 		r := origin(p)
 		s := sentence(ev, r)
 		switch {
 		case p.Metadata == w.failing.Metadata:
-			if i == len(ops)-1 && i > 0 {
+			if i == len(w.ops)-1 && i > 0 {
 				s = "then " + s
 			}
 			s += ", " + why

@@ -1,6 +1,7 @@
 package linkv
 
 import (
+	"cmp"
 	"errors"
 	"io"
 	"math/rand/v2"
@@ -312,6 +313,12 @@ func TestWindowsCannotBeLinearized(t *testing.T) {
 		}
 		if find(w.ops, w.failing.Metadata) == nil {
 			t.Fatalf("history %d: the failing operation is not in the window", i)
+		}
+		// The story tells the window's operations in the order they are
+		// kept, which must be the order they began.
+		byCall := func(a, b porcupine.Operation) int { return cmp.Compare(a.Call, b.Call) }
+		if !slices.IsSortedFunc(w.ops, byCall) || !slices.IsSortedFunc(w.all, byCall) {
+			t.Fatalf("history %d: the window's operations are not in call order", i)
 		}
 		checkWitness(t, i, kops, w)
 	}

@@ -56,13 +56,14 @@ func (x teller) txn(i int) string {
 	}
 	// Milliseconds matter here: a realtime edge may span a few.
 	span := fmt.Sprintf("done at %.3f s", float64(c.Time)/1e9)
-	if inv, ok := x.invocation(c); ok {
+	inv, invoked := x.invocation(c)
+	if invoked {
 		span = fmt.Sprintf("at %.3f s → %.3f s", float64(inv.Time)/1e9, float64(c.Time)/1e9)
 	}
 	s := fmt.Sprintf("op %d, %s, %s, %s", i, x.ev.Who(c), span, c.Type)
 	if c.Type == history.Fail || c.Type == history.Info {
 		s += " (" + explain.ErrorName(c) + ")"
-		if inv, ok := x.invocation(c); ok && c.Value == nil {
+		if invoked && c.Value == nil {
 			c.Value = inv.Value
 		}
 	}

@@ -279,15 +279,11 @@ func (x caseTeller) dirtyUpdateStory(c edn.Map) (ex results.Example) {
 	txns, _ := c.Lookup("txns").(edn.Vector)
 	ex.Text = fmt.Sprintf("key %s holds %s", val(c.Lookup("key")), val(c.Lookup("values")))
 	if len(txns) > 0 {
-		if m, ok := txns[0].(edn.Map); ok {
-			if ti, ok := elle.OpIndex(m); ok {
-				ex.Lines = append(ex.Lines, "failed: "+x.txn(ti))
-			}
+		if ti, ok := indexOf(txns[0]); ok {
+			ex.Lines = append(ex.Lines, "failed: "+x.txn(ti))
 		}
-		if m, ok := txns[len(txns)-1].(edn.Map); ok {
-			if ti, ok := elle.OpIndex(m); ok {
-				ex.Lines = append(ex.Lines, "committed after it: "+x.txn(ti))
-			}
+		if ti, ok := indexOf(txns[len(txns)-1]); ok {
+			ex.Lines = append(ex.Lines, "committed after it: "+x.txn(ti))
 		}
 	}
 	return ex

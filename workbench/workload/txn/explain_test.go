@@ -307,3 +307,26 @@ func TestAnomalyRankOrder(t *testing.T) {
 		}
 	}
 }
+
+// A dirty update names the failed append and the committed one that
+// follows it in the key's list, each with its process, node and times.
+func TestExplainDirtyUpdateStory(t *testing.T) {
+	ops := []history.Op{
+		op(0, 0, history.Invoke, 0, appendOp(int64(1), int64(1))),
+		op(1, 10, history.Fail, 0, appendOp(int64(1), int64(1))),
+		op(2, 20, history.Invoke, 1, appendOp(int64(1), int64(2))),
+		op(3, 30, history.OK, 1, appendOp(int64(1), int64(2))),
+	}
+	x := caseTeller{teller{&explain.Evidence{Ops: ops, Nodes: []string{"n0", "n1"}, Concurrency: 2}}}
+	c := edn.K("key", int64(1), "values", edn.Vector{int64(1), int64(2)},
+		"txns", edn.Vector{edn.K("index", 1), edn.K("index", 3)})
+	ex := x.story("dirty-update", c)
+	if ex.Text != "key 1 holds [1 2]" {
+		t.Errorf("text %q", ex.Text)
+	}
+	if len(ex.Lines) != 2 ||
+		!strings.HasPrefix(ex.Lines[0], "failed: op 1, process 0 (on n0), at 0.000 s → 0.010 s, fail") ||
+		!strings.HasPrefix(ex.Lines[1], "committed after it: op 3, process 1 (on n1), at 0.020 s → 0.030 s, ok: [append 1 2]") {
+		t.Errorf("lines %q", ex.Lines)
+	}
+}

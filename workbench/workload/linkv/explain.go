@@ -348,7 +348,7 @@ func (s *shrinker) check(pops []porcupine.Operation, inits []any) (*porcupine.Op
 func (s *shrinker) failingPrefix(failIndex int) *window {
 	var failing *porcupine.Operation
 	for i := range s.all {
-		if c := s.all[i].Metadata.(*checker.RegisterOp).Complete; failIndex >= 0 && c != nil && c.Index == failIndex && c.Type == history.OK {
+		if c := origin(s.all[i]).Complete; failIndex >= 0 && c != nil && c.Index == failIndex && c.Type == history.OK {
 			failing = &s.all[i]
 		}
 	}

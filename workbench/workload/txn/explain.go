@@ -39,19 +39,6 @@ func (w *txnWorkload) Explain(ev *explain.Evidence) []results.Finding {
 	return out
 }
 
-// forbiddenBy names the weakest consistency models an anomaly type rules
-// out: "read-committed", "serializable and snapshot-isolation".
-func forbiddenBy(t string) string {
-	not, _ := elle.Boundary([]string{t})
-	switch len(not) {
-	case 0:
-		return ""
-	case 1:
-		return not[0]
-	}
-	return strings.Join(not[:len(not)-1], ", ") + " and " + not[len(not)-1]
-}
-
 // explainAnomalies turns each anomaly type of ev.Workload into a finding.
 func explainAnomalies(ev *explain.Evidence, appends bool) []results.Finding {
 	anomalies, _ := ev.Workload.Lookup("anomalies").(edn.Map)
@@ -133,15 +120,17 @@ func casesOf(v any) []edn.Map {
 	return out
 }
 
-// forbids ends a summary's first sentence: "; read-committed forbids
-// it (and every stronger model)."
+// forbids ends a summary's first sentence with the weakest consistency
+// models an anomaly type rules out: "; read-committed forbids it (and
+// every stronger model).", "; cursor-stability and update-atomic forbid
+// it (and every stronger model).", just "." when it rules out none.
 func forbids(t string) string {
-	m := forbiddenBy(t)
-	switch {
-	case m == "":
+	not, _ := elle.Boundary([]string{t})
+	switch len(not) {
+	case 0:
 		return "."
-	case strings.Contains(m, " and "):
-		return fmt.Sprintf("; %s forbid it (and every stronger model).", m)
+	case 1:
+		return fmt.Sprintf("; %s forbids it (and every stronger model).", not[0])
 	}
-	return fmt.Sprintf("; %s forbids it (and every stronger model).", m)
+	return fmt.Sprintf("; %s and %s forbid it (and every stronger model).", strings.Join(not[:len(not)-1], ", "), not[len(not)-1])
 }

@@ -330,3 +330,18 @@ func TestExplainDirtyUpdateStory(t *testing.T) {
 		t.Errorf("lines %q", ex.Lines)
 	}
 }
+
+// A summary names the weakest models an anomaly type rules out, the verb
+// agreeing with how many there are.
+func TestForbids(t *testing.T) {
+	for typ, want := range map[string]string{
+		"G1a":           "; read-committed forbids it (and every stronger model).",
+		"G-single-item": "; consistent-view and repeatable-read forbid it (and every stronger model).",
+		"lost-update":   "; cursor-stability and update-atomic forbid it (and every stronger model).",
+		"no-such-type":  ".",
+	} {
+		if got := forbids(typ); got != want {
+			t.Errorf("forbids(%q) = %q, want %q", typ, got, want)
+		}
+	}
+}

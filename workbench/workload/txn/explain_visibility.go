@@ -178,13 +178,9 @@ func (x visTeller) examples(idx []int) []results.Example {
 		if p.node < len(x.ev.Nodes) {
 			node = x.ev.Nodes[p.node]
 		}
-		verb := "written"
-		if x.a.appends {
-			verb = "appended"
-		}
 		ex := results.Example{
-			Text: fmt.Sprintf("key %s = %s, %s by op %d and acknowledged %s, was still missing on %s %.0f ms later",
-				val(w.k), val(w.val), verb, w.txn.index, explain.At(w.txn.ack), node, float64(p.lag)/1e6),
+			Text: fmt.Sprintf("key %s = %s, written by op %d and acknowledged %s, was still missing on %s %.0f ms later",
+				val(w.k), val(w.val), w.txn.index, explain.At(w.txn.ack), node, float64(p.lag)/1e6),
 			Lines: []string{"write: " + x.txn(w.txn.index)},
 		}
 		if x.a.appends {

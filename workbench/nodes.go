@@ -258,23 +258,7 @@ func (c *cluster) startLife(ctx context.Context, nc *nodeConn, initClient *netsi
 	}()
 	go func() { // notice a node that ends on its own
 		defer c.bg.Done()
-		select {
-		case <-proc.Exited():
-		case <-ctx.Done():
-			// The run may be ending because of this very exit (a crash
-			// during or right after init aborts the run), and select
-			// picks at random between two ready cases: report an exit
-			// that came first all the same.
-			select {
-			case <-proc.Exited():
-			default:
-				return
-			}
-		}
-		if crashed, _ := proc.Crashed(); crashed {
-			c.log.Errorf("%s", proc.CrashReport())
-			c.crash(errors.New(proc.CrashSummary()))
-		}
+		c.reportCrash(ctx, proc)
 	}()
 
 	initCtx, cancel := context.WithCancel(ctx)
@@ -335,6 +319,28 @@ func (c *cluster) crashError() error {
 		return c.crashErr
 	default:
 		return nil
+	}
+}
+
+// reportCrash waits for proc to end and, if it ended on its own, logs
+// its crash report and ends the run; it returns when ctx is done first.
+func (c *cluster) reportCrash(ctx context.Context, proc *process.Node) {
+	select {
+	case <-proc.Exited():
+	case <-ctx.Done():
+		// The run may be ending because of this very exit (a crash
+		// during or right after init aborts the run), and select
+		// picks at random between two ready cases: report an exit
+		// that came first all the same.
+		select {
+		case <-proc.Exited():
+		default:
+			return
+		}
+	}
+	if crashed, _ := proc.Crashed(); crashed {
+		c.log.Errorf("%s", proc.CrashReport())
+		c.crash(errors.New(proc.CrashSummary()))
 	}
 }
 

@@ -466,8 +466,13 @@ func (a *visAnalysis) result(b VisibilityBounds) edn.Map {
 		}
 	}
 	after := edn.K("heals", heals, "pairs", s.healed)
-	if worstHealAt >= 0 {
+	switch {
+	case worstHealAt >= 0:
 		after = append(after, edn.K("max-ms", visMS(worstHeal), "worst-heal-at-s", visSeconds(a.periods[worstHealAt].end))...)
+	case heals > 0 && s.healed > 0:
+		// Writes met a partition that healed, and no read after a heal
+		// missed one of them: none stayed invisible past its heal.
+		after = append(after, edn.K("max-ms", visMS(0))...)
 	}
 	res := edn.K(
 		"valid?", valid.EDN(),

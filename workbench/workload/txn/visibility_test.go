@@ -227,6 +227,31 @@ func TestVisibilityAfterHeal(t *testing.T) {
 	wantValidity(t, run(2100), checker.Invalid)
 }
 
+// A write that met a partition and that the first read after the heal
+// saw stayed invisible 0 ms past the heal: the figure is there, and 0,
+// rather than missing (a scoreboard target on it would read "no
+// figure"). Without a heal there is no figure.
+func TestVisibilityAfterHealWithoutStaleReads(t *testing.T) {
+	run := func(heal bool) edn.Map {
+		var h visHistory
+		h.nemesis("start-partition", 100)
+		h.ok(0, 200, 210, w(1, int64(1)))
+		h.ok(1, 500, 501, r(1, nil)) // during the partition
+		if heal {
+			h.nemesis("stop-partition", 1000)
+		}
+		h.ok(1, 1500, 1501, r(1, int64(1)))
+		return h.check(t, false)
+	}
+	res := run(true)
+	wantValidity(t, res, checker.Valid)
+	wantVis(t, res, 1, "after-heal", "pairs")
+	wantVis(t, res, 0.0, "after-heal", "max-ms")
+	if _, ok := visGet(t, run(false), "after-heal").(edn.Map).Get(edn.Keyword("max-ms")); ok {
+		t.Errorf("a partition that never healed has an after-heal max-ms")
+	}
+}
+
 // Indeterminate writers may supersede, failed writers and intermediate
 // values are ignored.
 func TestVisibilityWritersOfOtherKinds(t *testing.T) {

@@ -112,8 +112,8 @@ func explainInvalid(ev *explain.Evidence, invalid []edn.Entry, deadline time.Tim
 	} else {
 		f.Short = results.Plural(len(invalid), "key") + " not linearizable"
 	}
-	if len(f.Short) > 24 {
-		f.Short = fmt.Sprintf("%d keys not linearizable", len(invalid))
+	if len(f.Short) > 24 { // a long key's name: count it instead
+		f.Short = results.Plural(len(invalid), "key") + " not linearizable"
 	}
 	pictures := 0
 	kinds := map[string]int{} // the windows' kinds of reason, see window.reason

@@ -435,6 +435,22 @@ func TestKeyOps(t *testing.T) {
 	}
 }
 
+// One key whose name is too long for the scoreboard is counted, in the
+// singular.
+func TestExplainShortOfALongKey(t *testing.T) {
+	ops := (&hist{}).ok(0, "write", int64(1), 0, 10).ok(1, "write", int64(3), 20, 30).ok(2, "read", int64(1), 40, 50).done()
+	for i := range ops {
+		ops[i].Value = []any{"a-key-with-a-rather-long-name", ops[i].Value.([]any)[1]}
+	}
+	found := (&linKV{}).Explain(evidence(ops))
+	if len(found) != 1 {
+		t.Fatalf("findings %+v, want one", found)
+	}
+	if got := found[0].Short; got != "1 key not linearizable" {
+		t.Errorf("short %q, want 1 key not linearizable", got)
+	}
+}
+
 // Two failing keys, for different reasons: the summary counts each
 // reason, and each key gets its own example.
 func TestExplainTwoKeys(t *testing.T) {
